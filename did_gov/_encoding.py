@@ -1,0 +1,79 @@
+"""Byte encodings shared by every layer: base64url, multibase, multicodec varints.
+
+Private module; every decoder raises :class:`~did_gov.errors.InvalidInputError`
+rather than a foreign exception.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import base58
+
+from did_gov.errors import InvalidInputError
+
+
+def b64url_encode(data: bytes) -> str:
+    """Base64url without padding (RFC 7515 §2)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded base64url strictly (no padding, no foreign characters)."""
+    if not isinstance(text, str):
+        raise InvalidInputError("base64url value must be a string")
+    if "=" in text or any(c in text for c in "+/ \n\r\t"):
+        raise InvalidInputError("not unpadded base64url")
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInputError(f"not base64url: {exc}") from None
+    if b64url_encode(raw) != text:
+        raise InvalidInputError("non-canonical base64url")
+    return raw
+
+
+def base58btc_encode(data: bytes) -> str:
+    """Multibase base58btc: ``'z' + base58btc(data)``."""
+    return "z" + base58.b58encode(data).decode("ascii")
+
+
+def multibase_decode(text: str) -> bytes:
+    """Decode a multibase string with prefix ``z`` (base58btc) or ``u`` (base64url)."""
+    if not isinstance(text, str) or len(text) < 2:
+        raise InvalidInputError("multibase value must be a non-empty string")
+    prefix, body = text[0], text[1:]
+    if prefix == "z":
+        try:
+            return bytes(base58.b58decode(body))
+        except ValueError as exc:
+            raise InvalidInputError(f"not base58btc: {exc}") from None
+    if prefix == "u":
+        return b64url_decode(body)
+    raise InvalidInputError(f"unsupported multibase prefix {prefix!r}")
+
+
+def varint_encode(value: int) -> bytes:
+    """Unsigned LEB128, as used by multicodec."""
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def varint_decode(data: bytes) -> tuple[int, int]:
+    """Return ``(value, length)`` of the unsigned LEB128 varint at the start of ``data``."""
+    value = 0
+    for i, byte in enumerate(data[:9]):
+        value |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            if i and byte == 0:
+                raise InvalidInputError("non-minimal varint")
+            return value, i + 1
+    raise InvalidInputError("truncated or overlong varint")

@@ -1,0 +1,3 @@
+from did_gov.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""The offline JSON-LD document loader: pinned contexts only, never the network."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from cachetools import LRUCache
+from pyld.context_resolver import ContextResolver
+from pyld.documentloader.base import DocumentLoader, RemoteDocument
+from pyld.jsonld import JsonLdError
+
+from did_gov.errors import ContextLoadError
+
+__all__ = ["OfflineDocumentLoader", "pinned_context_urls"]
+
+_PINNED_DIR = Path(__file__).parent / "contexts"
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ContextLoadError(
+            f"cannot read {path}: {exc.strerror}", code="jsonld.context_unreadable"
+        ) from None
+    except ValueError as exc:
+        raise ContextLoadError(
+            f"{path} is not JSON: {exc}", code="jsonld.context_unreadable"
+        ) from None
+
+
+def _read_index(directory: Path) -> dict[str, Any]:
+    """Read ``index.json`` (URL -> file name) of a context directory and load every file."""
+    index = _read_json(directory / "index.json")
+    if not isinstance(index, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in index.items()
+    ):
+        raise ContextLoadError(
+            f"{directory / 'index.json'} must map context URLs to file names",
+            code="jsonld.context_index_invalid",
+        )
+    out: dict[str, Any] = {}
+    for url, name in index.items():
+        path = (directory / name).resolve()
+        if directory.resolve() not in path.parents:
+            raise ContextLoadError(
+                f"context file {name!r} escapes {directory}", code="jsonld.context_index_invalid"
+            )
+        out[url] = _read_json(path)
+    return out
+
+
+@cache
+def _pinned() -> Mapping[str, Any]:
+    return MappingProxyType(_read_index(_PINNED_DIR))
+
+
+def pinned_context_urls() -> frozenset[str]:
+    """The context URLs shipped inside did_gov (credentials v1/v2, DID, Data Integrity, …)."""
+    return frozenset(_pinned())
+
+
+class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is untyped
+    """Serve pinned contexts plus caller-registered ones; refuse every other URL.
+
+    ``contexts`` are directories laid out like the pinned set: an ``index.json``
+    mapping URL to file name, beside the files. ``documents`` maps URLs to
+    already-parsed contexts. A registered context may not replace a pinned one
+    with different content (that would let a caller silently change the meaning
+    of ``https://www.w3.org/ns/credentials/v2``).
+
+    Processed contexts are cached per loader, so repeated canonicalization does
+    not re-process the same contexts, and two loaders never share a cache entry
+    for a URL they map to different documents.
+
+    >>> loader = OfflineDocumentLoader()
+    >>> loader("https://www.w3.org/ns/credentials/v2", {})["documentUrl"]
+    'https://www.w3.org/ns/credentials/v2'
+    """
+
+    def __init__(
+        self,
+        contexts: Iterable[str | os.PathLike[str]] = (),
+        documents: Mapping[str, Any] | None = None,
+    ) -> None:
+        table = dict(_pinned())
+        extra: dict[str, Any] = {}
+        for directory in contexts:
+            extra.update(_read_index(Path(directory)))
+        extra.update(documents or {})
+        for url, doc in extra.items():
+            if url in table and table[url] != doc:
+                raise ContextLoadError(
+                    f"registered context {url} differs from the pinned copy",
+                    code="jsonld.context_conflict",
+                )
+            table[url] = doc
+        self._documents: Mapping[str, Any] = MappingProxyType(table)
+        self._resolved_cache: LRUCache[str, Any] = LRUCache(maxsize=256)
+        self.refused: str | None = None
+
+    @property
+    def urls(self) -> frozenset[str]:
+        """Every URL this loader serves."""
+        return frozenset(self._documents)
+
+    def __call__(self, url: str, options: dict[str, Any] | None = None) -> RemoteDocument:
+        """Return the pinned document for ``url`` or refuse it (JSON-LD 1.1 API §9.4 LoadDocumentCallback)."""
+        doc = self._documents.get(url)
+        if doc is None:
+            self.refused = url
+            raise JsonLdError(
+                f"context {url} is not pinned; offline loader refuses it",
+                "jsonld.LoadDocumentError",
+                {"url": url},
+                code="loading document failed",
+            )
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": doc,
+        }
+
+    def context_resolver(self) -> ContextResolver:
+        """A pyld context resolver bound to this loader's own processed-context cache."""
+        return ContextResolver(self._resolved_cache, self)

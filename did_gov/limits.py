@@ -1,0 +1,38 @@
+"""Named bounds on untrusted input, checked before any expensive work starts.
+
+One :class:`Limits` value travels with a verifier so that hostile input costs little:
+a 50 MB "credential", a JSON tree 10,000 levels deep or a gzip bomb of a status list
+is refused with :class:`~did_gov.errors.LimitExceededError` before parsing or hashing.
+
+>>> Limits().max_document_bytes
+1048576
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_LIMITS", "Limits"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upper bounds applied to everything a verifier or parser receives."""
+
+    max_document_bytes: int = 1 << 20
+    """Largest JSON document or compact token accepted, in bytes."""
+    max_json_depth: int = 64
+    """Deepest nesting of JSON arrays/objects."""
+    max_credentials_per_presentation: int = 64
+    """Most credentials a presentation may carry."""
+    max_proofs: int = 16
+    """Most proofs in one proof set or chain."""
+    max_disclosures: int = 512
+    """Most SD-JWT disclosures in one presentation."""
+    max_status_list_bytes: int = 16 << 20
+    """Largest inflated status list bitstring, in bytes."""
+    max_rdfc_work: int = 100_000
+    """Most hash-N-degree-quads steps RDFC-1.0 may take (poison graphs abort)."""
+
+
+DEFAULT_LIMITS = Limits()

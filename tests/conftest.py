@@ -1,0 +1,38 @@
+"""Shared fixtures: the official vectors beside the project, and a fixed clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VECTORS = ROOT.parent / "shared" / "vectors"
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def load_vector(relative: str) -> Any:
+    """Parse a JSON vector file under ../shared/vectors."""
+    return json.loads((VECTORS / relative).read_text(encoding="utf-8"))
+
+
+def vector_text(relative: str) -> str:
+    """The exact text of a vector file."""
+    return (VECTORS / relative).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def vectors() -> Path:
+    """The ../shared/vectors directory."""
+    if not VECTORS.is_dir():
+        pytest.fail(f"shared vectors not found at {VECTORS}")
+    return VECTORS
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A fixed moment for validity checks."""
+    return NOW
