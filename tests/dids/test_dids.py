@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-
-import contextlib
 import json
 from typing import Any
 
