@@ -8,11 +8,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from pyld import jsonld as _pyld
+from pyld.canon import URDNA2015
 
 from did_gov.errors import CanonicalizationError, ContextLoadError
+from did_gov.jsonld._jcs import canonicalize as jcs
 from did_gov.jsonld._loader import OfflineDocumentLoader, pinned_context_urls
 
 __all__ = [
@@ -20,6 +24,7 @@ __all__ = [
     "canonicalize",
     "default_loader",
     "expand",
+    "jcs",
     "pinned_context_urls",
 ]
 
@@ -47,11 +52,68 @@ def _refused_url(exc: BaseException) -> str | None:
 
 
 def _options(loader: OfflineDocumentLoader) -> dict[str, Any]:
-    return {
-        "documentLoader": loader,
-        "contextResolver": loader.context_resolver(),
-        "safe": True,
-    }
+    return {"documentLoader": loader, "contextResolver": loader.context_resolver(), "base": None}
+
+
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:[^\s]*|_:[^\s]+")
+
+
+def _dropped(name: str | None) -> None:
+    raise CanonicalizationError(
+        f"term {name!r} is not defined by the document's contexts; it would be dropped unsigned",
+        code="jsonld.undefined_term",
+    )
+
+
+def _check_absolute(node: Any) -> None:
+    """Safe mode (VC Data Integrity §4): no relative IRI may be dropped silently from the RDF."""
+    if isinstance(node, list):
+        for item in node:
+            _check_absolute(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "@id" and isinstance(value, str) and _IRI.fullmatch(value) is None:
+            raise CanonicalizationError(
+                f"relative IRI {value!r} in @id", code="jsonld.relative_iri"
+            )
+        if key == "@type" and "@value" not in node:
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and _IRI.fullmatch(item) is None:
+                    raise CanonicalizationError(
+                        f"relative IRI {item!r} in @type", code="jsonld.relative_iri"
+                    )
+        if key != "@value":
+            _check_absolute(value)
+
+
+class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
+    """pyld's processor in safe mode: dropped terms and relative IRIs are errors."""
+
+    def __init__(self) -> None:
+        super().__init__(on_property_dropped=_dropped)
+
+    def expand(self, input_: Any, options: dict[str, Any]) -> Any:
+        expanded = super().expand(input_, options)
+        _check_absolute(expanded)
+        return expanded
+
+
+def to_rdf(document: Any, loader: OfflineDocumentLoader) -> dict[str, Any]:
+    """JSON-LD 1.1 toRdf in safe mode with the offline loader (pyld's dataset form)."""
+    try:
+        dataset: dict[str, Any] = _SafeProcessor().to_rdf(document, _options(loader))
+    except CanonicalizationError:
+        raise
+    except (_pyld.JsonLdError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        cause = exc.__cause__
+        while cause is not None:
+            if isinstance(cause, CanonicalizationError):
+                raise cause from None
+            cause = cause.__cause__
+        raise _wrap(exc) from None
+    return dataset
 
 
 def _wrap(exc: Exception) -> Exception:
@@ -68,7 +130,9 @@ def expand(document: dict[str, Any], *, loader: OfflineDocumentLoader | None = N
     """JSON-LD 1.1 expansion with the offline loader (safe mode: undefined terms are errors)."""
     loader = loader or default_loader()
     try:
-        result: list[Any] = _pyld.expand(document, _options(loader))
+        result: list[Any] = _SafeProcessor().expand(document, _options(loader))
+    except CanonicalizationError:
+        raise
     except (_pyld.JsonLdError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise _wrap(exc) from None
     return result
@@ -90,10 +154,16 @@ def canonicalize(
         raise CanonicalizationError(
             f"unsupported RDFC-1.0 hash {hash_name!r}", code="rdfc.hash_unsupported"
         )
-    try:
-        options = _options(loader)
-        options.update({"algorithm": "URDNA2015", "format": "application/n-quads"})
-        result: str = _pyld.normalize(document, options)
-    except (_pyld.JsonLdError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise _wrap(exc) from None
-    return result
+    dataset = to_rdf(document, loader)
+    return _Urdna(hash_name).main(dataset, {"format": "application/n-quads"})  # type: ignore[no-any-return]
+
+
+class _Urdna(URDNA2015):  # type: ignore[misc]  # pyld is untyped
+    """pyld's URDNA2015 (= RDFC-1.0) with the hash function RDFC-1.0 §4.2 lets the caller choose."""
+
+    def __init__(self, hash_name: str) -> None:
+        super().__init__()
+        self._hash_name = hash_name
+
+    def create_hash(self) -> Any:
+        return hashlib.new(self._hash_name)

@@ -1,0 +1,392 @@
+"""W3C Verifiable Credential Data Integrity 1.0: add and verify proofs, proof sets and chains.
+
+Cryptosuites: eddsa-rdfc-2022, eddsa-jcs-2022, ecdsa-rdfc-2019 (P-256, P-384),
+ecdsa-jcs-2019, and the legacy Ed25519Signature2020. This layer knows nothing
+of DIDs: the caller passes a ``MethodResolver`` that turns a verification
+method URL and a proof purpose into a public key (or raises a DidGovError).
+
+>>> from did_gov.keys import PrivateKey
+>>> key = PrivateKey.from_seed("ed25519", bytes(32))
+>>> mb = key.public_key.to_multikey()
+>>> doc = {"@context": ["https://www.w3.org/ns/credentials/v2",
+...                     "https://www.w3.org/ns/credentials/examples/v2"],
+...        "type": ["VerifiableCredential"], "issuer": "did:key:" + mb,
+...        "credentialSubject": {"name": "Ada"}}
+>>> signed = add_proof(doc, key, cryptosuite="eddsa-rdfc-2022",
+...                    verification_method=f"did:key:{mb}#{mb}", created="2025-01-01T00:00:00Z")
+>>> verify_proofs(signed, lambda url, purpose: key.public_key).verified
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from did_gov._encoding import base58btc_encode, multibase_decode
+from did_gov.credentials import format_datetime, parse_datetime, utc_now
+from did_gov.errors import DidGovError, InvalidInputError, ProofError, UnsupportedAlgorithmError
+from did_gov.jsonld import OfflineDocumentLoader, default_loader
+from did_gov.keys import KeyType, PublicKey, Signer
+from did_gov.limits import DEFAULT_LIMITS, Limits
+from did_gov.proofs._di_suites import (
+    Cryptosuite,
+    cryptosuites,
+    find_suite,
+    register_cryptosuite,
+    suite_by_name,
+)
+from did_gov.proofs._result import Check, fail, ok, unknown
+
+__all__ = [
+    "Cryptosuite",
+    "DataIntegrityResult",
+    "MethodResolver",
+    "ProofResult",
+    "add_proof",
+    "cryptosuites",
+    "register_cryptosuite",
+    "verify_proofs",
+]
+
+MethodResolver = Callable[[str, str], PublicKey]
+"""(verification method URL, proof purpose) -> public key; raises DidGovError when it cannot."""
+
+_SIGNATURE_LENGTHS = {KeyType.ED25519: 64, KeyType.P256: 64, KeyType.P384: 96}
+DEFAULT_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """The outcome for one proof of a proof set."""
+
+    proof: Any
+    verification_method: str | None
+    cryptosuite: str | None
+    purpose: str | None
+    verified: bool
+    checks: tuple[Check, ...]
+
+
+@dataclass(frozen=True)
+class DataIntegrityResult:
+    """The outcome for a secured document: verified only if it has proofs and every one verifies."""
+
+    verified: bool
+    proofs: tuple[ProofResult, ...]
+    checks: tuple[Check, ...]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _unsecured(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k != "proof"}
+
+
+def _time(value: datetime | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        if isinstance(value, str):
+            parse_datetime(value, field="created")
+        return value
+    return format_datetime(value)
+
+
+def _chain_input(unsecured: dict[str, Any], proofs: list[Any], previous: Any) -> dict[str, Any]:
+    """VC DI §4.2 add proof with previousProof: the secured input carries the referenced proofs."""
+    if previous is None:
+        return unsecured
+    wanted = _as_list(previous)
+    matching = [p for p in proofs if isinstance(p, dict) and p.get("id") in wanted]
+    if len(matching) != len(wanted) or not all(isinstance(w, str) for w in wanted):
+        raise ProofError(
+            f"previousProof {previous!r} does not name proofs in the set",
+            code="proof.previous_missing",
+        )
+    return {**unsecured, "proof": matching}
+
+
+def add_proof(
+    document: dict[str, Any],
+    signer: Signer,
+    *,
+    cryptosuite: str,
+    verification_method: str,
+    proof_purpose: str = "assertionMethod",
+    created: datetime | str | None = None,
+    expires: datetime | str | None = None,
+    challenge: str | None = None,
+    domain: str | list[str] | None = None,
+    nonce: str | None = None,
+    proof_id: str | None = None,
+    previous_proof: str | list[str] | None = None,
+    loader: OfflineDocumentLoader | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Return a copy of ``document`` with a new Data Integrity proof (VC DI 1.0 §4.2 Add Proof).
+
+    An existing ``proof`` makes this a proof set; ``previous_proof`` makes a
+    chain. ``created`` defaults to ``now`` (or the clock), in whole seconds.
+    """
+    if not isinstance(document, dict):
+        raise InvalidInputError("a document to secure is a JSON object")
+    suite = suite_by_name(cryptosuite)
+    key_type = signer.public_key.key_type
+    if key_type not in suite.key_types:
+        raise UnsupportedAlgorithmError(
+            f"{cryptosuite} does not sign with {key_type.value} keys",
+            code="proof.key_type_mismatch",
+        )
+    loader = loader or default_loader()
+    existing = [p for p in _as_list(document.get("proof", [])) if p is not None]
+    config: dict[str, Any] = {"type": suite.proof_type}
+    if suite.proof_type == "DataIntegrityProof":
+        config["cryptosuite"] = suite.name
+    if proof_id is not None:
+        config["id"] = proof_id
+    config["created"] = _time(created) or format_datetime(now or utc_now())
+    if expires is not None:
+        config["expires"] = _time(expires)
+    config["verificationMethod"] = verification_method
+    config["proofPurpose"] = proof_purpose
+    for name, value in (("challenge", challenge), ("domain", domain), ("nonce", nonce)):
+        if value is not None:
+            config[name] = value
+    if previous_proof is not None:
+        config["previousProof"] = previous_proof
+    unsecured = _chain_input(_unsecured(document), existing, previous_proof)
+    signature = signer.sign(_hash_data(suite, config, unsecured, loader, key_type))
+    proof = dict(config)
+    if suite.context_in_proof and "@context" in document:
+        proof["@context"] = document["@context"]
+    proof["proofValue"] = base58btc_encode(signature)
+    secured = dict(document)
+    secured["proof"] = [*existing, proof] if existing else proof
+    return secured
+
+
+def _hash_data(
+    suite: Cryptosuite,
+    config: dict[str, Any],
+    unsecured: dict[str, Any],
+    loader: OfflineDocumentLoader,
+    key_type: KeyType,
+) -> bytes:
+    """Transform, configure and hash (the suites' §3.3.2–3.3.4 / §3.3.5 steps)."""
+    config = {k: v for k, v in config.items() if k != "proofValue"}
+    if "@context" in unsecured:
+        config["@context"] = unsecured["@context"]
+    canonical_config = suite.canonical_config(config, loader, key_type)
+    canonical_document = suite.canonical_document(unsecured, loader, key_type)
+    return suite.hash_data(canonical_config, canonical_document, key_type)
+
+
+class _Failed(Exception):
+    """A check failed; carries it out of the step that found it."""
+
+    def __init__(self, check: Check) -> None:
+        super().__init__(check.message)
+        self.check = check
+
+
+def verify_proofs(
+    document: Any,
+    resolve_method: MethodResolver,
+    *,
+    expected_purpose: str = "assertionMethod",
+    challenge: str | None = None,
+    domain: str | None = None,
+    now: datetime | None = None,
+    loader: OfflineDocumentLoader | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    clock_skew: timedelta = DEFAULT_SKEW,
+) -> DataIntegrityResult:
+    """Verify every proof of a secured document (VC DI 1.0 §4.4 Verify Proof). Never raises for bad input."""
+    if not isinstance(document, dict):
+        check = fail("proof", "proof.malformed", "a secured document is a JSON object")
+        return DataIntegrityResult(False, (), (check,))
+    proofs = _as_list(document.get("proof", []))
+    if not proofs or document.get("proof") is None:
+        check = fail("proof", "proof.missing", "the document has no proof")
+        return DataIntegrityResult(False, (), (check,))
+    if len(proofs) > limits.max_proofs:
+        check = fail("proof", "input.limit_exceeded", f"more than {limits.max_proofs} proofs")
+        return DataIntegrityResult(False, (), (check,))
+    context = _VerifyContext(
+        document,
+        proofs,
+        resolve_method,
+        expected_purpose,
+        challenge,
+        domain,
+        now or utc_now(),
+        loader or default_loader(),
+        clock_skew,
+    )
+    results = tuple(context.verify_one(i, proof) for i, proof in enumerate(proofs))
+    checks = tuple(c for r in results for c in r.checks)
+    return DataIntegrityResult(all(r.verified for r in results), results, checks)
+
+
+@dataclass
+class _VerifyContext:
+    document: dict[str, Any]
+    proofs: list[Any]
+    resolve_method: MethodResolver
+    purpose: str
+    challenge: str | None
+    domain: str | None
+    now: datetime
+    loader: OfflineDocumentLoader
+    skew: timedelta
+
+    def verify_one(self, index: int, proof: Any) -> ProofResult:
+        name = "proof" if len(self.proofs) == 1 else f"proof[{index}]"
+        checks: list[Check] = []
+        vm = suite_name = purpose = None
+        try:
+            if not isinstance(proof, dict):
+                raise _Failed(fail(name, "proof.malformed", "a proof is a JSON object"))
+            vm, purpose = proof.get("verificationMethod"), proof.get("proofPurpose")
+            suite = self._suite(name, proof)
+            suite_name = suite.name
+            self._options(name, proof)
+            key = self._key(name, proof)
+            self._signature(name, proof, suite, key)
+            checks.append(ok(name, f"{suite.name} signature by {vm} verified"))
+        except _Failed as failure:
+            checks.append(failure.check)
+        return ProofResult(
+            proof,
+            vm if isinstance(vm, str) else None,
+            suite_name,
+            purpose if isinstance(purpose, str) else None,
+            all(c.ok for c in checks),
+            tuple(checks),
+        )
+
+    def _suite(self, name: str, proof: dict[str, Any]) -> Cryptosuite:
+        try:
+            return find_suite(proof.get("type"), proof.get("cryptosuite"))
+        except DidGovError as exc:
+            raise _Failed(fail(name, exc.code, exc.message)) from None
+
+    def _options(self, name: str, proof: dict[str, Any]) -> None:
+        """Proof purpose, dates, challenge and domain (VC DI 1.0 §4.4 steps 3–8)."""
+        for member in ("verificationMethod", "proofPurpose", "proofValue"):
+            if not isinstance(proof.get(member), str):
+                raise _Failed(
+                    fail(name, "proof.malformed", f"proof.{member} is missing or not a string")
+                )
+        if proof["proofPurpose"] != self.purpose:
+            raise _Failed(
+                fail(
+                    name,
+                    "proof.purpose_mismatch",
+                    f"proofPurpose is {proof['proofPurpose']!r}, expected {self.purpose!r}",
+                )
+            )
+        try:
+            if (
+                "created" in proof
+                and parse_datetime(proof["created"], field="created") > self.now + self.skew
+            ):
+                raise _Failed(
+                    fail(
+                        name,
+                        "proof.created_in_future",
+                        f"created {proof['created']} is in the future",
+                    )
+                )
+            if (
+                "expires" in proof
+                and parse_datetime(proof["expires"], field="expires") < self.now - self.skew
+            ):
+                raise _Failed(
+                    fail(name, "proof.expired", f"the proof expired at {proof['expires']}")
+                )
+        except DidGovError as exc:
+            raise _Failed(fail(name, "proof.malformed", exc.message)) from None
+        if self.challenge is not None:
+            if "challenge" not in proof:
+                raise _Failed(fail(name, "proof.challenge_missing", "the proof has no challenge"))
+            if proof["challenge"] != self.challenge:
+                raise _Failed(
+                    fail(
+                        name,
+                        "proof.challenge_mismatch",
+                        "the proof's challenge is not the expected one",
+                    )
+                )
+        if self.domain is not None:
+            domains = _as_list(proof.get("domain", []))
+            if self.domain not in domains:
+                raise _Failed(
+                    fail(
+                        name,
+                        "proof.domain_mismatch",
+                        f"the proof is not for domain {self.domain!r}",
+                    )
+                )
+
+    def _key(self, name: str, proof: dict[str, Any]) -> PublicKey:
+        try:
+            return self.resolve_method(proof["verificationMethod"], proof["proofPurpose"])
+        except DidGovError as exc:
+            raise _Failed(
+                unknown(name, exc.code, exc.message)
+                if exc.code.startswith("network.")
+                else fail(name, exc.code, exc.message)
+            ) from None
+
+    def _signature(
+        self, name: str, proof: dict[str, Any], suite: Cryptosuite, key: PublicKey
+    ) -> None:
+        if key.key_type not in suite.key_types:
+            raise _Failed(
+                fail(
+                    name,
+                    "proof.key_type_mismatch",
+                    f"{suite.name} cannot be verified with a {key.key_type.value} key",
+                )
+            )
+        try:
+            signature = multibase_decode(proof["proofValue"])
+        except DidGovError:
+            raise _Failed(fail(name, "proof.malformed", "proofValue is not multibase")) from None
+        if (
+            not proof["proofValue"].startswith("z")
+            or len(signature) != _SIGNATURE_LENGTHS[key.key_type]
+        ):
+            raise _Failed(
+                fail(name, "proof.signature_invalid", "proofValue has the wrong encoding or length")
+            )
+        config = {k: v for k, v in proof.items() if k not in ("proofValue", "@context")}
+        unsecured = _unsecured(self.document)
+        if "@context" in proof:
+            self._check_context(name, proof["@context"])
+        try:
+            unsecured = _chain_input(unsecured, self.proofs, proof.get("previousProof"))
+            data = _hash_data(suite, config, unsecured, self.loader, key.key_type)
+        except DidGovError as exc:
+            raise _Failed(fail(name, exc.code, exc.message)) from None
+        if not key.verify(signature, data):
+            raise _Failed(
+                fail(name, "proof.signature_invalid", f"the {suite.name} signature does not verify")
+            )
+
+    def _check_context(self, name: str, proof_context: Any) -> None:
+        """eddsa-jcs-2022 / ecdsa-jcs-2019 §3.x Verify Proof: the document starts with the proof's contexts."""
+        document_context = _as_list(self.document.get("@context", []))
+        wanted = _as_list(proof_context)
+        if document_context[: len(wanted)] != wanted:
+            raise _Failed(
+                fail(
+                    name,
+                    "proof.context_mismatch",
+                    "the document's @context does not start with the proof's",
+                )
+            )
