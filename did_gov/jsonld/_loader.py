@@ -16,6 +16,7 @@ from pyld.documentloader.base import DocumentLoader, RemoteDocument
 from pyld.jsonld import JsonLdError
 
 from did_gov.errors import ContextLoadError
+from did_gov.jsonld._template import TemplateCache, context_terms
 
 __all__ = ["OfflineDocumentLoader", "pinned_context_urls"]
 
@@ -103,7 +104,7 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
             table[url] = doc
         self._documents: Mapping[str, Any] = MappingProxyType(table)
         self._resolved_cache: LRUCache[str, Any] = LRUCache(maxsize=256)
-        self.refused: str | None = None
+        self.templates = TemplateCache(context_terms(table.values()))
 
     @property
     def urls(self) -> frozenset[str]:
@@ -114,7 +115,6 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
         """Return the pinned document for ``url`` or refuse it (JSON-LD 1.1 API §9.4 LoadDocumentCallback)."""
         doc = self._documents.get(url)
         if doc is None:
-            self.refused = url
             raise JsonLdError(
                 f"context {url} is not pinned; offline loader refuses it",
                 "jsonld.LoadDocumentError",

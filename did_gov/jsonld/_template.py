@@ -29,7 +29,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["NO_TEMPLATE", "RdfTerm", "Template", "learn_template", "shape_of"]
+__all__ = [
+    "NO_TEMPLATE",
+    "RdfTerm",
+    "Template",
+    "TemplateCache",
+    "context_terms",
+    "learn_template",
+    "quads_to_dataset",
+    "shape_of",
+]
 
 # A term of a pyld RDF dataset: {"type": "IRI"|"blank node"|"literal", "value", "datatype"?, "language"?}
 RdfTerm = dict[str, str]
@@ -253,3 +262,68 @@ def context_terms(documents: Iterable[Any]) -> frozenset[str]:
     for document in documents:
         collect(document)
     return frozenset(terms)
+
+
+class TemplateCache:
+    """Templates by shape key, bounded (LRU), for one loader's set of contexts."""
+
+    def __init__(self, loader_terms: frozenset[str], maxsize: int = 512) -> None:
+        from cachetools import LRUCache
+
+        self._terms = loader_terms
+        self._templates: LRUCache[str, Template] = LRUCache(maxsize=maxsize)
+
+    def _template(
+        self,
+        key: str,
+        document: Any,
+        to_rdf: Callable[[Any], dict[str, list[dict[str, RdfTerm]]]],
+        verbatim: frozenset[int],
+    ) -> Template:
+        template = self._templates.get(key)
+        if template is None:
+            template = learn_template(document, to_rdf, self._terms, verbatim)
+            self._templates[key] = template
+        return template
+
+    def quads(
+        self, document: Any, to_rdf: Callable[[Any], dict[str, list[dict[str, RdfTerm]]]]
+    ) -> list[tuple[Any, ...]] | None:
+        """The RDF quads of ``document`` from its shape's template, or None for the slow path.
+
+        ``to_rdf`` (the slow path) runs only on probes of shapes not seen before;
+        its exceptions propagate, exactly as they would for the document itself.
+        """
+        key, slots = shape_of(document)
+        template = self._template(key, document, to_rdf, frozenset())
+        if template is NO_TEMPLATE:
+            return None
+        rewritten = template.rewritten_slots(slots)
+        if rewritten:
+            pinned = json.dumps([[i, slots[i]] for i in sorted(rewritten)], ensure_ascii=False)
+            template = self._template(key + "\x01" + pinned, document, to_rdf, rewritten)
+            if template is NO_TEMPLATE or template.rewritten_slots(slots):
+                return None
+        return list(dict.fromkeys(template.fill(slots)))
+
+
+def quads_to_dataset(quads: Iterable[tuple[Any, ...]]) -> dict[str, list[dict[str, RdfTerm]]]:
+    """Our quad tuples back in pyld's dataset form (graph name -> triples)."""
+    dataset: dict[str, list[dict[str, RdfTerm]]] = {}
+    for subject, predicate, obj, graph in quads:
+        triple = {
+            "subject": _rdf_term(subject),
+            "predicate": _rdf_term(predicate),
+            "object": _rdf_term(obj),
+        }
+        dataset.setdefault("@default" if graph is None else graph[1], []).append(triple)
+    return dataset
+
+
+def _rdf_term(term: tuple[Any, ...]) -> RdfTerm:
+    if term[0] == "literal":
+        out = {"type": "literal", "value": term[1], "datatype": term[2]}
+        if term[3]:
+            out["language"] = term[3]
+        return out
+    return {"type": term[0], "value": term[1]}
