@@ -1,0 +1,1 @@
+"""did_gov benchmarks: ``python -m bench``."""
