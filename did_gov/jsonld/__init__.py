@@ -8,17 +8,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
 from pyld import jsonld as _pyld
-from pyld.canon import URDNA2015
 
 from did_gov.errors import CanonicalizationError, ContextLoadError
 from did_gov.jsonld._jcs import canonicalize as jcs
 from did_gov.jsonld._loader import OfflineDocumentLoader, pinned_context_urls
+from did_gov.jsonld._rdfc import canonical_nquads, from_pyld_dataset
 from did_gov.jsonld._template import quads_to_dataset
+from did_gov.limits import DEFAULT_LIMITS
 
 __all__ = [
     "OfflineDocumentLoader",
@@ -144,11 +144,13 @@ def canonicalize(
     *,
     loader: OfflineDocumentLoader | None = None,
     hash_name: str = "sha256",
+    work_limit: int = DEFAULT_LIMITS.max_rdfc_work,
 ) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document (RDF Dataset Canonicalization §4).
 
     ``hash_name`` is the hash used inside the algorithm: ``sha256`` or ``sha384``
-    (ecdsa-rdfc-2019 with P-384 requires SHA-384 here too).
+    (ecdsa-rdfc-2019 with P-384 requires SHA-384 here too). ``work_limit`` bounds the
+    Hash N-Degree Quads steps, so a poison graph aborts instead of running for hours.
     """
     loader = loader or default_loader()
     if hash_name not in ("sha256", "sha384"):
@@ -156,7 +158,7 @@ def canonicalize(
             f"unsupported RDFC-1.0 hash {hash_name!r}", code="rdfc.hash_unsupported"
         )
     dataset = _fast_dataset(document, loader)
-    return _Urdna(hash_name).main(dataset, {"format": "application/n-quads"})  # type: ignore[no-any-return]
+    return canonical_nquads(from_pyld_dataset(dataset), hash_name=hash_name, work_limit=work_limit)
 
 
 def _fast_dataset(document: Any, loader: OfflineDocumentLoader) -> dict[str, Any]:
@@ -169,14 +171,3 @@ def _fast_dataset(document: Any, loader: OfflineDocumentLoader) -> dict[str, Any
     if quads is None:
         return to_rdf(document, loader)
     return quads_to_dataset(quads)
-
-
-class _Urdna(URDNA2015):  # type: ignore[misc]  # pyld is untyped
-    """pyld's URDNA2015 (= RDFC-1.0) with the hash function RDFC-1.0 §4.2 lets the caller choose."""
-
-    def __init__(self, hash_name: str) -> None:
-        super().__init__()
-        self._hash_name = hash_name
-
-    def create_hash(self) -> Any:
-        return hashlib.new(self._hash_name)

@@ -12,6 +12,7 @@ from pyld import jsonld as pyld_jsonld
 
 from did_gov.errors import DidGovError
 from did_gov.jsonld import OfflineDocumentLoader, canonicalize, default_loader, to_rdf
+from did_gov.jsonld._rdfc import canonical_nquads, from_pyld_dataset
 from did_gov.jsonld._template import shape_of
 from did_gov.testing import claim_trees, credentials
 from tests.conftest import load_vector
@@ -46,12 +47,13 @@ IRI_VALUES = st.sampled_from(
 
 
 def naive(document: dict[str, Any], hash_name: str = "sha256") -> str:
-    """Plain pyld, fresh context resolver, same safe-mode processor: the reference."""
-    from did_gov.jsonld import _Urdna
+    """Plain pyld to_rdf (no template, fresh context resolver), then RDFC-1.0: the reference.
 
-    return _Urdna(hash_name).main(
-        to_rdf(document, default_loader()), {"format": "application/n-quads"}
-    )  # type: ignore[no-any-return]
+    RDFC-1.0 itself is held to pyld's URDNA2015 in tests/jsonld/test_rdfc.py.
+    """
+    return canonical_nquads(
+        from_pyld_dataset(to_rdf(document, default_loader())), hash_name=hash_name
+    )
 
 
 def outcome(fn: Any, document: Any) -> tuple[str, str]:
