@@ -39,12 +39,17 @@ def base58btc_encode(data: bytes) -> str:
     return "z" + base58.b58encode(data).decode("ascii")
 
 
+_BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+
+
 def multibase_decode(text: str) -> bytes:
     """Decode a multibase string with prefix ``z`` (base58btc) or ``u`` (base64url)."""
     if not isinstance(text, str) or len(text) < 2:
         raise InvalidInputError("multibase value must be a non-empty string")
     prefix, body = text[0], text[1:]
     if prefix == "z":
+        if not _BASE58_ALPHABET.issuperset(body):
+            raise InvalidInputError("not base58btc: a character outside the alphabet")
         try:
             return bytes(base58.b58decode(body))
         except ValueError as exc:

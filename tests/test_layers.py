@@ -15,6 +15,7 @@ RANKS = {
     "_encoding": 0,
     "_json": 0,
     "limits": 0,
+    "_time": 0,
     "keys": 1,
     "dids": 2,
     "jsonld": 3,

@@ -9,7 +9,7 @@ This layer knows nothing of how credentials are secured.
 'did:example:ministry'
 """
 
-from did_gov.credentials._dates import format_datetime, parse_datetime, utc_now
+from did_gov._time import format_datetime, parse_datetime, utc_now
 from did_gov.credentials._model import (
     VC_V1_CONTEXT,
     VC_V2_CONTEXT,

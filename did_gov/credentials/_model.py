@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from did_gov.credentials._dates import format_datetime, parse_datetime
+from did_gov._time import format_datetime, parse_datetime
 from did_gov.errors import CredentialError
 
 __all__ = [
@@ -143,7 +143,9 @@ def _date_problems(doc: Mapping[str, Any], version: int) -> list[CredentialError
     for field in (start_field, end_field):
         if field in doc:
             try:
-                parsed[field] = parse_datetime(doc[field], field=field)
+                parsed[field] = parse_datetime(
+                    doc[field], field=field, timezone_required=version == 2
+                )
             except CredentialError as exc:
                 problems.append(exc)
     if start_field in parsed and end_field in parsed and parsed[end_field] < parsed[start_field]:
@@ -166,6 +168,8 @@ def credential_problems(doc: Any) -> list[CredentialError]:
     problems += _date_problems(doc, version)
     problems += _typed_objects_problems(doc, "credentialStatus", need_id=False)
     problems += _typed_objects_problems(doc, "credentialSchema", need_id=True)
+    for field in ("evidence", "termsOfUse", "refreshService"):  # VCDM 2.0 §5: each has a type
+        problems += _typed_objects_problems(doc, field, need_id=False)
     return problems
 
 

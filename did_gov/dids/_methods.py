@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, MutableMapping
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 from urllib.parse import unquote
 
@@ -18,6 +20,7 @@ from did_gov._encoding import (
     varint_encode,
 )
 from did_gov._json import parse_json
+from did_gov._time import parse_datetime
 from did_gov.dids._document import Did, DidDocument, VerificationMethod, parse_did, parse_did_url
 from did_gov.errors import (
     DidGovError,
@@ -282,14 +285,34 @@ def did_web_to_url(did: str) -> str:
     if parsed.method != "web":
         raise InvalidDidError(f"not a did:web DID: {did}")
     segments = parsed.method_specific_id.split(":")
-    host = unquote(segments[0])
-    if not host or "/" in host or "@" in host:
-        raise InvalidDidError(f"did:web host is invalid: {host!r}")
-    path = [unquote(s) for s in segments[1:]]
-    if any(not s or "/" in s or s in (".", "..") for s in path):
-        raise InvalidDidError(f"did:web path is invalid: {did}")
+    host = _did_web_host(segments[0])
+    path = segments[1:]
+    for segment in path:
+        # Only the port's colon is percent-decoded (did:web §3.2); other escapes stay as they
+        # are in the URL path, and a segment that means "." or ".." is refused.
+        if not _PATH_SEGMENT.fullmatch(segment) or unquote(segment) in (".", ".."):
+            raise InvalidDidError(f"did:web path segment {segment!r} is invalid: {did}")
     suffix = "/".join(path) + "/did.json" if path else ".well-known/did.json"
     return f"https://{host}/{suffix}"
+
+
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)", re.ASCII)
+_PATH_SEGMENT = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=@-]|%[0-9A-Fa-f]{2})+", re.ASCII)
+
+
+def _did_web_host(encoded: str) -> str:
+    """The domain (and ``:port``) of a did:web DID: a DNS name, never an IP address (§3.1)."""
+    name, _, port = encoded.partition("%3A") if "%3A" in encoded else encoded.partition("%3a")
+    labels = name.rstrip(".").split(".")
+    if (
+        not name
+        or len(name) > 253
+        or not all(_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()  # an IPv4 address, or a name no resolver accepts
+        or (port and (not port.isdigit() or not 0 < int(port) < 65536))
+    ):
+        raise InvalidDidError(f"did:web host {unquote(encoded)!r} is not a domain name")
+    return f"{name}:{port}" if port else name
 
 
 class DidWeb(DidMethod):
@@ -380,14 +403,29 @@ class DefaultResolver:
 
 
 def resolve_verification_method(
-    resolver: Resolver, vm_url: str, *, purpose: str | None = None
+    resolver: Resolver,
+    vm_url: str,
+    *,
+    purpose: str | None = None,
+    now: datetime | None = None,
 ) -> VerificationMethod:
-    """Dereference a DID URL to a verification method authorized for ``purpose`` (DID Core §7.2)."""
+    """Dereference a DID URL to a verification method authorized for ``purpose`` (DID Core §7.2).
+
+    The method's ``controller`` must be the DID whose document lists it (Controlled
+    Identifiers 1.0 §3.3 Retrieve Verification Method), so a document cannot lend its key
+    to another DID. With ``now``, a method ``revoked`` or ``expires`` at or before ``now``
+    is refused (CID 1.0 §2.2).
+    """
     url = parse_did_url(vm_url)
     if url.fragment is None:
         raise VerificationMethodError(f"{vm_url} has no fragment", code="did.vm_not_found")
     document = resolver.resolve(str(url.did))
     method = document.verification_method(vm_url)
+    if method.controller != document.id:
+        raise VerificationMethodError(
+            f"{method.id} names {method.controller} as controller, not {document.id}",
+            code="did.vm_controller_mismatch",
+        )
     if purpose is not None and not document.is_authorized(method.id, purpose):
         raise VerificationMethodError(
             f"{method.id} is not authorized for {purpose} by {document.id}",
@@ -395,4 +433,12 @@ def resolve_verification_method(
         )
     if document.deactivated:
         raise VerificationMethodError(f"{document.id} is deactivated", code="did.deactivated")
+    if now is not None:
+        for member, code in (("revoked", "did.vm_revoked"), ("expires", "did.vm_expired")):
+            if member in method.data:
+                when = parse_datetime(method.data[member], field=member)
+                if when <= now:
+                    raise VerificationMethodError(
+                        f"{method.id} {member} at {method.data[member]}", code=code
+                    )
     return method

@@ -157,11 +157,11 @@ def add_proof(
             config[name] = value
     if previous_proof is not None:
         config["previousProof"] = previous_proof
+    if suite.context_in_proof and "@context" in document:
+        config["@context"] = document["@context"]  # the jcs suites' Create Proof step 2
     unsecured = _chain_input(_unsecured(document), existing, previous_proof)
     signature = signer.sign(_hash_data(suite, config, unsecured, loader, key_type))
     proof = dict(config)
-    if suite.context_in_proof and "@context" in document:
-        proof["@context"] = document["@context"]
     proof["proofValue"] = base58btc_encode(signature)
     secured = dict(document)
     secured["proof"] = [*existing, proof] if existing else proof
@@ -175,10 +175,17 @@ def _hash_data(
     loader: OfflineDocumentLoader,
     key_type: KeyType,
 ) -> bytes:
-    """Transform, configure and hash (the suites' §3.3.2–3.3.4 / §3.3.5 steps)."""
+    """Transform, configure and hash (the suites' Transformation, Proof Configuration, Hashing).
+
+    The rdfc suites' Proof Configuration sets the configuration's ``@context`` to the
+    document's; the jcs suites hash the proof options as they are (the proof carries
+    its own ``@context``, if any).
+    """
     config = {k: v for k, v in config.items() if k != "proofValue"}
-    if "@context" in unsecured:
-        config["@context"] = unsecured["@context"]
+    if not suite.context_in_proof:
+        config.pop("@context", None)
+        if "@context" in unsecured:
+            config["@context"] = unsecured["@context"]
     canonical_config = suite.canonical_config(config, loader, key_type)
     canonical_document = suite.canonical_document(unsecured, loader, key_type)
     return suite.hash_data(canonical_config, canonical_document, key_type)
@@ -198,7 +205,7 @@ def verify_proofs(
     *,
     expected_purpose: str = "assertionMethod",
     challenge: str | None = None,
-    domain: str | None = None,
+    domain: str | list[str] | None = None,
     now: datetime | None = None,
     loader: OfflineDocumentLoader | None = None,
     limits: Limits = DEFAULT_LIMITS,
@@ -238,7 +245,7 @@ class _VerifyContext:
     resolve_method: MethodResolver
     purpose: str
     challenge: str | None
-    domain: str | None
+    domain: str | list[str] | None
     now: datetime
     loader: OfflineDocumentLoader
     skew: timedelta
@@ -322,8 +329,11 @@ class _VerifyContext:
                     )
                 )
         if self.domain is not None:
+            # VC DI §4.4 step 6: the same strings as proof.domain, a single string as a set
             domains = _as_list(proof.get("domain", []))
-            if self.domain not in domains:
+            if not all(isinstance(d, str) for d in domains) or set(domains) != set(
+                _as_list(self.domain)
+            ):
                 raise _Failed(
                     fail(
                         name,
@@ -364,10 +374,12 @@ class _VerifyContext:
             raise _Failed(
                 fail(name, "proof.signature_invalid", "proofValue has the wrong encoding or length")
             )
-        config = {k: v for k, v in proof.items() if k not in ("proofValue", "@context")}
+        config = {k: v for k, v in proof.items() if k != "proofValue"}
         unsecured = _unsecured(self.document)
-        if "@context" in proof:
+        if suite.context_in_proof and "@context" in proof:
+            # eddsa-jcs-2022 / ecdsa-jcs-2019 Verify Proof step 4
             self._check_context(name, proof["@context"])
+            unsecured["@context"] = proof["@context"]
         try:
             unsecured = _chain_input(unsecured, self.proofs, proof.get("previousProof"))
             data = _hash_data(suite, config, unsecured, self.loader, key.key_type)

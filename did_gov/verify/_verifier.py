@@ -10,6 +10,7 @@ from typing import Any
 
 from did_gov._json import parse_json
 from did_gov.credentials import (
+    VC_V1_CONTEXT,
     credential_problems,
     parse_datetime,
     presentation_problems,
@@ -128,9 +129,11 @@ class Verifier:
             return self._verify_presentation(document, challenge, domain, moment)
         return self._verify_credential(document, moment)
 
-    def _resolve_key(self, seen: dict[str, VerificationMethod]) -> Callable[[str, str], PublicKey]:
+    def _resolve_key(
+        self, seen: dict[str, VerificationMethod], moment: datetime
+    ) -> Callable[[str, str], PublicKey]:
         def resolve(vm_url: str, purpose: str) -> PublicKey:
-            method = resolve_verification_method(self.resolver, vm_url, purpose=purpose)
+            method = resolve_verification_method(self.resolver, vm_url, purpose=purpose, now=moment)
             if method.public_key is None:
                 raise VerificationMethodError(
                     f"{vm_url} holds no signature key we support", code="did.vm_unsupported_key"
@@ -151,7 +154,7 @@ class Verifier:
         seen: dict[str, VerificationMethod] = {}
         result = verify_proofs(
             document,
-            self._resolve_key(seen),
+            self._resolve_key(seen, moment),
             expected_purpose=purpose,
             challenge=challenge,
             domain=domain,
@@ -176,26 +179,33 @@ class Verifier:
         return ok(name, f"signed by a key of {expected}")
 
     def _validity_checks(self, document: dict[str, Any], moment: datetime) -> list[Check]:
-        v2 = "validFrom" in document or "validUntil" in document or "issuanceDate" not in document
-        start_field, end_field = (
-            ("validFrom", "validUntil") if v2 else ("issuanceDate", "expirationDate")
-        )
+        """The validity window: VCDM 2.0 validFrom/validUntil; VCDM 1.1 issuanceDate/expirationDate too."""
+        contexts = _as_list(document.get("@context"))
+        v1 = bool(contexts) and contexts[0] == VC_V1_CONTEXT
+        windows = [("validFrom", "validUntil")]
+        if v1:
+            windows.insert(0, ("issuanceDate", "expirationDate"))
         skew = self.policy.clock_skew
-        try:
-            start = parse_datetime(document[start_field]) if start_field in document else None
-            end = parse_datetime(document[end_field]) if end_field in document else None
-        except DidGovError as exc:
-            return [fail("validity", exc.code, exc.message)]
-        if start is not None and moment + skew < start:
-            return [
-                fail(
-                    "validity",
-                    "credential.not_yet_valid",
-                    f"not valid before {document[start_field]}",
+        for start_field, end_field in windows:
+            try:
+                start, end = (
+                    parse_datetime(document[f], field=f, timezone_required=not v1)
+                    if f in document
+                    else None
+                    for f in (start_field, end_field)
                 )
-            ]
-        if end is not None and moment - skew > end:
-            return [fail("validity", "credential.expired", f"expired at {document[end_field]}")]
+            except DidGovError as exc:
+                return [fail("validity", exc.code, exc.message)]
+            if start is not None and moment + skew < start:
+                return [
+                    fail(
+                        "validity",
+                        "credential.not_yet_valid",
+                        f"not valid before {document[start_field]}",
+                    )
+                ]
+            if end is not None and moment - skew > end:
+                return [fail("validity", "credential.expired", f"expired at {document[end_field]}")]
         return [ok("validity", f"valid at {moment.isoformat(timespec='seconds')}")]
 
     def _verify_credential(self, document: dict[str, Any], moment: datetime) -> VerificationReport:

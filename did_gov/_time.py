@@ -1,0 +1,62 @@
+"""XML Schema dateTime and dateTimeStamp parsing and formatting (VC Data Model 2.0 §4.9), shared by every layer."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from did_gov.errors import CredentialError
+
+__all__ = ["format_datetime", "parse_datetime", "utc_now"]
+
+# xsd:dateTime (XML Schema 1.1 Part 2 §3.3.7); dateTimeStamp when the time zone is required.
+_DATETIME = re.compile(
+    r"(?P<date>-?[0-9]{4,}-[0-9]{2}-[0-9]{2})"
+    r"T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})(?P<frac>\.[0-9]+)?"
+    r"(?P<tz>Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?",
+    re.ASCII,
+)
+
+
+def _invalid(field: str, value: str, why: str) -> CredentialError:
+    return CredentialError(f"{field} {value!r} {why}", code="credential.date_invalid")
+
+
+def parse_datetime(
+    value: object, *, field: str = "date", timezone_required: bool = True
+) -> datetime:
+    """Parse an ``xsd:dateTimeStamp`` into an aware UTC datetime, or raise CredentialError.
+
+    With ``timezone_required=False`` an ``xsd:dateTime`` without an offset is accepted and
+    read as UTC (VCDM 1.1 dates; VCDM 2.0 §"Representing Time"). ``24:00:00`` is the first
+    instant of the next day; offsets are bounded by ±14:00 as XML Schema requires.
+    """
+    if not isinstance(value, str):
+        raise CredentialError(f"{field} must be a string", code="credential.date_invalid")
+    match = _DATETIME.fullmatch(value)
+    if match is None or (match["tz"] is None and timezone_required):
+        raise _invalid(field, value, "is not an XML Schema dateTimeStamp (a time zone is required)")
+    frac = (match["frac"] or "")[:7]
+    tz = (match["tz"] or "Z").replace("Z", "+00:00")
+    midnight = match["hour"] == "24"
+    if midnight and (match["minute"], match["second"], frac.strip(".0")) != ("00", "00", ""):
+        raise _invalid(field, value, "has hour 24 with a non-zero time")
+    hour = "00" if midnight else match["hour"]
+    text = f"{match['date']}T{hour}:{match['minute']}:{match['second']}{frac}{tz}"
+    try:
+        moment = datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError as exc:
+        raise _invalid(field, value, f"is not a valid date and time: {exc}") from None
+    return moment + timedelta(days=1) if midnight else moment
+
+
+def format_datetime(moment: datetime) -> str:
+    """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, whole seconds)."""
+    if moment.tzinfo is None:
+        raise CredentialError("datetime must be timezone-aware", code="credential.date_invalid")
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_now() -> datetime:
+    """The current time in UTC; the one place did_gov reads the clock when no ``now=`` is given."""
+    return datetime.now(UTC)
