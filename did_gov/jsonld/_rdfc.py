@@ -37,10 +37,10 @@ __all__ = [
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
-IRI, BLANK, LITERAL = "I", "B", "L"
-Term = tuple[str, str, str, str]
-"""``(kind, value, datatype, language)``; kind is ``I`` (IRI), ``B`` (blank node, value
-``_:label``) or ``L`` (literal); datatype and language are ``""`` when absent."""
+IRI, BLANK, LITERAL = "IRI", "blank node", "literal"
+Term = tuple[str, ...]
+"""``(kind, value)`` for an IRI or a blank node (value ``_:label``), ``(kind, value, datatype,
+language)`` for a literal (language ``""`` when absent); kinds are pyld's names."""
 Quad = tuple[Term, Term, Term, Term | None]
 """``(subject, predicate, object, graph)``; graph ``None`` is the default graph."""
 
@@ -54,11 +54,12 @@ def _escape_char(match: re.Match[str]) -> str:
 
 
 def _term(term: Term) -> str:
-    kind, value, datatype, language = term
+    kind = term[0]
     if kind == IRI:
-        return f"<{value}>"
+        return f"<{term[1]}>"
     if kind == BLANK:
-        return value
+        return term[1]
+    _, value, datatype, language = term
     text = '"' + _NEEDS_ESCAPE.sub(_escape_char, value) + '"'
     if language:
         return f"{text}@{language}"
@@ -121,7 +122,7 @@ class _State:
         def relabel(term: Term | None) -> Term | None:
             if term is None or term[0] != BLANK:
                 return term
-            return (BLANK, "_:a" if term[1] == reference else "_:z", "", "")
+            return (BLANK, "_:a" if term[1] == reference else "_:z")
 
         nquads = sorted(
             serialize_quad((relabel(s), p, relabel(o), relabel(g)))  # type: ignore[arg-type]
@@ -232,7 +233,7 @@ def canonicalize_quads(
     def relabel(term: Term | None) -> Term | None:
         if term is None or term[0] != BLANK:
             return term
-        return (BLANK, issued[term[1]], "", "")
+        return (BLANK, issued[term[1]])
 
     lines = sorted(
         serialize_quad((relabel(s), p, relabel(o), relabel(g)))  # type: ignore[arg-type]
@@ -250,10 +251,8 @@ def canonical_nquads(
 
 def _pyld_term(node: dict[str, Any]) -> Term:
     kind = node["type"]
-    if kind == "IRI":
-        return (IRI, node["value"], "", "")
-    if kind == "blank node":
-        return (BLANK, node["value"], "", "")
+    if kind in (IRI, BLANK):
+        return (kind, node["value"])
     language = node.get("language") or ""
     datatype = node.get("datatype") or (RDF_LANGSTRING if language else XSD_STRING)
     return (LITERAL, node["value"], datatype, language)
@@ -265,7 +264,7 @@ def from_pyld_dataset(dataset: dict[str, list[dict[str, Any]]]) -> list[Quad]:
     for graph_name, triples in dataset.items():
         graph: Term | None = None
         if graph_name != "@default":
-            graph = (BLANK if graph_name.startswith("_:") else IRI, graph_name, "", "")
+            graph = (BLANK if graph_name.startswith("_:") else IRI, graph_name)
         for triple in triples:
             quads.append(
                 (
@@ -319,22 +318,20 @@ def parse_nquads(text: str) -> list[Quad]:
                 f"N-Quads line {number} is malformed", code="rdf.nquads_invalid"
             )
         (s_iri, s_bn, p_iri, o_iri, o_bn, o_str, o_dt, o_lang, g_iri, g_bn) = match.groups()
-        subject: Term = (
-            (IRI, _unescape(s_iri), "", "") if s_iri is not None else (BLANK, s_bn, "", "")
-        )
-        predicate: Term = (IRI, _unescape(p_iri), "", "")
+        subject: Term = (IRI, _unescape(s_iri)) if s_iri is not None else (BLANK, s_bn)
+        predicate: Term = (IRI, _unescape(p_iri))
         if o_iri is not None:
-            obj: Term = (IRI, _unescape(o_iri), "", "")
+            obj: Term = (IRI, _unescape(o_iri))
         elif o_bn is not None:
-            obj = (BLANK, o_bn, "", "")
+            obj = (BLANK, o_bn)
         else:
             language = o_lang or ""
             datatype = _unescape(o_dt) if o_dt else (RDF_LANGSTRING if language else XSD_STRING)
             obj = (LITERAL, _unescape(o_str), datatype, language)
         graph: Term | None = None
         if g_iri is not None:
-            graph = (IRI, _unescape(g_iri), "", "")
+            graph = (IRI, _unescape(g_iri))
         elif g_bn is not None:
-            graph = (BLANK, g_bn, "", "")
+            graph = (BLANK, g_bn)
         quads.append((subject, predicate, obj, graph))
     return quads

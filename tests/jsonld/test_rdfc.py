@@ -67,7 +67,7 @@ def test_control_characters_escape_as_rdfc_requires() -> None:
     # RDFC-1.0 §4.3 (canonical N-Quads): \b \t \n \f \r " \ as ECHAR, other C0 and DEL as
     # uppercase \uXXXX; pyld's own serializer leaves \b, \f and the rest raw.
     literal = (LITERAL, "a\b\t\n\x0b\f\r\"\\\x00\x1f\x7f'é", XSD_STRING, "")
-    line = serialize_quad(((IRI, "urn:s", "", ""), (IRI, "urn:p", "", ""), literal, None))
+    line = serialize_quad(((IRI, "urn:s"), (IRI, "urn:p"), literal, None))
     assert line == '<urn:s> <urn:p> "a\\b\\t\\n\\u000B\\f\\r\\"\\\\\\u0000\\u001F\\u007F\'é" .\n'
 
 
@@ -96,7 +96,7 @@ def test_malformed_nquads_raise_our_error(line: str) -> None:
 
 _text = st.text(max_size=12)
 _iri = st.builds(
-    lambda s: (IRI, "urn:x:" + s.replace(">", "").replace(" ", ""), "", ""),
+    lambda s: (IRI, "urn:x:" + s.replace(">", "").replace(" ", "")),
     st.text(
         alphabet=st.characters(
             min_codepoint=0x21, max_codepoint=0x7E, exclude_characters='<>"{}|^`\\'
@@ -104,7 +104,7 @@ _iri = st.builds(
         max_size=6,
     ),
 )
-_bnode = st.builds(lambda n: (BLANK, f"_:b{n}", "", ""), st.integers(0, 4))
+_bnode = st.builds(lambda n: (BLANK, f"_:b{n}"), st.integers(0, 4))
 _literal = st.builds(lambda s: (LITERAL, s, XSD_STRING, ""), _text)
 
 
@@ -123,7 +123,7 @@ def test_canonical_form_ignores_labels_and_order(quads: list[Any], rnd: Any) -> 
     rename = {f"_:b{n}": f"_:r{(n * 7 + 3) % 11}" for n in range(5)}
 
     def relabel(term: Any) -> Any:
-        return (BLANK, rename[term[1]], "", "") if term is not None and term[0] == BLANK else term
+        return (BLANK, rename[term[1]]) if term is not None and term[0] == BLANK else term
 
     shuffled = [tuple(relabel(t) for t in q) for q in quads]
     rnd.shuffle(shuffled)
