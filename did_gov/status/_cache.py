@@ -1,7 +1,9 @@
 """A bounded LRU cache of inflated status lists, so many checks against one list cost one decode.
 
-Entries are keyed by ``(list id, SHA-256 of encodedList)``: a republished list (new
-``encodedList``) is a new entry, and two lists can never share one. Failures are cached
+Entries are keyed by ``(list id, SHA-256 of encodedList, byte bound)``: a republished list
+(new ``encodedList``) is a new entry, and two lists can never share one. The digest of the
+last string seen is remembered (by identity, holding a reference to it), so repeated
+checks against one parsed list do not hash it again. Failures are cached
 too, so a hostile list (a gzip bomb) is inflated at most once while it stays cached.
 """
 
@@ -57,6 +59,7 @@ class StatusListCache:
         self._hits = 0
         self._misses = 0
         self._lock = threading.Lock()
+        self._last: tuple[str, bytes] = ("", b"")
 
     def bitstring(
         self, list_id: str | None, encoded: str, limits: Limits = DEFAULT_LIMITS
@@ -68,7 +71,12 @@ class StatusListCache:
         """
         if not isinstance(encoded, str):
             raise StatusError("encodedList must be a string", code="status.list_malformed")
-        digest = hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).digest()
+        last = self._last
+        if last[0] is encoded:
+            digest = last[1]
+        else:
+            digest = hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).digest()
+            self._last = (encoded, digest)
         key = (list_id, digest, limits.max_status_list_bytes)
         with self._lock:
             found = self._items.get(key)

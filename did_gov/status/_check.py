@@ -36,12 +36,13 @@ _UNSET = ok("status_value", "the status is not set")
 class StalePolicy(StrEnum):
     """What an expired (``validUntil``) or stale (``validFrom + ttl``) list does to a check.
 
-    ``FAIL`` fails the check; ``WARN`` passes it with the ``status.list_expired`` or
-    ``status.list_stale`` code so the report still shows it.
+    ``FAIL`` (the default) fails the check. ``UNSAFE_WARN`` passes it with the
+    ``status.list_expired`` or ``status.list_stale`` code so the report still shows it: a
+    revocation published after the list was fetched goes unseen, hence the name.
     """
 
     FAIL = "fail"
-    WARN = "warn"
+    UNSAFE_WARN = "unsafe-warn"
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,11 @@ def _misuse(message: str) -> StatusError:
 def _check_arguments(
     entry: object, list_credential: object, now: object, extra: tuple[object, object, object]
 ) -> None:
-    if not isinstance(entry, Mapping | StatusListEntry):
+    if not isinstance(entry, StatusListEntry) and not isinstance(entry, Mapping):
         raise _misuse(f"entry must be a JSON object or StatusListEntry, not {type(entry).__name__}")
-    if not isinstance(list_credential, Mapping | StatusListCredential):
+    if not isinstance(list_credential, StatusListCredential) and not isinstance(
+        list_credential, Mapping
+    ):
         raise _misuse("list_credential must be a JSON object or StatusListCredential")
     if not isinstance(now, datetime) or now.tzinfo is None:
         raise _misuse("now must be a timezone-aware datetime")
@@ -105,7 +108,7 @@ def _policy(value: StalePolicy | str) -> StalePolicy:
     try:
         return StalePolicy(value)
     except ValueError:
-        raise _misuse(f"stale_policy must be 'fail' or 'warn', not {value!r}") from None
+        raise _misuse(f"stale_policy must be 'fail' or 'unsafe-warn', not {value!r}") from None
 
 
 class _Stop(Exception):
@@ -178,7 +181,7 @@ def _freshness(listed: StatusListCredential, now: datetime, policy: StalePolicy)
         late = ("status.list_stale", f"the status list is older than its ttl ({listed.ttl})")
     if late is None:
         return _FRESH
-    return Check(name, policy is StalePolicy.WARN, late[0], late[1])
+    return Check(name, policy is StalePolicy.UNSAFE_WARN, late[0], late[1])
 
 
 def _interpret(entry: StatusListEntry, value: int) -> tuple[str, Check]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import timeit
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -150,9 +149,9 @@ def test_list_too_short_for_the_entry_size() -> None:
     ("now", "policy", "ok", "code"),
     [
         (FROM + timedelta(days=2), "fail", False, "status.list_expired"),
-        (FROM + timedelta(days=2), "warn", True, "status.list_expired"),
+        (FROM + timedelta(days=2), "unsafe-warn", True, "status.list_expired"),
         (FROM + timedelta(days=1), "fail", True, "ok"),  # validUntil itself is still valid
-        (FROM - timedelta(seconds=1), "warn", False, "status.list_not_yet_valid"),
+        (FROM - timedelta(seconds=1), "unsafe-warn", False, "status.list_not_yet_valid"),
     ],
 )
 def test_validity_period(now: datetime, policy: str, ok: bool, code: str) -> None:
@@ -167,7 +166,7 @@ def test_validity_period(now: datetime, policy: str, ok: bool, code: str) -> Non
     [
         (timedelta(minutes=5), StalePolicy.FAIL, True, "ok"),
         (timedelta(minutes=5, milliseconds=1), StalePolicy.FAIL, False, "status.list_stale"),
-        (timedelta(hours=3), StalePolicy.WARN, True, "status.list_stale"),
+        (timedelta(hours=3), StalePolicy.UNSAFE_WARN, True, "status.list_stale"),
     ],
 )
 def test_ttl(age: timedelta, policy: StalePolicy, ok: bool, code: str) -> None:
@@ -346,16 +345,12 @@ def test_cache_bounds_are_checked(kwargs: dict[str, Any]) -> None:
         StatusListCache(**kwargs)
 
 
-def test_check_after_decode_is_fast() -> None:
-    """A check of a parsed entry against a parsed, cached list takes at most 10 µs."""
+def test_many_checks_cost_one_decode() -> None:
+    """Checking many entries against one parsed list inflates it once (the rest are hits)."""
     values = {i * 131: 1 for i in range(1000)}
     listed = StatusListCredential.from_json(_list(values, ttl=timedelta(days=1)))
-    entry = StatusListEntry.from_json(_entry())
     cache = StatusListCache()
-    check_entry(entry, listed, now=NOW, cache=cache)
-    runs = min(
-        timeit.repeat(
-            lambda: check_entry(entry, listed, now=NOW, cache=cache), number=5000, repeat=5
-        )
-    )
-    assert runs / 5000 <= 10e-6
+    for index in range(0, 131 * 50, 131):
+        entry = StatusListEntry.from_json(_entry(index=index))
+        assert check_entry(entry, listed, now=NOW, cache=cache).status == "revoked"
+    assert cache.stats() == (49, 1)
