@@ -7,6 +7,9 @@
 * :class:`StatusRegistry` is the issuer's durable store (SQLite): random index allocation,
   revocation (permanent), suspension (reversible), publication through a ``secure``
   callable (``specs/status-registry.md``).
+* :class:`StatusSource` is where a verifier obtains list credentials: offline
+  (:class:`StaticStatusSource`), through an injected fetcher (:class:`FetchingStatusSource`),
+  or several in order (:class:`ChainedStatusSource`).
 * :func:`check_entry` runs the spec's Validate Algorithm on a list the caller has already
   verified and returns a :class:`StatusResult`; it never raises for invalid data.
 
@@ -40,8 +43,20 @@ from did_gov.status._registry import (
     StatusRegistry,
     credential_hash,
 )
+from did_gov.status._source import (
+    ChainedStatusSource,
+    FetchingStatusSource,
+    StaticStatusSource,
+    StatusFetcher,
+    StatusSource,
+)
 
 __all__ = [
+    "ChainedStatusSource",
+    "FetchingStatusSource",
+    "StaticStatusSource",
+    "StatusFetcher",
+    "StatusSource",
     "DEFAULT_CACHE",
     "ENTRY_TYPE",
     "LIST_CREDENTIAL_TYPE",
