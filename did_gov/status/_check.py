@@ -28,8 +28,12 @@ DEFAULT_CACHE = StatusListCache()
 """The process-wide decoded-list cache :func:`check_entry` uses unless given another."""
 
 
-_PASSED = {name: ok(name) for name in ("status_entry", "status_list", "status_purpose")}
-_FRESH = ok("status_validity")
+_PASSED = {
+    "status_entry": ok("status_entry", "a well-formed BitstringStatusListEntry"),
+    "status_list": ok("status_list", "the entry's BitstringStatusListCredential"),
+    "status_purpose": ok("status_purpose", "the list serves the entry's purpose"),
+}
+_FRESH = ok("status_validity", "the list is within its validity period and ttl")
 _UNSET = ok("status_value", "the status is not set")
 
 
