@@ -49,7 +49,8 @@ class VerificationPolicy:
 
     ``clock_skew`` is tolerated on validity dates. ``require_challenge``
     makes a presentation without a challenge fail (replay protection), even
-    when the caller passed none.
+    when the caller passed none. ``stale_status_lists`` says what an expired
+    or stale status list credential does (``specs/status-registry.md``).
     """
 
     clock_skew: timedelta = timedelta(minutes=5)
@@ -80,6 +81,13 @@ class Verifier:
     cache only); ``now`` fixes the clock (a datetime or a callable), else the
     system clock is read at each call. Nothing here touches the network
     unless the resolver was given a fetcher.
+
+    ``credentialStatus`` entries (Bitstring Status List) are checked against
+    ``status_lists`` (secured list credentials, offline), then
+    ``status_source`` (a :class:`~did_gov.status.StatusSource`), then
+    ``status_fetcher`` (``fetch(url)``, online only if given); decoded lists
+    are kept in ``status_cache``. A list that cannot be had is an
+    indeterminate ``status.list_unavailable``.
 
     >>> Verifier().verify(b"not json").verified
     False

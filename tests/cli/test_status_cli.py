@@ -140,6 +140,15 @@ def test_suspend_and_reinstate(tmp_path: Path) -> None:
     assert run("verify", str(tmp_path / "vc.json"), "--status-list", str(lst)).returncode == 0
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with a revocation registry r.db in which CID is allocated."""
+    where = tmp_path_factory.mktemp("usage")
+    ok("status", "create", str(where / "r.db"), "--list-url", URL, "--purpose", "revocation")
+    ok("status", "allocate", str(where / "r.db"), CID)
+    return where
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -165,10 +174,8 @@ def test_suspend_and_reinstate(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_usage_errors_exit_2(tmp_path: Path, args: tuple[str, ...], needle: str) -> None:
-    ok("status", "create", str(tmp_path / "r.db"), "--list-url", URL, "--purpose", "revocation")
-    ok("status", "allocate", str(tmp_path / "r.db"), CID)
-    done = run(*(a.replace("{dir}", str(tmp_path)) for a in args))
+def test_usage_errors_exit_2(shared: Path, args: tuple[str, ...], needle: str) -> None:
+    done = run(*(a.replace("{dir}", str(shared)) for a in args))
     assert done.returncode == 2
     assert needle in done.stderr
     assert "Traceback" not in done.stderr
