@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from did_gov.errors import DidGovError, StatusError
 from did_gov.status._bitstring import StatusList
@@ -31,8 +32,14 @@ from did_gov.status._store import FORMAT, credential_hash, prepare, transaction,
 
 __all__ = ["FORMAT", "RandomBelow", "SecureFunction", "StatusRegistry", "credential_hash"]
 
-SecureFunction = Callable[[dict[str, Any]], dict[str, Any]]
-"""Turns an unsigned list credential into a secured one (e.g. adds a Data Integrity proof)."""
+Secured = TypeVar("Secured", dict[str, Any], str)
+"""A secured list credential: a JSON object (Data Integrity) or a compact token (VC-JOSE)."""
+SecureFunction = Callable[[dict[str, Any]], Secured]
+"""Turns an unsigned list credential into a secured one: adds a Data Integrity proof (returns
+the object) or envelopes it (returns the compact JWS, e.g. VC-JOSE ``application/vc+jwt``)."""
+_COMPACT = re.compile(
+    r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(~[A-Za-z0-9_.~-]*)?", re.ASCII
+)
 RandomBelow = Callable[[int], int]
 """``randbelow(n) -> int`` uniform in ``[0, n)``; :func:`secrets.randbelow` by default."""
 
@@ -322,28 +329,38 @@ class StatusRegistry:
     def publish(
         self,
         issuer: str | Mapping[str, Any],
-        secure: SecureFunction,
+        secure: SecureFunction[Secured],
         *,
         now: datetime,
         valid_for: timedelta | None,
         ttl: timedelta | None = None,
-    ) -> dict[str, Any]:
+    ) -> Secured:
         """Build, secure (with the caller's ``secure``) and record a new list credential (§3.1).
 
-        The secured credential is stored in the file; :meth:`latest_publication` returns it.
+        ``secure`` returns the secured object (Data Integrity) or a compact token (VC-JOSE);
+        either is stored in the file and returned; :meth:`latest_publication` returns it.
         """
         unsigned = self.list_credential(issuer, now=now, valid_for=valid_for, ttl=ttl)
         try:
             secured = secure(copy.deepcopy(unsigned))
-            text = json.dumps(secured, ensure_ascii=False, allow_nan=False)
+            text = (
+                secured
+                if isinstance(secured, str)
+                else json.dumps(secured, ensure_ascii=False, allow_nan=False)
+            )
         except DidGovError:
             raise
         except Exception as exc:  # the seam where a caller's signer fails
             raise StatusError(
                 f"securing the status list credential failed: {exc}", code="status.secure_failed"
             ) from exc
-        if not isinstance(secured, dict):
-            raise StatusError("secure() must return a JSON object", code="status.secure_failed")
+        if not isinstance(secured, dict) and not (
+            isinstance(secured, str) and _COMPACT.fullmatch(secured)
+        ):
+            raise StatusError(
+                "secure() must return a JSON object or a compact token",
+                code="status.secure_failed",
+            )
         with self._write() as db:
             db.execute(
                 "INSERT INTO publications(valid_from, credential) VALUES (?, ?)",
@@ -351,13 +368,16 @@ class StatusRegistry:
             )
         return secured
 
-    def latest_publication(self) -> dict[str, Any] | None:
-        """The most recently published (secured) list credential, or None."""
+    def latest_publication(self) -> dict[str, Any] | str | None:
+        """The most recently published (secured) list credential (object or token), or None."""
         with self._lock, self._sqlite_errors():
             row = self._db.execute(
                 "SELECT credential FROM publications ORDER BY seq DESC LIMIT 1"
             ).fetchone()
         if row is None:
             return None
-        published: dict[str, Any] = json.loads(row[0])
+        text = str(row[0])
+        if not text.startswith("{"):
+            return text
+        published: dict[str, Any] = json.loads(text)
         return published

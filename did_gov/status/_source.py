@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
+from did_gov._encoding import b64url_decode
 from did_gov._json import parse_json
 from did_gov.errors import DidGovError, StatusError
 from did_gov.limits import DEFAULT_LIMITS, Limits
@@ -57,10 +58,24 @@ def _valid_from(doc: Mapping[str, Any]) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _unverified_payload(token: str) -> Any:
+    """The JSON payload of a compact JWS (or SD-JWT), unverified: read only to index it."""
+    parts = token.split("~", 1)[0].split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        return parse_json(b64url_decode(parts[1]))
+    except DidGovError:
+        return None
+
+
 class StaticStatusSource:
     """Status list credentials held in memory, keyed by their ``id`` (offline).
 
-    When two lists share an ``id`` the one with the latest ``validFrom`` is served.
+    A list is a secured JSON object (Data Integrity) or a compact token whose payload is
+    the list credential (VC-JOSE); a token is indexed by its payload's ``id`` and served as
+    is, for the verifier to verify. When two lists share an ``id`` the one with the latest
+    ``validFrom`` is served.
 
     >>> source = StaticStatusSource([{"id": "https://gov.example/status/1",
     ...     "type": ["VerifiableCredential", "BitstringStatusListCredential"]}])
@@ -70,32 +85,35 @@ class StaticStatusSource:
     'https://gov.example/status/1'
     """
 
-    def __init__(self, lists: Iterable[Mapping[str, Any]] = ()) -> None:
-        self._lists: dict[str, Mapping[str, Any]] = {}
+    def __init__(self, lists: Iterable[Mapping[str, Any] | str] = ()) -> None:
+        self._lists: dict[str, tuple[str, Mapping[str, Any] | str]] = {}
         for doc in lists:
             self.add(doc)
 
-    def add(self, doc: Mapping[str, Any]) -> None:
-        """Add one list credential (a JSON object with a URL ``id`` and the list type)."""
-        if not isinstance(doc, Mapping):
+    def add(self, doc: Mapping[str, Any] | str) -> None:
+        """Add one list credential: an object, or a compact token, with a URL ``id`` and the list type."""
+        fields = _unverified_payload(doc) if isinstance(doc, str) else doc
+        if not isinstance(fields, Mapping):
             raise StatusError(
-                "a status list credential is a JSON object", code="status.invalid_argument"
+                "a status list credential is a JSON object or a compact token",
+                code="status.invalid_argument",
             )
-        list_id = doc.get("id")
-        if not is_url(list_id) or LIST_CREDENTIAL_TYPE not in _types(doc.get("type")):
+        list_id = fields.get("id")
+        if not is_url(list_id) or LIST_CREDENTIAL_TYPE not in _types(fields.get("type")):
             raise StatusError(
                 f"not a {LIST_CREDENTIAL_TYPE} with a URL id", code="status.invalid_argument"
             )
         current = self._lists.get(str(list_id))
-        if current is None or _valid_from(doc) >= _valid_from(current):
-            self._lists[str(list_id)] = doc
+        if current is None or _valid_from(fields) >= current[0]:
+            self._lists[str(list_id)] = (_valid_from(fields), doc)
 
     def __len__(self) -> int:
         return len(self._lists)
 
     def unverified_list_credential(self, url: str, *, now: datetime) -> Any:
         """The list with ``id`` equal to ``url``, or None."""
-        return self._lists.get(url)
+        found = self._lists.get(url)
+        return None if found is None else found[1]
 
 
 class FetchingStatusSource:

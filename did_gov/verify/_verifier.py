@@ -16,7 +16,7 @@ from did_gov.credentials import (
     utc_now,
 )
 from did_gov.dids import DefaultResolver, Resolver, VerificationMethod, resolve_verification_method
-from did_gov.errors import DidGovError, InvalidInputError, VerificationMethodError
+from did_gov.errors import DidGovError, InvalidInputError, StatusError, VerificationMethodError
 from did_gov.jsonld import OfflineDocumentLoader
 from did_gov.keys import PublicKey
 from did_gov.limits import DEFAULT_LIMITS, Limits
@@ -102,7 +102,7 @@ class Verifier:
         policy: VerificationPolicy | None = None,
         limits: Limits = DEFAULT_LIMITS,
         loader: OfflineDocumentLoader | None = None,
-        status_lists: Iterable[dict[str, Any]] = (),
+        status_lists: Iterable[dict[str, Any] | str] = (),
         status_fetcher: StatusFetcher | None = None,
         status_source: StatusSource | None = None,
         status_cache: StatusListCache | None = None,
@@ -113,15 +113,24 @@ class Verifier:
         self.limits = limits
         self._now = now
         self.status_source = self._status_source(status_lists, status_fetcher, status_source)
-        self.status_cache = status_cache or StatusListCache()
+        if status_cache is not None and not isinstance(status_cache, StatusListCache):
+            raise StatusError(
+                "status_cache must be a StatusListCache", code="status.invalid_argument"
+            )
+        self.status_cache = status_cache if status_cache is not None else StatusListCache()
 
     def _status_source(
         self,
-        lists: Iterable[dict[str, Any]],
+        lists: Iterable[dict[str, Any] | str],
         fetcher: StatusFetcher | None,
         source: StatusSource | None,
     ) -> StatusSource:
         """Offline lists first, then the caller's source, then the fetcher (if any)."""
+        if not isinstance(self.policy.stale_status_lists, StalePolicy):
+            raise StatusError(
+                "VerificationPolicy.stale_status_lists must be a StalePolicy",
+                code="status.invalid_argument",
+            )
         sources: list[StatusSource] = [StaticStatusSource(lists)]
         if source is not None:
             sources.append(source)

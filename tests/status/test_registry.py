@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import secrets
 import sqlite3
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from did_gov._encoding import b64url_decode, b64url_encode
 from did_gov.errors import DidGovError, StatusError
 from did_gov.status import (
     MIN_ENTRIES,
@@ -411,3 +413,19 @@ def test_publish_with_data_integrity(tmp_path: Path) -> None:
     assert verified.verified, verified.checks
     result = check_entry(entry.to_json(), published, now=NOW, cache=StatusListCache())
     assert result.status == "revoked" and result.codes[-1] == "status.revoked"
+
+
+def test_publish_accepts_an_enveloping_secure(tmp_path: Path) -> None:
+    """A VC-JOSE-style ``secure`` returns a compact token; it is stored and returned as is."""
+    seen: list[dict[str, Any]] = []
+
+    def envelope(unsigned: dict[str, Any]) -> str:
+        seen.append(unsigned)
+        payload = b64url_encode(json.dumps(unsigned).encode())
+        return f"eyJhbGciOiJFZERTQSJ9.{payload}.c2lnbmF0dXJl"
+
+    with _open(tmp_path) as reg:
+        token = reg.publish(ISSUER, envelope, now=NOW, valid_for=DAY)
+        assert reg.latest_publication() == token
+    assert seen[0]["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert json.loads(b64url_decode(token.split(".")[1]))["validFrom"] == seen[0]["validFrom"]

@@ -12,7 +12,16 @@ from typing import Any
 import pytest
 
 from did_gov import PrivateKey, VerificationPolicy, Verifier, issue, present
-from did_gov.status import StalePolicy, StatusList, StatusRegistry, build_list_credential
+from did_gov._encoding import b64url_encode
+from did_gov.errors import StatusError
+from did_gov.status import (
+    StalePolicy,
+    StaticStatusSource,
+    StatusList,
+    StatusListCache,
+    StatusRegistry,
+    build_list_credential,
+)
 from tests.conftest import NOW
 
 AGENCY = PrivateKey.from_seed("ed25519", bytes(range(32)))
@@ -320,3 +329,41 @@ def test_a_hand_built_list_with_a_set_bit(tmp_path: Path) -> None:
     for index, revoked in [(131_071, True), (131_070, False), (0, False)]:
         vc = _credential(f"urn:uuid:{index}", {**entry, "statusListIndex": str(index)})
         assert verifier.verify(vc).verified is not revoked
+
+
+def test_an_enveloped_list_is_indexed_by_its_payload_id(revocations: StatusRegistry) -> None:
+    """A compact-token list is served for its payload's id; a bad signature is still refused."""
+    vc = _credential("urn:uuid:1", revocations.allocate("urn:uuid:1").to_json())
+    unsigned = revocations.list_credential(vc["issuer"], now=NOW, valid_for=timedelta(days=1))
+    payload = b64url_encode(json.dumps(unsigned).encode())
+    token = f"eyJhbGciOiJFZERTQSJ9.{payload}.c2lnbmF0dXJl"
+    source = StaticStatusSource([token])
+    assert source.unverified_list_credential(REVOCATION_URL, now=NOW) == token
+    (error,) = Verifier(now=LATER, status_lists=[token]).verify(vc).errors
+    assert (error.code, error.indeterminate) == ("status.list_unverified", False)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"status_lists": [{"id": "https://gov.example/x", "type": "VerifiableCredential"}]},
+        {"status_lists": ["not.a.token"]},
+        {"status_lists": [42]},
+        {"status_fetcher": "https://gov.example"},
+        {"status_source": object()},
+        {"status_cache": {}},
+        {"policy": VerificationPolicy(stale_status_lists="warn")},  # type: ignore[arg-type]
+    ],
+)
+def test_misconfiguration_raises_our_error(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(StatusError) as info:
+        Verifier(**kwargs)
+    assert info.value.code == "status.invalid_argument"
+
+
+def test_one_cache_can_serve_several_verifiers(revocations: StatusRegistry) -> None:
+    vc = _credential("urn:uuid:1", revocations.allocate("urn:uuid:1").to_json())
+    listed, cache = _publish(revocations), StatusListCache()
+    for _ in range(2):
+        assert Verifier(now=LATER, status_lists=[listed], status_cache=cache).verify(vc).verified
+    assert cache.stats() == (1, 1)
