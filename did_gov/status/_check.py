@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -169,18 +169,20 @@ def _read_value(
         raise _Stop("status_index", exc.code, exc.message) from None
 
 
-def _freshness(listed: StatusListCredential, now: datetime, policy: StalePolicy) -> Check:
-    """The list's validity period (VCDM 2.0 §4.9) and ``ttl`` (§2.2) against ``now``."""
+def _freshness(
+    listed: StatusListCredential, now: datetime, policy: StalePolicy, skew: timedelta
+) -> Check:
+    """The list's validity period (VCDM 2.0 §4.9) and ``ttl`` (§2.2) against ``now`` ± ``skew``."""
     name = "status_validity"
-    if listed.valid_from is not None and now < listed.valid_from:
+    if listed.valid_from is not None and now + skew < listed.valid_from:
         return fail(name, "status.list_not_yet_valid", "the status list is not valid yet")
     late: tuple[str, str] | None = None
-    if listed.valid_until is not None and now > listed.valid_until:
+    if listed.valid_until is not None and now - skew > listed.valid_until:
         late = ("status.list_expired", f"the status list expired at {listed.valid_until}")
     elif (
         listed.ttl is not None
         and listed.valid_from is not None
-        and now - listed.valid_from > listed.ttl
+        and now - skew - listed.valid_from > listed.ttl
     ):
         late = ("status.list_stale", f"the status list is older than its ttl ({listed.ttl})")
     if late is None:
@@ -219,11 +221,14 @@ def check_entry(
     min_entries: int = MIN_ENTRIES,
     limits: Limits = DEFAULT_LIMITS,
     cache: StatusListCache | None = None,
+    clock_skew: timedelta = timedelta(0),
 ) -> StatusResult:
     """Validate Algorithm (§3.2) for one entry against its list credential, already verified.
 
     ``min_entries`` is step 2's lower bound (131,072 unless an ecosystem sets another).
-    Decoded lists are cached in ``cache`` (default :data:`DEFAULT_CACHE`).
+    Decoded lists are cached in ``cache`` (default :data:`DEFAULT_CACHE`). ``clock_skew``
+    is tolerated on the list's ``validFrom``, ``validUntil`` and ``ttl`` (a kiosk's clock
+    may lag the issuer's).
 
     >>> from datetime import UTC, datetime
     >>> from did_gov.status import StatusList, build_list_credential
@@ -238,6 +243,8 @@ def check_entry(
     (False, 'revoked', 'status.revoked')
     """
     _check_arguments(entry, list_credential, now, (min_entries, limits, cache))
+    if not isinstance(clock_skew, timedelta) or clock_skew < timedelta(0):
+        raise _misuse("clock_skew must be a non-negative timedelta")
     policy = _policy(stale_policy)
     checks: list[Check] = []
     parsed: StatusListEntry | None = None
@@ -251,7 +258,7 @@ def check_entry(
             message = f"entry purpose {wanted!r} is not the list's {found}"
             raise _Stop("status_purpose", "status.purpose_mismatch", message)
         checks.append(_PASSED["status_purpose"])
-        checks.append(_freshness(listed, now, policy))
+        checks.append(_freshness(listed, now, policy, clock_skew))
         value = _read_value(
             parsed, listed, min_entries, limits, DEFAULT_CACHE if cache is None else cache
         )

@@ -304,6 +304,7 @@ class Verifier:
             stale_policy=self.policy.stale_status_lists,
             limits=self.limits,
             cache=self.status_cache,
+            clock_skew=self.policy.clock_skew,
         )
         return [session.list_check(entry.status_list_credential), *result.checks]
 

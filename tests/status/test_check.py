@@ -354,3 +354,22 @@ def test_many_checks_cost_one_decode() -> None:
         entry = StatusListEntry.from_json(_entry(index=index))
         assert check_entry(entry, listed, now=NOW, cache=cache).status == "revoked"
     assert cache.stats() == (49, 1)
+
+
+@pytest.mark.parametrize(
+    ("now", "code"),
+    [
+        (FROM - timedelta(minutes=4), "ok"),
+        (FROM - timedelta(minutes=6), "status.list_not_yet_valid"),
+        (FROM + timedelta(days=1, minutes=4), "ok"),
+        (FROM + timedelta(days=1, minutes=6), "status.list_expired"),
+    ],
+)
+def test_clock_skew_is_tolerated_on_the_list_dates(now: datetime, code: str) -> None:
+    result = _check(_entry(), _list(), now=now, clock_skew=timedelta(minutes=5))
+    assert result.checks[3].code == code
+
+
+def test_clock_skew_must_be_a_non_negative_timedelta() -> None:
+    with pytest.raises(StatusError):
+        _check(_entry(), _list(), clock_skew=timedelta(seconds=-1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -367,3 +367,19 @@ def test_one_cache_can_serve_several_verifiers(revocations: StatusRegistry) -> N
     for _ in range(2):
         assert Verifier(now=LATER, status_lists=[listed], status_cache=cache).verify(vc).verified
     assert cache.stats() == (1, 1)
+
+
+def test_a_kiosk_clock_behind_the_agency_within_the_skew(revocations: StatusRegistry) -> None:
+    vc = _credential("urn:uuid:1", revocations.allocate("urn:uuid:1").to_json())
+
+    def published(at: datetime) -> Any:
+        sign = lambda doc: issue(doc, AGENCY, now=at)  # noqa: E731
+        return revocations.publish(vc["issuer"], sign, now=at, valid_for=timedelta(days=1))
+
+    ahead = published(NOW + timedelta(minutes=2))
+    assert Verifier(now=NOW, status_lists=[ahead]).verify(vc).verified
+    (error,) = (
+        Verifier(now=NOW, status_lists=[published(NOW + timedelta(minutes=10))]).verify(vc).errors
+    )
+    assert error.code == "status.list_unverified"
+    assert "proof.created_in_future" in error.message
