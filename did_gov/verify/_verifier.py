@@ -36,7 +36,7 @@ from did_gov.status import (
     check_entry,
 )
 from did_gov.verify._report import VerificationReport
-from did_gov.verify._status import IN_STATUS_LIST, StatusSession
+from did_gov.verify._status import IN_STATUS_LIST, StatusSession, VerifiedLists
 
 __all__ = ["VerificationPolicy", "Verifier"]
 
@@ -118,6 +118,7 @@ class Verifier:
                 "status_cache must be a StatusListCache", code="status.invalid_argument"
             )
         self.status_cache = status_cache if status_cache is not None else StatusListCache()
+        self._verified_lists = VerifiedLists()
 
     def _status_source(
         self,
@@ -309,6 +310,10 @@ class Verifier:
         return [session.list_check(entry.status_list_credential), *result.checks]
 
     def _verify_status_list(self, unverified: Any, moment: datetime) -> VerificationReport:
+        """Verify a list credential like any credential (once per content and moment)."""
+        return self._verified_lists.report(unverified, moment, self._verify_list_now)
+
+    def _verify_list_now(self, unverified: Any, moment: datetime) -> VerificationReport:
         """Verify a list credential like any credential, without checking its own status."""
         token = IN_STATUS_LIST.set(True)
         try:

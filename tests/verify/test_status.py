@@ -383,3 +383,27 @@ def test_a_kiosk_clock_behind_the_agency_within_the_skew(revocations: StatusRegi
     )
     assert error.code == "status.list_unverified"
     assert "proof.created_in_future" in error.message
+
+
+def test_a_list_is_verified_once_per_content_and_moment(
+    revocations: StatusRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vcs = [
+        _credential(f"urn:uuid:{i}", revocations.allocate(f"urn:uuid:{i}").to_json())
+        for i in range(3)
+    ]
+    listed = _publish(revocations)
+    verifier = Verifier(now=LATER, status_lists=[listed])
+    calls: list[Any] = []
+    original = verifier._verify_list_now
+    monkeypatch.setattr(
+        verifier, "_verify_list_now", lambda doc, at: calls.append(at) or original(doc, at)
+    )
+    assert all(verifier.verify(vc).verified for vc in vcs)
+    assert verifier.verify(vcs[0], now=LATER + timedelta(seconds=1)).verified
+    assert calls == [LATER, LATER + timedelta(seconds=1)]
+    tampered = copy.deepcopy(listed)
+    tampered["validUntil"] = "2099-01-01T00:00:00Z"
+    other = Verifier(now=LATER, status_lists=[tampered])
+    other._verified_lists = verifier._verified_lists  # same cache, other content: a miss
+    assert other.verify(vcs[0]).errors[0].code == "status.list_unverified"
