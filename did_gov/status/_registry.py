@@ -96,6 +96,11 @@ class StatusRegistry:
         (``status.registry_mismatch``).
         """
         wanted = wanted_meta(list_url, purpose, size, status_size, messages)
+        if not ("list_url" in wanted and "purpose" in wanted) and not os.path.exists(path):
+            raise StatusError(
+                f"no status registry at {os.fspath(path)!r}; a new one needs list_url and purpose",
+                code="status.invalid_argument",
+            )
         try:
             db = sqlite3.connect(
                 os.fspath(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False

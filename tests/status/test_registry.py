@@ -264,6 +264,7 @@ def test_a_new_file_needs_url_and_purpose(tmp_path: Path) -> None:
     with pytest.raises(StatusError) as info:
         StatusRegistry.open(tmp_path / "status.db", list_url=URL)
     assert info.value.code == "status.invalid_argument"
+    assert not (tmp_path / "status.db").exists(), "nothing is created"
 
 
 def test_files_that_are_not_registries(tmp_path: Path) -> None:
