@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from did_gov._encoding import b64url_decode, b64url_encode
 from did_gov.errors import DidGovError, StatusError
@@ -430,3 +432,22 @@ def test_publish_accepts_an_enveloping_secure(tmp_path: Path) -> None:
         assert reg.latest_publication() == token
     assert seen[0]["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert json.loads(b64url_decode(token.split(".")[1]))["validFrom"] == seen[0]["validFrom"]
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=12))
+def test_exactly_the_revoked_credentials_read_revoked_after_publication(
+    tmp_path_factory: pytest.TempPathFactory, revoke: list[bool]
+) -> None:
+    """Allocate, revoke some, publish: after encode/decode exactly those read revoked."""
+    with _open(tmp_path_factory.mktemp("prop")) as reg:
+        entries = [reg.allocate(f"urn:uuid:p{i}") for i in range(len(revoke))]
+        for i, flag in enumerate(revoke):
+            if flag:
+                reg.revoke(f"urn:uuid:p{i}")
+        published = reg.list_credential(ISSUER, now=NOW, valid_for=DAY)
+    cache = StatusListCache()
+    statuses = [check_entry(e, published, now=NOW, cache=cache).status for e in entries]
+    assert statuses == ["revoked" if flag else "valid" for flag in revoke]
+    bits = StatusList.decode(published["credentialSubject"]["encodedList"])
+    assert int.from_bytes(bits.to_bytes(), "big").bit_count() == sum(revoke)

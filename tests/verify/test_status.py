@@ -407,3 +407,28 @@ def test_a_list_is_verified_once_per_content_and_moment(
     other = Verifier(now=LATER, status_lists=[tampered])
     other._verified_lists = verifier._verified_lists  # same cache, other content: a miss
     assert other.verify(vcs[0]).errors[0].code == "status.list_unverified"
+
+
+def test_a_message_list_reports_the_message(tmp_path: Path) -> None:
+    texts = ["pending_review", "accepted", "rejected", "withdrawn"]
+    with StatusRegistry.open(
+        tmp_path / "m.db", list_url=REVOCATION_URL, purpose="message", status_size=2, messages=texts
+    ) as registry:
+        vc = _credential("urn:uuid:m", registry.allocate("urn:uuid:m").to_json())
+        registry.set_status("urn:uuid:m", 2)
+        report = Verifier(now=LATER, status_lists=[_publish(registry)]).verify(vc)
+    assert report.verified, "a message is information, not a failure"
+    assert (report.checks[-1].code, report.checks[-1].message) == (
+        "status.message",
+        "status 0x2: rejected",
+    )
+
+
+def test_a_refresh_list_passes_with_its_code(tmp_path: Path) -> None:
+    with StatusRegistry.open(
+        tmp_path / "r.db", list_url=REVOCATION_URL, purpose="refresh"
+    ) as registry:
+        vc = _credential("urn:uuid:r", registry.allocate("urn:uuid:r").to_json())
+        registry.set_status("urn:uuid:r", 1)
+        report = Verifier(now=LATER, status_lists=[_publish(registry)]).verify(vc)
+    assert report.verified and report.checks[-1].code == "status.refresh"
