@@ -35,7 +35,7 @@ from did_gov.keys import PublicKey
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
-SECTIONS: tuple[str, ...] = ()
+SECTIONS: tuple[str, ...] = ("bench.status",)
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
@@ -150,7 +150,8 @@ def _row(fig: Figure) -> str:
     scale = 1e3 if fig.unit == "ms" else 1e6
     ratio = f"{fig.ratio:.2f}×" if fig.ratio is not None else "—"
     base = f"{fig.baseline_median * scale:8.3f}" if fig.baseline_median is not None else "       —"
-    return f"| {fig.name:<44} | {fig.median * scale:8.3f} | {fig.p95 * scale:8.3f} | {base} | {ratio:>6} | {fig.target:<14} |"
+    label = fig.name if fig.unit == "ms" else f"{fig.name} [{fig.unit}]"
+    return f"| {label:<44} | {fig.median * scale:8.3f} | {fig.p95 * scale:8.3f} | {base} | {ratio:>6} | {fig.target:<14} |"
 
 
 def run(rounds: int, bulk: int) -> dict[str, Any]:

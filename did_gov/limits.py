@@ -31,6 +31,8 @@ class Limits:
     """Most SD-JWT disclosures in one presentation."""
     max_status_list_bytes: int = 16 << 20
     """Largest inflated status list bitstring, in bytes."""
+    max_status_entries: int = 16
+    """Most ``credentialStatus`` entries of one credential that a verifier checks."""
     max_rdfc_work: int = 100_000
     """Most hash-N-degree-quads steps RDFC-1.0 may take (poison graphs abort)."""
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import secrets
+import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from did_gov import KeyType, PrivateKey, Verifier, issue, present
+from did_gov import KeyType, PrivateKey, VerificationReport, Verifier, issue, present
 from did_gov.credentials import build_credential
 from did_gov.dids import DefaultResolver, did_key
+from did_gov.status import StatusRegistry
 
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 
@@ -87,9 +90,58 @@ def main() -> None:
         + "; ".join(c.code for c in tampered.errors)
     )
 
-    if not report.verified or replay.verified or tampered.verified:
+    revoked = revocation_step(ministry, ministry_key, citizen, now)
+
+    if not report.verified or replay.verified or tampered.verified or revoked.verified:
         raise SystemExit("demo failed: unexpected verification outcome")
-    print("\nDemo complete: issued, presented, verified offline; replay and forgery rejected.")
+    print(
+        "\nDemo complete: issued, presented, verified offline; replay, forgery and a revoked"
+        " credential rejected."
+    )
+
+
+def revocation_step(
+    ministry: str, key: PrivateKey, citizen: str, now: datetime
+) -> VerificationReport:
+    """Step 8: the ministry revokes a credential and publishes its list; a kiosk sees it offline."""
+    step("8. The ministry revokes a credential, publishes its status list; the kiosk syncs it")
+    credential_id = f"urn:uuid:{secrets.token_hex(16)}"
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        StatusRegistry.open(
+            Path(tmp) / "revocations.db",
+            list_url="https://interior.gov.example/status/1",
+            purpose="revocation",
+        ) as registry,
+    ):
+        permit = issue(
+            build_credential(
+                issuer=ministry,
+                subject={"id": citizen},
+                types=["ResidencePermitCredential"],
+                id=credential_id,
+                valid_from=now - timedelta(minutes=1),
+                contexts=[EXAMPLES],
+                status=registry.allocate(credential_id).to_json(),
+            ),
+            key,
+            now=now,
+        )
+        registry.revoke(credential_id)
+        status_list = registry.publish(
+            ministry,
+            lambda unsigned: issue(unsigned, key, now=now),
+            now=now,
+            valid_for=timedelta(days=1),
+            ttl=timedelta(hours=1),
+        )
+    print(f"   revoked {credential_id} (index {permit['credentialStatus']['statusListIndex']})")
+    report = Verifier(now=now, status_lists=[status_list]).verify(permit)
+    print(
+        f"   kiosk, offline: {'VERIFIED' if report.verified else 'REJECTED'}: "
+        + "; ".join(c.code for c in report.errors)
+    )
+    return report
 
 
 if __name__ == "__main__":

@@ -45,6 +45,12 @@ def _read_json(path: str) -> Any:
         raise UsageError(f"{path}: {exc.message}") from None
 
 
+def _read_status_list(path: str) -> Any:
+    """A status list credential file: JSON, or a compact token (an enveloped list)."""
+    text = _read_text(path).strip()
+    return _read_json(path) if text.startswith("{") else text
+
+
 def _print_json(value: Any, compact: bool = False) -> None:
     if compact:
         sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
@@ -135,7 +141,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     at = _parse_time(args.at, "--at")
     inputs = [(path, _read_text(path)) for path in args.files]
-    verifier = Verifier(contexts=args.contexts, now=at)
+    lists = [_read_status_list(path) for path in args.status_lists]
+    verifier = Verifier(contexts=args.contexts, now=at, status_lists=lists)
     status = EXIT_OK
     for path, text in inputs:
         report = verifier.verify(text, challenge=args.challenge, domain=args.domain)
@@ -201,7 +208,19 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--challenge")
     ver.add_argument("--domain")
     ver.add_argument("--at", help="verify as of this time (ISO 8601) instead of now")
+    ver.add_argument(
+        "--status-list",
+        dest="status_lists",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a status list credential to check credentialStatus against offline (repeatable)",
+    )
     ver.set_defaults(func=_cmd_verify)
+
+    from did_gov.cli._status import add_status_parser
+
+    add_status_parser(verbs)
     return parser
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,13 +17,27 @@ from did_gov.credentials import (
     utc_now,
 )
 from did_gov.dids import DefaultResolver, Resolver, VerificationMethod, resolve_verification_method
-from did_gov.errors import DidGovError, InvalidInputError, VerificationMethodError
+from did_gov.errors import DidGovError, InvalidInputError, StatusError, VerificationMethodError
 from did_gov.jsonld import OfflineDocumentLoader
 from did_gov.keys import PublicKey
 from did_gov.limits import DEFAULT_LIMITS, Limits
-from did_gov.proofs._result import Check, fail, ok
+from did_gov.proofs._result import Check, fail, ok, unknown
 from did_gov.proofs.data_integrity import verify_proofs
+from did_gov.status import (
+    ENTRY_TYPE,
+    LIST_CREDENTIAL_TYPE,
+    ChainedStatusSource,
+    FetchingStatusSource,
+    StalePolicy,
+    StaticStatusSource,
+    StatusFetcher,
+    StatusListCache,
+    StatusListEntry,
+    StatusSource,
+    check_entry,
+)
 from did_gov.verify._report import VerificationReport
+from did_gov.verify._status import IN_STATUS_LIST, StatusSession, VerifiedLists
 
 __all__ = ["VerificationPolicy", "Verifier"]
 
@@ -36,11 +50,15 @@ class VerificationPolicy:
 
     ``clock_skew`` is tolerated on validity dates. ``require_challenge``
     makes a presentation without a challenge fail (replay protection), even
-    when the caller passed none.
+    when the caller passed none. ``stale_status_lists`` says what an expired
+    or stale status list credential does (``specs/status-registry.md``).
     """
 
     clock_skew: timedelta = timedelta(minutes=5)
     require_challenge: bool = False
+    stale_status_lists: StalePolicy = StalePolicy.FAIL
+    """An expired or stale status list credential fails the status check (``FAIL``), or
+    passes with ``status.list_expired``/``status.list_stale`` (``UNSAFE_WARN``)."""
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -65,6 +83,13 @@ class Verifier:
     system clock is read at each call. Nothing here touches the network
     unless the resolver was given a fetcher.
 
+    ``credentialStatus`` entries (Bitstring Status List) are checked against
+    ``status_lists`` (secured list credentials, offline), then
+    ``status_source`` (a :class:`~did_gov.status.StatusSource`), then
+    ``status_fetcher`` (``fetch(url)``, online only if given); decoded lists
+    are kept in ``status_cache``. A list that cannot be had is an
+    indeterminate ``status.list_unavailable``.
+
     >>> Verifier().verify(b"not json").verified
     False
     """
@@ -78,12 +103,42 @@ class Verifier:
         policy: VerificationPolicy | None = None,
         limits: Limits = DEFAULT_LIMITS,
         loader: OfflineDocumentLoader | None = None,
+        status_lists: Iterable[dict[str, Any] | str] = (),
+        status_fetcher: StatusFetcher | None = None,
+        status_source: StatusSource | None = None,
+        status_cache: StatusListCache | None = None,
     ) -> None:
         self.loader = loader or OfflineDocumentLoader(contexts)
         self.resolver: Resolver = resolver or DefaultResolver()
         self.policy = policy or VerificationPolicy()
         self.limits = limits
         self._now = now
+        self.status_source = self._status_source(status_lists, status_fetcher, status_source)
+        if status_cache is not None and not isinstance(status_cache, StatusListCache):
+            raise StatusError(
+                "status_cache must be a StatusListCache", code="status.invalid_argument"
+            )
+        self.status_cache = status_cache if status_cache is not None else StatusListCache()
+        self._verified_lists = VerifiedLists()
+
+    def _status_source(
+        self,
+        lists: Iterable[dict[str, Any] | str],
+        fetcher: StatusFetcher | None,
+        source: StatusSource | None,
+    ) -> StatusSource:
+        """Offline lists first, then the caller's source, then the fetcher (if any)."""
+        if not isinstance(self.policy.stale_status_lists, StalePolicy):
+            raise StatusError(
+                "VerificationPolicy.stale_status_lists must be a StalePolicy",
+                code="status.invalid_argument",
+            )
+        sources: list[StatusSource] = [StaticStatusSource(lists)]
+        if source is not None:
+            sources.append(source)
+        if fetcher is not None:
+            sources.append(FetchingStatusSource(fetcher, limits=self.limits))
+        return ChainedStatusSource(sources)
 
     def _clock(self, now: datetime | None) -> datetime:
         if now is not None:
@@ -216,7 +271,69 @@ class Verifier:
         if all(c.ok for c in proof_checks):
             checks.append(self._controller_check("issuer", issuer, seen, "issuer"))
         checks += self._validity_checks(document, moment)
+        if all(c.ok for c in checks):
+            checks += self._status_checks(document, moment)
         return VerificationReport.from_checks("vc-di", checks, document)
+
+    def _status_checks(self, document: dict[str, Any], moment: datetime) -> list[Check]:
+        """Bitstring Status List §3.2 for each ``credentialStatus`` entry (``specs/status-registry.md``).
+
+        A list credential's own status is not checked (that would recurse through lists).
+        """
+        if IN_STATUS_LIST.get() or LIST_CREDENTIAL_TYPE in _as_list(document.get("type")):
+            return []
+        entries = [e for e in _as_list(document.get("credentialStatus", [])) if e is not None]
+        if len(entries) > self.limits.max_status_entries:
+            limit = self.limits.max_status_entries
+            return [fail("status", "status.too_many_entries", f"more than {limit} status entries")]
+        session = StatusSession(self.status_source, self._verify_status_list, moment)
+        checks: list[Check] = []
+        for i, raw in enumerate(entries):
+            found = self._entry_checks(raw, _id_of(document.get("issuer")), session, moment)
+            prefix = f"credentialStatus[{i}]." if len(entries) > 1 else ""
+            checks += [replace(c, name=prefix + c.name) for c in found]
+        return checks
+
+    def _entry_checks(
+        self, raw: Any, issuer: Any, session: StatusSession, moment: datetime
+    ) -> list[Check]:
+        """One entry: its list (obtained, verified, same issuer), then the entry's value."""
+        if not isinstance(raw, dict) or raw.get("type") != ENTRY_TYPE:
+            kind = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
+            return [unknown("status", "status.type_unsupported", f"status type {kind!r}")]
+        try:
+            entry = StatusListEntry.from_json(raw)
+        except DidGovError as exc:
+            return [fail("status_entry", exc.code, exc.message)]
+        listed = session.list_credential(entry.status_list_credential, issuer)
+        if isinstance(listed, Check):
+            return [listed]
+        result = check_entry(
+            entry,
+            listed,
+            now=moment,
+            stale_policy=self.policy.stale_status_lists,
+            limits=self.limits,
+            cache=self.status_cache,
+            clock_skew=self.policy.clock_skew,
+        )
+        return [session.list_check(entry.status_list_credential), *result.checks]
+
+    def _verify_status_list(self, unverified: Any, moment: datetime) -> VerificationReport:
+        """Verify a list credential like any credential (once per content and moment)."""
+        return self._verified_lists.report(unverified, moment, self._verify_list_now)
+
+    def _verify_list_now(self, unverified: Any, moment: datetime) -> VerificationReport:
+        """Verify a list credential like any credential, without checking its own status."""
+        token = IN_STATUS_LIST.set(True)
+        try:
+            if isinstance(unverified, dict | str | bytes):
+                return self.verify(unverified, now=moment)
+            return VerificationReport.from_checks(
+                "unknown", [fail("parse", "input.not_object", "not a list credential")]
+            )
+        finally:
+            IN_STATUS_LIST.reset(token)
 
     def _verify_presentation(
         self,
