@@ -107,7 +107,9 @@ def _sign(payload: Mapping[str, Any], key: Signer, header: dict[str, Any]) -> st
     header = {"alg": key.public_key.jws_alg, **header}
     token = _jws.JWS(_json_bytes(payload))
     try:
-        token.add_signature(_private_jwk(key), alg=header["alg"], protected=_json_bytes(header))
+        token.add_signature(
+            _private_jwk(key), alg=header["alg"], protected=_json_bytes(header).decode("utf-8")
+        )
         compact: str = token.serialize(compact=True)
     except JWException as exc:
         raise SignatureError(f"jwcrypto could not sign: {exc}") from None
