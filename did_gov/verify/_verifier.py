@@ -323,7 +323,16 @@ class Verifier:
             checks += result.checks
             checks += self._validity_checks(document, now)
             return VerificationReport.from_checks(result.format, checks, document)
-        checks = _problem_checks("shape", presentation_problems(document))
+        shaped = document
+        if result.legacy:  # VCDM 1.1 JWT presentations carry credentials as JWT strings
+            shaped = {
+                **document,
+                "verifiableCredential": [
+                    jose.envelope(vc, "application/jwt") if isinstance(vc, str) else vc
+                    for vc in _as_list(document.get("verifiableCredential", []))
+                ],
+            }
+        checks = _problem_checks("shape", presentation_problems(shaped))
         if self.policy.require_challenge and nonce is None:
             checks.append(
                 fail("challenge", "presentation.challenge_required", "the policy requires a nonce")
