@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -392,21 +393,23 @@ class Verifier:
         is_did = owner is not None and owner.startswith("did:")
         if isinstance(kid, str) and (kid.startswith("did:") or (is_did and owner is not None)):
             vm_url = kid if kid.startswith("did:") else f"{owner}#{kid.removeprefix('#')}"
-            did = str(parse_did_url(vm_url).did)
+            cached = self._jose_methods.get((vm_url, purpose))
+            did = cached[0].id if cached is not None else str(parse_did_url(vm_url).did)
             if owner is not None and did != owner:
                 raise VerificationMethodError(
                     f"kid {kid} is a key of {did}, not of the {what} {owner}",
                     code=f"{what}.key_mismatch",
                 )
-            return self._jose_did_key(vm_url, purpose, owner, what)
+            return self._jose_did_key(vm_url, did, purpose, owner, what)
         if is_did:
             raise VerificationMethodError(
                 f"the token names no kid of the {what} {owner}", code="jose.kid_missing"
             )
         return self._jose_jwk(kid, str(header.get("alg")))
 
-    def _jose_did_key(self, vm_url: str, purpose: str, owner: str | None, what: str) -> PublicKey:
-        did = vm_url.split("#", 1)[0]
+    def _jose_did_key(
+        self, vm_url: str, did: str, purpose: str, owner: str | None, what: str
+    ) -> PublicKey:
         document = self.resolver.resolve(did)
         cached = self._jose_methods.get((vm_url, purpose))
         if cached is not None and cached[0] is document:
@@ -441,7 +444,7 @@ class Verifier:
         return found[0]
 
 
-_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]+(?:[.~][A-Za-z0-9_\-]*)+")
 
 
 def _compact_token(value: Any) -> str | None:
@@ -454,6 +457,4 @@ def _compact_token(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if "." not in text or not set(text) <= _TOKEN_CHARS:
-        return None
-    return text
+    return text if _TOKEN.fullmatch(text) else None
