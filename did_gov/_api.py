@@ -269,6 +269,8 @@ def present(
     if format == "vp-jwt":
         format = "vc-jwt"
     _check_format(format)
+    if cryptosuite is not None and format != "di":
+        raise InvalidInputError("a cryptosuite only applies to format 'di'")
     if format == "sd-jwt":
         return _sd_jwt_presenter()(
             credentials, key, challenge=challenge, domain=domain, now=now or utc_now()

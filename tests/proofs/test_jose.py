@@ -286,6 +286,10 @@ def test_issue_rejects_misuse() -> None:
         issue(_unsigned(), key, format="vc-jwt", cryptosuite="eddsa-rdfc-2022")
     with pytest.raises(InvalidInputError, match="disclosable"):
         issue(_unsigned(), key, disclosable=["credentialSubject.name"])
+    with pytest.raises(InvalidInputError, match="cryptosuite"):
+        present([], key, format="vc-jwt", cryptosuite="eddsa-rdfc-2022")
+    with pytest.raises(InvalidInputError, match="token"):
+        present(["not a token"], key, format="vc-jwt")
     with pytest.raises(DidGovError) as info:
         issue({"type": ["VerifiableCredential"]}, key, format="vc-jwt")
     assert info.value.code.startswith("credential.")
