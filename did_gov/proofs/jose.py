@@ -25,7 +25,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from jwcrypto import jwk as _jwk
@@ -100,10 +99,23 @@ def _private_jwk(key: Signer) -> _jwk.JWK:
     return _jwk.JWK(**jwk)
 
 
-@lru_cache(maxsize=1024)
+_JWK_CACHE: dict[int, tuple[PublicKey, _jwk.JWK]] = {}
+
+
 def _public_jwk(key: PublicKey) -> _jwk.JWK:
-    """The jwcrypto form of a public key, built once per key (verification hot path)."""
-    return _jwk.JWK(**key.to_jwk())
+    """The jwcrypto form of a public key, built once per key object (verification hot path).
+
+    Keyed by identity (the entry holds the key, so its id cannot be reused):
+    hashing a PublicKey re-encodes its point, which costs more than the lookup.
+    """
+    entry = _JWK_CACHE.get(id(key))
+    if entry is not None and entry[0] is key:
+        return entry[1]
+    converted = _jwk.JWK(**key.to_jwk())
+    if len(_JWK_CACHE) >= 1024:
+        _JWK_CACHE.clear()
+    _JWK_CACHE[id(key)] = (key, converted)
+    return converted
 
 
 def _sign(payload: Mapping[str, Any], key: Signer, header: dict[str, Any]) -> str:
