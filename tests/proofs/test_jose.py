@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from jwcrypto import jwk, jws
 
 from did_gov import PrivateKey, Verifier, issue, present
-from did_gov.dids import did_key
+from did_gov.dids import DefaultResolver, did_key
 from did_gov.errors import DidGovError, InvalidInputError, KeyFormatError
 from did_gov.keys import KeyType
 from did_gov.limits import Limits
@@ -781,3 +781,59 @@ def test_property_presentation_round_trip(
 ) -> None:
     vp = present([issue(vc, issuer, format="vc-jwt")], holder, format="vc-jwt", challenge=nonce)
     assert Verifier(now=NOW).verify(vp, challenge=nonce).verified
+
+
+# --- did:web issuers from a cache (kiosks), key rotation -------------------------------------
+
+
+def _web_document(did: str, key: PrivateKey, controller: str | None = None) -> dict[str, Any]:
+    return {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": did,
+        "verificationMethod": [
+            {
+                "id": f"{did}#key-1",
+                "type": "Multikey",
+                "controller": controller or did,
+                "publicKeyMultibase": key.public_key.to_multikey(),
+            }
+        ],
+        "assertionMethod": [f"{did}#key-1"],
+        "authentication": [f"{did}#key-1"],
+    }
+
+
+def test_did_web_issuer_from_cache_and_rotation() -> None:
+    did = "did:web:ministry.example.gov"
+    old, new = (
+        PrivateKey.from_seed("p256", bytes(32)),
+        PrivateKey.from_seed("p256", bytes([1] * 32)),
+    )
+    token = issue(_unsigned(issuer=did), old, format="vc-jwt", verification_method=f"{did}#key-1")
+    resolver = DefaultResolver()
+    resolver.preload(_web_document(did, old))
+    verifier = Verifier(now=NOW, resolver=resolver)
+    assert verifier.verify(token).verified
+    assert verifier.verify(token).verified  # served from the verifier's method cache
+    resolver.preload(_web_document(did, new))  # the ministry rotated its key
+    assert _codes(verifier.verify(token)) == ["jose.signature_invalid"]
+    resolver.preload(_web_document(did, old, controller="did:web:other.example"))
+    assert "issuer.key_mismatch" in _codes(verifier.verify(token))
+
+
+def test_vp_jwt_holder_binding() -> None:
+    issuer, _, _ = _issuer("p256")
+    holder, holder_did, _ = _issuer("ed25519")
+    thief = PrivateKey.from_seed("ed25519", bytes([8] * 32))
+    credential = issue(_unsigned(), issuer, format="vc-jwt")
+    vp = present([credential], holder, format="vc-jwt")
+    claims = jose.decode_unverified(vp).payload
+    thief_vm = did_key.verification_method_id(thief.public_key)
+    header = {"alg": "EdDSA", "typ": "vp+jwt", "cty": "vp", "kid": thief_vm}
+    stolen = _forge(header, claims, jwk.JWK(**thief.to_jwk()))
+    report = Verifier(now=NOW).verify(stolen)
+    assert claims["holder"] == holder_did
+    assert "holder.key_mismatch" in _codes(report)
+    with pytest.raises(DidGovError) as info:
+        present([credential], holder, format="vc-jwt", holder="did:example:someone")
+    assert info.value.code == "presentation.holder_mismatch"
