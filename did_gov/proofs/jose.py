@@ -25,11 +25,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from jwcrypto import jwk as _jwk
-from jwcrypto import jws as _jws
-from jwcrypto.common import JWException
+from typing import TYPE_CHECKING, Any
 
 from did_gov._encoding import b64url_decode
 from did_gov._json import parse_json
@@ -51,6 +47,9 @@ from did_gov.proofs._jose_rules import (
     _time_checks,
 )
 from did_gov.proofs._result import Check, fail, ok, unknown
+
+if TYPE_CHECKING:  # jwcrypto is imported on first use: it costs ~70 ms of start-up
+    from jwcrypto.jwk import JWK
 
 __all__ = [
     "ALGORITHMS",
@@ -88,7 +87,7 @@ def _json_bytes(value: Mapping[str, Any]) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _private_jwk(key: Signer) -> _jwk.JWK:
+def _private_jwk(key: Signer) -> JWK:
     to_jwk = getattr(key, "to_jwk", None)
     jwk = to_jwk() if callable(to_jwk) else None
     if not isinstance(jwk, dict) or "d" not in jwk:
@@ -96,13 +95,15 @@ def _private_jwk(key: Signer) -> _jwk.JWK:
             "VC-JOSE signing needs a did_gov PrivateKey (jwcrypto signs with the private JWK)",
             code="jose.signer_unsupported",
         )
-    return _jwk.JWK(**jwk)
+    from jwcrypto.jwk import JWK
+
+    return JWK(**jwk)
 
 
-_JWK_CACHE: dict[int, tuple[PublicKey, _jwk.JWK]] = {}
+_JWK_CACHE: dict[int, tuple[PublicKey, JWK]] = {}
 
 
-def _public_jwk(key: PublicKey) -> _jwk.JWK:
+def _public_jwk(key: PublicKey) -> JWK:
     """The jwcrypto form of a public key, built once per key object (verification hot path).
 
     Keyed by identity (the entry holds the key, so its id cannot be reused):
@@ -111,7 +112,9 @@ def _public_jwk(key: PublicKey) -> _jwk.JWK:
     entry = _JWK_CACHE.get(id(key))
     if entry is not None and entry[0] is key:
         return entry[1]
-    converted = _jwk.JWK(**key.to_jwk())
+    from jwcrypto.jwk import JWK
+
+    converted = JWK(**key.to_jwk())
     if len(_JWK_CACHE) >= 1024:
         _JWK_CACHE.clear()
     _JWK_CACHE[id(key)] = (key, converted)
@@ -121,7 +124,10 @@ def _public_jwk(key: PublicKey) -> _jwk.JWK:
 def _sign(payload: Mapping[str, Any], key: Signer, header: dict[str, Any]) -> str:
     """RFC 7515 §7.1 compact serialization, signed by jwcrypto."""
     header = {"alg": key.public_key.jws_alg, **header}
-    token = _jws.JWS(_json_bytes(payload))
+    from jwcrypto.common import JWException
+    from jwcrypto.jws import JWS
+
+    token = JWS(_json_bytes(payload))
     try:
         token.add_signature(
             _private_jwk(key), alg=header["alg"], protected=_json_bytes(header).decode("utf-8")
@@ -294,10 +300,11 @@ def _signature(parsed: UnverifiedJws, key: PublicKey, alg: str, key_type: KeyTyp
             "jose.alg_key_mismatch",
             f"alg {alg} cannot be verified with a {key.key_type.value} key",
         )
+    from jwcrypto.common import JWException
+    from jwcrypto.jws import JWSCore
+
     try:
-        core = _jws.JWSCore(
-            alg, _public_jwk(key), parsed.protected_json, parsed.payload_bytes, [alg]
-        )
+        core = JWSCore(alg, _public_jwk(key), parsed.protected_json, parsed.payload_bytes, [alg])
         core.verify(parsed.signature)
     except JWException:
         return fail("signature", "jose.signature_invalid", f"the {alg} signature does not verify")
