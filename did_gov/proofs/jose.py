@@ -84,7 +84,14 @@ KeyLookup = Callable[[Mapping[str, Any], str | None, str], PublicKey]
 
 
 def _json_bytes(value: Mapping[str, Any]) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"not JSON-serializable: {exc}", code="json.invalid") from None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError("a lone surrogate is not UTF-8", code="json.invalid") from None
 
 
 def _private_jwk(key: Signer) -> JWK:

@@ -837,3 +837,22 @@ def test_vp_jwt_holder_binding() -> None:
     with pytest.raises(DidGovError) as info:
         present([credential], holder, format="vc-jwt", holder="did:example:someone")
     assert info.value.code == "presentation.holder_mismatch"
+
+
+@pytest.mark.parametrize(
+    "value", [float("nan"), datetime(2025, 1, 1, tzinfo=UTC), b"bytes", "\ud800", {1, 2}]
+)
+def test_unserializable_claims_raise_our_error(value: Any) -> None:
+    key, _, vm = _issuer()
+    with pytest.raises(InvalidInputError) as info:
+        jose.sign_vc_jwt({**_unsigned(), "evidence": value}, key, kid=vm)
+    assert info.value.code == "json.invalid"
+
+
+def test_presentation_credential_limit() -> None:
+    issuer, _, _ = _issuer()
+    token = issue(_unsigned(), issuer, format="vc-jwt")
+    vp = present([token, token], issuer, format="vc-jwt")
+    report = Verifier(now=NOW, limits=Limits(max_credentials_per_presentation=1)).verify(vp)
+    assert "input.limit_exceeded" in _codes(report)
+    assert report.credentials == ()
