@@ -1,20 +1,29 @@
-"""The top-level recipes: ``issue`` and ``present`` over keys, DIDs and Data Integrity proofs."""
+"""The top-level recipes: ``issue`` and ``present`` over keys, DIDs and the securing formats.
+
+One unsigned credential can be issued as Data Integrity (``format="di"``,
+the default, a JSON object), VC-JOSE (``"vc-jwt"``, a compact JWS) or SD-JWT
+VC (``"sd-jwt"``); :class:`~did_gov.verify.Verifier` tells them apart by itself.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from did_gov.credentials import build_presentation, credential_problems, utc_now
 from did_gov.dids import did_key
-from did_gov.errors import CredentialError, InvalidInputError
+from did_gov.errors import CredentialError, InvalidInputError, UnsupportedAlgorithmError
 from did_gov.jsonld import OfflineDocumentLoader, default_loader
 from did_gov.keys import KeyType, Signer
+from did_gov.proofs import jose
 from did_gov.proofs.data_integrity import add_proof
 
-__all__ = ["default_cryptosuite", "issue", "present"]
+__all__ = ["FORMATS", "default_cryptosuite", "issue", "present"]
+
+FORMATS: tuple[str, ...] = ("di", "vc-jwt", "sd-jwt")
+"""The securing formats ``issue`` and ``present`` accept; ``"di"`` is the default."""
 
 _DEFAULT_SUITES = {
     KeyType.ED25519: "eddsa-rdfc-2022",
@@ -44,17 +53,96 @@ def _with_issuer(credential: Mapping[str, Any], issuer: str) -> dict[str, Any]:
     return doc
 
 
+SdJwtIssuer = Callable[[dict[str, Any], Signer, str, tuple[str, ...], datetime], str]
+"""(credential, key, kid, disclosable paths, now) -> SD-JWT VC; ``did_gov.proofs.sd_jwt`` provides it."""
+SdJwtPresenter = Callable[..., str]
+"""Presents SD-JWT credentials; ``did_gov.proofs.sd_jwt`` provides it."""
+
+
+def _sd_jwt_issuer() -> SdJwtIssuer:
+    """The SD-JWT VC issuer. Extension point: the sd_jwt module plugs in here."""
+    raise UnsupportedAlgorithmError(
+        "format 'sd-jwt' is not available in this build", code="format.unsupported"
+    )
+
+
+def _sd_jwt_presenter() -> SdJwtPresenter:
+    """The SD-JWT presenter (key binding). Extension point: the sd_jwt module plugs in here."""
+    raise UnsupportedAlgorithmError(
+        "format 'sd-jwt' presentations are not available in this build", code="format.unsupported"
+    )
+
+
+def _check_format(format: str) -> None:
+    if format not in FORMATS:
+        raise InvalidInputError(
+            f"unknown format {format!r} (one of {', '.join(FORMATS)})", code="format.unsupported"
+        )
+
+
+@overload
 def issue(
     credential: Mapping[str, Any],
     key: Signer,
     *,
+    format: Literal["di"] = "di",
     cryptosuite: str | None = None,
     verification_method: str | None = None,
     created: datetime | str | None = None,
     contexts: Iterable[str | os.PathLike[str]] = (),
     now: datetime | None = None,
-) -> dict[str, Any]:
-    """Secure a credential with a Data Integrity proof and return the signed copy.
+    disclosable: Iterable[str] = (),
+) -> dict[str, Any]: ...
+
+
+@overload
+def issue(
+    credential: Mapping[str, Any],
+    key: Signer,
+    *,
+    format: Literal["vc-jwt", "sd-jwt"],
+    cryptosuite: str | None = None,
+    verification_method: str | None = None,
+    created: datetime | str | None = None,
+    contexts: Iterable[str | os.PathLike[str]] = (),
+    now: datetime | None = None,
+    disclosable: Iterable[str] = (),
+) -> str: ...
+
+
+@overload
+def issue(
+    credential: Mapping[str, Any],
+    key: Signer,
+    *,
+    format: str,
+    cryptosuite: str | None = None,
+    verification_method: str | None = None,
+    created: datetime | str | None = None,
+    contexts: Iterable[str | os.PathLike[str]] = (),
+    now: datetime | None = None,
+    disclosable: Iterable[str] = (),
+) -> dict[str, Any] | str: ...
+
+
+def issue(
+    credential: Mapping[str, Any],
+    key: Signer,
+    *,
+    format: str = "di",
+    cryptosuite: str | None = None,
+    verification_method: str | None = None,
+    created: datetime | str | None = None,
+    contexts: Iterable[str | os.PathLike[str]] = (),
+    now: datetime | None = None,
+    disclosable: Iterable[str] = (),
+) -> dict[str, Any] | str:
+    """Secure a credential and return it: a signed copy (``"di"``) or a token (``"vc-jwt"``, ``"sd-jwt"``).
+
+    ``format="di"`` adds a Data Integrity proof; ``"vc-jwt"`` returns an
+    ``application/vc+jwt`` compact JWS whose ``kid`` is the verification
+    method; ``"sd-jwt"`` an SD-JWT VC whose ``disclosable`` paths (e.g.
+    ``credentialSubject.birthDate``) are selectively disclosable.
 
     Without ``verification_method`` the key's did:key is used and becomes the
     credential's ``issuer`` (replacing whatever issuer the input named). With
@@ -80,6 +168,16 @@ def issue(
     problems = credential_problems(doc)
     if problems:
         raise CredentialError("; ".join(p.message for p in problems), code=problems[0].code)
+    _check_format(format)
+    if cryptosuite is not None and format != "di":
+        raise InvalidInputError("a cryptosuite only applies to format 'di'")
+    paths = tuple(disclosable)
+    if paths and format != "sd-jwt":
+        raise InvalidInputError("disclosable paths only apply to format 'sd-jwt'")
+    if format == "vc-jwt":
+        return jose.sign_vc_jwt(doc, key, kid=verification_method)
+    if format == "sd-jwt":
+        return _sd_jwt_issuer()(doc, key, verification_method, paths, now or utc_now())
     return add_proof(
         doc,
         key,
@@ -91,10 +189,12 @@ def issue(
     )
 
 
+@overload
 def present(
-    credentials: Iterable[Mapping[str, Any]],
+    credentials: Iterable[Mapping[str, Any] | str],
     key: Signer,
     *,
+    format: Literal["di"] = "di",
     challenge: str | None = None,
     domain: str | None = None,
     holder: str | None = None,
@@ -103,13 +203,79 @@ def present(
     created: datetime | str | None = None,
     contexts: Iterable[str | os.PathLike[str]] = (),
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any]: ...
+
+
+@overload
+def present(
+    credentials: Iterable[Mapping[str, Any] | str],
+    key: Signer,
+    *,
+    format: Literal["vc-jwt", "vp-jwt", "sd-jwt"],
+    challenge: str | None = None,
+    domain: str | None = None,
+    holder: str | None = None,
+    cryptosuite: str | None = None,
+    verification_method: str | None = None,
+    created: datetime | str | None = None,
+    contexts: Iterable[str | os.PathLike[str]] = (),
+    now: datetime | None = None,
+) -> str: ...
+
+
+@overload
+def present(
+    credentials: Iterable[Mapping[str, Any] | str],
+    key: Signer,
+    *,
+    format: str,
+    challenge: str | None = None,
+    domain: str | None = None,
+    holder: str | None = None,
+    cryptosuite: str | None = None,
+    verification_method: str | None = None,
+    created: datetime | str | None = None,
+    contexts: Iterable[str | os.PathLike[str]] = (),
+    now: datetime | None = None,
+) -> dict[str, Any] | str: ...
+
+
+def present(
+    credentials: Iterable[Mapping[str, Any] | str],
+    key: Signer,
+    *,
+    format: str = "di",
+    challenge: str | None = None,
+    domain: str | None = None,
+    holder: str | None = None,
+    cryptosuite: str | None = None,
+    verification_method: str | None = None,
+    created: datetime | str | None = None,
+    contexts: Iterable[str | os.PathLike[str]] = (),
+    now: datetime | None = None,
+) -> dict[str, Any] | str:
     """Wrap secured credentials in a presentation signed for ``authentication``.
 
     The holder defaults to the DID of the signing key (its did:key unless
     ``verification_method`` names another). ``challenge`` and ``domain`` bind
     the presentation to one verifier's request, so it cannot be replayed.
+
+    ``format="di"`` (default) returns a presentation with a Data Integrity
+    proof; ``"vc-jwt"`` (or ``"vp-jwt"``) an ``application/vp+jwt`` token
+    whose ``nonce``/``aud`` claims are ``challenge``/``domain``. Credentials
+    given as tokens (VC-JOSE, SD-JWT) are enveloped
+    (``EnvelopedVerifiableCredential`` with a ``data:`` URL).
     """
+    if format == "vp-jwt":
+        format = "vc-jwt"
+    _check_format(format)
+    if cryptosuite is not None and format != "di":
+        raise InvalidInputError("a cryptosuite only applies to format 'di'")
+    if format == "sd-jwt":
+        return _sd_jwt_presenter()(
+            credentials, key, challenge=challenge, domain=domain, now=now or utc_now()
+        )
+    embedded = [_embeddable(c) for c in credentials]
     if verification_method is None:
         verification_method = did_key.verification_method_id(key.public_key)
     signer_did = _did_of(verification_method)
@@ -118,7 +284,9 @@ def present(
             f"holder {holder} is not the controller of {verification_method}",
             code="presentation.holder_mismatch",
         )
-    vp = build_presentation(credentials, holder=holder or signer_did)
+    vp = build_presentation(embedded, holder=holder or signer_did)
+    if format == "vc-jwt":
+        return jose.sign_vp_jwt(vp, key, kid=verification_method, nonce=challenge, audience=domain)
     return add_proof(
         vp,
         key,
@@ -130,3 +298,17 @@ def present(
         created=created if created is not None else (now or utc_now()),
         loader=_loader(contexts),
     )
+
+
+def _embeddable(credential: Mapping[str, Any] | str) -> Mapping[str, Any]:
+    """A credential as a presentation carries it: objects as they are, tokens enveloped."""
+    if isinstance(credential, Mapping):
+        return credential
+    if not isinstance(credential, str):
+        raise InvalidInputError("a credential is a JSON object or a token string")
+    token = credential.strip()
+    if "~" in token:
+        return jose.envelope(token, "application/vc+sd-jwt")
+    if not jose.is_compact_jws(token):
+        raise InvalidInputError("a credential string must be a VC-JOSE or SD-JWT token")
+    return jose.envelope(token, jose.VC_MEDIA_TYPE)

@@ -112,27 +112,59 @@ def _cmd_issue(args: argparse.Namespace) -> int:
     signed = issue(
         _read_json(args.file),
         _load_key(args.key),
+        format=args.format,
         cryptosuite=args.cryptosuite,
         verification_method=args.verification_method,
         created=_parse_time(args.created, "--created"),
         contexts=args.contexts,
+        disclosable=args.disclosable,
     )
-    _print_json(signed)
+    _print_secured(signed)
     return EXIT_OK
+
+
+def _print_secured(secured: Any) -> None:
+    """A token on one line, a secured JSON document pretty-printed."""
+    if isinstance(secured, str):
+        sys.stdout.write(secured + "\n")
+    else:
+        _print_json(secured)
+
+
+def _read_credential(path: str) -> Any:
+    """A credential file: JSON (a secured object) or a token (VC-JOSE, SD-JWT)."""
+    text = _read_text(path).strip()
+    if text.startswith("{"):
+        return _read_json(path)
+    return text
+
+
+def _load_jwks(paths: list[str]) -> list[dict[str, Any]]:
+    from did_gov.errors import DidGovError
+    from did_gov.proofs.jose import parse_jwks
+
+    keys: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            keys += parse_jwks(_read_json(path))
+        except DidGovError as exc:
+            raise UsageError(f"--jwk {path}: {exc.message}") from None
+    return keys
 
 
 def _cmd_present(args: argparse.Namespace) -> int:
     from did_gov._api import present
 
     vp = present(
-        [_read_json(f) for f in args.files],
+        [_read_credential(f) for f in args.files],
         _load_key(args.key),
+        format=args.format,
         challenge=args.challenge,
         domain=args.domain,
         created=_parse_time(args.created, "--created"),
         contexts=args.contexts,
     )
-    _print_json(vp)
+    _print_secured(vp)
     return EXIT_OK
 
 
@@ -142,10 +174,18 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     at = _parse_time(args.at, "--at")
     inputs = [(path, _read_text(path)) for path in args.files]
     lists = [_read_status_list(path) for path in args.status_lists]
-    verifier = Verifier(contexts=args.contexts, now=at, status_lists=lists)
+    verifier = Verifier(
+        contexts=args.contexts, now=at, status_lists=lists, issuer_jwks=_load_jwks(args.jwk)
+    )
     status = EXIT_OK
     for path, text in inputs:
-        report = verifier.verify(text, challenge=args.challenge, domain=args.domain)
+        report = verifier.verify(
+            text,
+            challenge=args.challenge,
+            domain=args.domain,
+            nonce=args.nonce,
+            audience=args.audience,
+        )
         if not report.verified:
             status = EXIT_FAILED
         if args.json:
@@ -179,8 +219,21 @@ def _parser() -> argparse.ArgumentParser:
     res.add_argument("--json", action="store_true", help="compact one-line JSON")
     res.set_defaults(func=_cmd_did_resolve)
 
-    iss = verbs.add_parser("issue", help="sign a credential with a Data Integrity proof")
+    iss = verbs.add_parser("issue", help="secure a credential (Data Integrity, VC-JOSE or SD-JWT)")
     iss.add_argument("file")
+    iss.add_argument(
+        "--format",
+        default="di",
+        choices=["di", "vc-jwt", "sd-jwt"],
+        help="di: Data Integrity proof (default); vc-jwt: VC-JOSE token; sd-jwt: SD-JWT VC",
+    )
+    iss.add_argument(
+        "--disclosable",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="sd-jwt: a selectively disclosable claim path, e.g. credentialSubject.birthDate",
+    )
     iss.add_argument("--key", required=True, help="private JWK or Multikey key-pair JSON")
     iss.add_argument(
         "--cryptosuite", help="eddsa-rdfc-2022 (default for Ed25519), ecdsa-rdfc-2019, ..."
@@ -195,6 +248,12 @@ def _parser() -> argparse.ArgumentParser:
     pre = verbs.add_parser("present", help="wrap credentials in a signed presentation")
     pre.add_argument("files", nargs="+", metavar="FILE")
     pre.add_argument("--key", required=True)
+    pre.add_argument(
+        "--format",
+        default="di",
+        choices=["di", "vc-jwt", "sd-jwt"],
+        help="di: Data Integrity proof (default); vc-jwt: a vp+jwt token",
+    )
     pre.add_argument("--challenge")
     pre.add_argument("--domain")
     pre.add_argument("--created")
@@ -216,6 +275,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a status list credential to check credentialStatus against offline (repeatable)",
     )
+    ver.add_argument(
+        "--jwk",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="public JWK or JWK Set of an issuer that is not a DID (repeatable)",
+    )
+    ver.add_argument("--nonce", help="expected token nonce (default: --challenge)")
+    ver.add_argument("--audience", help="expected token aud (default: --domain)")
     ver.set_defaults(func=_cmd_verify)
 
     from did_gov.cli._status import add_status_parser

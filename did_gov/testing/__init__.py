@@ -4,9 +4,10 @@ Requires ``hypothesis`` (a test dependency, not a runtime one). Every
 generated credential is valid VC Data Model 2.0 that canonicalizes with the
 pinned contexts, so ``issue`` → ``verify`` round trips on it.
 
->>> from hypothesis import given
+>>> from hypothesis import HealthCheck, given, settings
 >>> from did_gov.testing import credentials
->>> @given(credentials())
+>>> @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+... @given(credentials())
 ... def test_shape(vc):
 ...     assert vc["type"][0] == "VerifiableCredential"
 >>> test_shape()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,11 +17,19 @@ from did_gov.credentials import (
     presentation_problems,
     utc_now,
 )
-from did_gov.dids import DefaultResolver, Resolver, VerificationMethod, resolve_verification_method
+from did_gov.dids import (
+    DefaultResolver,
+    DidDocument,
+    Resolver,
+    VerificationMethod,
+    parse_did_url,
+    resolve_verification_method,
+)
 from did_gov.errors import DidGovError, InvalidInputError, StatusError, VerificationMethodError
 from did_gov.jsonld import OfflineDocumentLoader
 from did_gov.keys import PublicKey
 from did_gov.limits import DEFAULT_LIMITS, Limits
+from did_gov.proofs import jose
 from did_gov.proofs._result import Check, fail, ok, unknown
 from did_gov.proofs.data_integrity import verify_proofs
 from did_gov.status import (
@@ -90,6 +99,16 @@ class Verifier:
     are kept in ``status_cache``. A list that cannot be had is an
     indeterminate ``status.list_unavailable``.
 
+    ``issuer_jwks`` are public JWKs of issuers (and presentation holders)
+    that are not DIDs, for VC-JOSE tokens. A token whose issuer is a DID is
+    only ever checked with a key of that DID's document (its ``kid`` must be
+    a DID URL of the issuer, absolute or relative); a token whose issuer is
+    not a DID is checked with the JWK whose ``kid`` member, or else whose
+    RFC 7638 thumbprint, equals the header ``kid`` (without a ``kid``: the
+    only JWK of the ``alg``'s key type). Each of these keys is trusted for
+    any non-DID issuer, so pass only keys you trust. JWKs of key types
+    did_gov does not verify with (RSA, P-521) are ignored.
+
     >>> Verifier().verify(b"not json").verified
     False
     """
@@ -107,8 +126,11 @@ class Verifier:
         status_fetcher: StatusFetcher | None = None,
         status_source: StatusSource | None = None,
         status_cache: StatusListCache | None = None,
+        issuer_jwks: Iterable[Mapping[str, Any]] = (),
     ) -> None:
         self.loader = loader or OfflineDocumentLoader(contexts)
+        self._jwks = [(kid, key, key.jwk_thumbprint()) for kid, key in jose.jwks_keys(issuer_jwks)]
+        self._jose_methods: dict[tuple[str, str], tuple[DidDocument, PublicKey]] = {}
         self.resolver: Resolver = resolver or DefaultResolver()
         self.policy = policy or VerificationPolicy()
         self.limits = limits
@@ -156,13 +178,26 @@ class Verifier:
         challenge: str | None = None,
         domain: str | None = None,
         now: datetime | None = None,
+        nonce: str | None = None,
+        audience: str | None = None,
     ) -> VerificationReport:
         """Verify a credential or presentation (a parsed object, JSON text or bytes).
 
+        Text is read by its shape: JSON (Data Integrity), a compact JWS
+        (VC-JOSE ``vc+jwt``/``vp+jwt``, or a VCDM 1.1 JWT), or an SD-JWT (with
+        ``~``). ``nonce``/``audience`` are the values expected in a token's
+        ``nonce``/``aud`` claims; they default to ``challenge``/``domain``.
         Never raises for invalid input: the report says which check failed and why.
         Raises :class:`~did_gov.errors.InvalidInputError` only for a wrong argument type.
         """
         moment = self._clock(now)
+        token = _compact_token(document_or_token)
+        if token is not None:
+            nonce = nonce if nonce is not None else challenge
+            audience = audience if audience is not None else domain
+            if "~" in token:
+                return self._verify_sd_jwt(token, nonce=nonce, audience=audience, now=moment)
+            return self._verify_jose(token, nonce=nonce, audience=audience, now=moment)
         if isinstance(document_or_token, str | bytes | bytearray):
             try:
                 document = parse_json(document_or_token, self.limits)
@@ -368,13 +403,187 @@ class Verifier:
                 )
             )
             credentials = []
-        nested = [
-            self._verify_credential(vc, moment)
-            if isinstance(vc, dict)
-            else VerificationReport.from_checks(
+        nested = [self._verify_nested(vc, moment) for vc in credentials]
+        return VerificationReport.from_checks("vp-di", checks, document, nested)
+
+    # --- VC-JOSE, SD-JWT and credentials nested in presentations ---------------------------
+
+    def _verify_sd_jwt(
+        self, token: str, *, nonce: str | None, audience: str | None, now: datetime
+    ) -> VerificationReport:
+        """SD-JWT / SD-JWT VC verification; provided by ``did_gov.proofs.sd_jwt`` when merged."""
+        return VerificationReport.from_checks(
+            "sd-jwt",
+            [
+                unknown(
+                    "format",
+                    "format.unsupported",
+                    "SD-JWT verification is not available in this build",
+                )
+            ],
+        )
+
+    def _verify_jose(
+        self,
+        token: str,
+        *,
+        nonce: str | None,
+        audience: str | None,
+        now: datetime,
+        expect: jose.Kind | None = None,
+    ) -> VerificationReport:
+        """A VC-JOSE token (or VCDM 1.1 JWT): JWS and claims, then shape, validity and nested credentials."""
+        result = jose.verify_jwt(
+            token,
+            self._jose_key,
+            expect=expect,
+            nonce=nonce,
+            audience=audience,
+            now=now,
+            clock_skew=self.policy.clock_skew,
+            limits=self.limits,
+        )
+        document = result.document
+        if result.kind is None or not isinstance(document, dict):
+            return VerificationReport.from_checks(result.format, result.checks, document)
+        if result.kind == "credential":
+            checks = _problem_checks("shape", credential_problems(document))
+            checks += result.checks
+            checks += self._validity_checks(document, now)
+            if all(c.ok for c in checks):
+                checks += self._status_checks(document, now)
+            return VerificationReport.from_checks(result.format, checks, document)
+        shaped = document
+        if result.legacy:  # VCDM 1.1 JWT presentations carry credentials as JWT strings
+            shaped = {
+                **document,
+                "verifiableCredential": [
+                    jose.envelope(vc, "application/jwt") if isinstance(vc, str) else vc
+                    for vc in _as_list(document.get("verifiableCredential", []))
+                ],
+            }
+        checks = _problem_checks("shape", presentation_problems(shaped))
+        if self.policy.require_challenge and nonce is None:
+            checks.append(
+                fail("challenge", "presentation.challenge_required", "the policy requires a nonce")
+            )
+        checks += result.checks
+        credentials = _as_list(document.get("verifiableCredential", []))
+        if len(credentials) > self.limits.max_credentials_per_presentation:
+            checks.append(
+                fail(
+                    "credentials",
+                    "input.limit_exceeded",
+                    f"more than {self.limits.max_credentials_per_presentation} credentials",
+                )
+            )
+            credentials = []
+        nested = [self._verify_nested(vc, now) for vc in credentials]
+        return VerificationReport.from_checks(result.format, checks, document, nested)
+
+    def _verify_nested(self, entry: Any, moment: datetime) -> VerificationReport:
+        """A credential inside a presentation: embedded (Data Integrity), enveloped, or a JWT string."""
+        token: str | None = entry if isinstance(entry, str) else None
+        if isinstance(entry, dict) and entry.get("type") == "EnvelopedVerifiableCredential":
+            try:
+                media_type, token = jose.open_envelope(entry)
+            except DidGovError as exc:
+                return VerificationReport.from_checks(
+                    "unknown", [fail("parse", exc.code, exc.message)]
+                )
+            if media_type in ("application/vc+sd-jwt", "application/dc+sd-jwt"):
+                return self._verify_sd_jwt(token, nonce=None, audience=None, now=moment)
+            if media_type != jose.VC_MEDIA_TYPE:
+                return VerificationReport.from_checks(
+                    "unknown",
+                    [
+                        unknown(
+                            "format",
+                            "jose.envelope_unsupported",
+                            f"enveloped {media_type.split(';')[0]} credentials are not supported",
+                        )
+                    ],
+                )
+        elif isinstance(entry, dict):
+            return self._verify_credential(entry, moment)
+        if token is None:
+            return VerificationReport.from_checks(
                 "unknown",
                 [fail("parse", "presentation.credential_invalid", "not a credential object")],
             )
-            for vc in credentials
-        ]
-        return VerificationReport.from_checks("vp-di", checks, document, nested)
+        if "~" in token:
+            return self._verify_sd_jwt(token, nonce=None, audience=None, now=moment)
+        return self._verify_jose(token, nonce=None, audience=None, now=moment, expect="credential")
+
+    def _jose_key(self, header: Mapping[str, Any], owner: str | None, purpose: str) -> PublicKey:
+        """The key a VC-JOSE token names: a DID URL of its issuer/holder, or one of ``issuer_jwks``."""
+        kid = header.get("kid")
+        what = "issuer" if purpose == "assertionMethod" else "holder"
+        is_did = owner is not None and owner.startswith("did:")
+        if isinstance(kid, str) and (kid.startswith("did:") or (is_did and owner is not None)):
+            vm_url = kid if kid.startswith("did:") else f"{owner}#{kid.removeprefix('#')}"
+            cached = self._jose_methods.get((vm_url, purpose))
+            did = cached[0].id if cached is not None else str(parse_did_url(vm_url).did)
+            if owner is not None and did != owner:
+                raise VerificationMethodError(
+                    f"kid {kid} is a key of {did}, not of the {what} {owner}",
+                    code=f"{what}.key_mismatch",
+                )
+            return self._jose_did_key(vm_url, did, purpose, owner, what)
+        if is_did:
+            raise VerificationMethodError(
+                f"the token names no kid of the {what} {owner}", code="jose.kid_missing"
+            )
+        return self._jose_jwk(kid, str(header.get("alg")))
+
+    def _jose_did_key(
+        self, vm_url: str, did: str, purpose: str, owner: str | None, what: str
+    ) -> PublicKey:
+        document = self.resolver.resolve(did)
+        cached = self._jose_methods.get((vm_url, purpose))
+        if cached is not None and cached[0] is document:
+            return cached[1]
+        method = resolve_verification_method(self.resolver, vm_url, purpose=purpose)
+        if method.public_key is None:
+            raise VerificationMethodError(
+                f"{vm_url} holds no signature key we support", code="did.vm_unsupported_key"
+            )
+        if owner is not None and method.controller != owner:
+            raise VerificationMethodError(
+                f"{vm_url} is controlled by {method.controller}, not by the {what} {owner}",
+                code=f"{what}.key_mismatch",
+            )
+        if len(self._jose_methods) < 1024:
+            self._jose_methods[(vm_url, purpose)] = (document, method.public_key)
+        return method.public_key
+
+    def _jose_jwk(self, kid: Any, alg: str) -> PublicKey:
+        if isinstance(kid, str):
+            by_kid = [key for key_id, key, _ in self._jwks if key_id == kid]
+            found = by_kid or [key for _, key, thumb in self._jwks if thumb == kid]
+        else:
+            wanted = jose.ALGORITHMS.get(alg)
+            found = [key for _, key, _ in self._jwks if key.key_type is wanted]
+        if len(found) != 1:
+            problem = "no issuer JWK matches" if not found else "several issuer JWKs match"
+            raise VerificationMethodError(
+                f"{problem} kid {kid!r} (pass the issuer's key with issuer_jwks / --jwk)",
+                code="jose.key_not_found",
+            )
+        return found[0]
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]+(?:[.~][A-Za-z0-9_\-]*)+")
+
+
+def _compact_token(value: Any) -> str | None:
+    """The text as a compact JWS or SD-JWT, or None when it is (meant to be) JSON."""
+    if isinstance(value, bytes | bytearray):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text if _TOKEN.fullmatch(text) else None

@@ -432,3 +432,38 @@ def test_a_refresh_list_passes_with_its_code(tmp_path: Path) -> None:
         registry.set_status("urn:uuid:r", 1)
         report = Verifier(now=LATER, status_lists=[_publish(registry)]).verify(vc)
     assert report.verified and report.checks[-1].code == "status.refresh"
+
+
+def test_vc_jwt_credentials_and_vc_jwt_lists(revocations: StatusRegistry) -> None:
+    # A VC-JOSE credential carries credentialStatus too, and the list itself may be a vc+jwt.
+    cid = "urn:uuid:jwt-status-1"
+    entry = revocations.allocate(cid).to_json()
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", EXAMPLES],
+        "id": cid,
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:replaced",
+        "validFrom": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:citizen", "name": "Ada"},
+        "credentialStatus": entry,
+    }
+    token = issue(unsigned, AGENCY, format="vc-jwt", now=NOW)
+    issuer = Verifier(now=NOW).verify(token).document["issuer"]
+    listed = revocations.publish(
+        issuer,
+        lambda doc: issue(doc, AGENCY, format="vc-jwt", now=NOW),
+        now=NOW,
+        valid_for=timedelta(days=1),
+    )
+    assert isinstance(listed, str)
+    assert Verifier(now=LATER, status_lists=[listed]).verify(token).verified
+    revocations.revoke(cid)
+    listed = revocations.publish(
+        issuer,
+        lambda doc: issue(doc, AGENCY, format="vc-jwt", now=NOW),
+        now=NOW,
+        valid_for=timedelta(days=1),
+    )
+    report = Verifier(now=LATER, status_lists=[listed]).verify(token)
+    assert not report.verified
+    assert "status.revoked" in {c.code for c in report.errors}
