@@ -1,20 +1,23 @@
-"""The top-level recipes: ``issue`` and ``present`` over keys, DIDs and Data Integrity proofs."""
+"""The top-level recipes: ``issue`` and ``present`` over keys, DIDs and Data Integrity proofs.
+
+``issue_sd_jwt`` and ``present_sd_jwt`` are the same recipes for SD-JWT VC.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from did_gov.credentials import build_presentation, credential_problems, utc_now
 from did_gov.dids import did_key
-from did_gov.errors import CredentialError, InvalidInputError
+from did_gov.errors import CredentialError, InvalidInputError, UnsupportedAlgorithmError
 from did_gov.jsonld import OfflineDocumentLoader, default_loader
-from did_gov.keys import KeyType, Signer
+from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer
 from did_gov.proofs.data_integrity import add_proof
 
-__all__ = ["default_cryptosuite", "issue", "present"]
+__all__ = ["default_cryptosuite", "issue", "issue_sd_jwt", "present", "present_sd_jwt"]
 
 _DEFAULT_SUITES = {
     KeyType.ED25519: "eddsa-rdfc-2022",
@@ -44,6 +47,7 @@ def _with_issuer(credential: Mapping[str, Any], issuer: str) -> dict[str, Any]:
     return doc
 
 
+@overload
 def issue(
     credential: Mapping[str, Any],
     key: Signer,
@@ -53,8 +57,45 @@ def issue(
     created: datetime | str | None = None,
     contexts: Iterable[str | os.PathLike[str]] = (),
     now: datetime | None = None,
-) -> dict[str, Any]:
+    format: Literal["di"] = "di",
+    disclosable: Iterable[str] = (),
+    holder_key: PublicKey | None = None,
+) -> dict[str, Any]: ...
+
+
+@overload
+def issue(
+    credential: Mapping[str, Any],
+    key: Signer,
+    *,
+    cryptosuite: str | None = None,
+    verification_method: str | None = None,
+    created: datetime | str | None = None,
+    contexts: Iterable[str | os.PathLike[str]] = (),
+    now: datetime | None = None,
+    format: Literal["sd-jwt"],
+    disclosable: Iterable[str] = (),
+    holder_key: PublicKey | None = None,
+) -> str: ...
+
+
+def issue(
+    credential: Mapping[str, Any],
+    key: Signer,
+    *,
+    cryptosuite: str | None = None,
+    verification_method: str | None = None,
+    created: datetime | str | None = None,
+    contexts: Iterable[str | os.PathLike[str]] = (),
+    now: datetime | None = None,
+    format: str = "di",
+    disclosable: Iterable[str] = (),
+    holder_key: PublicKey | None = None,
+) -> dict[str, Any] | str:
     """Secure a credential with a Data Integrity proof and return the signed copy.
+
+    ``format="sd-jwt"`` issues an SD-JWT VC string instead (see :func:`issue_sd_jwt`;
+    ``verification_method`` is then its ``kid``).
 
     Without ``verification_method`` the key's did:key is used and becomes the
     credential's ``issuer`` (replacing whatever issuer the input named). With
@@ -70,6 +111,21 @@ def issue(
     >>> vc["issuer"] == did_key.did_for_public_key(key.public_key)
     True
     """
+    if format == "sd-jwt":
+        if not isinstance(key, PrivateKey):
+            raise UnsupportedAlgorithmError(
+                "SD-JWT signing needs a PrivateKey", code="sd_jwt.key_unsupported"
+            )
+        return issue_sd_jwt(
+            credential,
+            key,
+            disclosable=disclosable,
+            holder_key=holder_key,
+            kid=verification_method,
+            now=now,
+        )
+    if format != "di":
+        raise UnsupportedAlgorithmError(f"unknown format {format!r}", code="format.unsupported")
     if not isinstance(credential, Mapping):
         raise InvalidInputError("a credential is a JSON object")
     if verification_method is None:
@@ -129,4 +185,71 @@ def present(
         domain=domain,
         created=created if created is not None else (now or utc_now()),
         loader=_loader(contexts),
+    )
+
+
+def issue_sd_jwt(
+    credential: Mapping[str, Any],
+    key: PrivateKey,
+    *,
+    disclosable: Iterable[str] = (),
+    holder_key: PublicKey | None = None,
+    vct: str | None = None,
+    kid: str | None = None,
+    decoys: int = 2,
+    salt: Callable[[], str] | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Issue a VC 2.0 credential as an SD-JWT VC (``dc+sd-jwt``), mapped per ``specs/sd-jwt-vc-mapping.md``.
+
+    Without ``kid`` the key's did:key becomes ``iss`` and its verification
+    method the ``kid``; with one (a DID URL, or any key id for a non-DID
+    issuer), the credential's issuer is kept. ``disclosable`` paths may name
+    the credential (``/credentialSubject/birthDate``) or the SD-JWT VC claims
+    (``/birthDate``). ``holder_key`` goes into ``cnf`` for key binding.
+    """
+    from did_gov.proofs import sd_jwt
+    from did_gov.proofs._sd_jwt_vc import vc_claim_path, vc_to_sd_jwt_claims
+
+    if not isinstance(credential, Mapping):
+        raise InvalidInputError("a credential is a JSON object")
+    if kid is None:
+        kid = did_key.verification_method_id(key.public_key)
+        credential = _with_issuer(credential, _did_of(kid))
+    claims = vc_to_sd_jwt_claims(credential, issued_at=now or utc_now(), vct=vct)
+    return sd_jwt.issue_sd_jwt(
+        claims,
+        key,
+        disclosable=[vc_claim_path(p) for p in disclosable],
+        holder_key=holder_key,
+        kid=kid,
+        decoys=decoys,
+        salt=salt,
+    )
+
+
+def present_sd_jwt(
+    credential: str,
+    disclose: Iterable[str],
+    *,
+    holder_key: PrivateKey | None = None,
+    nonce: str | None = None,
+    audience: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Present an SD-JWT VC: keep the disclosures for the ``disclose`` paths, add a KB-JWT.
+
+    With ``holder_key`` (the key in ``cnf``) the presentation ends in a Key
+    Binding JWT over ``nonce``, ``audience`` and the kept disclosures.
+    """
+    from did_gov.proofs import sd_jwt
+    from did_gov.proofs._sd_jwt_vc import vc_claim_path
+
+    return sd_jwt.present_sd_jwt(
+        credential,
+        [vc_claim_path(p) for p in disclose],
+        holder_key=holder_key,
+        nonce=nonce,
+        audience=audience,
+        now=now,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,8 +15,20 @@ from did_gov.credentials import (
     presentation_problems,
     utc_now,
 )
-from did_gov.dids import DefaultResolver, Resolver, VerificationMethod, resolve_verification_method
-from did_gov.errors import DidGovError, InvalidInputError, VerificationMethodError
+from did_gov.dids import (
+    DefaultResolver,
+    Resolver,
+    VerificationMethod,
+    parse_did_url,
+    resolve_verification_method,
+)
+from did_gov.errors import (
+    DidGovError,
+    InvalidInputError,
+    KeyFormatError,
+    ProofError,
+    VerificationMethodError,
+)
 from did_gov.jsonld import OfflineDocumentLoader
 from did_gov.keys import PublicKey
 from did_gov.limits import DEFAULT_LIMITS, Limits
@@ -35,11 +47,15 @@ class VerificationPolicy:
 
     ``clock_skew`` is tolerated on validity dates. ``require_challenge``
     makes a presentation without a challenge fail (replay protection), even
-    when the caller passed none.
+    when the caller passed none. ``require_key_binding`` makes an SD-JWT
+    without a Key Binding JWT fail; ``key_binding_max_age`` is how old a
+    KB-JWT's ``iat`` may be.
     """
 
     clock_skew: timedelta = timedelta(minutes=5)
     require_challenge: bool = False
+    require_key_binding: bool = False
+    key_binding_max_age: timedelta = timedelta(minutes=5)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -48,6 +64,25 @@ def _as_list(value: Any) -> list[Any]:
 
 def _id_of(value: Any) -> Any:
     return value.get("id") if isinstance(value, dict) else value
+
+
+def _looks_like_sd_jwt(value: str | bytes | bytearray) -> str | None:
+    """The SD-JWT text when ``value`` is one (it has ``~`` and is not JSON), else None."""
+    if isinstance(value, bytes | bytearray):
+        if b"~" not in value or value.lstrip().startswith(b"{"):
+            return None
+        try:
+            return bytes(value).decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    return value if "~" in value and not value.lstrip().startswith("{") else None
+
+
+def _issuer_jwk(jwk: Mapping[str, Any]) -> tuple[str | None, PublicKey]:
+    if not isinstance(jwk, Mapping) or "d" in jwk:
+        raise KeyFormatError("issuer_jwks hold public JWKs")
+    kid = jwk.get("kid")
+    return (kid if isinstance(kid, str) else None), PublicKey.from_jwk(dict(jwk))
 
 
 def _problem_checks(name: str, problems: Iterable[DidGovError]) -> list[Check]:
@@ -62,7 +97,9 @@ class Verifier:
     ``resolver`` resolves DIDs (default: did:key, did:jwk, and did:web from a
     cache only); ``now`` fixes the clock (a datetime or a callable), else the
     system clock is read at each call. Nothing here touches the network
-    unless the resolver was given a fetcher.
+    unless the resolver was given a fetcher. ``issuer_jwks`` are public JWKs
+    of SD-JWT issuers whose ``iss`` is not a DID (matched by ``kid``, else
+    the single key).
 
     >>> Verifier().verify(b"not json").verified
     False
@@ -77,12 +114,14 @@ class Verifier:
         policy: VerificationPolicy | None = None,
         limits: Limits = DEFAULT_LIMITS,
         loader: OfflineDocumentLoader | None = None,
+        issuer_jwks: Iterable[Mapping[str, Any]] = (),
     ) -> None:
         self.loader = loader or OfflineDocumentLoader(contexts)
         self.resolver: Resolver = resolver or DefaultResolver()
         self.policy = policy or VerificationPolicy()
         self.limits = limits
         self._now = now
+        self.issuer_jwks = tuple(_issuer_jwk(jwk) for jwk in issuer_jwks)
 
     def _clock(self, now: datetime | None) -> datetime:
         if now is not None:
@@ -100,14 +139,21 @@ class Verifier:
         challenge: str | None = None,
         domain: str | None = None,
         now: datetime | None = None,
+        nonce: str | None = None,
+        audience: str | None = None,
     ) -> VerificationReport:
-        """Verify a credential or presentation (a parsed object, JSON text or bytes).
+        """Verify a credential or presentation (a parsed object, JSON text or bytes), or an SD-JWT.
 
+        Text with ``~`` that is not JSON is an SD-JWT VC, checked against the
+        expected KB-JWT ``nonce`` and ``audience``.
         Never raises for invalid input: the report says which check failed and why.
         Raises :class:`~did_gov.errors.InvalidInputError` only for a wrong argument type.
         """
         moment = self._clock(now)
         if isinstance(document_or_token, str | bytes | bytearray):
+            sd_jwt = _looks_like_sd_jwt(document_or_token)
+            if sd_jwt is not None:
+                return self._verify_sd_jwt(sd_jwt, nonce=nonce, audience=audience, moment=moment)
             try:
                 document = parse_json(document_or_token, self.limits)
             except DidGovError as exc:
@@ -127,6 +173,63 @@ class Verifier:
         if "VerifiablePresentation" in _as_list(document.get("type")):
             return self._verify_presentation(document, challenge, domain, moment)
         return self._verify_credential(document, moment)
+
+    def _verify_sd_jwt(
+        self, token: str, *, nonce: str | None, audience: str | None, moment: datetime
+    ) -> VerificationReport:
+        """An SD-JWT VC (``dc+sd-jwt``): issuer key from its DID or ``issuer_jwks``, then RFC 9901 §7."""
+        from did_gov.proofs.sd_jwt import MEDIA_TYPE, verify_sd_jwt
+
+        result = verify_sd_jwt(
+            token,
+            self._sd_jwt_issuer_key,
+            nonce=nonce,
+            audience=audience,
+            now=moment,
+            require_key_binding=self.policy.require_key_binding,
+            key_binding_max_age=self.policy.key_binding_max_age,
+            clock_skew=self.policy.clock_skew,
+            accepted_types=(MEDIA_TYPE, "vc+sd-jwt"),
+            limits=self.limits,
+        )
+        checks = list(result.checks)
+        if result.claims is not None and not isinstance(result.claims.get("vct"), str):
+            checks.append(fail("vct", "sd_jwt_vc.vct_missing", "an SD-JWT VC has a string vct"))
+        return VerificationReport.from_checks("sd-jwt-vc", checks, result.claims)
+
+    def _sd_jwt_issuer_key(
+        self, header: Mapping[str, Any], payload: Mapping[str, Any]
+    ) -> PublicKey:
+        iss, kid = payload.get("iss"), header.get("kid")
+        if not isinstance(iss, str):
+            raise ProofError("the SD-JWT has no string iss", code="sd_jwt.issuer_missing")
+        if not iss.startswith("did:"):
+            matches = [k for k_kid, k in self.issuer_jwks if kid is not None and k_kid == kid]
+            if not matches and len(self.issuer_jwks) == 1 and self.issuer_jwks[0][0] in (None, kid):
+                matches = [self.issuer_jwks[0][1]]
+            if len(matches) != 1:
+                raise ProofError(
+                    f"no issuer JWK for {iss} (kid {kid!r})", code="sd_jwt.issuer_key_unknown"
+                )
+            return matches[0]
+        if not isinstance(kid, str):
+            raise ProofError(
+                f"an SD-JWT from {iss} needs a kid naming its key", code="sd_jwt.issuer_key_unknown"
+            )
+        vm_url = iss + kid if kid.startswith("#") else kid
+        if str(parse_did_url(vm_url).did) != iss:
+            raise ProofError(f"kid {kid} is not a key of {iss}", code="sd_jwt.kid_not_issuer")
+        method = resolve_verification_method(self.resolver, vm_url, purpose="assertionMethod")
+        if method.controller != iss:
+            raise ProofError(
+                f"{vm_url} is controlled by {method.controller}, not {iss}",
+                code="sd_jwt.kid_not_issuer",
+            )
+        if method.public_key is None:
+            raise VerificationMethodError(
+                f"{vm_url} holds no signature key we support", code="did.vm_unsupported_key"
+            )
+        return method.public_key
 
     def _resolve_key(self, seen: dict[str, VerificationMethod]) -> Callable[[str, str], PublicKey]:
         def resolve(vm_url: str, purpose: str) -> PublicKey:
