@@ -1,0 +1,135 @@
+"""Properties: the verifier returns exactly the disclosed plus the always-visible claims; tampering fails.
+
+The expected claims come from a naive reference that filters the original
+claim tree by path, independent of the digest processing under test.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from did_gov.keys import PrivateKey
+from did_gov.proofs._sd_jwt_disclosures import ClaimPath, format_claim_path
+from did_gov.proofs.sd_jwt import issue_sd_jwt, present_sd_jwt, verify_sd_jwt
+from did_gov.testing import claim_trees
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+ISSUER = PrivateKey.from_seed("ed25519", bytes(32))
+HOLDER = PrivateKey.from_seed("ed25519", bytes([7]) * 32)
+REGISTERED = {"iss", "iat", "exp", "nbf", "cnf", "vct", "status", "sub"}
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _all_paths(node: Any, path: ClaimPath = ()) -> list[ClaimPath]:
+    children: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        children = list(node.items())
+    elif isinstance(node, list):
+        children = [(str(i), v) for i, v in enumerate(node)]
+    found: list[ClaimPath] = []
+    for name, child in children:
+        found.append((*path, name))
+        found += _all_paths(child, (*path, name))
+    return found
+
+
+def _related(a: ClaimPath, b: ClaimPath) -> bool:
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+def _expected(node: Any, sd: set[ClaimPath], shown: list[ClaimPath], path: ClaimPath = ()) -> Any:
+    """The naive reference: drop every disclosable node the holder did not reveal."""
+
+    def visible(p: ClaimPath) -> bool:
+        return p not in sd or any(_related(p, s) for s in shown)
+
+    if isinstance(node, dict):
+        return {
+            k: _expected(v, sd, shown, (*path, k)) for k, v in node.items() if visible((*path, k))
+        }
+    if isinstance(node, list):
+        return [
+            _expected(v, sd, shown, (*path, str(i)))
+            for i, v in enumerate(node)
+            if visible((*path, str(i)))
+        ]
+    return node
+
+
+@st.composite
+def _cases(draw: st.DrawFn) -> tuple[dict[str, Any], list[ClaimPath], list[ClaimPath], bool]:
+    tree = draw(claim_trees(max_leaves=10).filter(lambda t: not REGISTERED & set(t)))
+    paths = _all_paths(tree)
+    sd = draw(st.lists(st.sampled_from(paths), unique=True)) if paths else []
+    shown = draw(st.lists(st.sampled_from(sd), unique=True)) if sd else []
+    return tree, sd, shown, draw(st.booleans())
+
+
+def _run(
+    tree: dict[str, Any], sd: list[ClaimPath], shown: list[ClaimPath], bind: bool
+) -> tuple[str, dict[str, Any]]:
+    token = issue_sd_jwt(
+        tree,
+        ISSUER,
+        disclosable=[format_claim_path(p) for p in sd],
+        holder_key=HOLDER.public_key if bind else None,
+        decoys=1,
+    )
+    presented = present_sd_jwt(
+        token,
+        [format_claim_path(p) for p in shown],
+        holder_key=HOLDER if bind else None,
+        nonce="n" if bind else None,
+        audience="a" if bind else None,
+        now=NOW,
+    )
+    options: dict[str, Any] = {"nonce": "n", "audience": "a"} if bind else {}
+    return presented, options
+
+
+@PROPERTY
+@given(_cases())
+def test_verifier_returns_exactly_the_disclosed_claims(
+    case: tuple[dict[str, Any], list[ClaimPath], list[ClaimPath], bool],
+) -> None:
+    tree, sd, shown, bind = case
+    presented, options = _run(tree, sd, shown, bind)
+    result = verify_sd_jwt(presented, ISSUER.public_key, now=NOW, **options)
+    assert result.verified, result.checks
+    expected = _expected(tree, set(sd), shown)
+    if bind:
+        expected["cnf"] = {"jwk": HOLDER.public_key.to_jwk()}
+    assert result.claims == expected
+
+
+@PROPERTY
+@given(_cases(), st.data())
+def test_tampering_with_any_part_fails(
+    case: tuple[dict[str, Any], list[ClaimPath], list[ClaimPath], bool], data: st.DataObject
+) -> None:
+    tree, sd, shown, bind = case
+    presented, options = _run(tree, sd, shown, bind)
+    parts = presented.split("~")
+    jwt_parts = parts[0].split(".")
+    # every segment of the presentation: header, payload, signature, each disclosure, the KB-JWT
+    segments = [("jwt", i) for i in range(3)] + [
+        ("part", i) for i in range(1, len(parts)) if parts[i]
+    ]
+    kind, index = data.draw(st.sampled_from(segments))
+    text = jwt_parts[index] if kind == "jwt" else parts[index]
+    pos = data.draw(st.integers(0, len(text) - 1))
+    replacement = data.draw(st.sampled_from([c for c in B64URL if c != text[pos]]))
+    changed = text[:pos] + replacement + text[pos + 1 :]
+    if kind == "jwt":
+        jwt_parts[index] = changed
+        parts[0] = ".".join(jwt_parts)
+    else:
+        parts[index] = changed
+    result = verify_sd_jwt("~".join(parts), ISSUER.public_key, now=NOW, **options)
+    assert not result.verified
