@@ -100,9 +100,50 @@ def _cmd_did_resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _public_key_file(path: str) -> Any:
+    from did_gov.keys import PrivateKey, PublicKey
+
+    data = _read_json(path)
+    if isinstance(data, dict) and "d" in data:
+        return PrivateKey.from_jwk(data).public_key
+    return PublicKey.from_jwk(data)
+
+
+def _jwk_files(paths: list[str]) -> list[Any]:
+    """Public JWKs from files that each hold a JWK or a JWKS (``{"keys": [...]}``)."""
+    found: list[Any] = []
+    for path in paths:
+        data = _read_json(path)
+        keys = data.get("keys") if isinstance(data, dict) and "keys" in data else [data]
+        if not isinstance(keys, list) or not all(isinstance(k, dict) for k in keys):
+            raise UsageError(f"{path}: not a JWK or a JWKS")
+        found += keys
+    return found
+
+
+def _cmd_issue_sd_jwt(args: argparse.Namespace) -> int:
+    from did_gov._api import issue_sd_jwt
+
+    token = issue_sd_jwt(
+        _read_json(args.file),
+        _load_key(args.key),
+        disclosable=args.disclosable,
+        holder_key=_public_key_file(args.holder_key) if args.holder_key else None,
+        vct=args.vct,
+        kid=args.verification_method,
+        now=_parse_time(args.created, "--created"),
+    )
+    sys.stdout.write(token + "\n")
+    return EXIT_OK
+
+
 def _cmd_issue(args: argparse.Namespace) -> int:
     from did_gov._api import issue
 
+    if args.format == "sd-jwt":
+        return _cmd_issue_sd_jwt(args)
+    if args.disclosable or args.holder_key or args.vct:
+        raise UsageError("--disclosable, --holder-key and --vct need --format sd-jwt")
     signed = issue(
         _read_json(args.file),
         _load_key(args.key),
@@ -115,9 +156,32 @@ def _cmd_issue(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_present_sd_jwt(args: argparse.Namespace) -> int:
+    from did_gov._api import present_sd_jwt
+
+    if len(args.files) != 1:
+        raise UsageError("--format sd-jwt presents exactly one credential")
+    token = present_sd_jwt(
+        _read_text(args.files[0]).strip(),
+        args.disclose,
+        holder_key=_load_key(args.key) if args.key else None,
+        nonce=args.nonce,
+        audience=args.audience,
+        now=_parse_time(args.created, "--created"),
+    )
+    sys.stdout.write(token + "\n")
+    return EXIT_OK
+
+
 def _cmd_present(args: argparse.Namespace) -> int:
     from did_gov._api import present
 
+    if args.format == "sd-jwt":
+        return _cmd_present_sd_jwt(args)
+    if args.disclose or args.nonce or args.audience:
+        raise UsageError("--disclose, --nonce and --audience need --format sd-jwt")
+    if not args.key:
+        raise UsageError("present needs --key")
     vp = present(
         [_read_json(f) for f in args.files],
         _load_key(args.key),
@@ -131,20 +195,33 @@ def _cmd_present(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from did_gov.verify import Verifier
+    from did_gov.verify import VerificationPolicy, Verifier
 
     at = _parse_time(args.at, "--at")
     inputs = [(path, _read_text(path)) for path in args.files]
-    verifier = Verifier(contexts=args.contexts, now=at)
+    policy = VerificationPolicy(require_key_binding=args.require_key_binding)
+    verifier = Verifier(
+        contexts=args.contexts, now=at, policy=policy, issuer_jwks=_jwk_files(args.jwk)
+    )
     status = EXIT_OK
     for path, text in inputs:
-        report = verifier.verify(text, challenge=args.challenge, domain=args.domain)
+        report = verifier.verify(
+            text.strip(),
+            challenge=args.challenge,
+            domain=args.domain,
+            nonce=args.nonce,
+            audience=args.audience,
+        )
         if not report.verified:
             status = EXIT_FAILED
+        disclosed = report.document if report.format == "sd-jwt-vc" and report.verified else None
         if args.json:
-            _print_json({"file": path, **report.to_json()}, compact=True)
+            extra = {"claims": disclosed} if disclosed is not None else {}
+            _print_json({"file": path, **report.to_json(), **extra}, compact=True)
         else:
             sys.stdout.write(f"{path}: {report.summary()}\n")
+            if disclosed is not None:
+                sys.stdout.write(f"  claims: {json.dumps(disclosed, ensure_ascii=False)}\n")
     return status
 
 
@@ -183,15 +260,25 @@ def _parser() -> argparse.ArgumentParser:
         "--verification-method", help="DID URL of the signing key (default: its did:key)"
     )
     iss.add_argument("--contexts", action="append", default=[], metavar="DIR")
+    iss.add_argument("--format", choices=["di", "sd-jwt"], default="di")
+    iss.add_argument(
+        "--disclosable", action="append", default=[], metavar="PATH", help="sd-jwt: /claim/path"
+    )
+    iss.add_argument("--holder-key", metavar="KEYFILE", help="sd-jwt: holder JWK for cnf")
+    iss.add_argument("--vct", help="sd-jwt: credential type (default: the most specific type)")
     iss.set_defaults(func=_cmd_issue)
 
     pre = verbs.add_parser("present", help="wrap credentials in a signed presentation")
     pre.add_argument("files", nargs="+", metavar="FILE")
-    pre.add_argument("--key", required=True)
+    pre.add_argument("--key", help="holder key (sd-jwt: optional, signs the KB-JWT)")
     pre.add_argument("--challenge")
     pre.add_argument("--domain")
     pre.add_argument("--created")
     pre.add_argument("--contexts", action="append", default=[], metavar="DIR")
+    pre.add_argument("--format", choices=["di", "sd-jwt"], default="di")
+    pre.add_argument("--disclose", action="append", default=[], metavar="PATH")
+    pre.add_argument("--nonce")
+    pre.add_argument("--audience")
     pre.set_defaults(func=_cmd_present)
 
     ver = verbs.add_parser("verify", help="verify credentials and presentations offline")
@@ -201,6 +288,12 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--challenge")
     ver.add_argument("--domain")
     ver.add_argument("--at", help="verify as of this time (ISO 8601) instead of now")
+    ver.add_argument("--nonce", help="sd-jwt: expected KB-JWT nonce")
+    ver.add_argument("--audience", help="sd-jwt: expected KB-JWT aud")
+    ver.add_argument(
+        "--jwk", action="append", default=[], metavar="FILE", help="issuer public JWK or JWKS"
+    )
+    ver.add_argument("--require-key-binding", action="store_true")
     ver.set_defaults(func=_cmd_verify)
     return parser
 
