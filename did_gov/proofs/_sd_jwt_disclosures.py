@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from did_gov._encoding import b64url_decode, b64url_encode
-from did_gov._json import parse_json
+from did_gov._json import parse_json_segment
 from did_gov.errors import DidGovError, InvalidInputError, ProofError
 from did_gov.limits import Limits
 
@@ -100,7 +100,7 @@ def decode_disclosure(encoded: str, sd_alg: str, limits: Limits) -> Disclosure:
     """Decode an untrusted disclosure string; raises ProofError ``sd_jwt.disclosure_malformed``."""
     try:
         raw = b64url_decode(encoded)
-        body = parse_json(raw, limits)
+        body = parse_json_segment(raw, limits)
     except DidGovError as exc:
         raise ProofError(
             f"disclosure is not base64url JSON: {exc.message}", code="sd_jwt.disclosure_malformed"

@@ -39,7 +39,7 @@ from jwcrypto.jwk import JWK
 from jwcrypto.jws import InvalidJWSSignature, JWSCore
 
 from did_gov._encoding import b64url_decode, b64url_encode
-from did_gov._json import parse_json
+from did_gov._json import parse_json_segment
 from did_gov.credentials import utc_now
 from did_gov.errors import (
     DidGovError,
@@ -132,7 +132,10 @@ def _parse_jws(text: str, limits: Limits, code: str, what: str) -> _Jws:
     try:
         header_raw, payload_raw = b64url_decode(parts[0]), b64url_decode(parts[1])
         signature = b64url_decode(parts[2])
-        header, payload = parse_json(header_raw, limits), parse_json(payload_raw, limits)
+        header, payload = (
+            parse_json_segment(header_raw, limits),
+            parse_json_segment(payload_raw, limits),
+        )
         header_text = header_raw.decode("utf-8")
     except DidGovError as exc:
         raise ProofError(f"the {what} cannot be decoded: {exc.message}", code=code) from None

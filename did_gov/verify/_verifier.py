@@ -122,6 +122,7 @@ class Verifier:
         self.limits = limits
         self._now = now
         self.issuer_jwks = tuple(_issuer_jwk(jwk) for jwk in issuer_jwks)
+        self._static_keys: dict[tuple[str, str], PublicKey] = {}
 
     def _clock(self, now: datetime | None) -> datetime:
         if now is not None:
@@ -217,6 +218,9 @@ class Verifier:
                 f"an SD-JWT from {iss} needs a kid naming its key", code="sd_jwt.issuer_key_unknown"
             )
         vm_url = iss + kid if kid.startswith("#") else kid
+        cached = self._static_keys.get((iss, vm_url))
+        if cached is not None:
+            return cached
         if str(parse_did_url(vm_url).did) != iss:
             raise ProofError(f"kid {kid} is not a key of {iss}", code="sd_jwt.kid_not_issuer")
         method = resolve_verification_method(self.resolver, vm_url, purpose="assertionMethod")
@@ -229,6 +233,8 @@ class Verifier:
             raise VerificationMethodError(
                 f"{vm_url} holds no signature key we support", code="did.vm_unsupported_key"
             )
+        if iss.startswith(("did:key:", "did:jwk:")) and len(self._static_keys) < 4096:
+            self._static_keys[(iss, vm_url)] = method.public_key  # these documents never change
         return method.public_key
 
     def _resolve_key(self, seen: dict[str, VerificationMethod]) -> Callable[[str, str], PublicKey]:
