@@ -9,7 +9,7 @@ import json
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from did_gov import KeyType, PrivateKey, Verifier, issue, present
+from did_gov import KeyType, PrivateKey, Verifier, issue, issue_sd_jwt, present, present_sd_jwt
 from did_gov.credentials import build_credential
 from did_gov.dids import DefaultResolver, did_key
 
@@ -87,9 +87,38 @@ def main() -> None:
         + "; ".join(c.code for c in tampered.errors)
     )
 
-    if not report.verified or replay.verified or tampered.verified:
+    step(
+        "8. Selective disclosure: the citizen proves age over 18 to a shop, nothing else (SD-JWT VC)"
+    )
+    sd_jwt = issue_sd_jwt(
+        {**unsigned, "credentialSubject": {**unsigned["credentialSubject"], "ageOver18": True}},
+        ministry_key,
+        disclosable=["/id", "/credentialSubject/id"]
+        + [
+            f"/credentialSubject/{n}" for n in ("givenName", "familyName", "birthDate", "ageOver18")
+        ],
+        holder_key=citizen_key.public_key,
+        now=now,
+    )
+    nonce = secrets.token_urlsafe(16)
+    shown = present_sd_jwt(sd_jwt, ["/credentialSubject/ageOver18"], holder_key=citizen_key,
+                           nonce=nonce, audience="https://shop.example", now=now)  # fmt: skip
+    selective = kiosk.verify(shown, nonce=nonce, audience="https://shop.example")
+    visible = {k: v for k, v in (selective.document or {}).items() if k not in ("cnf", "iss")}
+    print(f"   {'VERIFIED' if selective.verified else 'REJECTED'}; the shop sees {visible}")
+
+    if (
+        not report.verified
+        or replay.verified
+        or tampered.verified
+        or not selective.verified
+        or "birthDate" in selective.document
+    ):
         raise SystemExit("demo failed: unexpected verification outcome")
-    print("\nDemo complete: issued, presented, verified offline; replay and forgery rejected.")
+    print(
+        "\nDemo complete: issued, presented, verified offline; replay and forgery rejected;"
+        " age proven without the birth date."
+    )
 
 
 if __name__ == "__main__":

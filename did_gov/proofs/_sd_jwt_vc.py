@@ -121,6 +121,17 @@ def vc_to_sd_jwt_claims(
 
 
 def vc_claim_path(path: str) -> str:
-    """Rewrite a credential path ``/credentialSubject/x/…`` to its SD-JWT VC path ``/x/…``."""
+    """Rewrite a credential path to its SD-JWT VC claim path.
+
+    ``/credentialSubject/x/…`` → ``/x/…``, ``/credentialSubject/id`` → ``/sub``,
+    ``/id`` → ``/jti``; any other path is already a claim path.
+
+    >>> vc_claim_path("/credentialSubject/address/street"), vc_claim_path("/credentialSubject/id")
+    ('/address/street', '/sub')
+    """
     prefix = "/credentialSubject/"
+    if path == prefix + "id":
+        return "/sub"
+    if path == "/id":
+        return "/jti"
     return "/" + path[len(prefix) :] if path.startswith(prefix) else path
