@@ -129,8 +129,9 @@ class Concealer:
     """Turns a claim tree into an SD-JWT payload body plus its disclosures (RFC 9901 §4.2).
 
     Nodes are concealed bottom-up, so a disclosable object may itself contain
-    disclosable members (recursive disclosures). ``decoys`` digests are added
-    to every object that has at least one disclosable member.
+    disclosable members (recursive disclosures). Between ``decoys`` and
+    ``2 * decoys`` decoy digests are added to every object that has at least
+    one disclosable member.
     """
 
     def __init__(
@@ -170,7 +171,8 @@ class Concealer:
                 else:
                     out[name] = value
             if digests:
-                digests += [self._decoy() for _ in range(self.decoys)]
+                count = self.decoys + secrets.randbelow(self.decoys + 1)
+                digests += [self._decoy() for _ in range(count)]
                 out["_sd"] = sorted(digests)
             return out
         if isinstance(node, list):

@@ -27,19 +27,11 @@ EdDSA, ES256, ES384 and match the key type (no ``none``, no HMAC).
 
 from __future__ import annotations
 
-import hmac
-import json
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from jwcrypto.jwk import JWK
-from jwcrypto.jws import InvalidJWSSignature, JWSCore
-
-from did_gov._encoding import b64url_decode, b64url_encode
-from did_gov._json import parse_json_segment
 from did_gov.credentials import utc_now
 from did_gov.errors import (
     DidGovError,
@@ -48,9 +40,10 @@ from did_gov.errors import (
     ProofError,
     UnsupportedAlgorithmError,
 )
-from did_gov.keys import KeyType, PrivateKey, PublicKey
+from did_gov.keys import PrivateKey, PublicKey
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs._result import Check, fail, ok, unknown
+from did_gov.proofs._sd_jwt_checks import Expect, json_serialization, kb_checks, validity_check
 from did_gov.proofs._sd_jwt_disclosures import (
     HASHES,
     Concealer,
@@ -63,6 +56,16 @@ from did_gov.proofs._sd_jwt_disclosures import (
     path_exists,
     random_salt,
     related,
+)
+from did_gov.proofs._sd_jwt_jose import (
+    KB_JWT_TYPE,
+    Jws,
+    alg_problem,
+    cnf_key,
+    jws_verifies,
+    parse_jws,
+    sd_hash,
+    sign_jws,
 )
 
 __all__ = [
@@ -79,97 +82,11 @@ __all__ = [
 
 MEDIA_TYPE = "dc+sd-jwt"
 """The ``typ`` of an SD-JWT VC (SD-JWT VC draft §3.2.1)."""
-KB_JWT_TYPE = "kb+jwt"
-"""The ``typ`` of a Key Binding JWT (RFC 9901 §4.3)."""
 
-_ALGS = {"EdDSA": KeyType.ED25519, "ES256": KeyType.P256, "ES384": KeyType.P384}
 _NOT_DISCLOSABLE = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"})
 
 IssuerKeyLookup = Callable[[Mapping[str, Any], Mapping[str, Any]], PublicKey]
 """Finds the issuer's key from the (unverified) JWT header and payload; raises DidGovError."""
-
-
-# -- JWS through jwcrypto ---------------------------------------------------------------------
-
-
-@lru_cache(maxsize=256)
-def _public_jwk(key: PublicKey) -> JWK:
-    return JWK(**key.to_jwk())
-
-
-def _dumps(value: Any) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"claims are not JSON: {exc}", code="json.invalid") from None
-
-
-def _sign_jws(header: Mapping[str, Any], payload: Mapping[str, Any], key: PrivateKey) -> str:
-    if not isinstance(key, PrivateKey):
-        raise UnsupportedAlgorithmError(
-            "SD-JWT signing needs a did_gov.keys.PrivateKey (jwcrypto signs with it)",
-            code="sd_jwt.key_unsupported",
-        )
-    alg = key.public_key.jws_alg
-    core = JWSCore(alg, JWK(**key.to_jwk()), _dumps(header), _dumps(payload).encode(), [alg])
-    signed = core.sign()
-    return f"{signed['protected']}.{signed['payload'].decode('ascii')}.{signed['signature']}"
-
-
-@dataclass(frozen=True)
-class _Jws:
-    header_text: str
-    header: dict[str, Any]
-    payload_bytes: bytes
-    payload: dict[str, Any]
-    signature: bytes
-
-
-def _parse_jws(text: str, limits: Limits, code: str, what: str) -> _Jws:
-    parts = text.split(".")
-    if len(parts) != 3:
-        raise ProofError(f"the {what} is not a compact JWS", code=code)
-    try:
-        header_raw, payload_raw = b64url_decode(parts[0]), b64url_decode(parts[1])
-        signature = b64url_decode(parts[2])
-        header, payload = (
-            parse_json_segment(header_raw, limits),
-            parse_json_segment(payload_raw, limits),
-        )
-        header_text = header_raw.decode("utf-8")
-    except DidGovError as exc:
-        raise ProofError(f"the {what} cannot be decoded: {exc.message}", code=code) from None
-    if not isinstance(header, dict) or not isinstance(payload, dict):
-        raise ProofError(f"the {what} header and payload are JSON objects", code=code)
-    return _Jws(header_text, header, payload_raw, payload, signature)
-
-
-def _jws_verifies(jws: _Jws, key: PublicKey) -> bool:
-    alg = key.jws_alg
-    try:
-        JWSCore(alg, _public_jwk(key), jws.header_text, jws.payload_bytes, [alg]).verify(
-            jws.signature
-        )
-    except InvalidJWSSignature:
-        return False
-    return True
-
-
-def _alg_problem(header: Mapping[str, Any], key: PublicKey | None) -> Check | None:
-    alg = header.get("alg")
-    if alg not in _ALGS:
-        return fail(
-            "alg",
-            "sd_jwt.alg_unsupported",
-            f"alg {alg!r} is not accepted (EdDSA, ES256, ES384 only; never none or HMAC)",
-        )
-    if "crit" in header:
-        return fail("alg", "sd_jwt.crit_unsupported", "no critical header extension is supported")
-    if key is not None and _ALGS[alg] is not key.key_type:
-        return fail(
-            "alg", "sd_jwt.alg_key_mismatch", f"alg {alg} cannot be used with a {key.key_type} key"
-        )
-    return None
 
 
 # -- issuance --------------------------------------------------------------------------------
@@ -190,7 +107,10 @@ def issue_sd_jwt(
     """Issue an SD-JWT over ``claims`` (the JWT claims set, ``iss``/``iat``/``exp`` included).
 
     Each path in ``disclosable`` becomes a disclosure (RFC 9901 §4.2); a path
-    below another disclosable path gives a recursive disclosure. ``salt`` is a
+    below another disclosable path gives a recursive disclosure. Every object
+    with disclosable members also gets between ``decoys`` and ``2 * decoys``
+    decoy digests (CSPRNG-chosen count), so the number of hidden claims does
+    not show. ``salt`` is a
     zero-argument callable returning a salt of ≥128 bits (default: 128 bits
     from :mod:`secrets`); inject one only in tests. Returns the ``~``-joined
     issuance ``<jwt>~<disclosure>~…~``.
@@ -221,7 +141,7 @@ def issue_sd_jwt(
     header: dict[str, Any] = {"alg": key.public_key.jws_alg, "typ": typ}
     if kid is not None:
         header["kid"] = kid
-    jwt = _sign_jws(header, payload, key)
+    jwt = sign_jws(header, payload, key)
     return "~".join([jwt, *(d.encoded for d in concealer.disclosures), ""])
 
 
@@ -276,12 +196,17 @@ def present_sd_jwt(
     jwt, encoded, kb = split_sd_jwt(sd_jwt, limits)
     if kb:
         raise InvalidInputError("this SD-JWT is already a presentation", code="sd_jwt.malformed")
-    payload = _parse_jws(jwt, limits, "sd_jwt.malformed", "issuer-signed JWT").payload
+    payload = parse_jws(jwt, limits, "sd_jwt.malformed", "issuer-signed JWT").payload
     sd_alg = _sd_alg_of(payload)
     revealer = Revealer(
         [decode_disclosure(e, sd_alg, limits) for e in encoded], limits.max_json_depth
     )
     full = revealer.reveal(payload)
+    if revealer.unreferenced():
+        raise ProofError(
+            "the SD-JWT carries disclosures its payload does not reference",
+            code="sd_jwt.disclosure_unreferenced",
+        )
     wanted = [parse_claim_path(p) for p in disclose]
     missing = [format_claim_path(p) for p in wanted if not path_exists(full, p)]
     if missing:
@@ -300,7 +225,7 @@ def present_sd_jwt(
         raise InvalidInputError(
             "key binding needs a nonce and an audience", code="sd_jwt.kb_params_missing"
         )
-    if _cnf_key(payload) != holder_key.public_key:
+    if cnf_key(payload) != holder_key.public_key:
         raise ProofError(
             "the holder key is not the key in the credential's cnf",
             code="sd_jwt.holder_key_mismatch",
@@ -310,27 +235,10 @@ def present_sd_jwt(
         "iat": int(moment.timestamp()),
         "aud": audience,
         "nonce": nonce,
-        "sd_hash": _sd_hash(presentation, sd_alg),
+        "sd_hash": sd_hash(presentation, sd_alg),
     }
     header = {"alg": holder_key.public_key.jws_alg, "typ": KB_JWT_TYPE}
-    return presentation + _sign_jws(header, kb_payload, holder_key)
-
-
-def _sd_hash(presentation: str, sd_alg: str) -> str:
-    return b64url_encode(HASHES[sd_alg](presentation.encode("ascii")).digest())
-
-
-def _cnf_key(payload: Mapping[str, Any]) -> PublicKey:
-    cnf = payload.get("cnf")
-    if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
-        raise ProofError("the credential has no cnf.jwk holder key", code="sd_jwt.cnf_missing")
-    jwk = cnf["jwk"]
-    if "d" in jwk:
-        raise ProofError("cnf.jwk holds a private key", code="sd_jwt.cnf_invalid")
-    try:
-        return PublicKey.from_jwk(jwk)
-    except DidGovError as exc:
-        raise ProofError(f"cnf.jwk: {exc.message}", code="sd_jwt.cnf_invalid") from None
+    return presentation + sign_jws(header, kb_payload, holder_key)
 
 
 # -- verification ----------------------------------------------------------------------------
@@ -356,111 +264,11 @@ class SdJwtVerification:
         return bool(self.checks) and all(c.ok for c in self.checks)
 
 
-@dataclass(frozen=True)
-class _Expect:
-    nonce: str | None
-    audience: str | None
-    now: float
-    skew: float
-    kb_max_age: float
-    require_kb: bool
-    types: Collection[str] | None
-    limits: Limits
-
-
-def _numeric(payload: Mapping[str, Any], name: str) -> float | None:
-    value = payload.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProofError(f"{name} is not a NumericDate", code="sd_jwt.time_invalid")
-    return float(value)
-
-
-def _validity_check(payload: Mapping[str, Any], want: _Expect) -> Check:
-    try:
-        exp, nbf, iat = (_numeric(payload, n) for n in ("exp", "nbf", "iat"))
-    except ProofError as exc:
-        return fail("validity", exc.code, exc.message)
-    if exp is not None and want.now - want.skew >= exp:
-        return fail("validity", "sd_jwt.expired", f"expired at {int(exp)} (exp)")
-    if nbf is not None and want.now + want.skew < nbf:
-        return fail("validity", "sd_jwt.not_yet_valid", f"not valid before {int(nbf)} (nbf)")
-    if iat is not None and want.now + want.skew < iat:
-        return fail("validity", "sd_jwt.iat_in_future", f"issued in the future ({int(iat)})")
-    return ok("validity", "exp, nbf and iat hold")
-
-
-def _same(a: Any, b: str) -> bool:
-    return isinstance(a, str) and hmac.compare_digest(a.encode(), b.encode())
-
-
-def _kb_checks(
-    kb_text: str, presented: str, payload: Mapping[str, Any], sd_alg: str, want: _Expect
-) -> list[Check]:
-    """RFC 9901 §7.3: the Key Binding JWT, signed by the ``cnf`` key, bound to this presentation."""
-    try:
-        kb = _parse_jws(kb_text, want.limits, "sd_jwt.kb_malformed", "KB-JWT")
-        holder = _cnf_key(payload)
-    except ProofError as exc:
-        return [fail("key_binding", exc.code, exc.message)]
-    if kb.header.get("typ") != KB_JWT_TYPE:
-        return [fail("key_binding", "sd_jwt.kb_typ_invalid", f"KB-JWT typ is not {KB_JWT_TYPE}")]
-    problem = _alg_problem(kb.header, holder)
-    if problem is not None:
-        return [Check("key_binding", False, problem.code, "KB-JWT: " + problem.message)]
-    if not _jws_verifies(kb, holder):
-        return [
-            fail(
-                "key_binding",
-                "sd_jwt.kb_signature_invalid",
-                "the KB-JWT is not signed by the cnf key",
-            )
-        ]
-    checks = [ok("key_binding", f"signed by the holder's {holder.key_type} key")]
-    if _same(kb.payload.get("sd_hash"), _sd_hash(presented, sd_alg)):
-        checks.append(ok("kb.sd_hash", "bound to these disclosures"))
-    else:
-        checks.append(
-            fail("kb.sd_hash", "sd_jwt.kb_sd_hash_mismatch", "sd_hash is not this presentation's")
-        )
-    for name, member, expected, unchecked, mismatch in (
-        ("kb.nonce", "nonce", want.nonce, "sd_jwt.kb_nonce_unchecked", "sd_jwt.kb_nonce_mismatch"),
-        ("kb.audience", "aud", want.audience, "sd_jwt.kb_aud_unchecked", "sd_jwt.kb_aud_mismatch"),
-    ):
-        if expected is None:
-            checks.append(Check(name, False, unchecked, f"no expected {member} was given", True))
-        elif _same(kb.payload.get(member), expected):
-            checks.append(ok(name, f"{member} matches"))
-        else:
-            checks.append(fail(name, mismatch, f"{member} is not the expected one"))
-    checks.append(_freshness_check(kb.payload, want))
-    return checks
-
-
-def _freshness_check(kb_payload: Mapping[str, Any], want: _Expect) -> Check:
-    try:
-        iat, exp = _numeric(kb_payload, "iat"), _numeric(kb_payload, "exp")
-    except ProofError as exc:
-        return fail("kb.freshness", exc.code, exc.message)
-    if iat is None:
-        return fail("kb.freshness", "sd_jwt.time_invalid", "the KB-JWT has no iat")
-    if iat > want.now + want.skew:
-        return fail("kb.freshness", "sd_jwt.kb_iat_in_future", "KB-JWT issued in the future")
-    if iat < want.now - want.kb_max_age - want.skew or (exp is not None and exp <= want.now):
-        return fail(
-            "kb.freshness",
-            "sd_jwt.kb_stale",
-            f"KB-JWT issued {int(want.now - iat)} s ago, beyond {int(want.kb_max_age)} s",
-        )
-    return ok("kb.freshness", f"issued {int(want.now - iat)} s ago")
-
-
 def _issuer_checks(
-    jws: _Jws, lookup: IssuerKeyLookup, unprotected: Mapping[str, Any], want: _Expect
+    jws: Jws, lookup: IssuerKeyLookup, unprotected: Mapping[str, Any], want: Expect
 ) -> list[Check]:
     checks: list[Check] = []
-    problem = _alg_problem(jws.header, None)
+    problem = alg_problem(jws.header, None)
     if problem is not None:
         return [problem]
     typ = jws.header.get("typ")
@@ -472,10 +280,10 @@ def _issuer_checks(
         builder = unknown if exc.code in ("sd_jwt.issuer_key_unknown", "network.disabled") else fail
         return [builder("issuer_key", exc.code, exc.message)]
     checks.append(ok("issuer_key", f"{key.key_type} key found"))
-    problem = _alg_problem(jws.header, key)
+    problem = alg_problem(jws.header, key)
     if problem is not None:
         return [*checks, problem]
-    if not _jws_verifies(jws, key):
+    if not jws_verifies(jws, key):
         return [
             *checks,
             fail("signature", "sd_jwt.signature_invalid", "the issuer signature does not verify"),
@@ -484,11 +292,11 @@ def _issuer_checks(
 
 
 def _verify_compact(
-    token: str, lookup: IssuerKeyLookup, unprotected: Mapping[str, Any], want: _Expect
+    token: str, lookup: IssuerKeyLookup, unprotected: Mapping[str, Any], want: Expect
 ) -> SdJwtVerification:
     try:
         jwt, encoded, kb = split_sd_jwt(token, want.limits)
-        jws = _parse_jws(jwt, want.limits, "sd_jwt.malformed", "issuer-signed JWT")
+        jws = parse_jws(jwt, want.limits, "sd_jwt.malformed", "issuer-signed JWT")
     except DidGovError as exc:
         return SdJwtVerification((fail("format", exc.code, exc.message),))
     checks = [ok("format", f"SD-JWT with {len(encoded)} disclosure(s)")]
@@ -512,43 +320,15 @@ def _verify_compact(
         return SdJwtVerification(tuple(checks), header=jws.header)
     claims.pop("_sd_alg", None)
     checks.append(ok("disclosures", f"{len(encoded)} disclosure(s) referenced once each"))
-    checks.append(_validity_check(jws.payload, want))
-    kb_checks = []
+    checks.append(validity_check(jws.payload, want))
+    bound: list[Check] = []
     if kb:
-        kb_checks = _kb_checks(kb, token[: len(token) - len(kb)], jws.payload, sd_alg, want)
-        checks += kb_checks
+        bound = kb_checks(kb, token[: len(token) - len(kb)], jws.payload, sd_alg, want)
+        checks += bound
     elif want.require_kb or want.nonce is not None or want.audience is not None:
         checks.append(fail("key_binding", "sd_jwt.kb_missing", "no Key Binding JWT was presented"))
-    key_bound = bool(kb_checks) and all(c.ok for c in kb_checks)
+    key_bound = bool(bound) and all(c.ok for c in bound)
     return SdJwtVerification(tuple(checks), claims, jws.header, key_bound)
-
-
-def _json_serialization(data: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """RFC 9901 §8: each signature of a flattened or general JWS JSON serialization, as compact."""
-    signatures = data.get("signatures", [data])
-    payload = data.get("payload")
-    if not isinstance(signatures, list) or not signatures or not isinstance(payload, str):
-        raise ProofError("not an SD-JWT JWS JSON serialization", code="sd_jwt.malformed")
-    first = signatures[0].get("header", {}) if isinstance(signatures[0], dict) else {}
-    disclosures, kb = first.get("disclosures", []), first.get("kb_jwt", "")
-    if not isinstance(disclosures, list) or not all(isinstance(d, str) for d in disclosures):
-        raise ProofError("disclosures is an array of strings", code="sd_jwt.malformed")
-    if not isinstance(kb, str):
-        raise ProofError("kb_jwt is a string", code="sd_jwt.malformed")
-    out = []
-    for entry in signatures:
-        if not isinstance(entry, dict):
-            raise ProofError("a signature entry is an object", code="sd_jwt.malformed")
-        protected, signature = entry.get("protected"), entry.get("signature")
-        header = entry.get("header", {})
-        if not isinstance(protected, str) or not isinstance(signature, str):
-            raise ProofError("protected and signature are strings", code="sd_jwt.malformed")
-        if not isinstance(header, dict):
-            raise ProofError("header is an object", code="sd_jwt.malformed")
-        unprotected = {k: v for k, v in header.items() if k not in ("disclosures", "kb_jwt")}
-        compact = "~".join([f"{protected}.{payload}.{signature}", *disclosures, kb])
-        out.append((compact, unprotected))
-    return out
 
 
 def _lookup_of(issuer_key: PublicKey | IssuerKeyLookup) -> IssuerKeyLookup:
@@ -579,7 +359,7 @@ def verify_sd_jwt(
     Never raises for invalid input.
     """
     moment = now or utc_now()
-    want = _Expect(
+    want = Expect(
         nonce,
         audience,
         moment.timestamp(),
@@ -592,9 +372,9 @@ def verify_sd_jwt(
     lookup = _lookup_of(issuer_key)
     if isinstance(token, Mapping):
         try:
-            candidates = _json_serialization(token)
+            candidates = json_serialization(token)
         except ProofError as exc:
             return SdJwtVerification((fail("format", exc.code, exc.message),))
         results = [_verify_compact(c, lookup, u, want) for c, u in candidates]
         return next((r for r in results if r.verified), results[0])
-    return _verify_compact(token, lookup, {}, want)
+    return _verify_compact(token.strip() if isinstance(token, str) else token, lookup, {}, want)
