@@ -129,6 +129,8 @@ def json_serialization(data: Mapping[str, Any]) -> list[tuple[str, dict[str, Any
     if not isinstance(signatures, list) or not signatures or not isinstance(payload, str):
         raise ProofError("not an SD-JWT JWS JSON serialization", code="sd_jwt.malformed")
     first = signatures[0].get("header", {}) if isinstance(signatures[0], dict) else {}
+    if not isinstance(first, dict):
+        raise ProofError("header is an object", code="sd_jwt.malformed")
     disclosures, kb = first.get("disclosures", []), first.get("kb_jwt", "")
     if not isinstance(disclosures, list) or not all(isinstance(d, str) for d in disclosures):
         raise ProofError("disclosures is an array of strings", code="sd_jwt.malformed")

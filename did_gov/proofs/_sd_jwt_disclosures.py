@@ -43,6 +43,13 @@ def random_salt() -> str:
     return b64url_encode(secrets.token_bytes(MIN_SALT_BYTES))
 
 
+def parse_claim_paths(texts: Iterable[str]) -> list[ClaimPath]:
+    """Parse a list of claim paths (a single string is refused, not split into characters)."""
+    if isinstance(texts, str | bytes):
+        raise InvalidInputError("claim paths come as a list", code="sd_jwt.path_invalid")
+    return [parse_claim_path(t) for t in texts]
+
+
 def parse_claim_path(text: str) -> ClaimPath:
     """Parse ``/a/b/0`` into ``("a", "b", "0")`` (RFC 6901 escapes ``~0`` and ``~1``)."""
     if not isinstance(text, str) or not text.startswith("/") or text == "/":
@@ -80,8 +87,8 @@ class Disclosure:
 
 
 def digest_of(encoded: str, sd_alg: str) -> str:
-    """base64url(hash(ASCII disclosure)) (RFC 9901 §4.2.3)."""
-    return b64url_encode(HASHES[sd_alg](encoded.encode("ascii")).digest())
+    """base64url(hash(disclosure)) (RFC 9901 §4.2.3; a valid disclosure is ASCII)."""
+    return b64url_encode(HASHES[sd_alg](encoded.encode("utf-8")).digest())
 
 
 def make_disclosure(salt: str, name: str | None, value: Any, sd_alg: str) -> Disclosure:
@@ -91,7 +98,10 @@ def make_disclosure(salt: str, name: str | None, value: Any, sd_alg: str) -> Dis
             "an SD-JWT salt is a string of at least 128 bits", code="sd_jwt.salt_invalid"
         )
     body = [salt, value] if name is None else [salt, name, value]
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"claim value is not JSON: {exc}", code="json.invalid") from None
     encoded = b64url_encode(text.encode("utf-8"))
     return Disclosure(encoded, digest_of(encoded, sd_alg), salt, name, value)
 

@@ -91,7 +91,7 @@ def jws_verifies(jws: Jws, key: PublicKey) -> bool:
 
 def alg_problem(header: Mapping[str, Any], key: PublicKey | None) -> Check | None:
     alg = header.get("alg")
-    if alg not in ALGS:
+    if not isinstance(alg, str) or alg not in ALGS:
         return fail(
             "alg",
             "sd_jwt.alg_unsupported",
@@ -107,7 +107,7 @@ def alg_problem(header: Mapping[str, Any], key: PublicKey | None) -> Check | Non
 
 
 def sd_hash(presentation: str, sd_alg: str) -> str:
-    return b64url_encode(HASHES[sd_alg](presentation.encode("ascii")).digest())
+    return b64url_encode(HASHES[sd_alg](presentation.encode("utf-8")).digest())
 
 
 def cnf_key(payload: Mapping[str, Any]) -> PublicKey:

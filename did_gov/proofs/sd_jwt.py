@@ -53,6 +53,7 @@ from did_gov.proofs._sd_jwt_disclosures import (
     digest_of,
     format_claim_path,
     parse_claim_path,
+    parse_claim_paths,
     path_exists,
     random_salt,
     related,
@@ -117,13 +118,13 @@ def issue_sd_jwt(
     """
     if not isinstance(claims, Mapping):
         raise InvalidInputError("SD-JWT claims are a JSON object")
-    if sd_alg not in HASHES:
+    if not isinstance(sd_alg, str) or sd_alg not in HASHES:
         raise UnsupportedAlgorithmError(f"_sd_alg {sd_alg!r} is not supported")
     if not isinstance(decoys, int) or decoys < 0:
         raise InvalidInputError("decoys is a non-negative integer")
     if holder_key is not None and "cnf" in claims:
         raise InvalidInputError("claims already carry cnf; pass holder_key or cnf, not both")
-    paths = [parse_claim_path(p) for p in disclosable]
+    paths = parse_claim_paths(disclosable)
     for path in paths:
         if len(path) == 1 and path[0] in _NOT_DISCLOSABLE:
             raise ProofError(
@@ -172,7 +173,7 @@ def split_sd_jwt(token: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str, list
 
 def _sd_alg_of(payload: Mapping[str, Any]) -> str:
     sd_alg = payload.get("_sd_alg", "sha-256")
-    if sd_alg not in HASHES:
+    if not isinstance(sd_alg, str) or sd_alg not in HASHES:
         raise ProofError(f"_sd_alg {sd_alg!r} is not supported", code="sd_jwt.sd_alg_unsupported")
     return str(sd_alg)
 
@@ -207,7 +208,7 @@ def present_sd_jwt(
             "the SD-JWT carries disclosures its payload does not reference",
             code="sd_jwt.disclosure_unreferenced",
         )
-    wanted = [parse_claim_path(p) for p in disclose]
+    wanted = parse_claim_paths(disclose)
     missing = [format_claim_path(p) for p in wanted if not path_exists(full, p)]
     if missing:
         raise InvalidInputError(f"no claim at {', '.join(missing)}", code="sd_jwt.path_not_found")

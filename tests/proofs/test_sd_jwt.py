@@ -446,3 +446,15 @@ def test_issuer_key_lookup_failure_is_reported() -> None:
     (check,) = [c for c in result.checks if not c.ok]
     assert check.code == "sd_jwt.issuer_key_unknown"
     assert check.indeterminate
+
+
+def test_non_json_claims_and_string_paths_are_typed_errors() -> None:
+    with pytest.raises(InvalidInputError) as info:
+        issue_sd_jwt({**CLAIMS, "when": NOW}, ISSUER, disclosable=["/when"])
+    assert info.value.code == "json.invalid"
+    with pytest.raises(InvalidInputError) as info:
+        issue_sd_jwt({**CLAIMS, "when": NOW}, ISSUER)
+    assert info.value.code == "json.invalid"
+    with pytest.raises(InvalidInputError) as info:
+        issue_sd_jwt(CLAIMS, ISSUER, disclosable="/given_name")
+    assert info.value.code == "sd_jwt.path_invalid"

@@ -6,14 +6,17 @@ claim tree by path, independent of the digest processing under test.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from did_gov._encoding import b64url_encode
 from did_gov.keys import PrivateKey
-from did_gov.proofs._sd_jwt_disclosures import ClaimPath, format_claim_path
+from did_gov.proofs._sd_jwt_disclosures import ClaimPath, digest_of, format_claim_path
+from did_gov.proofs._sd_jwt_jose import sign_jws
 from did_gov.proofs.sd_jwt import issue_sd_jwt, present_sd_jwt, verify_sd_jwt
 from did_gov.testing import claim_trees
 
@@ -133,3 +136,48 @@ def test_tampering_with_any_part_fails(
         parts[index] = changed
     result = verify_sd_jwt("~".join(parts), ISSUER.public_key, now=NOW, **options)
     assert not result.verified
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=4))
+_KEYS = st.sampled_from(["_sd", "...", "_sd_alg", "a", "b", "exp", "iat", "nbf", "cnf"])
+
+
+@st.composite
+def _hostile(draw: st.DrawFn) -> str:
+    """A correctly signed SD-JWT whose payload and disclosures are arbitrary, often malformed."""
+    bodies = draw(st.lists(st.lists(st.one_of(_SCALARS, _KEYS), max_size=4), max_size=4))
+    encoded = [b64url_encode(json.dumps(b).encode()) for b in bodies]
+    encoded += draw(st.lists(st.text(alphabet=B64URL + "é=.", min_size=1, max_size=8), max_size=2))
+    digests = [digest_of(e, "sha-256") for e in encoded] or ["x"]
+    leaf = st.one_of(_SCALARS, st.sampled_from(digests), st.lists(st.sampled_from(digests)))
+    tree = st.recursive(
+        leaf,
+        lambda c: (
+            st.lists(st.one_of(c, st.builds(lambda d: {"...": d}, c)), max_size=3)
+            | st.dictionaries(_KEYS, c, max_size=4)
+        ),
+        max_leaves=12,
+    )
+    payload = draw(st.dictionaries(_KEYS, tree, max_size=5))
+    jwt = sign_jws({"alg": "EdDSA", "typ": "dc+sd-jwt"}, payload, ISSUER)
+    chosen = draw(st.lists(st.sampled_from(encoded), max_size=5)) if encoded else []
+    kb = draw(st.sampled_from(["", "x.y.z", "é.é.é", jwt]))
+    return "~".join([jwt, *chosen, kb])
+
+
+def _no_digest_markers(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "_sd" not in node and all(_no_digest_markers(v) for v in node.values())
+    if isinstance(node, list):
+        return all(not (isinstance(v, dict) and "..." in v) and _no_digest_markers(v) for v in node)
+    return True
+
+
+@PROPERTY
+@given(_hostile())
+def test_hostile_signed_input_never_raises(token: str) -> None:
+    result = verify_sd_jwt(token, ISSUER.public_key, now=NOW)
+    assert result.checks
+    if result.verified:
+        assert result.claims is not None
+        assert _no_digest_markers(result.claims)

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from did_gov import Verifier, issue, issue_sd_jwt, present_sd_jwt
 from did_gov.dids import did_key
@@ -177,3 +179,13 @@ def test_vct_is_required() -> None:
 
 def test_json_still_goes_to_data_integrity() -> None:
     assert Verifier(now=NOW).verify('{"a": "x~y"}').format != "sd-jwt-vc"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=60).map(lambda t: t + "~" + t[::-1]), st.binary(max_size=40))
+def test_any_text_with_a_tilde_is_reported_not_raised(text: str, raw: bytes) -> None:
+    verifier = Verifier(now=NOW)
+    for candidate in (text, raw + b"~", text.encode()):
+        report = verifier.verify(candidate, nonce="n", audience="a")
+        assert not report.verified
+        assert report.checks
