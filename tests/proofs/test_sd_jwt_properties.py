@@ -15,30 +15,21 @@ from hypothesis import strategies as st
 
 from did_gov._encoding import b64url_encode
 from did_gov.keys import PrivateKey
-from did_gov.proofs._sd_jwt_disclosures import ClaimPath, digest_of, format_claim_path
+from did_gov.proofs._sd_jwt_disclosures import (
+    ClaimPath,
+    digest_of,
+    format_claim_path,
+    parse_claim_path,
+)
 from did_gov.proofs._sd_jwt_jose import sign_jws
 from did_gov.proofs.sd_jwt import issue_sd_jwt, present_sd_jwt, verify_sd_jwt
-from did_gov.testing import claim_trees
+from did_gov.testing import sd_jwt_selections
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 ISSUER = PrivateKey.from_seed("ed25519", bytes(32))
 HOLDER = PrivateKey.from_seed("ed25519", bytes([7]) * 32)
-REGISTERED = {"iss", "iat", "exp", "nbf", "cnf", "vct", "status", "sub"}
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _all_paths(node: Any, path: ClaimPath = ()) -> list[ClaimPath]:
-    children: list[tuple[str, Any]] = []
-    if isinstance(node, dict):
-        children = list(node.items())
-    elif isinstance(node, list):
-        children = [(str(i), v) for i, v in enumerate(node)]
-    found: list[ClaimPath] = []
-    for name, child in children:
-        found.append((*path, name))
-        found += _all_paths(child, (*path, name))
-    return found
 
 
 def _related(a: ClaimPath, b: ClaimPath) -> bool:
@@ -67,10 +58,9 @@ def _expected(node: Any, sd: set[ClaimPath], shown: list[ClaimPath], path: Claim
 
 @st.composite
 def _cases(draw: st.DrawFn) -> tuple[dict[str, Any], list[ClaimPath], list[ClaimPath], bool]:
-    tree = draw(claim_trees(max_leaves=10).filter(lambda t: not REGISTERED & set(t)))
-    paths = _all_paths(tree)
-    sd = draw(st.lists(st.sampled_from(paths), unique=True)) if paths else []
-    shown = draw(st.lists(st.sampled_from(sd), unique=True)) if sd else []
+    tree, disclosable, disclosed = draw(sd_jwt_selections())
+    sd = [parse_claim_path(p) for p in disclosable]
+    shown = [parse_claim_path(p) for p in disclosed]
     return tree, sd, shown, draw(st.booleans())
 
 
