@@ -15,26 +15,15 @@ from did_gov.credentials import (
     presentation_problems,
     utc_now,
 )
-from did_gov.dids import (
-    DefaultResolver,
-    Resolver,
-    VerificationMethod,
-    parse_did_url,
-    resolve_verification_method,
-)
-from did_gov.errors import (
-    DidGovError,
-    InvalidInputError,
-    KeyFormatError,
-    ProofError,
-    VerificationMethodError,
-)
+from did_gov.dids import DefaultResolver, Resolver, VerificationMethod, resolve_verification_method
+from did_gov.errors import DidGovError, InvalidInputError, VerificationMethodError
 from did_gov.jsonld import OfflineDocumentLoader
 from did_gov.keys import PublicKey
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs._result import Check, fail, ok
 from did_gov.proofs.data_integrity import verify_proofs
 from did_gov.verify._report import VerificationReport
+from did_gov.verify._sd_jwt import SdJwtIssuerKeys, sd_jwt_text, verify_sd_jwt_vc
 
 __all__ = ["VerificationPolicy", "Verifier"]
 
@@ -64,25 +53,6 @@ def _as_list(value: Any) -> list[Any]:
 
 def _id_of(value: Any) -> Any:
     return value.get("id") if isinstance(value, dict) else value
-
-
-def _looks_like_sd_jwt(value: str | bytes | bytearray) -> str | None:
-    """The SD-JWT text when ``value`` is one (it has ``~`` and is not JSON), else None."""
-    if isinstance(value, bytes | bytearray):
-        if b"~" not in value or value.lstrip().startswith(b"{"):
-            return None
-        try:
-            return bytes(value).decode("ascii")
-        except UnicodeDecodeError:
-            return None
-    return value if "~" in value and not value.lstrip().startswith("{") else None
-
-
-def _issuer_jwk(jwk: Mapping[str, Any]) -> tuple[str | None, PublicKey]:
-    if not isinstance(jwk, Mapping) or "d" in jwk:
-        raise KeyFormatError("issuer_jwks hold public JWKs")
-    kid = jwk.get("kid")
-    return (kid if isinstance(kid, str) else None), PublicKey.from_jwk(dict(jwk))
 
 
 def _problem_checks(name: str, problems: Iterable[DidGovError]) -> list[Check]:
@@ -121,8 +91,7 @@ class Verifier:
         self.policy = policy or VerificationPolicy()
         self.limits = limits
         self._now = now
-        self.issuer_jwks = tuple(_issuer_jwk(jwk) for jwk in issuer_jwks)
-        self._static_keys: dict[tuple[str, str], PublicKey] = {}
+        self._sd_jwt_keys = SdJwtIssuerKeys(self.resolver, issuer_jwks)
 
     def _clock(self, now: datetime | None) -> datetime:
         if now is not None:
@@ -152,7 +121,7 @@ class Verifier:
         """
         moment = self._clock(now)
         if isinstance(document_or_token, str | bytes | bytearray):
-            sd_jwt = _looks_like_sd_jwt(document_or_token)
+            sd_jwt = sd_jwt_text(document_or_token)
             if sd_jwt is not None:
                 return self._verify_sd_jwt(sd_jwt, nonce=nonce, audience=audience, moment=moment)
             try:
@@ -178,64 +147,10 @@ class Verifier:
     def _verify_sd_jwt(
         self, token: str, *, nonce: str | None, audience: str | None, moment: datetime
     ) -> VerificationReport:
-        """An SD-JWT VC (``dc+sd-jwt``): issuer key from its DID or ``issuer_jwks``, then RFC 9901 §7."""
-        from did_gov.proofs.sd_jwt import MEDIA_TYPE, verify_sd_jwt
-
-        result = verify_sd_jwt(
-            token,
-            self._sd_jwt_issuer_key,
-            nonce=nonce,
-            audience=audience,
-            now=moment,
-            require_key_binding=self.policy.require_key_binding,
-            key_binding_max_age=self.policy.key_binding_max_age,
-            clock_skew=self.policy.clock_skew,
-            accepted_types=(MEDIA_TYPE, "vc+sd-jwt"),
-            limits=self.limits,
+        """An SD-JWT VC (``dc+sd-jwt``), see :func:`did_gov.verify._sd_jwt.verify_sd_jwt_vc`."""
+        return verify_sd_jwt_vc(
+            token, self._sd_jwt_keys, self.policy, self.limits, nonce, audience, moment
         )
-        checks = list(result.checks)
-        if result.claims is not None and not isinstance(result.claims.get("vct"), str):
-            checks.append(fail("vct", "sd_jwt_vc.vct_missing", "an SD-JWT VC has a string vct"))
-        return VerificationReport.from_checks("sd-jwt-vc", checks, result.claims)
-
-    def _sd_jwt_issuer_key(
-        self, header: Mapping[str, Any], payload: Mapping[str, Any]
-    ) -> PublicKey:
-        iss, kid = payload.get("iss"), header.get("kid")
-        if not isinstance(iss, str):
-            raise ProofError("the SD-JWT has no string iss", code="sd_jwt.issuer_missing")
-        if not iss.startswith("did:"):
-            matches = [k for k_kid, k in self.issuer_jwks if kid is not None and k_kid == kid]
-            if not matches and len(self.issuer_jwks) == 1 and self.issuer_jwks[0][0] in (None, kid):
-                matches = [self.issuer_jwks[0][1]]
-            if len(matches) != 1:
-                raise ProofError(
-                    f"no issuer JWK for {iss} (kid {kid!r})", code="sd_jwt.issuer_key_unknown"
-                )
-            return matches[0]
-        if not isinstance(kid, str):
-            raise ProofError(
-                f"an SD-JWT from {iss} needs a kid naming its key", code="sd_jwt.issuer_key_unknown"
-            )
-        vm_url = iss + kid if kid.startswith("#") else kid
-        cached = self._static_keys.get((iss, vm_url))
-        if cached is not None:
-            return cached
-        if str(parse_did_url(vm_url).did) != iss:
-            raise ProofError(f"kid {kid} is not a key of {iss}", code="sd_jwt.kid_not_issuer")
-        method = resolve_verification_method(self.resolver, vm_url, purpose="assertionMethod")
-        if method.controller != iss:
-            raise ProofError(
-                f"{vm_url} is controlled by {method.controller}, not {iss}",
-                code="sd_jwt.kid_not_issuer",
-            )
-        if method.public_key is None:
-            raise VerificationMethodError(
-                f"{vm_url} holds no signature key we support", code="did.vm_unsupported_key"
-            )
-        if iss.startswith(("did:key:", "did:jwk:")) and len(self._static_keys) < 4096:
-            self._static_keys[(iss, vm_url)] = method.public_key  # these documents never change
-        return method.public_key
 
     def _resolve_key(self, seen: dict[str, VerificationMethod]) -> Callable[[str, str], PublicKey]:
         def resolve(vm_url: str, purpose: str) -> PublicKey:
