@@ -117,7 +117,16 @@ def cnf_key(payload: Mapping[str, Any]) -> PublicKey:
     jwk = cnf["jwk"]
     if "d" in jwk:
         raise ProofError("cnf.jwk holds a private key", code="sd_jwt.cnf_invalid")
+    members = tuple(sorted(jwk.items()))
+    if not all(isinstance(v, str) for _, v in members):
+        raise ProofError("cnf.jwk members are strings", code="sd_jwt.cnf_invalid")
     try:
-        return PublicKey.from_jwk(jwk)
+        return _public_key_of(members)
     except DidGovError as exc:
         raise ProofError(f"cnf.jwk: {exc.message}", code="sd_jwt.cnf_invalid") from None
+
+
+@lru_cache(maxsize=1024)
+def _public_key_of(members: tuple[tuple[str, str], ...]) -> PublicKey:
+    """Holder keys recur (one wallet, many presentations): decode each JWK once."""
+    return PublicKey.from_jwk(dict(members))
