@@ -458,3 +458,20 @@ def test_non_json_claims_and_string_paths_are_typed_errors() -> None:
     with pytest.raises(InvalidInputError) as info:
         issue_sd_jwt(CLAIMS, ISSUER, disclosable="/given_name")
     assert info.value.code == "sd_jwt.path_invalid"
+
+
+@pytest.mark.parametrize(
+    "jwk",
+    [
+        {**HOLDER.to_jwk()},
+        {"kty": "OKP", "crv": "Ed25519", "x": 5},
+        {"kty": "oct", "k": "c2VjcmV0"},
+    ],
+)
+def test_bad_cnf_keys(jwk: dict[str, Any]) -> None:
+    jwt, disclosures, _ = split_sd_jwt(_issue())
+    header, payload, _ = _segments(jwt)
+    payload["cnf"] = {"jwk": jwk}
+    signed = "~".join([_resign(header, payload, ISSUER), *disclosures, ""])
+    kb = _resign({"alg": "EdDSA", "typ": "kb+jwt"}, {"iat": 1}, HOLDER)
+    assert _codes(_verify(signed + kb)) == {"sd_jwt.cnf_invalid"}
