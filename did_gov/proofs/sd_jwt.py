@@ -111,10 +111,10 @@ def issue_sd_jwt(
     below another disclosable path gives a recursive disclosure. Every object
     with disclosable members also gets between ``decoys`` and ``2 * decoys``
     decoy digests (CSPRNG-chosen count), so the number of hidden claims does
-    not show. ``salt`` is a
-    zero-argument callable returning a salt of ≥128 bits (default: 128 bits
-    from :mod:`secrets`); inject one only in tests. Returns the ``~``-joined
-    issuance ``<jwt>~<disclosure>~…~``.
+    not show. ``salt`` is a zero-argument callable returning a salt of ≥128
+    bits (default: 128 bits from :mod:`secrets`); inject one only in tests.
+    ``holder_key`` becomes ``cnf.jwk``; ``kid`` and ``typ`` go in the header.
+    Returns the ``~``-joined issuance ``<jwt>~<disclosure>~…~``.
     """
     if not isinstance(claims, Mapping):
         raise InvalidInputError("SD-JWT claims are a JSON object")
@@ -273,7 +273,7 @@ def _issuer_checks(
     if problem is not None:
         return [problem]
     typ = jws.header.get("typ")
-    if want.types is not None and typ not in want.types:
+    if want.types is not None and (not isinstance(typ, str) or typ not in want.types):
         return [fail("typ", "sd_jwt.typ_invalid", f"typ {typ!r} is not {' or '.join(want.types)}")]
     try:
         key = lookup({**unprotected, **jws.header}, jws.payload)

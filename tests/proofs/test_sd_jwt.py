@@ -475,3 +475,11 @@ def test_bad_cnf_keys(jwk: dict[str, Any]) -> None:
     signed = "~".join([_resign(header, payload, ISSUER), *disclosures, ""])
     kb = _resign({"alg": "EdDSA", "typ": "kb+jwt"}, {"iat": 1}, HOLDER)
     assert _codes(_verify(signed + kb)) == {"sd_jwt.cnf_invalid"}
+
+
+def test_accepted_types_as_a_set_and_a_non_string_typ() -> None:
+    jwt, disclosures, _ = split_sd_jwt(_issue())
+    header, payload, _ = _segments(jwt)
+    odd = "~".join([_resign({**header, "typ": ["dc+sd-jwt"]}, payload, ISSUER), *disclosures, ""])
+    result = verify_sd_jwt(odd, ISSUER.public_key, now=NOW, accepted_types={"dc+sd-jwt"})
+    assert _codes(result) == {"sd_jwt.typ_invalid"}
