@@ -14,6 +14,7 @@ from did_gov.dids import did_key
 from did_gov.errors import KeyFormatError
 from did_gov.keys import PrivateKey
 from did_gov.proofs import sd_jwt
+from did_gov.proofs._sd_jwt_jose import sign_jws
 from did_gov.verify import VerificationPolicy
 from tests.conftest import vector_text
 
@@ -189,3 +190,28 @@ def test_any_text_with_a_tilde_is_reported_not_raised(text: str, raw: bytes) -> 
         report = verifier.verify(candidate, nonce="n", audience="a")
         assert not report.verified
         assert report.checks
+
+
+_ODD = st.one_of(
+    st.none(),
+    st.integers(-2, 2),
+    st.lists(st.text(max_size=3), max_size=2),
+    st.sampled_from(
+        ["EdDSA", "ES256", "none", "HS256", "dc+sd-jwt", "#x", "did:key:z6Mk", "did:x"]
+    ),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(["alg", "typ", "kid", "crit"]), _ODD, max_size=4),
+    st.dictionaries(st.sampled_from(["iss", "vct", "cnf", "exp", "_sd", "_sd_alg"]), _ODD),
+)
+def test_hostile_headers_and_issuers_are_reported_not_raised(
+    header: dict[str, Any], payload: dict[str, Any]
+) -> None:
+    jwt = sign_jws(header, payload, GOV)
+    verifier = Verifier(now=NOW, issuer_jwks=[GOV.public_key.to_jwk()])
+    report = verifier.verify(jwt + "~", nonce="n", audience="a")
+    assert report.checks
+    assert not report.verified
