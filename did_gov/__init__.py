@@ -33,8 +33,10 @@ _LAZY = {
     "Verifier": "did_gov.verify",
     "default_cryptosuite": "did_gov._api",
     "issue": "did_gov._api",
+    "issue_sd_jwt": "did_gov._api",
     "load_private_key": "did_gov.keys",
     "present": "did_gov._api",
+    "present_sd_jwt": "did_gov._api",
 }
 _ALIASES = {"load_key": ("did_gov.keys", "load_private_key")}
 
@@ -51,13 +53,15 @@ __all__ = [
     "__version__",
     "default_cryptosuite",
     "issue",
+    "issue_sd_jwt",
     "load_key",
     "load_private_key",
     "present",
+    "present_sd_jwt",
 ]
 
 if TYPE_CHECKING:
-    from did_gov._api import default_cryptosuite, issue, present
+    from did_gov._api import default_cryptosuite, issue, issue_sd_jwt, present, present_sd_jwt
     from did_gov.errors import DidGovError
     from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer, load_private_key
     from did_gov.keys import load_private_key as load_key

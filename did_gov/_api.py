@@ -16,11 +16,18 @@ from did_gov.credentials import build_presentation, credential_problems, utc_now
 from did_gov.dids import did_key
 from did_gov.errors import CredentialError, InvalidInputError, UnsupportedAlgorithmError
 from did_gov.jsonld import OfflineDocumentLoader, default_loader
-from did_gov.keys import KeyType, Signer
+from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer
 from did_gov.proofs import jose
 from did_gov.proofs.data_integrity import add_proof
 
-__all__ = ["FORMATS", "default_cryptosuite", "issue", "present"]
+__all__ = [
+    "FORMATS",
+    "default_cryptosuite",
+    "issue",
+    "issue_sd_jwt",
+    "present",
+    "present_sd_jwt",
+]
 
 FORMATS: tuple[str, ...] = ("di", "vc-jwt", "sd-jwt")
 """The securing formats ``issue`` and ``present`` accept; ``"di"`` is the default."""
@@ -53,26 +60,6 @@ def _with_issuer(credential: Mapping[str, Any], issuer: str) -> dict[str, Any]:
     return doc
 
 
-SdJwtIssuer = Callable[[dict[str, Any], Signer, str, tuple[str, ...], datetime], str]
-"""(credential, key, kid, disclosable paths, now) -> SD-JWT VC; ``did_gov.proofs.sd_jwt`` provides it."""
-SdJwtPresenter = Callable[..., str]
-"""Presents SD-JWT credentials; ``did_gov.proofs.sd_jwt`` provides it."""
-
-
-def _sd_jwt_issuer() -> SdJwtIssuer:
-    """The SD-JWT VC issuer. Extension point: the sd_jwt module plugs in here."""
-    raise UnsupportedAlgorithmError(
-        "format 'sd-jwt' is not available in this build", code="format.unsupported"
-    )
-
-
-def _sd_jwt_presenter() -> SdJwtPresenter:
-    """The SD-JWT presenter (key binding). Extension point: the sd_jwt module plugs in here."""
-    raise UnsupportedAlgorithmError(
-        "format 'sd-jwt' presentations are not available in this build", code="format.unsupported"
-    )
-
-
 def _check_format(format: str) -> None:
     if format not in FORMATS:
         raise InvalidInputError(
@@ -92,6 +79,7 @@ def issue(
     contexts: Iterable[str | os.PathLike[str]] = (),
     now: datetime | None = None,
     disclosable: Iterable[str] = (),
+    holder_key: PublicKey | None = None,
 ) -> dict[str, Any]: ...
 
 
@@ -107,6 +95,7 @@ def issue(
     contexts: Iterable[str | os.PathLike[str]] = (),
     now: datetime | None = None,
     disclosable: Iterable[str] = (),
+    holder_key: PublicKey | None = None,
 ) -> str: ...
 
 
@@ -122,6 +111,7 @@ def issue(
     contexts: Iterable[str | os.PathLike[str]] = (),
     now: datetime | None = None,
     disclosable: Iterable[str] = (),
+    holder_key: PublicKey | None = None,
 ) -> dict[str, Any] | str: ...
 
 
@@ -136,6 +126,7 @@ def issue(
     contexts: Iterable[str | os.PathLike[str]] = (),
     now: datetime | None = None,
     disclosable: Iterable[str] = (),
+    holder_key: PublicKey | None = None,
 ) -> dict[str, Any] | str:
     """Secure a credential and return it: a signed copy (``"di"``) or a token (``"vc-jwt"``, ``"sd-jwt"``).
 
@@ -172,12 +163,18 @@ def issue(
     if cryptosuite is not None and format != "di":
         raise InvalidInputError("a cryptosuite only applies to format 'di'")
     paths = tuple(disclosable)
-    if paths and format != "sd-jwt":
-        raise InvalidInputError("disclosable paths only apply to format 'sd-jwt'")
+    if (paths or holder_key is not None) and format != "sd-jwt":
+        raise InvalidInputError("disclosable paths and holder_key only apply to format 'sd-jwt'")
     if format == "vc-jwt":
         return jose.sign_vc_jwt(doc, key, kid=verification_method)
     if format == "sd-jwt":
-        return _sd_jwt_issuer()(doc, key, verification_method, paths, now or utc_now())
+        if not isinstance(key, PrivateKey):
+            raise UnsupportedAlgorithmError(
+                "SD-JWT signing needs a PrivateKey", code="sd_jwt.key_unsupported"
+            )
+        return issue_sd_jwt(
+            doc, key, disclosable=paths, holder_key=holder_key, kid=verification_method, now=now
+        )
     return add_proof(
         doc,
         key,
@@ -203,6 +200,7 @@ def present(
     created: datetime | str | None = None,
     contexts: Iterable[str | os.PathLike[str]] = (),
     now: datetime | None = None,
+    disclose: Iterable[str] = (),
 ) -> dict[str, Any]: ...
 
 
@@ -220,6 +218,7 @@ def present(
     created: datetime | str | None = None,
     contexts: Iterable[str | os.PathLike[str]] = (),
     now: datetime | None = None,
+    disclose: Iterable[str] = (),
 ) -> str: ...
 
 
@@ -237,6 +236,7 @@ def present(
     created: datetime | str | None = None,
     contexts: Iterable[str | os.PathLike[str]] = (),
     now: datetime | None = None,
+    disclose: Iterable[str] = (),
 ) -> dict[str, Any] | str: ...
 
 
@@ -253,6 +253,7 @@ def present(
     created: datetime | str | None = None,
     contexts: Iterable[str | os.PathLike[str]] = (),
     now: datetime | None = None,
+    disclose: Iterable[str] = (),
 ) -> dict[str, Any] | str:
     """Wrap secured credentials in a presentation signed for ``authentication``.
 
@@ -264,7 +265,9 @@ def present(
     proof; ``"vc-jwt"`` (or ``"vp-jwt"``) an ``application/vp+jwt`` token
     whose ``nonce``/``aud`` claims are ``challenge``/``domain``. Credentials
     given as tokens (VC-JOSE, SD-JWT) are enveloped
-    (``EnvelopedVerifiableCredential`` with a ``data:`` URL).
+    (``EnvelopedVerifiableCredential`` with a ``data:`` URL). ``"sd-jwt"`` presents
+    one SD-JWT VC with the disclosures for the ``disclose`` claim paths and a Key
+    Binding JWT by ``key`` over ``challenge`` (nonce) and ``domain`` (audience).
     """
     if format == "vp-jwt":
         format = "vc-jwt"
@@ -272,8 +275,15 @@ def present(
     if cryptosuite is not None and format != "di":
         raise InvalidInputError("a cryptosuite only applies to format 'di'")
     if format == "sd-jwt":
-        return _sd_jwt_presenter()(
-            credentials, key, challenge=challenge, domain=domain, now=now or utc_now()
+        tokens = list(credentials)
+        if len(tokens) != 1 or not isinstance(tokens[0], str):
+            raise InvalidInputError("an SD-JWT presentation carries exactly one SD-JWT VC string")
+        if not isinstance(key, PrivateKey):
+            raise UnsupportedAlgorithmError(
+                "SD-JWT key binding needs a PrivateKey", code="sd_jwt.key_unsupported"
+            )
+        return present_sd_jwt(
+            tokens[0], disclose, holder_key=key, nonce=challenge, audience=domain, now=now
         )
     embedded = [_embeddable(c) for c in credentials]
     if verification_method is None:
@@ -312,3 +322,70 @@ def _embeddable(credential: Mapping[str, Any] | str) -> Mapping[str, Any]:
     if not jose.is_compact_jws(token):
         raise InvalidInputError("a credential string must be a VC-JOSE or SD-JWT token")
     return jose.envelope(token, jose.VC_MEDIA_TYPE)
+
+
+def issue_sd_jwt(
+    credential: Mapping[str, Any],
+    key: PrivateKey,
+    *,
+    disclosable: Iterable[str] = (),
+    holder_key: PublicKey | None = None,
+    vct: str | None = None,
+    kid: str | None = None,
+    decoys: int = 2,
+    salt: Callable[[], str] | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Issue a VC 2.0 credential as an SD-JWT VC (``dc+sd-jwt``), mapped per ``specs/sd-jwt-vc-mapping.md``.
+
+    Without ``kid`` the key's did:key becomes ``iss`` and its verification
+    method the ``kid``; with one (a DID URL, or any key id for a non-DID
+    issuer), the credential's issuer is kept. ``disclosable`` paths may name
+    the credential (``/credentialSubject/birthDate``) or the SD-JWT VC claims
+    (``/birthDate``). ``holder_key`` goes into ``cnf`` for key binding.
+    """
+    from did_gov.proofs import sd_jwt
+    from did_gov.proofs._sd_jwt_vc import vc_claim_path, vc_to_sd_jwt_claims
+
+    if not isinstance(credential, Mapping):
+        raise InvalidInputError("a credential is a JSON object")
+    if kid is None:
+        kid = did_key.verification_method_id(key.public_key)
+        credential = _with_issuer(credential, _did_of(kid))
+    claims = vc_to_sd_jwt_claims(credential, issued_at=now or utc_now(), vct=vct)
+    return sd_jwt.issue_sd_jwt(
+        claims,
+        key,
+        disclosable=[vc_claim_path(p) for p in disclosable],
+        holder_key=holder_key,
+        kid=kid,
+        decoys=decoys,
+        salt=salt,
+    )
+
+
+def present_sd_jwt(
+    credential: str,
+    disclose: Iterable[str],
+    *,
+    holder_key: PrivateKey | None = None,
+    nonce: str | None = None,
+    audience: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Present an SD-JWT VC: keep the disclosures for the ``disclose`` paths, add a KB-JWT.
+
+    With ``holder_key`` (the key in ``cnf``) the presentation ends in a Key
+    Binding JWT over ``nonce``, ``audience`` and the kept disclosures.
+    """
+    from did_gov.proofs import sd_jwt
+    from did_gov.proofs._sd_jwt_vc import vc_claim_path
+
+    return sd_jwt.present_sd_jwt(
+        credential,
+        [vc_claim_path(p) for p in disclose],
+        holder_key=holder_key,
+        nonce=nonce,
+        audience=audience,
+        now=now,
+    )

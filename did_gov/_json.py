@@ -91,3 +91,36 @@ def check_depth(value: Any, max_depth: int, _depth: int = 0) -> None:
         children = value.values() if isinstance(value, dict) else value
         for child in children:
             check_depth(child, max_depth, _depth + 1)
+
+
+def parse_json_segment(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """Parse a short untrusted JSON segment (a JWT header, payload or disclosure).
+
+    Same result and errors as :func:`parse_json`, faster for short segments:
+    when the segment has fewer brackets than ``max_json_depth`` it cannot nest
+    deeper, so no depth scan runs; otherwise the parsed tree is checked. The
+    C parser's own recursion limit stops a hostile nesting before that.
+    """
+    if len(data) > limits.max_document_bytes:
+        raise LimitExceededError(
+            f"document of {len(data)} bytes exceeds {limits.max_document_bytes}",
+            code="input.too_large",
+        )
+    try:
+        value = _SEGMENT_DECODER.decode(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"not UTF-8: {exc.reason}", code="json.invalid") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"not JSON: {exc.msg} at line {exc.lineno}", code="json.invalid"
+        ) from None
+    except RecursionError:
+        raise LimitExceededError("JSON nesting too deep", code="input.json_too_deep") from None
+    if data.count(b"[") + data.count(b"{") > limits.max_json_depth:
+        check_depth(value, limits.max_json_depth)
+    return value
+
+
+_SEGMENT_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
+)

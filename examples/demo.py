@@ -11,7 +11,16 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from did_gov import KeyType, PrivateKey, VerificationReport, Verifier, issue, present
+from did_gov import (
+    KeyType,
+    PrivateKey,
+    VerificationReport,
+    Verifier,
+    issue,
+    issue_sd_jwt,
+    present,
+    present_sd_jwt,
+)
 from did_gov.credentials import build_credential
 from did_gov.dids import DefaultResolver, did_key
 from did_gov.status import StatusRegistry
@@ -90,21 +99,48 @@ def main() -> None:
         + "; ".join(c.code for c in tampered.errors)
     )
 
+    step(
+        "8. Selective disclosure: the citizen proves age over 18 to a shop, nothing else (SD-JWT VC)"
+    )
+    sd_jwt = issue_sd_jwt(
+        {**unsigned, "credentialSubject": {**unsigned["credentialSubject"], "ageOver18": True}},
+        ministry_key,
+        disclosable=["/id", "/credentialSubject/id"]
+        + [
+            f"/credentialSubject/{n}" for n in ("givenName", "familyName", "birthDate", "ageOver18")
+        ],
+        holder_key=citizen_key.public_key,
+        now=now,
+    )
+    nonce = secrets.token_urlsafe(16)
+    shown = present_sd_jwt(sd_jwt, ["/credentialSubject/ageOver18"], holder_key=citizen_key,
+                           nonce=nonce, audience="https://shop.example", now=now)  # fmt: skip
+    selective = kiosk.verify(shown, nonce=nonce, audience="https://shop.example")
+    visible = {k: v for k, v in (selective.document or {}).items() if k not in ("cnf", "iss")}
+    print(f"   {'VERIFIED' if selective.verified else 'REJECTED'}; the shop sees {visible}")
+
     revoked = revocation_step(ministry, ministry_key, citizen, now)
 
-    if not report.verified or replay.verified or tampered.verified or revoked.verified:
+    if (
+        not report.verified
+        or replay.verified
+        or tampered.verified
+        or not selective.verified
+        or "birthDate" in selective.document
+        or revoked.verified
+    ):
         raise SystemExit("demo failed: unexpected verification outcome")
     print(
-        "\nDemo complete: issued, presented, verified offline; replay, forgery and a revoked"
-        " credential rejected."
+        "\nDemo complete: issued, presented, verified offline; replay and forgery rejected;"
+        " age proven without the birth date; a revoked credential rejected."
     )
 
 
 def revocation_step(
     ministry: str, key: PrivateKey, citizen: str, now: datetime
 ) -> VerificationReport:
-    """Step 8: the ministry revokes a credential and publishes its list; a kiosk sees it offline."""
-    step("8. The ministry revokes a credential, publishes its status list; the kiosk syncs it")
+    """Step 9: the ministry revokes a credential and publishes its list; a kiosk sees it offline."""
+    step("9. The ministry revokes a credential, publishes its status list; the kiosk syncs it")
     credential_id = f"urn:uuid:{secrets.token_hex(16)}"
     with (
         tempfile.TemporaryDirectory() as tmp,

@@ -106,9 +106,38 @@ def _cmd_did_resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _public_key_file(path: str) -> Any:
+    from did_gov.keys import PrivateKey, PublicKey
+
+    data = _read_json(path)
+    if isinstance(data, dict) and "d" in data:
+        return PrivateKey.from_jwk(data).public_key
+    return PublicKey.from_jwk(data)
+
+
+def _cmd_issue_sd_jwt(args: argparse.Namespace) -> int:
+    from did_gov._api import issue_sd_jwt
+
+    token = issue_sd_jwt(
+        _read_json(args.file),
+        _load_key(args.key),
+        disclosable=args.disclosable,
+        holder_key=_public_key_file(args.holder_key) if args.holder_key else None,
+        vct=args.vct,
+        kid=args.verification_method,
+        now=_parse_time(args.created, "--created"),
+    )
+    sys.stdout.write(token + "\n")
+    return EXIT_OK
+
+
 def _cmd_issue(args: argparse.Namespace) -> int:
     from did_gov._api import issue
 
+    if args.format == "sd-jwt":
+        return _cmd_issue_sd_jwt(args)
+    if args.disclosable or args.holder_key or args.vct:
+        raise UsageError("--disclosable, --holder-key and --vct need --format sd-jwt")
     signed = issue(
         _read_json(args.file),
         _load_key(args.key),
@@ -117,7 +146,6 @@ def _cmd_issue(args: argparse.Namespace) -> int:
         verification_method=args.verification_method,
         created=_parse_time(args.created, "--created"),
         contexts=args.contexts,
-        disclosable=args.disclosable,
     )
     _print_secured(signed)
     return EXIT_OK
@@ -152,9 +180,32 @@ def _load_jwks(paths: list[str]) -> list[dict[str, Any]]:
     return keys
 
 
+def _cmd_present_sd_jwt(args: argparse.Namespace) -> int:
+    from did_gov._api import present_sd_jwt
+
+    if len(args.files) != 1:
+        raise UsageError("--format sd-jwt presents exactly one credential")
+    token = present_sd_jwt(
+        _read_text(args.files[0]).strip(),
+        args.disclose,
+        holder_key=_load_key(args.key) if args.key else None,
+        nonce=args.nonce,
+        audience=args.audience,
+        now=_parse_time(args.created, "--created"),
+    )
+    sys.stdout.write(token + "\n")
+    return EXIT_OK
+
+
 def _cmd_present(args: argparse.Namespace) -> int:
     from did_gov._api import present
 
+    if args.format == "sd-jwt":
+        return _cmd_present_sd_jwt(args)
+    if args.disclose or args.nonce or args.audience:
+        raise UsageError("--disclose, --nonce and --audience need --format sd-jwt")
+    if not args.key:
+        raise UsageError("present needs --key")
     vp = present(
         [_read_credential(f) for f in args.files],
         _load_key(args.key),
@@ -169,13 +220,17 @@ def _cmd_present(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from did_gov.verify import Verifier
+    from did_gov.verify import VerificationPolicy, Verifier
 
     at = _parse_time(args.at, "--at")
     inputs = [(path, _read_text(path)) for path in args.files]
     lists = [_read_status_list(path) for path in args.status_lists]
     verifier = Verifier(
-        contexts=args.contexts, now=at, status_lists=lists, issuer_jwks=_load_jwks(args.jwk)
+        contexts=args.contexts,
+        now=at,
+        policy=VerificationPolicy(require_key_binding=args.require_key_binding),
+        status_lists=lists,
+        issuer_jwks=_load_jwks(args.jwk),
     )
     status = EXIT_OK
     for path, text in inputs:
@@ -188,10 +243,14 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         )
         if not report.verified:
             status = EXIT_FAILED
+        disclosed = report.document if report.format == "sd-jwt-vc" and report.verified else None
         if args.json:
-            _print_json({"file": path, **report.to_json()}, compact=True)
+            extra = {"claims": disclosed} if disclosed is not None else {}
+            _print_json({"file": path, **report.to_json(), **extra}, compact=True)
         else:
             sys.stdout.write(f"{path}: {report.summary()}\n")
+            if disclosed is not None:
+                sys.stdout.write(f"  claims: {json.dumps(disclosed, ensure_ascii=False)}\n")
     return status
 
 
@@ -232,8 +291,10 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATH",
-        help="sd-jwt: a selectively disclosable claim path, e.g. credentialSubject.birthDate",
+        help="sd-jwt: a selectively disclosable claim path, e.g. /credentialSubject/birthDate",
     )
+    iss.add_argument("--holder-key", metavar="KEYFILE", help="sd-jwt: holder JWK for cnf")
+    iss.add_argument("--vct", help="sd-jwt: credential type (default: the most specific type)")
     iss.add_argument("--key", required=True, help="private JWK or Multikey key-pair JSON")
     iss.add_argument(
         "--cryptosuite", help="eddsa-rdfc-2022 (default for Ed25519), ecdsa-rdfc-2019, ..."
@@ -247,13 +308,16 @@ def _parser() -> argparse.ArgumentParser:
 
     pre = verbs.add_parser("present", help="wrap credentials in a signed presentation")
     pre.add_argument("files", nargs="+", metavar="FILE")
-    pre.add_argument("--key", required=True)
+    pre.add_argument("--key", help="holder key (sd-jwt: optional, signs the KB-JWT)")
     pre.add_argument(
         "--format",
         default="di",
         choices=["di", "vc-jwt", "sd-jwt"],
-        help="di: Data Integrity proof (default); vc-jwt: a vp+jwt token",
+        help="di: Data Integrity proof (default); vc-jwt: a vp+jwt token; sd-jwt: disclosures",
     )
+    pre.add_argument("--disclose", action="append", default=[], metavar="PATH")
+    pre.add_argument("--nonce", help="sd-jwt: the verifier's nonce for the KB-JWT")
+    pre.add_argument("--audience", help="sd-jwt: the verifier's id for the KB-JWT aud")
     pre.add_argument("--challenge")
     pre.add_argument("--domain")
     pre.add_argument("--created")
@@ -284,6 +348,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     ver.add_argument("--nonce", help="expected token nonce (default: --challenge)")
     ver.add_argument("--audience", help="expected token aud (default: --domain)")
+    ver.add_argument(
+        "--require-key-binding", action="store_true", help="sd-jwt: a KB-JWT is required"
+    )
     ver.set_defaults(func=_cmd_verify)
 
     from did_gov.cli._status import add_status_parser

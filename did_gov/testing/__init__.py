@@ -33,6 +33,7 @@ __all__ = [
     "dids",
     "key_types",
     "private_keys",
+    "sd_jwt_selections",
 ]
 
 EXAMPLES_CONTEXT = "https://www.w3.org/ns/credentials/examples/v2"
@@ -124,3 +125,40 @@ def credentials(draw: st.DrawFn, issuer: str | None = None) -> dict[str, Any]:
         vc["validFrom"] = "2024-01-01T00:00:00Z"
         vc["validUntil"] = "2999-01-01T00:00:00Z"
     return vc
+
+
+_SD_JWT_REGISTERED = frozenset({"iss", "iat", "exp", "nbf", "cnf", "vct", "status", "sub"})
+
+
+def _claim_paths(node: Any, prefix: str = "") -> list[str]:
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    found: list[str] = []
+    for name, child in items:
+        path = prefix + "/" + str(name).replace("~", "~0").replace("/", "~1")
+        found += [path, *_claim_paths(child, path)]
+    return found
+
+
+@st.composite
+def sd_jwt_selections(draw: st.DrawFn) -> tuple[dict[str, Any], list[str], list[str]]:
+    """``(claims, disclosable, disclosed)`` for SD-JWT: a claim tree, some of its claim paths
+    made selectively disclosable, and the subset of those a holder discloses.
+
+    >>> from hypothesis import given
+    >>> @given(sd_jwt_selections())
+    ... def test_subset(case):
+    ...     claims, disclosable, disclosed = case
+    ...     assert set(disclosed) <= set(disclosable)
+    >>> test_subset()
+    """
+    claims = draw(claim_trees(max_leaves=10).filter(lambda t: not _SD_JWT_REGISTERED & set(t)))
+    paths = _claim_paths(claims)
+    disclosable = draw(st.lists(st.sampled_from(paths), unique=True)) if paths else []
+    disclosed = draw(st.lists(st.sampled_from(disclosable), unique=True)) if disclosable else []
+    return claims, disclosable, disclosed

@@ -46,6 +46,7 @@ from did_gov.status import (
     check_entry,
 )
 from did_gov.verify._report import VerificationReport
+from did_gov.verify._sd_jwt import SdJwtIssuerKeys, verify_sd_jwt_vc
 from did_gov.verify._status import IN_STATUS_LIST, StatusSession, VerifiedLists
 
 __all__ = ["VerificationPolicy", "Verifier"]
@@ -61,6 +62,8 @@ class VerificationPolicy:
     makes a presentation without a challenge fail (replay protection), even
     when the caller passed none. ``stale_status_lists`` says what an expired
     or stale status list credential does (``specs/status-registry.md``).
+    ``require_key_binding`` makes an SD-JWT without a Key Binding JWT fail;
+    ``key_binding_max_age`` is how old a KB-JWT's ``iat`` may be.
     """
 
     clock_skew: timedelta = timedelta(minutes=5)
@@ -68,6 +71,8 @@ class VerificationPolicy:
     stale_status_lists: StalePolicy = StalePolicy.FAIL
     """An expired or stale status list credential fails the status check (``FAIL``), or
     passes with ``status.list_expired``/``status.list_stale`` (``UNSAFE_WARN``)."""
+    require_key_binding: bool = False
+    key_binding_max_age: timedelta = timedelta(minutes=5)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -100,7 +105,7 @@ class Verifier:
     indeterminate ``status.list_unavailable``.
 
     ``issuer_jwks`` are public JWKs of issuers (and presentation holders)
-    that are not DIDs, for VC-JOSE tokens. A token whose issuer is a DID is
+    that are not DIDs, for VC-JOSE tokens and SD-JWT VCs. A token whose issuer is a DID is
     only ever checked with a key of that DID's document (its ``kid`` must be
     a DID URL of the issuer, absolute or relative); a token whose issuer is
     not a DID is checked with the JWK whose ``kid`` member, or else whose
@@ -135,6 +140,7 @@ class Verifier:
         self.policy = policy or VerificationPolicy()
         self.limits = limits
         self._now = now
+        self._sd_jwt_keys = SdJwtIssuerKeys(self.resolver, [(k, key) for k, key, _ in self._jwks])
         self.status_source = self._status_source(status_lists, status_fetcher, status_source)
         if status_cache is not None and not isinstance(status_cache, StatusListCache):
             raise StatusError(
@@ -181,7 +187,7 @@ class Verifier:
         nonce: str | None = None,
         audience: str | None = None,
     ) -> VerificationReport:
-        """Verify a credential or presentation (a parsed object, JSON text or bytes).
+        """Verify a credential or presentation (a parsed object, JSON text or bytes), or an SD-JWT.
 
         Text is read by its shape: JSON (Data Integrity), a compact JWS
         (VC-JOSE ``vc+jwt``/``vp+jwt``, or a VCDM 1.1 JWT), or an SD-JWT (with
@@ -218,6 +224,14 @@ class Verifier:
         if "VerifiablePresentation" in _as_list(document.get("type")):
             return self._verify_presentation(document, challenge, domain, moment)
         return self._verify_credential(document, moment)
+
+    def _verify_sd_jwt(
+        self, token: str, *, nonce: str | None, audience: str | None, now: datetime
+    ) -> VerificationReport:
+        """An SD-JWT VC (``dc+sd-jwt``), see :func:`did_gov.verify._sd_jwt.verify_sd_jwt_vc`."""
+        return verify_sd_jwt_vc(
+            token, self._sd_jwt_keys, self.policy, self.limits, nonce, audience, now
+        )
 
     def _resolve_key(
         self, seen: dict[str, VerificationMethod], moment: datetime
@@ -407,21 +421,6 @@ class Verifier:
         return VerificationReport.from_checks("vp-di", checks, document, nested)
 
     # --- VC-JOSE, SD-JWT and credentials nested in presentations ---------------------------
-
-    def _verify_sd_jwt(
-        self, token: str, *, nonce: str | None, audience: str | None, now: datetime
-    ) -> VerificationReport:
-        """SD-JWT / SD-JWT VC verification; provided by ``did_gov.proofs.sd_jwt`` when merged."""
-        return VerificationReport.from_checks(
-            "sd-jwt",
-            [
-                unknown(
-                    "format",
-                    "format.unsupported",
-                    "SD-JWT verification is not available in this build",
-                )
-            ],
-        )
 
     def _verify_jose(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -161,22 +160,3 @@ def test_format_is_checked(keys: Path) -> None:
     )
     assert misuse.returncode == 2
     assert "disclosable" in misuse.stderr
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("did_gov.proofs.sd_jwt") is not None,
-    reason="the SD-JWT module provides this format",
-)
-def test_sd_jwt_not_in_this_build(keys: Path) -> None:
-    result = run(
-        "issue",
-        str(keys / "unsigned.json"),
-        "--key",
-        str(keys / "issuer.jwk"),
-        "--format",
-        "sd-jwt",
-        "--disclosable",
-        "credentialSubject.degree",
-    )
-    assert result.returncode == 2
-    assert "[format.unsupported]" in result.stderr
