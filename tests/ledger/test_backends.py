@@ -25,7 +25,13 @@ from did_gov.ledger import (
     open_ledger,
     verify_receipt,
 )
-from did_gov.ledger.merkle import EMPTY_ROOT, MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from did_gov.ledger.merkle import (
+    EMPTY_ROOT,
+    MerkleTree,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
 
 ORIGIN = "did-gov.example/log/agency-a"
 KEY = PrivateKey.from_seed(KeyType.ED25519, bytes(range(32)))
@@ -99,8 +105,12 @@ def test_proofs_at_any_past_size(ledger: BaseLedger) -> None:
         for index in range(0, size, 3):
             proof = ledger.prove_inclusion(index, size)
             assert proof == reference.inclusion_proof(index, size)
-            assert verify_inclusion(leaf_hash(data[index]), index, size, proof, reference.root(size))
-    assert verify_consistency(20, 50, ledger.prove_consistency(20, 50), reference.root(20), reference.root())
+            assert verify_inclusion(
+                leaf_hash(data[index]), index, size, proof, reference.root(size)
+            )
+    assert verify_consistency(
+        20, 50, ledger.prove_consistency(20, 50), reference.root(20), reference.root()
+    )
     assert ledger.prove_consistency(0, 50) == ledger.prove_consistency(50, 50) == []
 
 
@@ -207,7 +217,9 @@ def test_backends_agree_byte_for_byte(tmp_path: Path) -> None:
 
 
 @settings(max_examples=20, deadline=None)
-@given(batches=st.lists(st.integers(1, 40), min_size=1, max_size=6), scheme=st.sampled_from(BACKENDS))
+@given(
+    batches=st.lists(st.integers(1, 40), min_size=1, max_size=6), scheme=st.sampled_from(BACKENDS)
+)
 def test_any_batch_sequence_keeps_every_receipt_valid(batches: list[int], scheme: str) -> None:
     with tempfile.TemporaryDirectory() as directory:
         log = open_ledger(_url(scheme, Path(directory)), log_key=KEY, origin=ORIGIN)
@@ -223,7 +235,9 @@ def test_any_batch_sequence_keeps_every_receipt_valid(batches: list[int], scheme
         for r in receipts:
             assert verify_receipt(r, log.verifier).ok
             old = open_checkpoint(r.checkpoint, [log.verifier]).checkpoint
-            assert audit(r.checkpoint, final, log.prove_consistency(old.size, head.size), log.verifier).ok
+            assert audit(
+                r.checkpoint, final, log.prove_consistency(old.size, head.size), log.verifier
+            ).ok
         log.close()
 
 
@@ -269,7 +283,9 @@ def test_sqlite_url_paths(tmp_path: Path) -> None:
     assert sqlite_path("sqlite:///var/lib/log.db") == "/var/lib/log.db"
     assert sqlite_path("sqlite:relative/log.db") == "relative/log.db"
     assert sqlite_path("sqlite:///tmp/a%20b.db") == "/tmp/a b.db"
-    log = open_ledger(f"sqlite://{tmp_path}/with%20space.db", log_key=KEY, origin=ORIGIN, busy_timeout=1)
+    log = open_ledger(
+        f"sqlite://{tmp_path}/with%20space.db", log_key=KEY, origin=ORIGIN, busy_timeout=1
+    )
     log.close()
     assert (tmp_path / "with space.db").exists()
 

@@ -62,7 +62,12 @@ def receipt(log: MemoryLedger) -> Receipt:
 def test_anchor_leaf_matches_the_spec_encoding() -> None:
     salt = bytes(range(16))
     expected = hashlib.sha256(
-        b"did_gov/anchor/v1" + b"\x0a" + b"credential" + b"\x10" + salt + hashlib.sha256(CONTENT).digest()
+        b"did_gov/anchor/v1"
+        + b"\x0a"
+        + b"credential"
+        + b"\x10"
+        + salt
+        + hashlib.sha256(CONTENT).digest()
     ).digest()
     assert anchor_leaf("credential", CONTENT, salt) == expected
 
@@ -75,10 +80,13 @@ def test_anchor_leaf_spec_test_vector() -> None:
 def test_anchor_leaf_binds_kind_salt_and_content() -> None:
     salt = bytes(16)
     leaves = {
-        anchor_leaf(kind, CONTENT, salt) for kind in ("credential", "status-list", "did-document", "document")
+        anchor_leaf(kind, CONTENT, salt)
+        for kind in ("credential", "status-list", "did-document", "document")
     }
     assert len(leaves) == 4
-    assert anchor_leaf("document", CONTENT, salt) != anchor_leaf("document", CONTENT, bytes(15) + b"\x01")
+    assert anchor_leaf("document", CONTENT, salt) != anchor_leaf(
+        "document", CONTENT, bytes(15) + b"\x01"
+    )
     assert anchor_leaf("document", CONTENT, salt) != anchor_leaf("document", CONTENT + b" ", salt)
 
 
@@ -117,11 +125,22 @@ def test_ledger_never_sees_content_or_salt(log: MemoryLedger) -> None:
 
 def test_receipt_json_round_trips(receipt: Receipt) -> None:
     data = receipt.to_json()
-    assert set(data) == {"type", "version", "origin", "leaf", "index", "inclusionProof", "checkpoint", "anchor"}
+    assert set(data) == {
+        "type",
+        "version",
+        "origin",
+        "leaf",
+        "index",
+        "inclusionProof",
+        "checkpoint",
+        "anchor",
+    }
     assert Receipt.from_json(data) == receipt
     assert Receipt.from_json(json.dumps(data)) == receipt
     assert Receipt.from_json(json.dumps(data).encode()) == receipt
-    chained = receipt.with_chain(ChainTransaction("0x" + "ab" * 32, 42, "eip155:11155111", "0x" + "cd" * 20))
+    chained = receipt.with_chain(
+        ChainTransaction("0x" + "ab" * 32, 42, "eip155:11155111", "0x" + "cd" * 20)
+    )
     assert Receipt.from_json(chained.to_json()) == chained
     assert verify_receipt(chained.to_json(), KEY.public_key).ok
 
@@ -165,8 +184,12 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value"), MALFORMED, ids=[f"{'.'.join(p)}={v!r}"[:60] for p, v in MALFORMED])
-def test_malformed_receipts_are_reported_not_raised(receipt: Receipt, path: tuple[str, ...], value: Any) -> None:
+@pytest.mark.parametrize(
+    ("path", "value"), MALFORMED, ids=[f"{'.'.join(p)}={v!r}"[:60] for p, v in MALFORMED]
+)
+def test_malformed_receipts_are_reported_not_raised(
+    receipt: Receipt, path: tuple[str, ...], value: Any
+) -> None:
     data = _mutate(receipt.to_json(), path, value)
     check = verify_receipt(data, KEY.public_key)
     assert (check.ok, check.code) == (False, "receipt.malformed")
@@ -197,8 +220,14 @@ def test_valid_receipt_every_key_form(receipt: Receipt, log: MemoryLedger) -> No
 
 
 def test_binding_failures(receipt: Receipt) -> None:
-    assert verify_receipt(receipt, KEY.public_key, expected_leaf=bytes(32)).code == "receipt.leaf_mismatch"
-    assert verify_receipt(receipt, KEY.public_key, content=CONTENT + b" ").code == "receipt.content_mismatch"
+    assert (
+        verify_receipt(receipt, KEY.public_key, expected_leaf=bytes(32)).code
+        == "receipt.leaf_mismatch"
+    )
+    assert (
+        verify_receipt(receipt, KEY.public_key, content=CONTENT + b" ").code
+        == "receipt.content_mismatch"
+    )
     bare = replace(receipt, anchor=None)
     assert verify_receipt(bare, KEY.public_key, content=CONTENT).code == "receipt.anchor_missing"
     assert verify_receipt(bare, KEY.public_key).ok
@@ -207,15 +236,23 @@ def test_binding_failures(receipt: Receipt) -> None:
 def test_checkpoint_failures(receipt: Receipt, log: MemoryLedger) -> None:
     other = PrivateKey.from_seed(KeyType.ED25519, bytes(32))
     assert verify_receipt(receipt, other.public_key).code == "receipt.checkpoint_unverified"
-    body, _, sigs = receipt.checkpoint.partition("\n\n")
+    body, _, _sigs = receipt.checkpoint.partition("\n\n")
     size_line = body.split("\n")[1]
     tampered = receipt.checkpoint.replace(f"\n{size_line}\n", f"\n{int(size_line) + 1}\n", 1)
     assert verify_receipt(replace(receipt, checkpoint=tampered), KEY.public_key).code == (
         "receipt.checkpoint_signature_invalid"
     )
-    assert verify_receipt(replace(receipt, checkpoint=body), KEY.public_key).code == "receipt.checkpoint_malformed"
-    foreign = Checkpoint("did-gov.example/log/agency-b", 9, bytes(32)).sign([NoteSigner(ORIGIN, KEY)])
-    assert verify_receipt(replace(receipt, checkpoint=foreign), log.verifier).code == "receipt.origin_mismatch"
+    assert (
+        verify_receipt(replace(receipt, checkpoint=body), KEY.public_key).code
+        == "receipt.checkpoint_malformed"
+    )
+    foreign = Checkpoint("did-gov.example/log/agency-b", 9, bytes(32)).sign(
+        [NoteSigner(ORIGIN, KEY)]
+    )
+    assert (
+        verify_receipt(replace(receipt, checkpoint=foreign), log.verifier).code
+        == "receipt.origin_mismatch"
+    )
     bad_body = sign_body("x\n", log)
     assert verify_receipt(replace(receipt, checkpoint=bad_body), log.verifier).code == (
         "receipt.checkpoint_malformed"
@@ -229,8 +266,13 @@ def sign_body(text: str, log: MemoryLedger) -> str:
 
 
 def test_proof_failures(receipt: Receipt, log: MemoryLedger) -> None:
-    early = Checkpoint(ORIGIN, receipt.index, log._tree.root(receipt.index)).sign([NoteSigner(ORIGIN, KEY)])
-    assert verify_receipt(replace(receipt, checkpoint=early), KEY.public_key).code == "receipt.index_out_of_range"
+    early = Checkpoint(ORIGIN, receipt.index, log._tree.root(receipt.index)).sign(
+        [NoteSigner(ORIGIN, KEY)]
+    )
+    assert (
+        verify_receipt(replace(receipt, checkpoint=early), KEY.public_key).code
+        == "receipt.index_out_of_range"
+    )
     wrong_index = replace(receipt, index=receipt.index - 1)
     assert verify_receipt(wrong_index, KEY.public_key).code == "receipt.inclusion_invalid"
     flipped = bytes([receipt.inclusion_proof[0][0] ^ 1]) + receipt.inclusion_proof[0][1:]
@@ -243,7 +285,9 @@ def test_proof_failures(receipt: Receipt, log: MemoryLedger) -> None:
 
 
 def test_witness_cosignatures_do_not_disturb_verification(receipt: Receipt) -> None:
-    witness = NoteSigner("witness.example/w1", PrivateKey.from_seed(KeyType.ED25519, bytes([5]) * 32))
+    witness = NoteSigner(
+        "witness.example/w1", PrivateKey.from_seed(KeyType.ED25519, bytes([5]) * 32)
+    )
     cosigned = replace(receipt, checkpoint=add_signatures(receipt.checkpoint, [witness]))
     assert verify_receipt(cosigned, KEY.public_key).ok
 
@@ -257,13 +301,18 @@ def test_bare_key_with_an_origin_that_is_not_a_key_name(receipt: Receipt) -> Non
     ("kwargs", "error"),
     [
         ({"log_key": None}, InvalidInputError),
-        ({"log_key": PrivateKey.from_seed("p256", bytes(32)).public_key}, UnsupportedAlgorithmError),
+        (
+            {"log_key": PrivateKey.from_seed("p256", bytes(32)).public_key},
+            UnsupportedAlgorithmError,
+        ),
         ({"log_key": "not+a+vkey"}, InvalidInputError),
         ({"expected_leaf": b"short"}, InvalidInputError),
         ({"content": "text"}, InvalidInputError),
     ],
 )
-def test_verify_receipt_misuse_raises(receipt: Receipt, kwargs: dict[str, Any], error: type[Exception]) -> None:
+def test_verify_receipt_misuse_raises(
+    receipt: Receipt, kwargs: dict[str, Any], error: type[Exception]
+) -> None:
     args: dict[str, Any] = {"log_key": KEY.public_key, **kwargs}
     with pytest.raises(error):
         verify_receipt(receipt, args.pop("log_key"), **args)

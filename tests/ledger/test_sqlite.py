@@ -48,7 +48,10 @@ def test_identity_is_pinned(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
     SqliteLedger(path, KEY, origin=ORIGIN).close()
     cases = [
-        (lambda: SqliteLedger(path, KEY, origin="did-gov.example/log/other"), "ledger.origin_mismatch"),
+        (
+            lambda: SqliteLedger(path, KEY, origin="did-gov.example/log/other"),
+            "ledger.origin_mismatch",
+        ),
         (lambda: SqliteLedger(path, PrivateKey.generate()), "ledger.key_mismatch"),
         (lambda: SqliteLedger(tmp_path / "new.db", KEY), "ledger.origin_required"),
     ]
