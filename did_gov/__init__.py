@@ -31,6 +31,8 @@ _LAZY = {
     "VerificationPolicy": "did_gov.verify",
     "VerificationReport": "did_gov.verify",
     "Verifier": "did_gov.verify",
+    "anchor": "did_gov._api",
+    "attach_receipts": "did_gov.verify",
     "default_cryptosuite": "did_gov._api",
     "issue": "did_gov._api",
     "load_private_key": "did_gov.keys",
@@ -49,6 +51,8 @@ __all__ = [
     "VerificationReport",
     "Verifier",
     "__version__",
+    "anchor",
+    "attach_receipts",
     "default_cryptosuite",
     "issue",
     "load_key",
@@ -57,11 +61,17 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from did_gov._api import default_cryptosuite, issue, present
+    from did_gov._api import anchor, default_cryptosuite, issue, present
     from did_gov.errors import DidGovError
     from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer, load_private_key
     from did_gov.keys import load_private_key as load_key
-    from did_gov.verify import Check, VerificationPolicy, VerificationReport, Verifier
+    from did_gov.verify import (
+        Check,
+        VerificationPolicy,
+        VerificationReport,
+        Verifier,
+        attach_receipts,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -1,9 +1,13 @@
-"""The top-level recipes: ``issue`` and ``present`` over keys, DIDs and Data Integrity proofs."""
+"""The top-level recipes: ``issue`` and ``present`` over keys, DIDs and Data Integrity proofs.
+
+``anchor`` puts the salted hashes of credentials or documents on a transparency ledger.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+import secrets
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -12,9 +16,11 @@ from did_gov.dids import did_key
 from did_gov.errors import CredentialError, InvalidInputError
 from did_gov.jsonld import OfflineDocumentLoader, default_loader
 from did_gov.keys import KeyType, Signer
+from did_gov.ledger import AnchorKind, LedgerBackend, Receipt, anchor_leaf, new_salt
 from did_gov.proofs.data_integrity import add_proof
+from did_gov.verify._anchor import anchored_content
 
-__all__ = ["default_cryptosuite", "issue", "present"]
+__all__ = ["anchor", "default_cryptosuite", "issue", "present"]
 
 _DEFAULT_SUITES = {
     KeyType.ED25519: "eddsa-rdfc-2022",
@@ -130,3 +136,33 @@ def present(
         created=created if created is not None else (now or utc_now()),
         loader=_loader(contexts),
     )
+
+
+def anchor(
+    documents: Mapping[str, Any] | str | bytes | Iterable[Mapping[str, Any] | str | bytes],
+    ledger: LedgerBackend,
+    *,
+    kind: AnchorKind | str | None = None,
+    randbytes: Callable[[int], bytes] = secrets.token_bytes,
+) -> list[Receipt]:
+    """Anchor credentials or documents on ``ledger`` in one batch; one receipt per document.
+
+    A document is a Data Integrity credential (a JSON object), a compact JWT or SD-JWT
+    string, a status list credential, or any ``bytes`` (procurement records, budgets,
+    minutes); ``specs/anchor-receipt.md`` §8.1 says which bytes are anchored. Only salted
+    hashes reach the ledger; each receipt carries its salt for the holder. Hand the holder
+    ``attach_receipts(credential, receipts)``. ``randbytes`` is injectable for tests only.
+
+    >>> from did_gov.keys import PrivateKey
+    >>> from did_gov.ledger import open_ledger
+    >>> log = open_ledger("memory:", log_key=PrivateKey.generate(), origin="example.com/log")
+    >>> [r.anchor.kind.value for r in anchor([b"budget 2025", {"a": 1}], log, kind="document")]
+    ['document', 'document']
+    """
+    if isinstance(documents, Mapping | str | bytes | bytearray):
+        documents = [documents]
+    opened = [anchored_content(document, kind) for document in documents]
+    salts = [new_salt(randbytes) for _ in opened]
+    leaves = [anchor_leaf(k, content, s) for (k, content), s in zip(opened, salts, strict=True)]
+    receipts = ledger.append(leaves)
+    return [r.with_anchor(k, s) for r, (k, _), s in zip(receipts, opened, salts, strict=True)]

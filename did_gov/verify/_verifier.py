@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,9 +19,12 @@ from did_gov.dids import DefaultResolver, Resolver, VerificationMethod, resolve_
 from did_gov.errors import DidGovError, InvalidInputError, VerificationMethodError
 from did_gov.jsonld import OfflineDocumentLoader
 from did_gov.keys import PublicKey
+from did_gov.ledger import NoteVerifier, Receipt
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs._result import Check, fail, ok
 from did_gov.proofs.data_integrity import verify_proofs
+from did_gov.verify._anchor import credentials_of, is_envelope, open_anchored
+from did_gov.verify._anchor_check import LogKeys, anchor_check, unmatched_check
 from did_gov.verify._report import VerificationReport
 
 __all__ = ["VerificationPolicy", "Verifier"]
@@ -35,11 +38,13 @@ class VerificationPolicy:
 
     ``clock_skew`` is tolerated on validity dates. ``require_challenge``
     makes a presentation without a challenge fail (replay protection), even
-    when the caller passed none.
+    when the caller passed none. ``require_anchor`` makes every credential without a
+    valid anchor receipt, from a log the verifier trusts, fail (``anchor.required``).
     """
 
     clock_skew: timedelta = timedelta(minutes=5)
     require_challenge: bool = False
+    require_anchor: bool = False
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -62,7 +67,8 @@ class Verifier:
     ``resolver`` resolves DIDs (default: did:key, did:jwk, and did:web from a
     cache only); ``now`` fixes the clock (a datetime or a callable), else the
     system clock is read at each call. Nothing here touches the network
-    unless the resolver was given a fetcher.
+    unless the resolver was given a fetcher. ``log_keys`` are the note verifier
+    keys (vkeys) of the transparency logs whose anchor receipts are trusted.
 
     >>> Verifier().verify(b"not json").verified
     False
@@ -77,12 +83,14 @@ class Verifier:
         policy: VerificationPolicy | None = None,
         limits: Limits = DEFAULT_LIMITS,
         loader: OfflineDocumentLoader | None = None,
+        log_keys: Iterable[NoteVerifier | str] = (),
     ) -> None:
         self.loader = loader or OfflineDocumentLoader(contexts)
         self.resolver: Resolver = resolver or DefaultResolver()
         self.policy = policy or VerificationPolicy()
         self.limits = limits
         self._now = now
+        self.log_keys = LogKeys(log_keys)
 
     def _clock(self, now: datetime | None) -> datetime:
         if now is not None:
@@ -100,13 +108,25 @@ class Verifier:
         challenge: str | None = None,
         domain: str | None = None,
         now: datetime | None = None,
+        receipts: Iterable[Receipt | dict[str, Any] | str] | None = None,
     ) -> VerificationReport:
         """Verify a credential or presentation (a parsed object, JSON text or bytes).
 
+        An ``AnchoredCredential``/``AnchoredPresentation`` envelope, or ``receipts`` given
+        beside the document, adds an ``anchor`` check per credential (:meth:`check_anchors`).
         Never raises for invalid input: the report says which check failed and why.
         Raises :class:`~did_gov.errors.InvalidInputError` only for a wrong argument type.
         """
         moment = self._clock(now)
+        return self._verify_anchored(document_or_token, receipts, challenge, domain, moment)
+
+    def _verify_document(
+        self,
+        document_or_token: dict[str, Any] | str | bytes,
+        challenge: str | None,
+        domain: str | None,
+        moment: datetime,
+    ) -> VerificationReport:
         if isinstance(document_or_token, str | bytes | bytearray):
             try:
                 document = parse_json(document_or_token, self.limits)
@@ -251,3 +271,94 @@ class Verifier:
             for vc in credentials
         ]
         return VerificationReport.from_checks("vp-di", checks, document, nested)
+
+    # -- anchor receipts (specs/anchor-receipt.md §8.3) ---------------------------------
+
+    def _unwrap(
+        self,
+        value: dict[str, Any] | str | bytes,
+        receipts: Iterable[Receipt | dict[str, Any] | str] | None,
+    ) -> tuple[Any, list[Receipt] | None, Check | None]:
+        """Split an envelope into its document and receipts; parse receipts given beside."""
+        document: Any = value
+        if isinstance(value, bytes | bytearray):
+            try:
+                document = bytes(value).decode("utf-8")
+            except UnicodeDecodeError:
+                return value, None, None
+        if isinstance(document, str) and document.lstrip().startswith("{"):
+            try:
+                document = parse_json(document, self.limits)
+            except DidGovError:
+                return value, None, None
+        parsed: list[Receipt] | None = None
+        try:
+            if is_envelope(document):
+                opened = open_anchored(document)
+                document, parsed = opened.document, list(opened.unverified_receipts)
+            if receipts is not None:
+                extra = [r if isinstance(r, Receipt) else Receipt.from_json(r) for r in receipts]
+                parsed = (parsed or []) + extra
+        except DidGovError as exc:
+            return value, None, fail("anchor", exc.code, exc.message)
+        return document, parsed, None
+
+    def _verify_anchored(
+        self,
+        value: dict[str, Any] | str | bytes,
+        receipts: Iterable[Receipt | dict[str, Any] | str] | None,
+        challenge: str | None,
+        domain: str | None,
+        moment: datetime,
+    ) -> VerificationReport:
+        document, parsed, problem = self._unwrap(value, receipts)
+        if problem is not None:
+            return VerificationReport.from_checks("unknown", [problem])
+        report = self._verify_document(document, challenge, domain, moment)
+        if parsed is None and not self.policy.require_anchor:
+            return report
+        return self.check_anchors(report, document, parsed or [])
+
+    def check_anchors(
+        self, report: VerificationReport, document: Any, receipts: Sequence[Receipt]
+    ) -> VerificationReport:
+        """``report`` with an ``anchor`` check for each credential ``document`` holds.
+
+        ``document`` is the verified credential (object or compact token) or presentation;
+        each receipt that commits to a credential must verify under a key in ``log_keys``
+        (``anchor.log_untrusted`` otherwise, indeterminate); a receipt that commits to none
+        fails (``anchor.receipt_unmatched``); with the policy's ``require_anchor``, a
+        credential without one fails (``anchor.required``).
+        """
+        required = self.policy.require_anchor
+        used: set[int] = set()
+        presentation = isinstance(document, dict) and "VerifiablePresentation" in _as_list(
+            document.get("type")
+        )
+        if not presentation:
+            check, used = anchor_check(document, receipts, self.log_keys, required=required)
+            extra = [c for c in (check, unmatched_check(receipts, used)) if c is not None]
+            return _with_checks(report, extra)
+        credentials = credentials_of(document)
+        nested = list(report.credentials)
+        if len(nested) == len(credentials):
+            for i, credential in enumerate(credentials):
+                check, found = anchor_check(credential, receipts, self.log_keys, required=required)
+                used |= found
+                if check is not None:
+                    nested[i] = _with_checks(nested[i], [check])
+        leftover = unmatched_check(receipts, used)
+        return _with_checks(report, [leftover] if leftover else [], nested)
+
+
+def _with_checks(
+    report: VerificationReport,
+    checks: Sequence[Check],
+    credentials: Sequence[VerificationReport] | None = None,
+) -> VerificationReport:
+    return VerificationReport.from_checks(
+        report.format,
+        [*report.checks, *checks],
+        report.document,
+        report.credentials if credentials is None else credentials,
+    )
