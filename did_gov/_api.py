@@ -149,7 +149,7 @@ def anchor(
 
     A document is a Data Integrity credential (a JSON object), a compact JWT or SD-JWT
     string, a status list credential, or any ``bytes`` (procurement records, budgets,
-    minutes); ``specs/anchor-receipt.md`` §8.1 says which bytes are anchored. Only salted
+    minutes); ``specs/anchor-receipt.md`` §7.1 says which bytes are anchored. Only salted
     hashes reach the ledger; each receipt carries its salt for the holder. Hand the holder
     ``attach_receipts(credential, receipts)``. ``randbytes`` is injectable for tests only.
 

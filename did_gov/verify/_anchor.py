@@ -1,6 +1,6 @@
 """Anchored credentials: the bytes a credential is anchored by, and the envelope carrying receipts.
 
-``specs/anchor-receipt.md`` §8. A Data Integrity credential is anchored by the RFC 8785
+``specs/anchor-receipt.md`` §7. A Data Integrity credential is anchored by the RFC 8785
 (JCS) bytes of the whole secured object, proof included; a compact JWT by its exact ASCII
 text; an SD-JWT by its issuer-signed JWT alone (the part before the first ``~``), so every
 selection of disclosures a holder later presents still matches; any other document by its
@@ -90,7 +90,7 @@ def _of_object(document: Mapping[str, Any]) -> tuple[set[str], bytes]:
 def anchored_content(
     document: Mapping[str, Any] | str | bytes, kind: AnchorKind | str | None = None
 ) -> tuple[AnchorKind, bytes]:
-    """The kind and the exact bytes that anchor ``document`` (anchor-receipt §8.1).
+    """The kind and the exact bytes that anchor ``document`` (anchor-receipt §7.1).
 
     A JSON object is a Data Integrity credential (JCS bytes, proof included) or an
     ``EnvelopedVerifiableCredential`` (its JWT); a string is a compact JWT or SD-JWT (the
@@ -136,7 +136,7 @@ def _is_presentation(document: object) -> bool:
 def attach_receipts(
     document: Mapping[str, Any] | str, receipts: Iterable[Receipt | Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """Wrap a credential (or presentation) and its receipts in an envelope (§8.2).
+    """Wrap a credential (or presentation) and its receipts in an envelope (§7.2).
 
     The document is carried as is (an object, or a compact JWT / SD-JWT string), so its
     signatures are untouched.
@@ -166,7 +166,7 @@ def is_envelope(value: object) -> bool:
 
 
 def open_anchored(envelope: Mapping[str, Any]) -> AnchoredDocument:
-    """Parse an envelope strictly (§8.2); raise ``anchor.envelope_malformed`` on anything else."""
+    """Parse an envelope strictly (§7.2); raise ``anchor.envelope_malformed`` on anything else."""
 
     def bad(message: str) -> InvalidInputError:
         return InvalidInputError(f"anchored envelope: {message}", code="anchor.envelope_malformed")

@@ -1,6 +1,6 @@
 """The Verifier's anchor step: do a credential's receipts hold, under logs the verifier trusts?
 
-``specs/anchor-receipt.md`` §8.3. Receipts are matched to credentials by recomputing each
+``specs/anchor-receipt.md`` §7.3. Receipts are matched to credentials by recomputing each
 receipt's leaf from a credential's anchored bytes (so a receipt can only vouch for what it
 commits to), then verified offline with the trusted key of the receipt's log.
 """

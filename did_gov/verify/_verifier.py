@@ -272,7 +272,7 @@ class Verifier:
         ]
         return VerificationReport.from_checks("vp-di", checks, document, nested)
 
-    # -- anchor receipts (specs/anchor-receipt.md §8.3) ---------------------------------
+    # -- anchor receipts (specs/anchor-receipt.md §7.3) ---------------------------------
 
     def _unwrap(
         self,
