@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from did_gov.cli._ledger import register as _register_ledger_verbs
+
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -131,11 +133,16 @@ def _cmd_present(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from did_gov.verify import Verifier
+    from did_gov.verify import VerificationPolicy, Verifier
 
     at = _parse_time(args.at, "--at")
     inputs = [(path, _read_text(path)) for path in args.files]
-    verifier = Verifier(contexts=args.contexts, now=at)
+    verifier = Verifier(
+        contexts=args.contexts,
+        now=at,
+        log_keys=args.log_keys,
+        policy=VerificationPolicy(require_anchor=args.require_anchor),
+    )
     status = EXIT_OK
     for path, text in inputs:
         report = verifier.verify(text, challenge=args.challenge, domain=args.domain)
@@ -201,7 +208,17 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--challenge")
     ver.add_argument("--domain")
     ver.add_argument("--at", help="verify as of this time (ISO 8601) instead of now")
+    ver.add_argument(
+        "--log-key",
+        dest="log_keys",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="trust anchor receipts of this log (note verifier key)",
+    )
+    ver.add_argument("--require-anchor", action="store_true", help="fail without a receipt")
     ver.set_defaults(func=_cmd_verify)
+    _register_ledger_verbs(verbs)
     return parser
 
 
