@@ -217,16 +217,14 @@ class BaseLedger(ABC):
         done = self._call("append", self._append, batch)
         first = done.first_index
         proofs = self._call(
-            "prove",
-            merkle.inclusion_proofs,
-            done.nodes,
-            range(first, first + len(batch)),
-            done.size,
+            "prove", merkle.range_inclusion_proofs, done.nodes, first, len(batch), done.size
         )
         origin, note = self.origin, done.checkpoint
         return [
-            Receipt(origin, leaf, first + i, tuple(proof), note)
-            for i, (leaf, proof) in enumerate(zip(batch, proofs, strict=True))
+            Receipt(origin, leaf, index, proof, note)
+            for index, leaf, proof in zip(
+                range(first, first + len(batch)), batch, proofs, strict=True
+            )
         ]
 
     def anchor(

@@ -44,6 +44,8 @@ MAX_INDEX = (1 << 53) - 1
 _MEMBERS = {"type", "version", "origin", "leaf", "index", "inclusionProof", "checkpoint"}
 _OPTIONAL = {"anchor", "chain"}
 _TOKEN = re.compile(r"[\x21-\x7e]{1,256}")
+_BYTES = {bytes}
+_LENGTH = {HASH_SIZE}
 
 
 def _b64(raw: bytes) -> str:
@@ -166,20 +168,22 @@ class Receipt:
     chain: ChainTransaction | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.origin, str) or not self.origin:
+        # Exact type checks (no subclasses), cheap enough for receipts built by the batch.
+        if type(self.origin) is not str or not self.origin:
             raise _bad("origin must be a non-empty string")
-        if not isinstance(self.leaf, bytes) or len(self.leaf) != HASH_SIZE:
+        if type(self.leaf) is not bytes or len(self.leaf) != HASH_SIZE:
             raise _bad("leaf must be 32 bytes")
-        _index(self.index, "index")
+        if type(self.index) is not int or not 0 <= self.index <= MAX_INDEX:
+            _index(self.index, "index")
         proof = self.inclusion_proof
-        if not isinstance(proof, tuple) or len(proof) > MAX_PROOF_HASHES:
+        if type(proof) is not tuple or len(proof) > MAX_PROOF_HASHES:
             raise _bad(f"inclusion proof must be a tuple of at most {MAX_PROOF_HASHES} hashes")
-        if not all(isinstance(h, bytes) and len(h) == HASH_SIZE for h in proof):
+        if proof and not (set(map(type, proof)) <= _BYTES and set(map(len, proof)) <= _LENGTH):
             raise _bad("inclusion proof hashes must be 32 bytes")
-        if not isinstance(self.checkpoint, str):
+        if type(self.checkpoint) is not str:
             raise _bad("checkpoint must be a signed note string")
-        if not isinstance(self.anchor, AnchorOpening | None) or not isinstance(
-            self.chain, ChainTransaction | None
+        if (self.anchor is not None and type(self.anchor) is not AnchorOpening) or (
+            self.chain is not None and type(self.chain) is not ChainTransaction
         ):
             raise _bad("anchor and chain must be AnchorOpening and ChainTransaction")
 
@@ -301,6 +305,28 @@ def _check_binding(
     return None
 
 
+_OPENED: dict[tuple[str, NoteVerifier, str], Checkpoint] = {}
+_OPENED_SIZE = 256
+
+
+def _open_checkpoint(note: str, verifier: NoteVerifier, origin: str) -> Checkpoint:
+    """Verify and parse a checkpoint note (§4 steps 3-4), remembering successes.
+
+    The outcome is a function of the exact note text, the key and the origin, so a
+    remembered success is as strong as a fresh check (§4, last paragraph); failures are
+    never remembered.
+    """
+    key = (note, verifier, origin)
+    found = _OPENED.get(key)
+    if found is not None:
+        return found
+    checkpoint = Checkpoint.parse_body(open_note(note, [verifier]).text, origin=origin)
+    if len(_OPENED) >= _OPENED_SIZE:
+        _OPENED.pop(next(iter(_OPENED)))
+    _OPENED[key] = checkpoint
+    return checkpoint
+
+
 _NOTE_CODES = {
     "note.unverified": "receipt.checkpoint_unverified",
     "note.signature_invalid": "receipt.checkpoint_signature_invalid",
@@ -338,8 +364,7 @@ def verify_receipt(
             return _fail("receipt.origin_invalid", f"origin is not a key name: {exc}", receipt)
         raise
     try:
-        text = open_note(receipt.checkpoint, [verifier]).text
-        checkpoint = Checkpoint.parse_body(text, origin=receipt.origin)
+        checkpoint = _open_checkpoint(receipt.checkpoint, verifier, receipt.origin)
     except DidGovError as exc:
         code = _NOTE_CODES.get(exc.code, "receipt.checkpoint_malformed")
         return _fail(code, f"checkpoint: {exc}", receipt)

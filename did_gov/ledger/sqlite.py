@@ -10,8 +10,10 @@ complete-subtree hashes and the signed checkpoint), so several processes can app
 same file; SQLite serializes writers and readers never block. A crash at any point leaves
 either the whole batch or none of it. Triggers refuse any UPDATE or DELETE.
 
-Layout: ``leaves(idx, leaf)``, ``nodes(level, idx, hash)`` for every complete subtree above
-the leaves, ``checkpoints(size, note)`` and ``meta`` (format, origin, public key).
+Layout: ``leaves(idx, leaf)``, ``nodes(level, idx, hash)`` for every complete subtree of
+level :data:`STORED_FROM` (16 leaves) or more, ``checkpoints(size, note)`` and ``meta``
+(format, origin, public key). Smaller subtrees are rehashed from at most 8 leaves when a
+proof needs them, which keeps the rows per leaf, and so the cost of an append, low.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from did_gov.ledger._backend import AppendedBatch, BaseLedger
 from did_gov.ledger._note import NoteSigner, check_note_key
 from did_gov.ledger._url import register_backend, split_url
 
-__all__ = ["FORMAT", "SqliteLedger"]
+__all__ = ["FORMAT", "STORED_FROM", "SqliteLedger"]
 
 FORMAT = b"did_gov/ledger/sqlite/v1"
 """The ``meta.format`` value of files this module writes and reads."""
+STORED_FROM = 4
+"""Lowest subtree level stored in ``nodes``; levels 1-3 are rehashed from leaves."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -69,34 +73,56 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
 
 
 class _Nodes:
-    """Complete-subtree hashes read from the file (leaf hashes are computed from leaves)."""
+    """Complete-subtree hashes read from the file; small subtrees are rehashed from leaves."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
     def node(self, level: int, index: int) -> bytes:
-        if level == 0:
-            row = self._db.execute("SELECT leaf FROM leaves WHERE idx = ?", (index,)).fetchone()
-            if row is not None:
-                return merkle.leaf_hash(row[0])
-        else:
+        if level >= STORED_FROM:
             row = self._db.execute(
                 "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
             ).fetchone()
             if row is not None:
                 return bytes(row[0])
+        else:
+            count = 1 << level
+            rows = self._db.execute(
+                "SELECT leaf FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
+                (index * count, (index + 1) * count),
+            ).fetchall()
+            if len(rows) == count:
+                hashes = [merkle.leaf_hash(bytes(r[0])) for r in rows]
+                while len(hashes) > 1:
+                    pairs = zip(hashes[0::2], hashes[1::2], strict=True)
+                    hashes = [merkle.node_hash(a, b) for a, b in pairs]
+                return hashes[0]
         raise LedgerError(f"no stored subtree ({level}, {index})", code="ledger.node_missing")
 
 
 class _Overlay:
-    """The subtrees an append touched, in memory, over the file's."""
+    """The subtrees an append created (and the old right border), in memory, over the file's.
 
-    def __init__(self, nodes: dict[tuple[int, int], bytes], below: _Nodes) -> None:
-        self.nodes = nodes
+    ``levels[j]`` is ``(first, hashes)``: the new complete subtrees of level ``j`` start at
+    index ``first``.
+    """
+
+    def __init__(
+        self,
+        levels: list[tuple[int, list[bytes]]],
+        border: dict[tuple[int, int], bytes],
+        below: _Nodes,
+    ) -> None:
+        self.levels = levels
+        self.border = border
         self._below = below
 
     def node(self, level: int, index: int) -> bytes:
-        found = self.nodes.get((level, index))
+        if level < len(self.levels):
+            first, hashes = self.levels[level]
+            if first <= index < first + len(hashes):
+                return hashes[index - first]
+        found = self.border.get((level, index))
         return found if found is not None else self._below.node(level, index)
 
 
@@ -181,15 +207,15 @@ class SqliteLedger(BaseLedger):
         db = self._db
         with _transaction(db):
             first = self._size()
-            known = {(lvl, idx): self._store.node(lvl, idx) for lvl, idx in _border(first)}
-            rows = _extend(known, first, leaves)
+            border = {(lvl, idx): self._store.node(lvl, idx) for lvl, idx in _border(first)}
+            levels = _extend(border, first, leaves)
             db.executemany(
                 "INSERT INTO leaves(idx, leaf) VALUES (?, ?)",
                 zip(range(first, first + len(leaves)), leaves, strict=True),
             )
-            db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", rows)
+            db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", _rows(levels))
             size = first + len(leaves)
-            overlay = _Overlay(known, self._store)
+            overlay = _Overlay(levels, border, self._store)
             note = self._sign(size, merkle.root(overlay, size))
             db.execute("INSERT INTO checkpoints(size, note) VALUES (?, ?)", (size, note))
         return AppendedBatch(first, size, note, overlay)
@@ -212,25 +238,32 @@ class SqliteLedger(BaseLedger):
 
 
 def _extend(
-    known: dict[tuple[int, int], bytes], first: int, leaves: list[bytes]
-) -> list[tuple[int, int, bytes]]:
-    """Hash ``leaves`` in at ``first``; add every completed subtree to ``known``.
+    border: dict[tuple[int, int], bytes], first: int, leaves: list[bytes]
+) -> list[tuple[int, list[bytes]]]:
+    """Hash ``leaves`` in at ``first``, level by level; return every new complete subtree.
 
-    ``known`` starts as the right border of the tree of ``first`` leaves. Returns the rows
-    of the new subtrees above the leaves.
+    ``border`` is the right border of the tree of ``first`` leaves. Level ``j`` of the
+    result is ``(first >> j, hashes)``; a level's first new node pairs with the border node
+    on its left when its index is odd.
     """
-    rows: list[tuple[int, int, bytes]] = []
     leaf_hash, node_hash = merkle.leaf_hash, merkle.node_hash
-    for position, leaf in enumerate(leaves, first):
-        value = leaf_hash(leaf)
-        known[(0, position)] = value
-        level, index = 0, position
-        while index & 1:
-            value = node_hash(known[(level, index - 1)], value)
-            level, index = level + 1, index >> 1
-            known[(level, index)] = value
-            rows.append((level, index, value))
-    return rows
+    current = [leaf_hash(leaf) for leaf in leaves]
+    levels = []
+    level, low = 0, first
+    while current:
+        levels.append((low, current))
+        pairs = [border[(level, low - 1)], *current] if low & 1 else current
+        current = [node_hash(a, b) for a, b in zip(pairs[0::2], pairs[1::2])]  # noqa: B905
+        level, low = level + 1, low >> 1
+    return levels
+
+
+def _rows(levels: list[tuple[int, list[bytes]]]) -> Iterator[tuple[int, int, bytes]]:
+    """The ``nodes`` rows of the levels that are stored."""
+    for level, (low, hashes) in enumerate(levels):
+        if level >= STORED_FROM:
+            for offset, value in enumerate(hashes):
+                yield level, low + offset, value
 
 
 def _check_identity(meta: dict[str, bytes], origin: str | None, log_key: Signer) -> str:

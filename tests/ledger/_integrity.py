@@ -7,6 +7,7 @@ from pathlib import Path
 
 from did_gov.ledger import NoteVerifier, open_checkpoint
 from did_gov.ledger.merkle import MerkleTree, leaf_hash
+from did_gov.ledger.sqlite import STORED_FROM
 
 
 def check_file(path: Path, verifier: NoteVerifier) -> MerkleTree:
@@ -20,7 +21,7 @@ def check_file(path: Path, verifier: NoteVerifier) -> MerkleTree:
         stored = db.execute("SELECT level, idx, hash FROM nodes").fetchall()
         expected = {
             (level, i)
-            for level in range(1, tree.size.bit_length())
+            for level in range(STORED_FROM, tree.size.bit_length())
             for i in range(tree.size >> level)
         }
         assert {(level, idx) for level, idx, _ in stored} == expected, "subtree rows differ"

@@ -21,6 +21,7 @@ from did_gov.ledger.merkle import (
     inclusion_proofs,
     leaf_hash,
     node_hash,
+    range_inclusion_proofs,
     root,
     verify_consistency,
     verify_inclusion,
@@ -174,6 +175,22 @@ def test_consistency_rejects_any_change(size2: int, choice: st.DataObject) -> No
     other = choice.draw(st.integers(1, size2).filter(lambda s: s != size1))
     assert not verify_consistency(other, size2, proof, r1, r2)
     assert not verify_consistency(size1, size2, proof[:-1], r1, r2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_range_proofs_equal_the_naive_reference(data: st.DataObject) -> None:
+    size = data.draw(st.integers(1, 140))
+    first = data.draw(st.integers(0, size - 1))
+    count = data.draw(st.integers(1, size - first))
+    inputs = [i.to_bytes(4, "big") for i in range(size + data.draw(st.integers(0, 5)))]
+    tree = MerkleTree(leaf_hash(x) for x in inputs)
+    proofs = range_inclusion_proofs(tree, first, count, size)
+    assert [list(p) for p in proofs] == [
+        ref.path(m, inputs[:size]) for m in range(first, first + count)
+    ]
+    with pytest.raises(InvalidInputError):
+        range_inclusion_proofs(tree, first, size - first + 1, size)
 
 
 def test_batch_proofs_equal_single_proofs() -> None:

@@ -92,7 +92,7 @@ def test_not_a_ledger_file(tmp_path: Path) -> None:
 def test_storage_is_append_only(tmp_path: Path, statement: str) -> None:
     path = tmp_path / "log.db"
     with SqliteLedger(path, KEY, origin=ORIGIN) as log:
-        log.append(leaves(0, 4))
+        log.append(leaves(0, 40))
     db = sqlite3.connect(path)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute(statement)
