@@ -219,13 +219,7 @@ class BaseLedger(ABC):
         proofs = self._call(
             "prove", merkle.range_inclusion_proofs, done.nodes, first, len(batch), done.size
         )
-        origin, note = self.origin, done.checkpoint
-        return [
-            Receipt(origin, leaf, index, proof, note)
-            for index, leaf, proof in zip(
-                range(first, first + len(batch)), batch, proofs, strict=True
-            )
-        ]
+        return Receipt.for_batch(self.origin, first, batch, proofs, done.checkpoint)
 
     def anchor(
         self,

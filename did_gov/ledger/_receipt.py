@@ -10,7 +10,8 @@ import base64
 import functools
 import hmac
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -187,6 +188,54 @@ class Receipt:
         ):
             raise _bad("anchor and chain must be AnchorOpening and ChainTransaction")
 
+    @classmethod
+    def for_batch(
+        cls,
+        origin: str,
+        first: int,
+        leaves: Sequence[bytes],
+        proofs: Sequence[tuple[bytes, ...]],
+        checkpoint: str,
+    ) -> list[Receipt]:
+        """The receipts of one appended batch: leaves ``first, first+1, …`` under one checkpoint.
+
+        Equal to ``[Receipt(origin, leaf, first + i, proof, checkpoint) …]``; the shared
+        fields are checked once, and each leaf and proof is checked with set operations
+        instead of a full ``__post_init__``, which keeps batch anchoring fast.
+        """
+        if len(leaves) != len(proofs):
+            raise _bad("a batch needs one proof per leaf")
+        if not leaves:
+            return []
+        head = cls(origin, leaves[0], first, proofs[0], checkpoint)
+        last = first + len(leaves) - 1
+        if last > MAX_INDEX or not set(map(type, leaves)) <= _BYTES:
+            raise _bad(f"batch leaves must be bytes at indexes up to {MAX_INDEX}")
+        if not set(map(len, leaves)) <= _LENGTH or not set(map(type, proofs)) <= {tuple}:
+            raise _bad("batch leaves must be 32 bytes and proofs tuples")
+        if max(map(len, proofs)) > MAX_PROOF_HASHES:
+            raise _bad(f"inclusion proofs hold at most {MAX_PROOF_HASHES} hashes")
+        hashes = {h for proof in proofs for h in proof}
+        if not set(map(type, hashes)) <= _BYTES or not set(map(len, hashes)) <= _LENGTH:
+            raise _bad("inclusion proof hashes must be 32 bytes")
+        out = [head]
+        new = object.__new__
+        for index, leaf, proof in zip(
+            range(first + 1, last + 1), leaves[1:], proofs[1:], strict=True
+        ):
+            receipt = new(cls)
+            receipt.__dict__.update(
+                origin=origin,
+                leaf=leaf,
+                index=index,
+                inclusion_proof=proof,
+                checkpoint=checkpoint,
+                anchor=None,
+                chain=None,
+            )
+            out.append(receipt)
+        return out
+
     def with_anchor(self, kind: AnchorKind | str, salt: bytes) -> Receipt:
         """A copy carrying the holder's opening (kind and salt) of the leaf."""
         return replace(self, anchor=AnchorOpening(AnchorKind.parse(kind), salt))
@@ -307,6 +356,7 @@ def _check_binding(
 
 _OPENED: dict[tuple[str, NoteVerifier, str], Checkpoint] = {}
 _OPENED_SIZE = 256
+_OPENED_LOCK = threading.Lock()
 
 
 def _open_checkpoint(note: str, verifier: NoteVerifier, origin: str) -> Checkpoint:
@@ -321,9 +371,10 @@ def _open_checkpoint(note: str, verifier: NoteVerifier, origin: str) -> Checkpoi
     if found is not None:
         return found
     checkpoint = Checkpoint.parse_body(open_note(note, [verifier]).text, origin=origin)
-    if len(_OPENED) >= _OPENED_SIZE:
-        _OPENED.pop(next(iter(_OPENED)))
-    _OPENED[key] = checkpoint
+    with _OPENED_LOCK:
+        while len(_OPENED) >= _OPENED_SIZE:
+            _OPENED.pop(next(iter(_OPENED)))
+        _OPENED[key] = checkpoint
     return checkpoint
 
 

@@ -347,3 +347,38 @@ def test_receipt_constructor_validates() -> None:
         Receipt(ORIGIN, b"short", 0, (), "note")
     with pytest.raises(DidGovError):
         Receipt(ORIGIN, bytes(32), 0, [bytes(32)], "note")  # type: ignore[arg-type]
+
+
+def test_batch_receipts_equal_receipts_built_one_by_one(log: MemoryLedger) -> None:
+    receipts = log.append([hashlib.sha256(bytes([i])).digest() for i in range(9)])
+    leaves = [r.leaf for r in receipts]
+    proofs = [r.inclusion_proof for r in receipts]
+    note = receipts[0].checkpoint
+    one_by_one = [
+        Receipt(log.origin, leaf, 3 + i, proof, note)
+        for i, (leaf, proof) in enumerate(zip(leaves, proofs, strict=True))
+    ]
+    batch = Receipt.for_batch(log.origin, 3, leaves, proofs, note)
+    assert batch == one_by_one
+    assert [hash(r) for r in batch] == [hash(r) for r in one_by_one]
+    assert [r.to_json() for r in batch] == [r.to_json() for r in one_by_one]
+    assert Receipt.for_batch(log.origin, 0, [], [], note) == []
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda leaves, proofs: (leaves[:-1], proofs),
+        lambda leaves, proofs: ([*leaves[:-1], bytes(31)], proofs),
+        lambda leaves, proofs: ([*leaves[:-1], bytearray(32)], proofs),
+        lambda leaves, proofs: (leaves, [*proofs[:-1], list(proofs[-1])]),
+        lambda leaves, proofs: (leaves, [*proofs[:-1], (bytes(33),)]),
+        lambda leaves, proofs: (leaves, [*proofs[:-1], (bytes(32),) * 65]),
+    ],
+)
+def test_batch_receipts_check_every_leaf_and_proof(log: MemoryLedger, mutate: Any) -> None:
+    receipts = log.append([hashlib.sha256(bytes([i])).digest() for i in range(4)])
+    leaves, proofs = mutate([r.leaf for r in receipts], [r.inclusion_proof for r in receipts])
+    with pytest.raises(InvalidInputError) as info:
+        Receipt.for_batch(log.origin, 0, leaves, proofs, receipts[0].checkpoint)
+    assert info.value.code == "receipt.malformed"
