@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# CI has 2 shared cores: slow input generation is not a failure (the doctest of
+# did_gov.testing tripped this health check under load). Assertions are unchanged.
+settings.register_profile("did_gov", suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("did_gov")
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT.parent / "shared" / "vectors"
