@@ -221,9 +221,24 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     if args.proof is None and (args.ledger is None or args.key is None):
         raise _usage("audit needs --proof FILE, or --ledger URL and --key KEYFILE")
     verifier = _log_key(args.log_key)
-    old, new = _read_text(args.old), _read_text(args.new)
+    old = _read_text(args.old)
+    if args.new is None:
+        if args.ledger is None or args.key is None:
+            raise _usage(
+                "without NEW, audit fetches the latest checkpoint: give --ledger and --key"
+            )
+        with _open(args) as log:
+            new = log.checkpoint()
+    else:
+        new = _read_text(args.new)
     result = audit(old, new, _consistency(args, old, new, verifier), verifier)
-    _report(f"{args.old} -> {args.new}", result.ok, result.code, result.message, args.json)
+    _report(
+        f"{args.old} -> {args.new or args.ledger}",
+        result.ok,
+        result.code,
+        result.message,
+        args.json,
+    )
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
@@ -296,7 +311,12 @@ def register(verbs: Any) -> None:
 
     aud = ledger.add_parser("audit", help="prove the log only grew between two checkpoints")
     aud.add_argument("old", metavar="OLD", help="the older checkpoint file")
-    aud.add_argument("new", metavar="NEW", help="the newer checkpoint file")
+    aud.add_argument(
+        "new",
+        metavar="NEW",
+        nargs="?",
+        help="the newer checkpoint file (default: fetch the latest)",
+    )
     aud.add_argument("--log-key", required=True, metavar="VKEY", help="vkey, or a file with one")
     aud.add_argument("--proof", metavar="FILE", help="a ConsistencyProof from `ledger prove`")
     aud.add_argument("--ledger", metavar="URL", help="fetch the proof from this log instead")

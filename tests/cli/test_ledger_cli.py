@@ -139,6 +139,11 @@ def test_honest_growth_passes_audit(log: Log) -> None:
     assert "audit.consistent" in ok(
         "ledger", "audit", str(old), str(new), "--log-key", vkey, *log.args()
     )
+    log.append(hashes("c", 1))
+    latest = json.loads(ok("ledger", "audit", str(old), "--log-key", vkey, *log.args(), "--json"))
+    assert latest["code"] == "audit.consistent" and "from 3 to 8" in latest["message"]
+    missing = run("ledger", "audit", str(old), "--log-key", vkey, "--proof", str(proof))
+    assert missing.returncode == 2 and "latest checkpoint" in missing.stderr
     back = run("ledger", "audit", str(new), str(old), "--log-key", vkey, "--proof", str(proof))
     assert back.returncode == 1 and "audit.rollback" in back.stdout
 
