@@ -90,19 +90,19 @@ def figures(rounds: int) -> list[Figure]:
         vkey = log.verifier.vkey
         verifier = log.verifier
         warm = measure(
-            "receipt verify (checkpoint seen before)",
+            "receipt verify, µs (checkpoint seen before)",
             lambda: verify_receipt(receipt, verifier),
             rounds=rounds * 10,
             target="≤50 µs",
         )
         parsed = measure(
-            "receipt verify from JSON (checkpoint seen)",
+            "receipt verify from JSON, µs (checkpoint seen)",
             lambda: verify_receipt(text, vkey),
             rounds=rounds * 10,
         )
     cold = iter(_cold_receipts(rounds + 20))
     first = measure(
-        "receipt verify, first sight of its checkpoint",
+        "receipt verify, µs (first sight of checkpoint)",
         lambda: verify_receipt(next(cold), verifier),
         rounds=rounds,
     )

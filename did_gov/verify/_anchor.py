@@ -141,15 +141,20 @@ def attach_receipts(
     The document is carried as is (an object, or a compact JWT / SD-JWT string), so its
     signatures are untouched.
 
-    >>> attach_receipts("eyJ.e30.c2ln", [])["type"]
-    'AnchoredCredential'
+    >>> from did_gov.keys import PrivateKey
+    >>> from did_gov.ledger import open_ledger
+    >>> log = open_ledger("memory:", log_key=PrivateKey.generate(), origin="example.com/log")
+    >>> token = "eyJhbGciOiJFZERTQSJ9.e30.c2ln"
+    >>> [receipt] = log.anchor("credential", [anchored_content(token)[1]])
+    >>> sorted(attach_receipts(token, [receipt]))
+    ['anchorReceipts', 'credential', 'type']
     """
     if not isinstance(document, Mapping | str):
         raise InvalidInputError("an anchored document is a JSON object or a compact token")
     parsed = [r if isinstance(r, Receipt) else Receipt.from_json(r) for r in receipts]
-    if len(parsed) > MAX_RECEIPTS:
+    if not 1 <= len(parsed) <= MAX_RECEIPTS:
         raise InvalidInputError(
-            f"at most {MAX_RECEIPTS} receipts per envelope", code="anchor.envelope_malformed"
+            f"an envelope carries 1 to {MAX_RECEIPTS} receipts", code="anchor.envelope_malformed"
         )
     member = "presentation" if _is_presentation(document) else "credential"
     kind = ANCHORED_PRESENTATION if member == "presentation" else ANCHORED_CREDENTIAL

@@ -265,3 +265,9 @@ def test_a_presentation_carries_its_credentials_receipts(
     report = _verifier(log, require_anchor=True).verify(partial, challenge="c-1")
     assert [c.code for c in report.errors] == ["anchor.required"]
     assert [c.name for c in report.errors] == ["credential[1].anchor"]
+
+
+def test_an_envelope_needs_a_receipt(credential: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        attach_receipts(credential, [])
+    assert info.value.code == "anchor.envelope_malformed"
