@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from did_gov import (
     PrivateKey,
@@ -271,3 +273,31 @@ def test_an_envelope_needs_a_receipt(credential: dict[str, Any]) -> None:
     with pytest.raises(InvalidInputError) as info:
         attach_receipts(credential, [])
     assert info.value.code == "anchor.envelope_malformed"
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    member=st.sampled_from(["credential", "anchorReceipts", "type", "extra"]),
+    value=_JSON,
+    as_text=st.booleans(),
+)
+def test_hostile_envelopes_are_reported_never_raised(
+    member: str, value: Any, as_text: bool
+) -> None:
+    credential = issue(load_vector("eddsa/unsigned.json"), ISSUER, now=NOW)
+    ledger = open_ledger("memory:", log_key=LOG_KEY, origin=ORIGIN)
+    envelope: dict[str, Any] = attach_receipts(credential, anchor(credential, ledger))
+    envelope[member] = value
+    verifier = Verifier(now=NOW, log_keys=[ledger.verifier.vkey])
+    report = verifier.verify(json.dumps(envelope) if as_text else envelope)
+    assert not report.verified
+    assert report.errors
