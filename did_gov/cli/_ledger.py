@@ -68,9 +68,17 @@ def _log_key(value: str) -> Any:
 
 
 def _open(args: argparse.Namespace) -> Any:
+    """The log named by ``--ledger``: with ``--key`` for writing, else read-only (sqlite)."""
     from did_gov.keys import load_private_key
     from did_gov.ledger import open_ledger
+    from did_gov.ledger._url import split_url
 
+    if args.key is None:
+        from did_gov.ledger.sqlite import SqliteLogReader, sqlite_path
+
+        if split_url(args.ledger)[0] != "sqlite":
+            raise _usage("without --key, only a sqlite: ledger can be read")
+        return SqliteLogReader(sqlite_path(args.ledger))
     return open_ledger(
         args.ledger, log_key=load_private_key(args.key), origin=getattr(args, "origin", None)
     )
@@ -218,15 +226,13 @@ def _consistency(args: argparse.Namespace, old: str, new: str, verifier: Any) ->
 def _cmd_audit(args: argparse.Namespace) -> int:
     from did_gov.ledger import audit
 
-    if args.proof is None and (args.ledger is None or args.key is None):
-        raise _usage("audit needs --proof FILE, or --ledger URL and --key KEYFILE")
+    if args.proof is None and args.ledger is None:
+        raise _usage("audit needs --proof FILE or --ledger URL")
     verifier = _log_key(args.log_key)
     old = _read_text(args.old)
     if args.new is None:
-        if args.ledger is None or args.key is None:
-            raise _usage(
-                "without NEW, audit fetches the latest checkpoint: give --ledger and --key"
-            )
+        if args.ledger is None:
+            raise _usage("without NEW, audit fetches the latest checkpoint: give --ledger")
         with _open(args) as log:
             new = log.checkpoint()
     else:
@@ -262,14 +268,17 @@ def _cmd_anchor(args: argparse.Namespace) -> int:
 # -- parser -----------------------------------------------------------------------------
 
 
-def _ledger_args(parser: argparse.ArgumentParser, *, origin: bool = False) -> None:
+def _ledger_args(
+    parser: argparse.ArgumentParser, *, origin: bool = False, writes: bool = True
+) -> None:
     parser.add_argument(
         "--ledger",
         required=True,
         metavar="URL",
         help="sqlite:///path/log.db, memory:, evm+http://…",
     )
-    parser.add_argument("--key", required=True, metavar="KEYFILE", help="the log's Ed25519 key")
+    help_text = "the log's Ed25519 key" + ("" if writes else " (omit to read a sqlite log)")
+    parser.add_argument("--key", required=writes, metavar="KEYFILE", help=help_text)
     if origin:
         parser.add_argument("--origin", help="the log's name (needed to create a log)")
 
@@ -290,11 +299,11 @@ def register(verbs: Any) -> None:
     app.set_defaults(func=_cmd_append)
 
     chk = ledger.add_parser("checkpoint", help="print a signed checkpoint of the log")
-    _ledger_args(chk)
+    _ledger_args(chk, writes=False)
     chk.set_defaults(func=_cmd_checkpoint)
 
     pro = ledger.add_parser("prove", help="a receipt for a leaf, or a consistency proof")
-    _ledger_args(pro)
+    _ledger_args(pro, writes=False)
     what = pro.add_mutually_exclusive_group(required=True)
     what.add_argument("--index", type=int, help="leaf index: print its receipt")
     what.add_argument("--consistency", metavar="OLD", help="old checkpoint file: print a proof")
@@ -320,7 +329,7 @@ def register(verbs: Any) -> None:
     aud.add_argument("--log-key", required=True, metavar="VKEY", help="vkey, or a file with one")
     aud.add_argument("--proof", metavar="FILE", help="a ConsistencyProof from `ledger prove`")
     aud.add_argument("--ledger", metavar="URL", help="fetch the proof from this log instead")
-    aud.add_argument("--key", metavar="KEYFILE", help="the log's key, with --ledger")
+    aud.add_argument("--key", metavar="KEYFILE", help="the log's key (omit for a sqlite log)")
     aud.add_argument("--json", action="store_true", help="one JSON object")
     aud.set_defaults(func=_cmd_audit)
 

@@ -23,16 +23,18 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
-from did_gov.errors import InvalidInputError, LedgerError
-from did_gov.keys import Signer
+from did_gov.errors import DidGovError, InvalidInputError, LedgerError
+from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import merkle
 from did_gov.ledger._backend import AppendedBatch, BaseLedger
-from did_gov.ledger._note import NoteSigner, check_note_key
+from did_gov.ledger._note import NoteSigner, NoteVerifier, check_note_key
+from did_gov.ledger._receipt import Receipt
 from did_gov.ledger._url import register_backend, split_url
+from did_gov.ledger.checkpoint import open_checkpoint
 
-__all__ = ["FORMAT", "STORED_FROM", "SqliteLedger"]
+__all__ = ["FORMAT", "STORED_FROM", "SqliteLedger", "SqliteLogReader"]
 
 FORMAT = b"did_gov/ledger/sqlite/v1"
 """The ``meta.format`` value of files this module writes and reads."""
@@ -279,6 +281,122 @@ def _check_identity(meta: dict[str, bytes], origin: str | None, log_key: Signer)
     if bytes(meta["public_key"]) != log_key.public_key.raw():
         raise LedgerError("log_key is not this log's key", code="ledger.key_mismatch")
     return stored
+
+
+class SqliteLogReader:
+    """Read-only access to a sqlite log, for auditors and mirrors: no private key needed.
+
+    It serves what the log already signed (the checkpoint stored by every append) and
+    proofs computed from the stored tree; it never writes. Every failure is a
+    :class:`~did_gov.errors.LedgerError`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> None:
+        absolute = "/" + os.path.abspath(os.fspath(path)).lstrip("/")
+        uri = "file:" + quote(absolute) + "?mode=ro"
+        try:
+            self._db = sqlite3.connect(uri, uri=True, timeout=busy_timeout, isolation_level=None)
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        except (sqlite3.Error, OSError) as exc:
+            raise LedgerError(
+                f"cannot read ledger file {path!r}: {exc}", code="ledger.open_failed"
+            ) from exc
+        try:
+            if bytes(meta.get("format", b"")) != FORMAT:
+                raise LedgerError(
+                    "not a did_gov ledger file (or a newer format)",
+                    code="ledger.format_unsupported",
+                )
+            key = PublicKey.from_raw(KeyType.ED25519, bytes(meta.get("public_key", b"")))
+            self.verifier = NoteVerifier(bytes(meta.get("origin", b"")).decode("utf-8"), key)
+        except (DidGovError, UnicodeDecodeError, TypeError) as exc:
+            self._db.close()
+            if isinstance(exc, LedgerError):
+                raise
+            raise LedgerError(
+                f"ledger file {path!r} has a damaged header: {exc}",
+                code="ledger.format_unsupported",
+            ) from None
+        self._store = _Nodes(self._db)
+
+    @property
+    def origin(self) -> str:
+        """The log's origin line."""
+        return self.verifier.name
+
+    def _run(self, what: str, function: Any, *args: Any) -> Any:
+        try:
+            return function(*args)
+        except (sqlite3.Error, OSError) as exc:
+            raise LedgerError(
+                f"sqlite ledger: {what} failed: {exc}", code="ledger.backend_failed"
+            ) from exc
+
+    def size(self) -> int:
+        """The number of leaves in the log."""
+        (last,) = self._run(
+            "size", lambda: self._db.execute("SELECT max(idx) FROM leaves").fetchone()
+        )
+        return 0 if last is None else int(last) + 1
+
+    def checkpoint(self) -> str:
+        """The newest checkpoint the log signed (``ledger.node_missing`` for an empty log)."""
+        row = self._run(
+            "checkpoint",
+            lambda: self._db.execute(
+                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"
+            ).fetchone(),
+        )
+        if row is None:
+            raise LedgerError("the log has signed no checkpoint yet", code="ledger.node_missing")
+        return str(row[0])
+
+    def prove_consistency(self, size1: int, size2: int) -> list[bytes]:
+        """The consistency proof between two tree sizes of the stored log."""
+        if not isinstance(size2, int) or not 0 <= size2 <= self.size():
+            raise InvalidInputError(
+                f"tree size {size2!r} is outside the log", code="ledger.out_of_range"
+            )
+        if not isinstance(size1, int) or not 0 <= size1 <= size2:
+            raise InvalidInputError(
+                f"tree size {size1!r} is outside [0, {size2}]", code="ledger.out_of_range"
+            )
+        result: list[bytes] = self._run(
+            "prove", merkle.consistency_proof, self._store, size1, size2
+        )
+        return result
+
+    def receipt(self, index: int, checkpoint: str | None = None) -> Receipt:
+        """A receipt for leaf ``index`` against ``checkpoint`` (the newest by default)."""
+        note = self.checkpoint() if checkpoint is None else checkpoint
+        head = open_checkpoint(note, [self.verifier], origin=self.origin).checkpoint
+        if not 1 <= head.size <= self.size():
+            raise LedgerError("the checkpoint is beyond this log", code="ledger.checkpoint_foreign")
+        if self._run("root", merkle.root, self._store, head.size) != head.root_hash:
+            raise LedgerError(
+                f"checkpoint of size {head.size} does not match this log",
+                code="ledger.checkpoint_foreign",
+            )
+        if not isinstance(index, int) or not 0 <= index < head.size:
+            raise InvalidInputError(
+                f"leaf index {index!r} is outside [0, {head.size - 1}]", code="ledger.out_of_range"
+            )
+        proof = self._run("prove", merkle.inclusion_proof, self._store, index, head.size)
+        row = self._run(
+            "leaf",
+            lambda: self._db.execute("SELECT leaf FROM leaves WHERE idx = ?", (index,)).fetchone(),
+        )
+        return Receipt(self.origin, bytes(row[0]), index, tuple(proof), note)
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+    def __enter__(self) -> SqliteLogReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def sqlite_path(url: str) -> str:

@@ -142,6 +142,15 @@ def test_honest_growth_passes_audit(log: Log) -> None:
     log.append(hashes("c", 1))
     latest = json.loads(ok("ledger", "audit", str(old), "--log-key", vkey, *log.args(), "--json"))
     assert latest["code"] == "audit.consistent" and "from 3 to 8" in latest["message"]
+    # An auditor holds no private key: a sqlite log is read, never written.
+    keyless = ["--ledger", log.url]
+    assert ok("ledger", "checkpoint", *keyless) == ok("ledger", "checkpoint", *log.args())
+    audited = json.loads(ok("ledger", "audit", str(old), "--log-key", vkey, *keyless, "--json"))
+    assert audited["code"] == "audit.consistent"
+    fresh = json.loads(ok("ledger", "prove", "--index", "2", *keyless))
+    assert fresh["index"] == 2 and fresh["checkpoint"] == ok("ledger", "checkpoint", *keyless)
+    memory = run("ledger", "checkpoint", "--ledger", "memory:")
+    assert memory.returncode == 2 and "only a sqlite" in memory.stderr
     missing = run("ledger", "audit", str(old), "--log-key", vkey, "--proof", str(proof))
     assert missing.returncode == 2 and "latest checkpoint" in missing.stderr
     back = run("ledger", "audit", str(new), str(old), "--log-key", vkey, "--proof", str(proof))

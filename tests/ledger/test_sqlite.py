@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from did_gov.errors import LedgerError
+from did_gov.errors import InvalidInputError, LedgerError
 from did_gov.keys import KeyType, PrivateKey
 from did_gov.ledger import verify_receipt
 from did_gov.ledger.sqlite import SqliteLedger
@@ -106,3 +106,61 @@ def test_sqlite_failures_are_wrapped(tmp_path: Path) -> None:
         log.append(leaves(0, 1))
     assert info.value.code == "ledger.backend_failed"
     assert "ProgrammingError" in info.value.message
+
+
+def test_reader_serves_checkpoints_and_proofs_without_the_key(tmp_path: Path) -> None:
+    from did_gov.ledger import audit
+    from did_gov.ledger.sqlite import SqliteLogReader
+
+    path = tmp_path / "log.db"
+    with SqliteLedger(path, KEY, origin=ORIGIN) as log:
+        log.append(leaves(0, 37))
+        old = log.checkpoint()
+        log.append(leaves(37, 100))
+        new = log.checkpoint()
+        expected = log.receipt(40)
+        proof = log.prove_consistency(37, 137)
+    with SqliteLogReader(path) as reader:
+        assert (reader.origin, reader.size(), reader.verifier.vkey) == (
+            ORIGIN,
+            137,
+            log.verifier.vkey,
+        )
+        assert reader.checkpoint() == new
+        assert reader.prove_consistency(37, 137) == proof
+        assert reader.receipt(40) == expected
+        assert reader.receipt(3, old) == log_receipt_at(path, 3, old)
+        assert audit(old, reader.checkpoint(), proof, reader.verifier).ok
+        for bad in ((40, 38), (-1, 137), (0, 138)):
+            with pytest.raises(InvalidInputError) as info:
+                reader.prove_consistency(*bad)
+            assert info.value.code == "ledger.out_of_range"
+        with pytest.raises(LedgerError) as failed:
+            reader.receipt(0, SqliteLedger(tmp_path / "other.db", KEY, origin=ORIGIN).checkpoint())
+        assert failed.value.code in {"ledger.checkpoint_foreign", "ledger.node_missing"}
+
+
+def log_receipt_at(path: Path, index: int, note: str) -> object:
+    with SqliteLedger(path, KEY) as log:
+        return log.receipt(index, note)
+
+
+def test_reader_refuses_what_is_not_a_log(tmp_path: Path) -> None:
+    from did_gov.ledger.sqlite import SqliteLogReader
+
+    SqliteLedger(tmp_path / "empty.db", KEY, origin=ORIGIN).close()
+    with SqliteLogReader(tmp_path / "empty.db") as reader, pytest.raises(LedgerError) as info:
+        reader.checkpoint()
+    assert info.value.code == "ledger.node_missing"
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all, " * 100)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE meta(key TEXT, value BLOB)").connection.commit()
+    for path, code in [
+        (tmp_path / "missing.db", "ledger.open_failed"),
+        (garbage, "ledger.open_failed"),
+        (other, "ledger.format_unsupported"),
+    ]:
+        with pytest.raises(LedgerError) as failed:
+            SqliteLogReader(path)
+        assert failed.value.code == code
