@@ -31,6 +31,8 @@ _LAZY = {
     "VerificationPolicy": "did_gov.verify",
     "VerificationReport": "did_gov.verify",
     "Verifier": "did_gov.verify",
+    "anchor": "did_gov._api",
+    "attach_receipts": "did_gov.verify",
     "default_cryptosuite": "did_gov._api",
     "issue": "did_gov._api",
     "issue_sd_jwt": "did_gov._api",
@@ -51,6 +53,8 @@ __all__ = [
     "VerificationReport",
     "Verifier",
     "__version__",
+    "anchor",
+    "attach_receipts",
     "default_cryptosuite",
     "issue",
     "issue_sd_jwt",
@@ -61,11 +65,24 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from did_gov._api import default_cryptosuite, issue, issue_sd_jwt, present, present_sd_jwt
+    from did_gov._api import (
+        anchor,
+        default_cryptosuite,
+        issue,
+        issue_sd_jwt,
+        present,
+        present_sd_jwt,
+    )
     from did_gov.errors import DidGovError
     from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer, load_private_key
     from did_gov.keys import load_private_key as load_key
-    from did_gov.verify import Check, VerificationPolicy, VerificationReport, Verifier
+    from did_gov.verify import (
+        Check,
+        VerificationPolicy,
+        VerificationReport,
+        Verifier,
+        attach_receipts,
+    )
 
 
 def __getattr__(name: str) -> Any:

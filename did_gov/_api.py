@@ -3,11 +3,13 @@
 One unsigned credential can be issued as Data Integrity (``format="di"``,
 the default, a JSON object), VC-JOSE (``"vc-jwt"``, a compact JWS) or SD-JWT
 VC (``"sd-jwt"``); :class:`~did_gov.verify.Verifier` tells them apart by itself.
+``anchor`` puts the salted hashes of credentials or documents on a transparency ledger.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal, overload
@@ -17,11 +19,14 @@ from did_gov.dids import did_key
 from did_gov.errors import CredentialError, InvalidInputError, UnsupportedAlgorithmError
 from did_gov.jsonld import OfflineDocumentLoader, default_loader
 from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer
+from did_gov.ledger import AnchorKind, LedgerBackend, Receipt, anchor_leaf, new_salt
 from did_gov.proofs import jose
 from did_gov.proofs.data_integrity import add_proof
+from did_gov.verify._anchor import anchored_content
 
 __all__ = [
     "FORMATS",
+    "anchor",
     "default_cryptosuite",
     "issue",
     "issue_sd_jwt",
@@ -389,3 +394,33 @@ def present_sd_jwt(
         audience=audience,
         now=now,
     )
+
+
+def anchor(
+    documents: Mapping[str, Any] | str | bytes | Iterable[Mapping[str, Any] | str | bytes],
+    ledger: LedgerBackend,
+    *,
+    kind: AnchorKind | str | None = None,
+    randbytes: Callable[[int], bytes] = secrets.token_bytes,
+) -> list[Receipt]:
+    """Anchor credentials or documents on ``ledger`` in one batch; one receipt per document.
+
+    A document is a Data Integrity credential (a JSON object), a compact JWT or SD-JWT
+    string, a status list credential, or any ``bytes`` (procurement records, budgets,
+    minutes); ``specs/anchor-receipt.md`` §7.1 says which bytes are anchored. Only salted
+    hashes reach the ledger; each receipt carries its salt for the holder. Hand the holder
+    ``attach_receipts(credential, receipts)``. ``randbytes`` is injectable for tests only.
+
+    >>> from did_gov.keys import PrivateKey
+    >>> from did_gov.ledger import open_ledger
+    >>> log = open_ledger("memory:", log_key=PrivateKey.generate(), origin="example.com/log")
+    >>> [r.anchor.kind.value for r in anchor([b"budget 2025", {"a": 1}], log, kind="document")]
+    ['document', 'document']
+    """
+    if isinstance(documents, Mapping | str | bytes | bytearray):
+        documents = [documents]
+    opened = [anchored_content(document, kind) for document in documents]
+    salts = [new_salt(randbytes) for _ in opened]
+    leaves = [anchor_leaf(k, content, s) for (k, content), s in zip(opened, salts, strict=True)]
+    receipts = ledger.append(leaves)
+    return [r.with_anchor(k, s) for r, (k, _), s in zip(receipts, opened, salts, strict=True)]

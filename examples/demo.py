@@ -16,6 +16,8 @@ from did_gov import (
     PrivateKey,
     VerificationReport,
     Verifier,
+    anchor,
+    attach_receipts,
     issue,
     issue_sd_jwt,
     present,
@@ -23,6 +25,7 @@ from did_gov import (
 )
 from did_gov.credentials import build_credential
 from did_gov.dids import DefaultResolver, did_key
+from did_gov.ledger import open_ledger
 from did_gov.status import StatusRegistry
 
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
@@ -99,8 +102,20 @@ def main() -> None:
         + "; ".join(c.code for c in tampered.errors)
     )
 
+    step("8. The ministry anchors the credential in its embedded ledger (sqlite)")
+    log_key = PrivateKey.generate(KeyType.ED25519)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'ledger.db'}"
+        with open_ledger(url, log_key=log_key, origin="interior.example/log") as log:
+            [receipt] = anchor(credential, log)
+            vkey = log.verifier.vkey
+    print(f"   entry {receipt.index} of {receipt.origin}; only a salted hash left the ministry")
+    anchored = Verifier(now=now, log_keys=[vkey]).verify(attach_receipts(credential, [receipt]))
+    anchor_check = anchored.checks[-1]
+    print(f"   the kiosk checks the receipt offline with the log key: {anchor_check.message}")
+
     step(
-        "8. Selective disclosure: the citizen proves age over 18 to a shop, nothing else (SD-JWT VC)"
+        "9. Selective disclosure: the citizen proves age over 18 to a shop, nothing else (SD-JWT VC)"
     )
     sd_jwt = issue_sd_jwt(
         {**unsigned, "credentialSubject": {**unsigned["credentialSubject"], "ageOver18": True}},
@@ -128,19 +143,22 @@ def main() -> None:
         or not selective.verified
         or "birthDate" in selective.document
         or revoked.verified
+        or not anchored.verified
+        or anchor_check.name != "anchor"
     ):
         raise SystemExit("demo failed: unexpected verification outcome")
     print(
         "\nDemo complete: issued, presented, verified offline; replay and forgery rejected;"
-        " age proven without the birth date; a revoked credential rejected."
+        " age proven without the birth date; a revoked credential rejected; the credential\n"
+        "anchored and its receipt verified offline."
     )
 
 
 def revocation_step(
     ministry: str, key: PrivateKey, citizen: str, now: datetime
 ) -> VerificationReport:
-    """Step 9: the ministry revokes a credential and publishes its list; a kiosk sees it offline."""
-    step("9. The ministry revokes a credential, publishes its status list; the kiosk syncs it")
+    """Step 10: the ministry revokes a credential and publishes its list; a kiosk sees it offline."""
+    step("10. The ministry revokes a credential, publishes its status list; the kiosk syncs it")
     credential_id = f"urn:uuid:{secrets.token_hex(16)}"
     with (
         tempfile.TemporaryDirectory() as tmp,

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from did_gov.cli._ledger import register as _register_ledger_verbs
+
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -228,9 +230,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     verifier = Verifier(
         contexts=args.contexts,
         now=at,
-        policy=VerificationPolicy(require_key_binding=args.require_key_binding),
+        policy=VerificationPolicy(
+            require_key_binding=args.require_key_binding, require_anchor=args.require_anchor
+        ),
         status_lists=lists,
         issuer_jwks=_load_jwks(args.jwk),
+        log_keys=args.log_keys,
     )
     status = EXIT_OK
     for path, text in inputs:
@@ -351,11 +356,21 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument(
         "--require-key-binding", action="store_true", help="sd-jwt: a KB-JWT is required"
     )
+    ver.add_argument(
+        "--log-key",
+        dest="log_keys",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="trust anchor receipts of this log (note verifier key)",
+    )
+    ver.add_argument("--require-anchor", action="store_true", help="fail without a receipt")
     ver.set_defaults(func=_cmd_verify)
 
     from did_gov.cli._status import add_status_parser
 
     add_status_parser(verbs)
+    _register_ledger_verbs(verbs)
     return parser
 
 

@@ -6,7 +6,28 @@ network unless its resolver was given a fetcher.
 """
 
 from did_gov.proofs._result import Check
+from did_gov.verify._anchor import (
+    ANCHORED_CREDENTIAL,
+    ANCHORED_PRESENTATION,
+    AnchoredDocument,
+    anchored_content,
+    attach_receipts,
+    open_anchored,
+)
+from did_gov.verify._anchor_check import LogKeys
 from did_gov.verify._report import VerificationReport
 from did_gov.verify._verifier import VerificationPolicy, Verifier
 
-__all__ = ["Check", "VerificationPolicy", "VerificationReport", "Verifier"]
+__all__ = [
+    "ANCHORED_CREDENTIAL",
+    "ANCHORED_PRESENTATION",
+    "AnchoredDocument",
+    "Check",
+    "LogKeys",
+    "VerificationPolicy",
+    "VerificationReport",
+    "Verifier",
+    "anchored_content",
+    "attach_receipts",
+    "open_anchored",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from did_gov.dids import (
 from did_gov.errors import DidGovError, InvalidInputError, StatusError, VerificationMethodError
 from did_gov.jsonld import OfflineDocumentLoader
 from did_gov.keys import PublicKey
+from did_gov.ledger import NoteVerifier, Receipt
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs import jose
 from did_gov.proofs._result import Check, fail, ok, unknown
@@ -45,6 +46,8 @@ from did_gov.status import (
     StatusSource,
     check_entry,
 )
+from did_gov.verify._anchor import credentials_of, is_envelope, open_anchored
+from did_gov.verify._anchor_check import LogKeys, anchor_check, unmatched_check
 from did_gov.verify._report import VerificationReport
 from did_gov.verify._sd_jwt import SdJwtIssuerKeys, verify_sd_jwt_vc
 from did_gov.verify._status import IN_STATUS_LIST, StatusSession, VerifiedLists
@@ -64,6 +67,8 @@ class VerificationPolicy:
     or stale status list credential does (``specs/status-registry.md``).
     ``require_key_binding`` makes an SD-JWT without a Key Binding JWT fail;
     ``key_binding_max_age`` is how old a KB-JWT's ``iat`` may be.
+    ``require_anchor`` makes every credential without a
+    valid anchor receipt, from a log the verifier trusts, fail (``anchor.required``).
     """
 
     clock_skew: timedelta = timedelta(minutes=5)
@@ -73,6 +78,7 @@ class VerificationPolicy:
     passes with ``status.list_expired``/``status.list_stale`` (``UNSAFE_WARN``)."""
     require_key_binding: bool = False
     key_binding_max_age: timedelta = timedelta(minutes=5)
+    require_anchor: bool = False
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -95,7 +101,8 @@ class Verifier:
     ``resolver`` resolves DIDs (default: did:key, did:jwk, and did:web from a
     cache only); ``now`` fixes the clock (a datetime or a callable), else the
     system clock is read at each call. Nothing here touches the network
-    unless the resolver was given a fetcher.
+    unless the resolver was given a fetcher. ``log_keys`` are the note verifier
+    keys (vkeys) of the transparency logs whose anchor receipts are trusted.
 
     ``credentialStatus`` entries (Bitstring Status List) are checked against
     ``status_lists`` (secured list credentials, offline), then
@@ -132,6 +139,7 @@ class Verifier:
         status_source: StatusSource | None = None,
         status_cache: StatusListCache | None = None,
         issuer_jwks: Iterable[Mapping[str, Any]] = (),
+        log_keys: Iterable[NoteVerifier | str] = (),
     ) -> None:
         self.loader = loader or OfflineDocumentLoader(contexts)
         self._jwks = [(kid, key, key.jwk_thumbprint()) for kid, key in jose.jwks_keys(issuer_jwks)]
@@ -148,6 +156,8 @@ class Verifier:
             )
         self.status_cache = status_cache if status_cache is not None else StatusListCache()
         self._verified_lists = VerifiedLists()
+
+        self.log_keys = LogKeys(log_keys)
 
     def _status_source(
         self,
@@ -186,6 +196,7 @@ class Verifier:
         now: datetime | None = None,
         nonce: str | None = None,
         audience: str | None = None,
+        receipts: Iterable[Receipt | dict[str, Any] | str] | None = None,
     ) -> VerificationReport:
         """Verify a credential or presentation (a parsed object, JSON text or bytes), or an SD-JWT.
 
@@ -193,10 +204,26 @@ class Verifier:
         (VC-JOSE ``vc+jwt``/``vp+jwt``, or a VCDM 1.1 JWT), or an SD-JWT (with
         ``~``). ``nonce``/``audience`` are the values expected in a token's
         ``nonce``/``aud`` claims; they default to ``challenge``/``domain``.
+
+        An ``AnchoredCredential``/``AnchoredPresentation`` envelope, or ``receipts`` given
+        beside the document, adds an ``anchor`` check per credential (:meth:`check_anchors`).
         Never raises for invalid input: the report says which check failed and why.
         Raises :class:`~did_gov.errors.InvalidInputError` only for a wrong argument type.
         """
         moment = self._clock(now)
+        return self._verify_anchored(
+            document_or_token, receipts, challenge, domain, moment, nonce, audience
+        )
+
+    def _verify_document(
+        self,
+        document_or_token: dict[str, Any] | str | bytes,
+        challenge: str | None,
+        domain: str | None,
+        moment: datetime,
+        nonce: str | None = None,
+        audience: str | None = None,
+    ) -> VerificationReport:
         token = _compact_token(document_or_token)
         if token is not None:
             nonce = nonce if nonce is not None else challenge
@@ -571,6 +598,86 @@ class Verifier:
             )
         return found[0]
 
+    # -- anchor receipts (specs/anchor-receipt.md §7.3) ---------------------------------
+
+    def _unwrap(
+        self,
+        value: dict[str, Any] | str | bytes,
+        receipts: Iterable[Receipt | dict[str, Any] | str] | None,
+    ) -> tuple[Any, list[Receipt] | None, Check | None]:
+        """Split an envelope into its document and receipts; parse receipts given beside."""
+        document: Any = value
+        if isinstance(value, bytes | bytearray):
+            try:
+                document = bytes(value).decode("utf-8")
+            except UnicodeDecodeError:
+                return value, None, None
+        if isinstance(document, str) and document.lstrip().startswith("{"):
+            try:
+                document = parse_json(document, self.limits)
+            except DidGovError:
+                return value, None, None
+        parsed: list[Receipt] | None = None
+        try:
+            if is_envelope(document):
+                opened = open_anchored(document)
+                document, parsed = opened.document, list(opened.unverified_receipts)
+            if receipts is not None:
+                extra = [r if isinstance(r, Receipt) else Receipt.from_json(r) for r in receipts]
+                parsed = (parsed or []) + extra
+        except DidGovError as exc:
+            return value, None, fail("anchor", exc.code, exc.message)
+        return document, parsed, None
+
+    def _verify_anchored(
+        self,
+        value: dict[str, Any] | str | bytes,
+        receipts: Iterable[Receipt | dict[str, Any] | str] | None,
+        challenge: str | None,
+        domain: str | None,
+        moment: datetime,
+        nonce: str | None = None,
+        audience: str | None = None,
+    ) -> VerificationReport:
+        document, parsed, problem = self._unwrap(value, receipts)
+        if problem is not None:
+            return VerificationReport.from_checks("unknown", [problem])
+        report = self._verify_document(document, challenge, domain, moment, nonce, audience)
+        if parsed is None and not self.policy.require_anchor:
+            return report
+        return self.check_anchors(report, document, parsed or [])
+
+    def check_anchors(
+        self, report: VerificationReport, document: Any, receipts: Sequence[Receipt]
+    ) -> VerificationReport:
+        """``report`` with an ``anchor`` check for each credential ``document`` holds.
+
+        ``document`` is the verified credential (object or compact token) or presentation;
+        each receipt that commits to a credential must verify under a key in ``log_keys``
+        (``anchor.log_untrusted`` otherwise, indeterminate); a receipt that commits to none
+        fails (``anchor.receipt_unmatched``); with the policy's ``require_anchor``, a
+        credential without one fails (``anchor.required``).
+        """
+        required = self.policy.require_anchor
+        used: set[int] = set()
+        presentation = isinstance(document, dict) and "VerifiablePresentation" in _as_list(
+            document.get("type")
+        )
+        if not presentation:
+            check, used = anchor_check(document, receipts, self.log_keys, required=required)
+            extra = [c for c in (check, unmatched_check(receipts, used)) if c is not None]
+            return _with_checks(report, extra)
+        credentials = credentials_of(document)
+        nested = list(report.credentials)
+        if len(nested) == len(credentials):
+            for i, credential in enumerate(credentials):
+                check, found = anchor_check(credential, receipts, self.log_keys, required=required)
+                used |= found
+                if check is not None:
+                    nested[i] = _with_checks(nested[i], [check])
+        leftover = unmatched_check(receipts, used)
+        return _with_checks(report, [leftover] if leftover else [], nested)
+
 
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]+(?:[.~][A-Za-z0-9_\-]*)+")
 
@@ -586,3 +693,16 @@ def _compact_token(value: Any) -> str | None:
         return None
     text = value.strip()
     return text if _TOKEN.fullmatch(text) else None
+
+
+def _with_checks(
+    report: VerificationReport,
+    checks: Sequence[Check],
+    credentials: Sequence[VerificationReport] | None = None,
+) -> VerificationReport:
+    return VerificationReport.from_checks(
+        report.format,
+        [*report.checks, *checks],
+        report.document,
+        report.credentials if credentials is None else credentials,
+    )
