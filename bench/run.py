@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import platform
@@ -33,6 +34,9 @@ from did_gov.jsonld import OfflineDocumentLoader
 from did_gov.keys import PublicKey
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
+
+SECTIONS: tuple[str, ...] = ()
+"""Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 
@@ -209,6 +213,9 @@ def run(rounds: int, bulk: int) -> dict[str, Any]:
         lambda: naive_verify_presentation(vp3),
         "",
     )
+
+    for section in SECTIONS:
+        figures += importlib.import_module(section).figures(rounds)
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "vc.json"
