@@ -73,4 +73,13 @@ contract AnchorRegistry {
         rootAt[originHash][treeSize] = rootHash;
         emit CheckpointAnchored(originHash, treeSize, rootHash, msg.sender);
     }
+
+    /// @notice Whether the log named by originHash was anchored at treeSize with exactly rootHash.
+    function isAnchored(bytes32 originHash, uint64 treeSize, bytes32 rootHash)
+        external
+        view
+        returns (bool)
+    {
+        return rootHash != bytes32(0) && rootAt[originHash][treeSize] == rootHash;
+    }
 }

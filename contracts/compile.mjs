@@ -1,6 +1,7 @@
 // Compiles AnchorRegistry.sol with the pinned solc npm package and writes build/AnchorRegistry.json
-// (abi, creation bytecode, runtime bytecode). Run by `make install`; the Python side checks the
-// bytecode's SHA-256 against contracts/AnchorRegistry.sha256 before it deploys or trusts a contract.
+// (abi, creation bytecode, runtime bytecode). Run by `make install`. It fails unless the SHA-256 of
+// the creation bytecode (the raw bytes) equals the pin in AnchorRegistry.sha256; the Python side
+// checks the same pin again before it deploys or trusts a contract.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
@@ -33,7 +34,12 @@ const artifact = {
   bytecode: "0x" + contract.evm.bytecode.object,
   deployedBytecode: "0x" + contract.evm.deployedBytecode.object,
 };
+const digest = createHash("sha256").update(Buffer.from(contract.evm.bytecode.object, "hex")).digest("hex");
+const pinned = readFileSync(join(here, "AnchorRegistry.sha256"), "utf8").trim();
+console.log(`AnchorRegistry compiled with solc ${artifact.compiler}; bytecode sha256 ${digest}`);
+if (digest !== pinned) {
+  console.error(`bytecode sha256 ${digest} differs from the pin ${pinned} in AnchorRegistry.sha256`);
+  process.exit(1);
+}
 mkdirSync(join(here, "build"), { recursive: true });
 writeFileSync(join(here, "build", "AnchorRegistry.json"), JSON.stringify(artifact, null, 2) + "\n");
-const digest = createHash("sha256").update(artifact.bytecode).digest("hex");
-console.log(`AnchorRegistry compiled with solc ${artifact.compiler}; bytecode sha256 ${digest}`);
