@@ -24,7 +24,12 @@ LedgerOpener = Callable[..., "LedgerBackend"]
 
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 _OPENERS: dict[str, LedgerOpener] = {}
-_BUILT_IN = {"memory": "did_gov.ledger.memory", "sqlite": "did_gov.ledger.sqlite"}
+_BUILT_IN = {
+    "memory": "did_gov.ledger.memory",
+    "sqlite": "did_gov.ledger.sqlite",
+    "evm+http": "did_gov.ledger.evm",
+    "evm+https": "did_gov.ledger.evm",
+}
 
 
 def split_url(url: str) -> tuple[str, str]:
