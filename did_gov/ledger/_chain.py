@@ -176,7 +176,9 @@ class RegistryClient:
         self.rpc_url = rpc_url
         self.artifact = artifact
         self.timeout = timeout
-        web3: Any = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        web3: Any = Web3(
+            HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, cache_allowed_requests=True)
+        )
         self._web3 = web3
         abi = artifact.abi_json()
         self._selectors = {
