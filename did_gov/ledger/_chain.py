@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ _REVERTS = {
 }
 
 
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _GAS_MARGIN = 20_000
 """Gas added to a node's estimate (with a quarter more), which can fall just short."""
 
@@ -197,11 +199,13 @@ class RegistryClient:
 
     def _checksum(self, address: str) -> str:
         web3 = self._web3
-        if not web3.is_address(address) or (
-            address != address.lower() and not web3.is_checksum_address(address)
+        digits = address[2:] if isinstance(address, str) else ""
+        if not _ADDRESS.fullmatch(str(address)) or (
+            digits not in (digits.lower(), digits.upper()) and not web3.is_checksum_address(address)
         ):
             raise InvalidInputError(
-                f"not an EVM contract address: {address!r}", code="evm.url_invalid"
+                f"not an EVM address (0x and 40 hex digits, EIP-55 if mixed-case): {address!r}",
+                code="evm.url_invalid",
             )
         return str(web3.to_checksum_address(address))
 
@@ -216,7 +220,7 @@ class RegistryClient:
             raise self._error(what, exc) from exc
 
     def _error(self, what: str, exc: Exception) -> LedgerError:
-        from web3.exceptions import ContractCustomError, TimeExhausted
+        from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 
         if isinstance(exc, ContractCustomError):
             data = exc.data if isinstance(exc.data, str) else str(exc.args[0] if exc.args else "")
@@ -226,6 +230,10 @@ class RegistryClient:
                 return LedgerError(f"{what}: {meaning} ({name})", code=code)
             return LedgerError(
                 f"{what}: the contract reverted ({data})", code="evm.transaction_reverted"
+            )
+        if isinstance(exc, ContractLogicError):
+            return LedgerError(
+                f"{what}: the contract reverted: {exc}", code="evm.transaction_reverted"
             )
         if isinstance(exc, TimeExhausted):
             return LedgerError(

@@ -23,7 +23,6 @@ when a ledger is opened.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,6 +34,7 @@ from did_gov.keys import PublicKey, Signer
 from did_gov.ledger import merkle
 from did_gov.ledger._backend import AppendedBatch, BaseLedger
 from did_gov.ledger._chain import (
+    _ADDRESS,
     RegistryArtifact,
     RegistryClient,
     _account,
@@ -59,7 +59,6 @@ __all__ = [
     "writer_address",
 ]
 
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _STORES = ("memory", "sqlite")
 DEFAULT_TIMEOUT = 30.0
 """Seconds to wait for one RPC answer and for one transaction to be mined."""

@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from did_gov.errors import InvalidInputError, LedgerError
 from did_gov.keys import KeyType, PrivateKey
@@ -17,10 +19,12 @@ from did_gov.ledger._chain import CONTRACTS, RegistryClient, _account, load_arti
 from did_gov.ledger.evm import (
     EvmLedger,
     _rpc_url,
+    deploy_registry,
     set_writer,
     verify_chain_anchor,
     writer_address,
 )
+from did_gov.testing.anvil import Anvil
 from tests.ledger.conftest import ADMIN_KEY, OUTSIDER_KEY, WRITER_KEY, Registry
 
 ORIGIN = "did-gov.example/log/agency-a"
@@ -206,6 +210,33 @@ def test_an_unreachable_node_is_could_not_check(registry: Registry) -> None:
     log.close()
 
 
+@e2e
+@settings(max_examples=8, deadline=None)
+@given(batches=st.lists(st.integers(1, 30), min_size=1, max_size=4))
+def test_evm_agrees_with_memory_and_the_chain_on_any_batches(
+    anvil: Anvil, batches: list[int]
+) -> None:
+    deployed = deploy_registry(anvil.url, ADMIN_KEY, timeout=10)
+    assert deployed.contract is not None
+    set_writer(anvil.url, deployed.contract, ADMIN_KEY, writer_address(WRITER_KEY), timeout=10)
+    chain_log = _ledger(Registry(anvil, deployed.contract))
+    reference = open_ledger("memory:", log_key=KEY, origin=ORIGIN)
+    start, blocks = 0, []
+    for count in batches:
+        data = [i.to_bytes(32, "big") for i in range(start, start + count)]
+        ours, theirs = chain_log.append(data), reference.append(data)
+        assert [replace(r, chain=None) for r in ours] == theirs
+        assert ours[0].chain is not None
+        blocks.append(ours[0].chain.block)
+        start += count
+    assert blocks == sorted(set(blocks))  # one transaction, one new block, per batch
+    anchor = _client(Registry(anvil, deployed.contract)).latest(origin_hash(ORIGIN))
+    head = verify_receipt(reference.receipt(0), reference.verifier).checkpoint
+    assert head is not None and (anchor.tree_size, anchor.root_hash) == (head.size, head.root_hash)
+    chain_log.close()
+    reference.close()
+
+
 # ---------------------------------------------------------------- the pinned bytecode
 
 
@@ -277,6 +308,7 @@ def test_rpc_urls() -> None:
         "evm+http://u@127.0.0.1:8545?contract=0x" + "ab" * 20,
         "evm+http://127.0.0.1:99999?contract=0x" + "ab" * 20,
         "evm+http:///?contract=0x" + "ab" * 20,
+        "evm+http://127.0.0.1:9?contract=0x" + "aB" * 20,  # a wrong EIP-55 checksum
     ],
 )
 def test_bad_evm_urls(url: str) -> None:
