@@ -105,7 +105,6 @@ class EvmLedger(BaseLedger):
             super().__init__(local.origin, log_key)
             self._local, self._client, self._writer = local, client, writer
             self._origin_hash = origin_hash(local.origin)
-            self._network = client.network()
             self._reconcile()
         except BaseException:
             local.close()
@@ -147,7 +146,14 @@ class EvmLedger(BaseLedger):
         self._client.check_anchor(self._writer, self._origin_hash, size)
         done = self._local._append(leaves)
         root = merkle.root(done.nodes, done.size)
-        chain = self._client.anchor(self._writer, self._origin_hash, done.size, root)
+        try:
+            chain = self._client.anchor(self._writer, self._origin_hash, done.size, root)
+        except LedgerError as exc:
+            raise LedgerError(
+                f"{exc.message}; leaves {done.first_index}..{done.size - 1} are in the local "
+                "log and the next anchored checkpoint will cover them",
+                code=exc.code,
+            ) from exc
         return replace(done, chain=chain)
 
     def _size(self) -> int:

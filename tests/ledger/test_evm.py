@@ -138,6 +138,31 @@ def test_a_reopened_sqlite_store_continues_on_chain(registry: Registry, tmp_path
     again.close()
 
 
+@e2e
+def test_a_stalled_chain_leaves_the_batch_local_and_the_next_anchor_covers_it(
+    registry: Registry,
+) -> None:
+    log = open_ledger(registry.url(), log_key=KEY, origin=ORIGIN, writer_key=WRITER_KEY, timeout=1)
+    log.append(LEAVES[:1])
+    registry.node.rpc("evm_setAutomine", False)
+    try:
+        with pytest.raises(LedgerError) as info:
+            log.append(LEAVES[1:3])
+    finally:
+        registry.node.rpc("evm_setAutomine", True)
+    assert info.value.code == "evm.rpc_failed"
+    assert "leaves 1..2 are in the local log" in info.value.message
+    assert log.size() == 3
+    [receipt] = log.append(LEAVES[3:4])
+    assert receipt.chain is not None
+    latest = _client(registry).latest(origin_hash(ORIGIN))
+    assert latest.tree_size == 4
+    assert verify_chain_anchor(
+        receipt, log.verifier, rpc_url=registry.node.url, contract=registry.contract
+    ).ok
+    log.close()
+
+
 # ---------------------------------------------------------------- receipts against the chain
 
 
