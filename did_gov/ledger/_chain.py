@@ -224,7 +224,7 @@ class RegistryClient:
 
         if isinstance(exc, ContractCustomError):
             data = exc.data if isinstance(exc.data, str) else str(exc.args[0] if exc.args else "")
-            name = self._selectors.get(bytes.fromhex(data[2:10]) if data.startswith("0x") else b"")
+            name = self._selectors.get(_selector(data))
             if name in _REVERTS:
                 code, meaning = _REVERTS[name]
                 return LedgerError(f"{what}: {meaning} ({name})", code=code)
@@ -362,6 +362,14 @@ class RegistryClient:
         """Add (``allowed``) or remove an agency writer address; only the admin may."""
         address = self._checksum(writer)
         return self.send(admin, "setWriter", self._contract.functions.setWriter(address, allowed))
+
+
+def _selector(data: str) -> bytes:
+    """The 4-byte error selector at the start of revert data (``0x…``), or ``b""``."""
+    try:
+        return bytes.fromhex(data[2:10]) if data.startswith("0x") else b""
+    except ValueError:
+        return b""
 
 
 def _signature(item: dict[str, Any]) -> str:
