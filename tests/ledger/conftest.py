@@ -40,7 +40,7 @@ def anvil() -> Iterator[Anvil]:
 
 
 @pytest.fixture
-def registry(anvil: Anvil) -> Registry:
+def evm_registry(anvil: Anvil) -> Registry:
     """A fresh AnchorRegistry (so each test's log starts empty on chain)."""
     deployed = deploy_registry(anvil.url, ADMIN_KEY, timeout=10)
     assert deployed.contract is not None

@@ -50,7 +50,7 @@ def _url(scheme: str, directory: Path) -> str:
 def _open(scheme: str, request: pytest.FixtureRequest, directory: Path) -> LedgerBackend:
     if scheme != "evm":
         return open_ledger(_url(scheme, directory), log_key=KEY, origin=ORIGIN)
-    registry = request.getfixturevalue("registry")
+    registry = request.getfixturevalue("evm_registry")
     store = _url("sqlite", directory)
     return open_ledger(
         registry.url(), log_key=KEY, origin=ORIGIN, writer_key=WRITER_KEY, store=store

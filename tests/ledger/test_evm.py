@@ -34,14 +34,16 @@ LEAVES = [bytes([i]) * 32 for i in range(1, 8)]
 e2e = pytest.mark.e2e
 
 
-def _ledger(registry: Registry, store: str = "memory:", key: bytes = WRITER_KEY) -> EvmLedger:
-    log = open_ledger(registry.url(), log_key=KEY, origin=ORIGIN, writer_key=key, store=store)
+def _ledger(evm_registry: Registry, store: str = "memory:", key: bytes = WRITER_KEY) -> EvmLedger:
+    log = open_ledger(evm_registry.url(), log_key=KEY, origin=ORIGIN, writer_key=key, store=store)
     assert isinstance(log, EvmLedger)
     return log
 
 
-def _client(registry: Registry) -> RegistryClient:
-    return RegistryClient(registry.node.url, load_artifact(), address=registry.contract, timeout=10)
+def _client(evm_registry: Registry) -> RegistryClient:
+    return RegistryClient(
+        evm_registry.node.url, load_artifact(), address=evm_registry.contract, timeout=10
+    )
 
 
 # ---------------------------------------------------------------- the allow-list
@@ -49,9 +51,9 @@ def _client(registry: Registry) -> RegistryClient:
 
 @e2e
 def test_a_writer_off_the_allow_list_is_rejected_before_anything_is_written(
-    registry: Registry,
+    evm_registry: Registry,
 ) -> None:
-    log = _ledger(registry, key=OUTSIDER_KEY)
+    log = _ledger(evm_registry, key=OUTSIDER_KEY)
     with pytest.raises(LedgerError) as info:
         log.append(LEAVES[:2])
     assert info.value.code == "evm.writer_not_allowed"
@@ -60,10 +62,10 @@ def test_a_writer_off_the_allow_list_is_rejected_before_anything_is_written(
 
 
 @e2e
-def test_the_admin_removes_a_writer(registry: Registry) -> None:
-    log = _ledger(registry)
+def test_the_admin_removes_a_writer(evm_registry: Registry) -> None:
+    log = _ledger(evm_registry)
     log.append(LEAVES[:1])
-    url, contract = registry.node.url, registry.contract
+    url, contract = evm_registry.node.url, evm_registry.contract
     set_writer(url, contract, ADMIN_KEY, writer_address(WRITER_KEY), allowed=False)
     with pytest.raises(LedgerError) as info:
         log.append(LEAVES[1:2])
@@ -73,17 +75,21 @@ def test_the_admin_removes_a_writer(registry: Registry) -> None:
 
 
 @e2e
-def test_only_the_admin_changes_writers(registry: Registry) -> None:
+def test_only_the_admin_changes_writers(evm_registry: Registry) -> None:
     with pytest.raises(LedgerError) as info:
-        set_writer(registry.node.url, registry.contract, WRITER_KEY, writer_address(OUTSIDER_KEY))
+        set_writer(
+            evm_registry.node.url, evm_registry.contract, WRITER_KEY, writer_address(OUTSIDER_KEY)
+        )
     assert info.value.code == "evm.not_admin"
 
 
 @e2e
-def test_a_log_origin_belongs_to_its_first_writer(registry: Registry) -> None:
-    _ledger(registry).append(LEAVES[:1])
-    set_writer(registry.node.url, registry.contract, ADMIN_KEY, writer_address(OUTSIDER_KEY))
-    intruder = _client(registry)
+def test_a_log_origin_belongs_to_its_first_writer(evm_registry: Registry) -> None:
+    _ledger(evm_registry).append(LEAVES[:1])
+    set_writer(
+        evm_registry.node.url, evm_registry.contract, ADMIN_KEY, writer_address(OUTSIDER_KEY)
+    )
+    intruder = _client(evm_registry)
     with pytest.raises(LedgerError) as info:
         intruder.anchor(_account(OUTSIDER_KEY), origin_hash(ORIGIN), 5, bytes(32))
     assert info.value.code == "evm.origin_owned"
@@ -94,71 +100,73 @@ def test_a_log_origin_belongs_to_its_first_writer(registry: Registry) -> None:
 
 @e2e
 @pytest.mark.parametrize("size", [1, 3], ids=["smaller", "equal"])
-def test_the_chain_refuses_a_root_rewrite(registry: Registry, size: int) -> None:
-    log = _ledger(registry)
+def test_the_chain_refuses_a_root_rewrite(evm_registry: Registry, size: int) -> None:
+    log = _ledger(evm_registry)
     log.append(LEAVES[:3])
     with pytest.raises(LedgerError) as info:
-        _client(registry).anchor(_account(WRITER_KEY), origin_hash(ORIGIN), size, bytes(32))
+        _client(evm_registry).anchor(_account(WRITER_KEY), origin_hash(ORIGIN), size, bytes(32))
     assert info.value.code == "evm.tree_size_not_growing"
-    assert _client(registry).latest(origin_hash(ORIGIN)).tree_size == 3
+    assert _client(evm_registry).latest(origin_hash(ORIGIN)).tree_size == 3
     log.close()
 
 
 @e2e
-def test_a_local_log_behind_the_chain_is_refused(registry: Registry) -> None:
-    _ledger(registry).append(LEAVES[:3])
+def test_a_local_log_behind_the_chain_is_refused(evm_registry: Registry) -> None:
+    _ledger(evm_registry).append(LEAVES[:3])
     with pytest.raises(LedgerError) as info:
-        _ledger(registry)
+        _ledger(evm_registry)
     assert info.value.code == "evm.chain_ahead"
 
 
 @e2e
 def test_a_local_log_that_disagrees_with_the_chain_is_refused(
-    registry: Registry, tmp_path: Path
+    evm_registry: Registry, tmp_path: Path
 ) -> None:
-    _ledger(registry).append(LEAVES[:3])
+    _ledger(evm_registry).append(LEAVES[:3])
     other = open_ledger(f"sqlite://{tmp_path}/other.db", log_key=KEY, origin=ORIGIN)
     other.append(LEAVES[4:7])
     other.close()
     with pytest.raises(LedgerError) as info:
-        _ledger(registry, store=f"sqlite://{tmp_path}/other.db")
+        _ledger(evm_registry, store=f"sqlite://{tmp_path}/other.db")
     assert info.value.code == "evm.chain_conflict"
 
 
 @e2e
-def test_a_reopened_sqlite_store_continues_on_chain(registry: Registry, tmp_path: Path) -> None:
+def test_a_reopened_sqlite_store_continues_on_chain(evm_registry: Registry, tmp_path: Path) -> None:
     store = f"sqlite://{tmp_path}/log.db"
-    first = _ledger(registry, store=store)
+    first = _ledger(evm_registry, store=store)
     first.append(LEAVES[:3])
     first.close()
-    again = _ledger(registry, store=store)
+    again = _ledger(evm_registry, store=store)
     [receipt] = again.append(LEAVES[3:4])
     assert receipt.index == 3 and receipt.chain is not None
-    assert _client(registry).latest(origin_hash(ORIGIN)).tree_size == 4
+    assert _client(evm_registry).latest(origin_hash(ORIGIN)).tree_size == 4
     again.close()
 
 
 @e2e
 def test_a_stalled_chain_leaves_the_batch_local_and_the_next_anchor_covers_it(
-    registry: Registry,
+    evm_registry: Registry,
 ) -> None:
-    log = open_ledger(registry.url(), log_key=KEY, origin=ORIGIN, writer_key=WRITER_KEY, timeout=1)
+    log = open_ledger(
+        evm_registry.url(), log_key=KEY, origin=ORIGIN, writer_key=WRITER_KEY, timeout=1
+    )
     log.append(LEAVES[:1])
-    registry.node.rpc("evm_setAutomine", False)
+    evm_registry.node.rpc("evm_setAutomine", False)
     try:
         with pytest.raises(LedgerError) as info:
             log.append(LEAVES[1:3])
     finally:
-        registry.node.rpc("evm_setAutomine", True)
+        evm_registry.node.rpc("evm_setAutomine", True)
     assert info.value.code == "evm.rpc_failed"
     assert "leaves 1..2 are in the local log" in info.value.message
     assert log.size() == 3
     [receipt] = log.append(LEAVES[3:4])
     assert receipt.chain is not None
-    latest = _client(registry).latest(origin_hash(ORIGIN))
+    latest = _client(evm_registry).latest(origin_hash(ORIGIN))
     assert latest.tree_size == 4
     assert verify_chain_anchor(
-        receipt, log.verifier, rpc_url=registry.node.url, contract=registry.contract
+        receipt, log.verifier, rpc_url=evm_registry.node.url, contract=evm_registry.contract
     ).ok
     log.close()
 
@@ -168,21 +176,21 @@ def test_a_stalled_chain_leaves_the_batch_local_and_the_next_anchor_covers_it(
 
 @e2e
 def test_receipts_carry_the_chain_transaction_and_check_against_the_chain(
-    registry: Registry,
+    evm_registry: Registry,
 ) -> None:
-    log = _ledger(registry)
+    log = _ledger(evm_registry)
     receipts = log.append(LEAVES[:5])
     chain = receipts[0].chain
     assert chain is not None and all(r.chain == chain for r in receipts)
-    assert chain.contract == registry.contract and chain.network == "eip155:31337"
+    assert chain.contract == evm_registry.contract and chain.network == "eip155:31337"
     assert chain.transaction.startswith("0x") and len(chain.transaction) == 66
-    mined = registry.node.rpc("eth_getTransactionReceipt", chain.transaction)
+    mined = evm_registry.node.rpc("eth_getTransactionReceipt", chain.transaction)
     assert int(mined["blockNumber"], 16) == chain.block and mined["status"] == "0x1"
     for receipt in receipts:
         wire = Receipt.from_json(json.dumps(receipt.to_json()))
         assert verify_receipt(wire, log.verifier).ok
         check = verify_chain_anchor(
-            wire, log.verifier, rpc_url=registry.node.url, contract=registry.contract
+            wire, log.verifier, rpc_url=evm_registry.node.url, contract=evm_registry.contract
         )
         assert (check.ok, check.code) == (True, "evm.anchored"), check
     later = log.append(LEAVES[5:6])[0].chain
@@ -190,17 +198,17 @@ def test_receipts_carry_the_chain_transaction_and_check_against_the_chain(
     moved = log.receipt(0)
     assert moved.chain == later
     assert verify_chain_anchor(
-        moved, log.verifier, rpc_url=registry.node.url, contract=registry.contract
+        moved, log.verifier, rpc_url=evm_registry.node.url, contract=evm_registry.contract
     ).ok
     log.close()
 
 
 @e2e
-def test_a_forged_chain_field_fails_the_chain_check(registry: Registry) -> None:
-    log = _ledger(registry)
+def test_a_forged_chain_field_fails_the_chain_check(evm_registry: Registry) -> None:
+    log = _ledger(evm_registry)
     [receipt] = log.append(LEAVES[:1])
     assert receipt.chain is not None
-    url, contract = registry.node.url, registry.contract
+    url, contract = evm_registry.node.url, evm_registry.contract
     writer_tx = set_writer(url, contract, ADMIN_KEY, writer_address(OUTSIDER_KEY))
     cases = {
         "evm.block_mismatch": replace(receipt.chain, block=receipt.chain.block + 1),
@@ -225,11 +233,15 @@ def test_a_forged_chain_field_fails_the_chain_check(registry: Registry) -> None:
 
 
 @e2e
-def test_an_unreachable_node_is_could_not_check(registry: Registry) -> None:
-    log = _ledger(registry)
+def test_an_unreachable_node_is_could_not_check(evm_registry: Registry) -> None:
+    log = _ledger(evm_registry)
     [receipt] = log.append(LEAVES[:1])
     check = verify_chain_anchor(
-        receipt, log.verifier, rpc_url="http://127.0.0.1:9", contract=registry.contract, timeout=2
+        receipt,
+        log.verifier,
+        rpc_url="http://127.0.0.1:9",
+        contract=evm_registry.contract,
+        timeout=2,
     )
     assert (check.ok, check.code, check.indeterminate) == (False, "evm.chain_unreachable", True)
     log.close()
@@ -294,11 +306,11 @@ def test_a_missing_or_broken_artifact(tmp_path: Path) -> None:
 
 
 @e2e
-def test_a_contract_with_other_code_is_refused(registry: Registry) -> None:
+def test_a_contract_with_other_code_is_refused(evm_registry: Registry) -> None:
     address = writer_address(OUTSIDER_KEY)  # an account: no code at all
     with pytest.raises(LedgerError) as info:
         open_ledger(
-            f"evm+{registry.node.url}?contract={address}",
+            f"evm+{evm_registry.node.url}?contract={address}",
             log_key=KEY,
             origin=ORIGIN,
             writer_key=WRITER_KEY,
@@ -372,9 +384,9 @@ def test_a_node_that_does_not_answer_is_a_ledger_error() -> None:
 
 
 @e2e
-def test_an_evm_ledger_cannot_store_its_log_on_another_chain(registry: Registry) -> None:
+def test_an_evm_ledger_cannot_store_its_log_on_another_chain(evm_registry: Registry) -> None:
     with pytest.raises(InvalidInputError) as info:
-        _ledger(registry, store=registry.url())
+        _ledger(evm_registry, store=evm_registry.url())
     assert info.value.code == "evm.option_invalid"
 
 
