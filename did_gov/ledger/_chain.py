@@ -52,6 +52,7 @@ _REVERTS = {
 
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _GAS_MARGIN = 20_000
 """Gas added to a node's estimate (with a quarter more), which can fall just short."""
 
@@ -110,6 +111,10 @@ def load_artifact(path: Path | None = None, *, pin: str | None = None) -> Regist
         raise LedgerError(f"contract artifact {path}: {exc}", code="evm.artifact_invalid") from exc
     if not isinstance(data, dict) or not isinstance(data.get("abi"), list):
         raise LedgerError(f"contract artifact {path} has no ABI", code="evm.artifact_invalid")
+    if not isinstance(pin, str) or not _SHA256.fullmatch(pin):
+        raise LedgerError(
+            f"the bytecode pin {pin!r} is not a hex SHA-256", code="evm.artifact_invalid"
+        )
     bytecode = _hex(data.get("bytecode"), "bytecode")
     deployed = _hex(data.get("deployedBytecode"), "deployedBytecode")
     digest = hashlib.sha256(bytecode).hexdigest()

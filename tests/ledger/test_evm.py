@@ -303,6 +303,9 @@ def test_a_missing_or_broken_artifact(tmp_path: Path) -> None:
     with pytest.raises(LedgerError) as bad:
         load_artifact(tmp_path / "bad.json")
     assert bad.value.code == "evm.artifact_invalid"
+    with pytest.raises(LedgerError) as pin:
+        load_artifact(pin="é" * 64)
+    assert pin.value.code == "evm.artifact_invalid"
 
 
 @e2e
