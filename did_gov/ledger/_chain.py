@@ -128,9 +128,18 @@ def load_artifact(path: Path | None = None, *, pin: str | None = None) -> Regist
     )
 
 
+def _web3_missing() -> LedgerError:
+    return LedgerError(
+        "the evm ledger needs web3.py: pip install 'did-gov[evm]'", code="evm.web3_missing"
+    )
+
+
 def _account(key: object) -> Any:
     """An eth_account ``LocalAccount`` from 32 key bytes or their 0x-hex form."""
-    from eth_account import Account
+    try:
+        from eth_account import Account
+    except ImportError:
+        raise _web3_missing() from None
 
     raw: bytes | None = None
     if isinstance(key, bytes):
@@ -162,12 +171,6 @@ class Anchor:
     tree_size: int
     root_hash: bytes
     block: int
-
-
-def _web3_missing() -> LedgerError:
-    return LedgerError(
-        "the evm ledger needs web3.py: pip install 'did-gov[evm]'", code="evm.web3_missing"
-    )
 
 
 class RegistryClient:

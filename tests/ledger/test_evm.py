@@ -393,6 +393,18 @@ def test_an_evm_ledger_cannot_store_its_log_on_another_chain(evm_registry: Regis
     assert info.value.code == "evm.option_invalid"
 
 
+@pytest.mark.parametrize("module", ["web3", "eth_account"])
+def test_without_web3_opening_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, module: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
+    url = "evm+http://127.0.0.1:9?contract=0x" + "ab" * 20
+    with pytest.raises(LedgerError) as info:
+        open_ledger(url, log_key=KEY, origin=ORIGIN, writer_key=WRITER_KEY)
+    assert info.value.code == "evm.web3_missing"
+    assert "did-gov[evm]" in info.value.message
+
+
 def test_did_gov_starts_without_importing_web3() -> None:
     code = (
         "import sys, did_gov, did_gov.ledger, did_gov.ledger.evm; "
