@@ -18,6 +18,8 @@ contract AnchorRegistry {
     mapping(bytes32 => address) public originWriter;
     mapping(bytes32 => Anchor) public latest;
     mapping(bytes32 => mapping(uint64 => bytes32)) public rootAt;
+    /// @notice The block that anchored each (origin, tree size), so its event is found without a scan.
+    mapping(bytes32 => mapping(uint64 => uint64)) public blockAt;
 
     event WriterChanged(address indexed writer, bool allowed);
     event AdminChanged(address indexed admin);
@@ -71,6 +73,7 @@ contract AnchorRegistry {
         }
         latest[originHash] = Anchor(treeSize, rootHash, uint64(block.number));
         rootAt[originHash][treeSize] = rootHash;
+        blockAt[originHash][treeSize] = uint64(block.number);
         emit CheckpointAnchored(originHash, treeSize, rootHash, msg.sender);
     }
 

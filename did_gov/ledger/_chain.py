@@ -284,12 +284,20 @@ class RegistryClient:
         with self.translate("isAnchored"):
             return bool(self._contract.functions.isAnchored(origin, size, root).call())
 
+    def block_at(self, origin: bytes, size: int) -> int:
+        """The block that anchored the log at ``size`` (0 if it never was)."""
+        with self.translate("blockAt"):
+            return int(self._contract.functions.blockAt(origin, size).call())
+
     def find(self, origin: bytes, size: int) -> ChainTransaction | None:
-        """The transaction that anchored the log at ``size``, from the registry's events."""
+        """The transaction that anchored the log at ``size``: its event in its block."""
+        block = self.block_at(origin, size)
+        if block == 0:
+            return None
         topics = [self.event_topic, origin, size.to_bytes(32, "big")]
         with self.translate("eth_getLogs"):
             logs = self._web3.eth.get_logs(
-                {"address": self.address, "fromBlock": 0, "toBlock": "latest", "topics": topics}
+                {"address": self.address, "fromBlock": block, "toBlock": block, "topics": topics}
             )
         for log in logs:
             return ChainTransaction(

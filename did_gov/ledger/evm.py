@@ -374,8 +374,9 @@ def _check_on_chain(
             f"transaction {chain.transaction} did not anchor this origin at size {size} "
             "with this root",
         )
-    if not client.is_anchored(origin, size, root):
+    if not client.is_anchored(origin, size, root) or client.block_at(origin, size) != chain.block:
         return _fail(
-            "evm.root_not_anchored", f"the registry does not hold this root at size {size}"
+            "evm.root_not_anchored",
+            f"the registry does not hold this root at size {size} from block {chain.block}",
         )
     return ChainCheck(True, "evm.anchored", f"root of size {size} anchored in block {chain.block}")
