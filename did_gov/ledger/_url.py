@@ -53,7 +53,8 @@ def register_backend(scheme: str, opener: LedgerOpener) -> None:
 def open_ledger(
     url: str, *, log_key: Signer, origin: str | None = None, **options: Any
 ) -> LedgerBackend:
-    """Open the ledger a URL names: ``memory:`` or ``sqlite:///path/to/log.db``.
+    """Open the ledger a URL names: ``memory:``, ``sqlite:///path/to/log.db`` or
+    ``evm+http://host:port?contract=0x…`` (:mod:`did_gov.ledger.evm`).
 
     ``log_key`` signs checkpoints (Ed25519). ``origin`` names the log; a sqlite file
     remembers it. Unknown schemes raise :class:`~did_gov.errors.LedgerError`
