@@ -11,7 +11,15 @@ $(BIN)/did-gov: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(BIN)/did-gov
 
-install: $(BIN)/did-gov
+# The evm ledger's contract and local node: pinned npm packages, compiled and hash-checked.
+contracts/node_modules/.package-lock.json: contracts/package.json contracts/package-lock.json
+	cd contracts && npm ci --no-audit --no-fund
+	touch $@
+
+contracts/build/AnchorRegistry.json: contracts/node_modules/.package-lock.json contracts/AnchorRegistry.sol contracts/compile.mjs contracts/AnchorRegistry.sha256
+	cd contracts && node compile.mjs
+
+install: $(BIN)/did-gov contracts/build/AnchorRegistry.json
 
 demo: install
 	$(BIN)/python examples/demo.py
@@ -30,4 +38,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis contracts/node_modules contracts/build

@@ -35,7 +35,13 @@ from did_gov.keys import PublicKey
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
-SECTIONS: tuple[str, ...] = ("bench.status", "bench.jose", "bench.sd_jwt", "bench.ledger")
+SECTIONS: tuple[str, ...] = (
+    "bench.status",
+    "bench.jose",
+    "bench.sd_jwt",
+    "bench.ledger",
+    "bench.ledger_evm",
+)
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"

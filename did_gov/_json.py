@@ -96,10 +96,9 @@ def check_depth(value: Any, max_depth: int, _depth: int = 0) -> None:
 def parse_json_segment(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Parse a short untrusted JSON segment (a JWT header, payload or disclosure).
 
-    Same result and errors as :func:`parse_json`, faster for short segments:
-    when the segment has fewer brackets than ``max_json_depth`` it cannot nest
-    deeper, so no depth scan runs; otherwise the parsed tree is checked. The
-    C parser's own recursion limit stops a hostile nesting before that.
+    Same result and errors as :func:`parse_json`, with one reusable decoder; the
+    depth scan runs only when the segment has more brackets than
+    ``max_json_depth``, and always before the C decoder sees the text.
     """
     if len(data) > limits.max_document_bytes:
         raise LimitExceededError(
@@ -107,7 +106,11 @@ def parse_json_segment(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
             code="input.too_large",
         )
     try:
-        value = _SEGMENT_DECODER.decode(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        # Scan before decoding: the C decoder recurses on the C stack, and a library that
+        # raises the recursion limit (py_ecc, under web3, does) turns deep nesting into a crash.
+        _check_depth(text, limits.max_json_depth)
+        value = _SEGMENT_DECODER.decode(text)
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"not UTF-8: {exc.reason}", code="json.invalid") from None
     except json.JSONDecodeError as exc:
@@ -116,8 +119,6 @@ def parse_json_segment(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
         ) from None
     except RecursionError:
         raise LimitExceededError("JSON nesting too deep", code="input.json_too_deep") from None
-    if data.count(b"[") + data.count(b"{") > limits.max_json_depth:
-        check_depth(value, limits.max_json_depth)
     return value
 
 

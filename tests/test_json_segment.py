@@ -44,3 +44,24 @@ def test_same_result_and_same_error(value: Any, depth: int) -> None:
 def test_hostile_segments(text: bytes) -> None:
     limits = Limits(max_document_bytes=1 << 20)
     assert _outcome(parse_json_segment, text, limits) == _outcome(parse_json, text, limits)
+
+
+def test_deep_nesting_is_refused_before_decoding_even_with_a_raised_recursion_limit() -> None:
+    # py_ecc (pulled in by web3) raises the recursion limit to 100,000 at import; the C
+    # decoder then overflows the C stack on deep input unless the depth is scanned first.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.setrecursionlimit(200000)\n"
+        "from did_gov._json import parse_json, parse_json_segment\n"
+        "from did_gov.errors import DidGovError\n"
+        "for parse in (parse_json, parse_json_segment):\n"
+        "    try:\n"
+        "        parse(b'[' * 150000 + b']' * 150000)\n"
+        "    except DidGovError as exc:\n"
+        "        print(exc.code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["input.json_too_deep", "input.json_too_deep"]

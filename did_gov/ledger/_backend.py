@@ -21,7 +21,7 @@ from did_gov.keys import PublicKey, Signer
 from did_gov.ledger import merkle
 from did_gov.ledger._leaf import AnchorKind, anchor_leaf, new_salt
 from did_gov.ledger._note import NoteSigner, NoteVerifier
-from did_gov.ledger._receipt import Receipt
+from did_gov.ledger._receipt import ChainTransaction, Receipt
 from did_gov.ledger.checkpoint import Checkpoint, open_checkpoint
 
 __all__ = ["MAX_BATCH", "AppendedBatch", "BaseLedger", "LedgerBackend"]
@@ -95,12 +95,15 @@ class AppendedBatch:
 
     ``nodes`` must serve every complete subtree that inclusion proofs of the new leaves
     need at ``size`` (typically the old right border plus the subtrees the batch created).
+    ``chain``, when set, is the transaction that anchored the checkpoint on a chain; every
+    receipt of the batch carries it.
     """
 
     first_index: int
     size: int
     checkpoint: str
     nodes: merkle.NodeStore
+    chain: ChainTransaction | None = None
 
 
 def _check_leaves(leaves: Iterable[bytes]) -> list[bytes]:
@@ -219,7 +222,9 @@ class BaseLedger(ABC):
         proofs = self._call(
             "prove", merkle.range_inclusion_proofs, done.nodes, first, len(batch), done.size
         )
-        return Receipt.for_batch(self.origin, first, batch, proofs, done.checkpoint)
+        return Receipt.for_batch(
+            self.origin, first, batch, proofs, done.checkpoint, chain=done.chain
+        )
 
     def anchor(
         self,

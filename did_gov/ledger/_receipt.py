@@ -196,10 +196,11 @@ class Receipt:
         leaves: Sequence[bytes],
         proofs: Sequence[tuple[bytes, ...]],
         checkpoint: str,
+        chain: ChainTransaction | None = None,
     ) -> list[Receipt]:
         """The receipts of one appended batch: leaves ``first, first+1, …`` under one checkpoint.
 
-        Equal to ``[Receipt(origin, leaf, first + i, proof, checkpoint) …]``; the shared
+        Equal to ``[Receipt(origin, leaf, first + i, proof, checkpoint, chain=chain) …]``; the shared
         fields are checked once, and each leaf and proof is checked with set operations
         instead of a full ``__post_init__``, which keeps batch anchoring fast.
         """
@@ -207,7 +208,7 @@ class Receipt:
             raise _bad("a batch needs one proof per leaf")
         if not leaves:
             return []
-        head = cls(origin, leaves[0], first, proofs[0], checkpoint)
+        head = cls(origin, leaves[0], first, proofs[0], checkpoint, chain=chain)
         last = first + len(leaves) - 1
         if last > MAX_INDEX or not set(map(type, leaves)) <= _BYTES:
             raise _bad(f"batch leaves must be bytes at indexes up to {MAX_INDEX}")
@@ -231,7 +232,7 @@ class Receipt:
                 inclusion_proof=proof,
                 checkpoint=checkpoint,
                 anchor=None,
-                chain=None,
+                chain=chain,
             )
             out.append(receipt)
         return out

@@ -24,7 +24,12 @@ LedgerOpener = Callable[..., "LedgerBackend"]
 
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 _OPENERS: dict[str, LedgerOpener] = {}
-_BUILT_IN = {"memory": "did_gov.ledger.memory", "sqlite": "did_gov.ledger.sqlite"}
+_BUILT_IN = {
+    "memory": "did_gov.ledger.memory",
+    "sqlite": "did_gov.ledger.sqlite",
+    "evm+http": "did_gov.ledger.evm",
+    "evm+https": "did_gov.ledger.evm",
+}
 
 
 def split_url(url: str) -> tuple[str, str]:
@@ -48,7 +53,8 @@ def register_backend(scheme: str, opener: LedgerOpener) -> None:
 def open_ledger(
     url: str, *, log_key: Signer, origin: str | None = None, **options: Any
 ) -> LedgerBackend:
-    """Open the ledger a URL names: ``memory:`` or ``sqlite:///path/to/log.db``.
+    """Open the ledger a URL names: ``memory:``, ``sqlite:///path/to/log.db`` or
+    ``evm+http://host:port?contract=0x…`` (:mod:`did_gov.ledger.evm`).
 
     ``log_key`` signs checkpoints (Ed25519). ``origin`` names the log; a sqlite file
     remembers it. Unknown schemes raise :class:`~did_gov.errors.LedgerError`

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from did_gov._json import parse_json_segment
 from did_gov.errors import DidGovError, InvalidInputError
 from did_gov.jsonld import jcs
 from did_gov.ledger import AnchorKind, Receipt
@@ -58,8 +58,8 @@ def _jwt_types(jws: str) -> set[str]:
     """The credential types named by a JWT's payload (``type``, ``vc.type``), if readable."""
     payload = jws.split(".")[1]
     try:
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, binascii.Error, RecursionError):
+        claims = parse_json_segment(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (DidGovError, binascii.Error, ValueError):
         return set()
     if not isinstance(claims, dict):
         return set()

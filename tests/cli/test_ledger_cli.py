@@ -106,15 +106,12 @@ def test_stdin_hashes_and_usage_errors(log: Log) -> None:
     for bad in (["zz"], ["ab" * 31]):
         done = run("ledger", "append", *bad, *log.args())
         assert done.returncode == 2 and "did-gov: error:" in done.stderr
-    unknown = run(
-        "anchor",
-        str(log.key),
-        "--ledger",
-        "evm+http://127.0.0.1:1?contract=0x0",
-        "--key",
-        str(log.key),
-    )
-    assert unknown.returncode == 2 and "[ledger.backend_unknown]" in unknown.stderr
+    for url, code in (
+        ("ipfs://127.0.0.1:1/log", "ledger.backend_unknown"),
+        ("evm+http://127.0.0.1:1?contract=0x0", "evm.url_invalid"),
+    ):
+        refused = run("anchor", str(log.key), "--ledger", url, "--key", str(log.key))
+        assert refused.returncode == 2 and f"[{code}]" in refused.stderr, refused.stderr
     other = log.dir / "other.jwk"
     ok("key", "generate", "--seed", "08" * 32, "-o", str(other))
     wrong = run("ledger", "checkpoint", "--ledger", log.url, "--key", str(other))

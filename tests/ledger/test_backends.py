@@ -1,4 +1,8 @@
-"""One suite, every backend: appends, receipts, checkpoints, proofs, errors (memory and sqlite)."""
+"""One suite, every backend: appends, receipts, checkpoints, proofs, errors (memory, sqlite, evm).
+
+The evm runs are end-to-end: a real anvil node (tests/ledger/conftest.py) and a fresh
+AnchorRegistry per test.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from did_gov.ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.ledger.conftest import WRITER_KEY
 
 ORIGIN = "did-gov.example/log/agency-a"
 KEY = PrivateKey.from_seed(KeyType.ED25519, bytes(range(32)))
@@ -42,9 +47,19 @@ def _url(scheme: str, directory: Path) -> str:
     return "memory:" if scheme == "memory" else f"sqlite://{directory / 'log.db'}"
 
 
-@pytest.fixture(params=BACKENDS)
+def _open(scheme: str, request: pytest.FixtureRequest, directory: Path) -> LedgerBackend:
+    if scheme != "evm":
+        return open_ledger(_url(scheme, directory), log_key=KEY, origin=ORIGIN)
+    registry = request.getfixturevalue("evm_registry")
+    store = _url("sqlite", directory)
+    return open_ledger(
+        registry.url(), log_key=KEY, origin=ORIGIN, writer_key=WRITER_KEY, store=store
+    )
+
+
+@pytest.fixture(params=[*BACKENDS, pytest.param("evm", marks=pytest.mark.e2e)])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseLedger]:
-    log = open_ledger(_url(request.param, tmp_path), log_key=KEY, origin=ORIGIN)
+    log = _open(request.param, request, tmp_path)
     assert isinstance(log, BaseLedger)
     yield log
     log.close()
@@ -207,11 +222,16 @@ def test_foreign_failures_are_wrapped(ledger: BaseLedger, monkeypatch: pytest.Mo
         ledger.checkpoint()
 
 
-def test_backends_agree_byte_for_byte(tmp_path: Path) -> None:
-    logs = [open_ledger(_url(s, tmp_path), log_key=KEY, origin=ORIGIN) for s in BACKENDS]
+@pytest.mark.e2e
+def test_backends_agree_byte_for_byte(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    for scheme in [*BACKENDS, "evm"]:
+        (tmp_path / scheme).mkdir()
+    logs = [_open(s, request, tmp_path / s) for s in [*BACKENDS, "evm"]]
     outputs = [[r.to_json() for r in log.append(leaves(0, 21))] for log in logs]
-    assert outputs[0] == outputs[1]
-    assert logs[0].checkpoint() == logs[1].checkpoint()
+    chains = [out.pop("chain", None) for out in outputs[2]]
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert all(c is not None for c in chains) and chains[1:] == chains[:-1]
+    assert logs[0].checkpoint() == logs[1].checkpoint() == logs[2].checkpoint()
     for log in logs:
         log.close()
 
@@ -248,7 +268,8 @@ def test_any_batch_sequence_keeps_every_receipt_valid(batches: list[int], scheme
     ("url", "error", "code"),
     [
         ("ftp://x", LedgerError, "ledger.backend_unknown"),
-        ("evm+http://127.0.0.1:8545", LedgerError, "ledger.backend_unknown"),
+        ("evm+http://127.0.0.1:8545", InvalidInputError, "evm.url_invalid"),
+        ("evm+http://127.0.0.1:8545?contract=0x12", InvalidInputError, "evm.url_invalid"),
         ("no scheme", InvalidInputError, "ledger.url_invalid"),
         (":memory:", InvalidInputError, "ledger.url_invalid"),
         ("memory:foo", InvalidInputError, "ledger.url_invalid"),
