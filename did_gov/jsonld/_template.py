@@ -26,7 +26,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -112,16 +112,22 @@ class Template:
     quads: tuple[tuple[Any, ...], ...]
     iri_slots: frozenset[int]
     known_terms: frozenset[str]
+    _plan: tuple[tuple[tuple[Any, ...], bool], ...] = field(init=False, repr=False, compare=False)
+    """Each quad and whether it holds a slot: quads without one are reused as they are."""
 
     def rewritten_slots(self, slots: list[str]) -> frozenset[int]:
         """The IRI slots whose values pyld would rewrite (terms, compact IRIs, relative IRIs)."""
         return frozenset(i for i in self.iri_slots if not self._plain_iri(slots[i]))
 
+    def __post_init__(self) -> None:
+        plan = tuple((quad, any(_is_slot(term) for term in quad)) for quad in self.quads)
+        object.__setattr__(self, "_plan", plan)
+
     def fill(self, slots: list[str]) -> list[tuple[Any, ...]]:
         """The quads for these slot values; call only when :meth:`rewritten_slots` is empty."""
         out: list[tuple[Any, ...]] = []
-        for quad in self.quads:
-            out.append(tuple(_fill_term(term, slots) for term in quad))
+        for quad, slotted in self._plan:
+            out.append(tuple(_fill_term(term, slots) for term in quad) if slotted else quad)
         return out
 
     def _plain_iri(self, value: str) -> bool:
@@ -133,6 +139,10 @@ class Template:
 
 
 NO_TEMPLATE = Template((), frozenset(), frozenset())
+
+
+def _is_slot(term: Any) -> bool:
+    return term is not None and isinstance(term[1], int)
 
 
 def _fill_term(term: Any, slots: list[str]) -> Any:
