@@ -101,6 +101,7 @@ def nodes(depth: int) -> st.SearchStrategy[dict[str, Any]]:
     leaf: st.SearchStrategy[Any] = st.one_of(
         scalars, value_objects, st.builds(lambda i: {"@id": i}, iris)
     )
+    leaf = st.one_of(strings, strings, leaf)
     child = leaf if depth == 0 else st.one_of(leaf, st.deferred(lambda: nodes(depth - 1)))
     value = st.one_of(child, st.lists(child, min_size=0, max_size=3))
     special: dict[str, st.SearchStrategy[Any]] = {
@@ -112,17 +113,22 @@ def nodes(depth: int) -> st.SearchStrategy[dict[str, Any]]:
         "steps": st.lists(child, max_size=3),
         "address": st.fixed_dictionaries({}, optional={"street": strings, "city": iris}),
         "knows": iris,
+        "childOf": st.builds(lambda i: {"@id": i}, iris)
+        if depth == 0
+        else st.one_of(
+            st.builds(lambda i: {"@id": i}, iris), st.deferred(lambda: nodes(depth - 1))
+        ),
     }
-    keys = st.sampled_from([*NAMES, "knows", "undefinedTerm"])
+    keys = st.sampled_from([*NAMES, *NAMES, "knows", "undefinedTerm"])
 
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Any]:
         node: dict[str, Any] = {}
         if draw(st.booleans()):
-            node["@id"] = draw(iris | strings)
+            node["@id"] = draw(iris) if draw(st.integers(0, 4)) else draw(strings)
         if draw(st.booleans()):
             node["type"] = draw(st.sampled_from(["Person", "Gold", "ex:Other", ["Person", "Gold"]]))
-        for key in draw(st.lists(keys, max_size=4, unique=True)):
+        for key in draw(st.lists(keys, min_size=1, max_size=5, unique=True)):
             node[key] = draw(special.get(key, value))
         return node
 
@@ -132,19 +138,20 @@ def nodes(depth: int) -> st.SearchStrategy[dict[str, Any]]:
 @st.composite
 def documents(draw: st.DrawFn) -> dict[str, Any]:
     """A JSON-LD document whose context stacks pinned and inline contexts in varied ways."""
-    inline = {
-        k: TERMS[k] for k in draw(st.lists(st.sampled_from(list(TERMS)), min_size=1, unique=True))
-    }
+    dropped = draw(st.lists(st.sampled_from(list(TERMS)), max_size=3, unique=True))
+    inline = {k: v for k, v in TERMS.items() if k not in dropped}
     if draw(st.booleans()):
         inline["@vocab"] = draw(st.sampled_from([NS, "https://other.example/"]))
+    after_v2 = {k: v for k, v in inline.items() if k != "name"}  # v2 protects "name"
     context = draw(
         st.sampled_from(
             [
                 inline,
-                [V2, inline],
-                [V2, EXAMPLES, inline],
+                [V2, after_v2],
+                [V2, EXAMPLES, after_v2],
                 [V2, EXAMPLES],
                 [inline, {"name": "https://override.example/name"}],
+                [V2, inline],  # redefines a protected term: an error both ways
             ]
         )
     )
