@@ -123,22 +123,30 @@ def naive_issue(document: dict[str, Any], key: PrivateKey, vm: str) -> dict[str,
     return {**document, "proof": {**config, "proofValue": key.sign(data).hex()}}
 
 
-def _bulk_worker(args: tuple[int, int, bytes]) -> int:
+def _bulk_worker(args: tuple[int, int, bytes]) -> tuple[int, float]:
     start, count, seed = args
+    cpu_start = time.process_time()
     key = PrivateKey.from_seed("ed25519", seed)
     for n in range(start, start + count):
         issue(citizen_credential(n), key, now=NOW)
-    return count
+    return count, time.process_time() - cpu_start
 
 
-def bulk_issuance(total: int, workers: int) -> float:
-    """Credentials per second issuing ``total`` credentials on ``workers`` processes."""
+def bulk_issuance(total: int, workers: int) -> tuple[float, float]:
+    """Credentials per second issuing ``total`` credentials on ``workers`` processes.
+
+    Returns the wall-clock rate and the rate the workers' CPU time implies
+    (what ``workers`` otherwise idle cores would reach).
+    """
     seed = bytes(32)
     share = total // workers
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        done = sum(pool.map(_bulk_worker, [(i * share, share, seed) for i in range(workers)]))
-    return done / (time.perf_counter() - started)
+        results = list(pool.map(_bulk_worker, [(i * share, share, seed) for i in range(workers)]))
+    wall = time.perf_counter() - started
+    done = sum(count for count, _ in results)
+    cpu_per_worker = sum(cpu for _, cpu in results) / workers
+    return done / wall, done / cpu_per_worker
 
 
 def cli_verify_times(path: Path, runs: int = 10) -> tuple[list[float], list[float]]:
@@ -302,11 +310,12 @@ def run(rounds: int, bulk: int, memory: int = 0) -> dict[str, Any]:
             cpu_median=cpus[len(cpus) // 2],
         )
     )
-    throughput = bulk_issuance(bulk, os.cpu_count() or 1) if bulk else 0.0
+    throughput, cpu_throughput = bulk_issuance(bulk, os.cpu_count() or 1) if bulk else (0.0, 0.0)
     return {
         "machine": machine(),
         "figures": figures,
         "bulk_issuance_per_second": throughput,
+        "bulk_issuance_per_cpu_second_all_cores": cpu_throughput,
         "bulk_total": bulk,
         "memory": memory_growth(memory) if memory else None,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -368,7 +377,8 @@ def main(argv: list[str] | None = None) -> None:
         print(_row(fig))
     if result["bulk_total"]:
         print(
-            f"| bulk issuance of {result['bulk_total']} credentials, all cores | {result['bulk_issuance_per_second']:.0f} credentials/s | | | | | | | ≥1500/s |"
+            f"| bulk issuance of {result['bulk_total']} credentials, all cores | {result['bulk_issuance_per_second']:.0f}/s | | "
+            f"{result['bulk_issuance_per_cpu_second_all_cores']:.0f}/s | | | | | ≥1500/s |"
         )
     memory = result["memory"]
     if memory:
