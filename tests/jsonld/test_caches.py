@@ -1,4 +1,4 @@
-"""Every cache on the verification path is bounded: memory stays flat over many inputs."""
+"""Caches on the verification path: bounded (memory stays flat) and never stale."""
 
 from __future__ import annotations
 
@@ -55,3 +55,15 @@ def test_memory_is_flat_over_distinct_credentials() -> None:
     finally:
         tracemalloc.stop()
     assert last - first < 128 * 1024, f"grew by {last - first} bytes over 600 credentials"
+
+
+def test_registered_context_is_copied() -> None:
+    """Mutating a registered context afterwards cannot change a cached answer."""
+    url = "https://ex.example/ctx"
+    context = {"@context": {"name": "https://ex.example/name"}}
+    loader = OfflineDocumentLoader(documents={url: context})
+    doc = {"@context": url, "name": "Ada"}
+    before = canonicalize(doc, loader=loader)
+    context["@context"]["name"] = "https://evil.example/name"
+    assert canonicalize(doc, loader=loader) == before
+    assert canonicalize(doc, loader=OfflineDocumentLoader(documents={url: context})) != before
