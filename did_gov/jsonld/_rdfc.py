@@ -66,7 +66,10 @@ def canonical_nquads(quads: Sequence[Quad], hash_name: str) -> str | None:
             if term is not None and term[0] == _BLANK:
                 mentions.setdefault(term[1], []).append(quad)
     labels: dict[str, str] = {}
-    if mentions:
+    if len(mentions) == 1:
+        # §4.4 steps 4–5 with one blank node: it is issued _:c14n0 whatever its hash.
+        labels[next(iter(mentions))] = "_:c14n0"
+    elif mentions:
         by_hash: dict[str, str] = {}
         for node, mentioned in mentions.items():
             # §4.6 Hash First Degree Quads: a quad naming the node twice is listed twice.
