@@ -112,22 +112,32 @@ class Template:
     quads: tuple[tuple[Any, ...], ...]
     iri_slots: frozenset[int]
     known_terms: frozenset[str]
-    _plan: tuple[tuple[tuple[Any, ...], bool], ...] = field(init=False, repr=False, compare=False)
-    """Each quad and whether it holds a slot: quads without one are reused as they are."""
+    _plan: tuple[tuple[tuple[Any, ...], tuple[int, ...]], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    """Each quad and the positions of its terms that hold a slot (most hold none or one)."""
+
+    def __post_init__(self) -> None:
+        plan = tuple(
+            (quad, tuple(i for i, term in enumerate(quad) if _is_slot(term))) for quad in self.quads
+        )
+        object.__setattr__(self, "_plan", plan)
 
     def rewritten_slots(self, slots: list[str]) -> frozenset[int]:
         """The IRI slots whose values pyld would rewrite (terms, compact IRIs, relative IRIs)."""
         return frozenset(i for i in self.iri_slots if not self._plain_iri(slots[i]))
 
-    def __post_init__(self) -> None:
-        plan = tuple((quad, any(_is_slot(term) for term in quad)) for quad in self.quads)
-        object.__setattr__(self, "_plan", plan)
-
     def fill(self, slots: list[str]) -> list[tuple[Any, ...]]:
         """The quads for these slot values; call only when :meth:`rewritten_slots` is empty."""
         out: list[tuple[Any, ...]] = []
-        for quad, slotted in self._plan:
-            out.append(tuple(_fill_term(term, slots) for term in quad) if slotted else quad)
+        for quad, positions in self._plan:
+            if positions:
+                filled = list(quad)
+                for i in positions:
+                    term = quad[i]
+                    filled[i] = (term[0], slots[term[1]], *term[2:])
+                quad = tuple(filled)
+            out.append(quad)
         return out
 
     def _plain_iri(self, value: str) -> bool:
@@ -143,15 +153,6 @@ NO_TEMPLATE = Template((), frozenset(), frozenset())
 
 def _is_slot(term: Any) -> bool:
     return term is not None and isinstance(term[1], int)
-
-
-def _fill_term(term: Any, slots: list[str]) -> Any:
-    if term is None:
-        return None
-    kind, value = term[0], term[1]
-    if isinstance(value, int):
-        return (kind, slots[value], *term[2:])
-    return term
 
 
 def _classify(value: str, kind: str, found: dict[int, str]) -> Any:
