@@ -54,22 +54,21 @@ def shape_of(document: Any) -> tuple[str, list[str]]:
     """The shape key of a document and its slot values, in document order."""
     slots: list[str] = []
 
-    def walk(node: Any, verbatim: bool) -> Any:
+    def walk(node: Any) -> Any:
         if isinstance(node, str):
-            if verbatim:
-                return node
             slots.append(node)
             return _SLOT
         if isinstance(node, dict):
+            # A verbatim member (context, type, keyword) holds no slot: it is kept whole.
             return {
-                key: walk(value, verbatim or key in _SHAPE_KEYS_VERBATIM or _is_keyword_slot(key))
+                key: value if key in _SHAPE_KEYS_VERBATIM or _is_keyword_slot(key) else walk(value)
                 for key, value in node.items()
             }
         if isinstance(node, list):
-            return [walk(item, verbatim) for item in node]
+            return [walk(item) for item in node]
         return node
 
-    skeleton = walk(document, False)
+    skeleton = walk(document)
     return json.dumps(skeleton, separators=(",", ":"), ensure_ascii=False), slots
 
 
