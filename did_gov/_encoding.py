@@ -34,6 +34,23 @@ def b64url_decode(text: str) -> bytes:
     return raw
 
 
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(_B58)}
+
+
+def b58decode(text: str) -> bytes:
+    """Base58 (Bitcoin alphabet), equal to ``base58.b58decode`` (trailing whitespace ignored)."""
+    body = text.rstrip()
+    stripped = body.lstrip("1")
+    n = 0
+    try:
+        for char in stripped:
+            n = n * 58 + _B58_INDEX[char]
+    except KeyError:
+        raise InvalidInputError("not base58btc: invalid character") from None
+    return b"\0" * (len(body) - len(stripped)) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
 def base58btc_encode(data: bytes) -> str:
     """Multibase base58btc: ``'z' + base58btc(data)``."""
     return "z" + base58.b58encode(data).decode("ascii")
@@ -45,10 +62,7 @@ def multibase_decode(text: str) -> bytes:
         raise InvalidInputError("multibase value must be a non-empty string")
     prefix, body = text[0], text[1:]
     if prefix == "z":
-        try:
-            return bytes(base58.b58decode(body))
-        except ValueError as exc:
-            raise InvalidInputError(f"not base58btc: {exc}") from None
+        return b58decode(body)
     if prefix == "u":
         return b64url_decode(body)
     raise InvalidInputError(f"unsupported multibase prefix {prefix!r}")
