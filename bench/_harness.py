@@ -19,6 +19,9 @@ class Figure:
     baseline_median: float | None = None
     target: str = ""
     unit: str = "ms"
+    cpu_median: float | None = None
+    """Median CPU time of the process per call: less sensitive than wall time to a busy machine."""
+    baseline_cpu_median: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -26,6 +29,13 @@ class Figure:
         if self.baseline_median is None or self.baseline_median == 0:
             return None
         return self.median / self.baseline_median
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        """The same ratio on CPU time (a long call is preempted more often on a busy machine)."""
+        if not self.cpu_median or not self.baseline_cpu_median:
+            return None
+        return self.cpu_median / self.baseline_cpu_median
 
 
 def _p95(samples: list[float]) -> float:
@@ -42,26 +52,38 @@ def measure(
     warmup: int = 20,
     target: str = "",
 ) -> Figure:
-    """Time ``operation`` (and ``baseline``, interleaved call by call) ``rounds`` times."""
+    """Time ``operation`` (and ``baseline``, interleaved call by call) ``rounds`` times.
+
+    Wall time gives the median and p95; the process's CPU time per call is
+    kept too, because other work on a shared machine inflates wall time only.
+    """
     for _ in range(warmup):
         operation()
         if baseline is not None:
             baseline()
     ours: list[float] = []
+    cpu: list[float] = []
     theirs: list[float] = []
+    theirs_cpu: list[float] = []
     gc.collect()
     for _ in range(rounds):
+        cpu_start = time.process_time()
         start = time.perf_counter()
         operation()
         ours.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
         if baseline is not None:
+            cpu_start = time.process_time()
             start = time.perf_counter()
             baseline()
             theirs.append(time.perf_counter() - start)
+            theirs_cpu.append(time.process_time() - cpu_start)
     return Figure(
         name,
         statistics.median(ours),
         _p95(ours),
         statistics.median(theirs) if theirs else None,
         target,
+        cpu_median=statistics.median(cpu),
+        baseline_cpu_median=statistics.median(theirs_cpu) if theirs_cpu else None,
     )

@@ -34,12 +34,26 @@ def b64url_decode(text: str) -> bytes:
     return raw
 
 
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(_B58)}
+
+
+def b58decode(text: str) -> bytes:
+    """Base58 (Bitcoin alphabet): ``base58.b58decode`` without its leniency for whitespace."""
+    body = text
+    stripped = body.lstrip("1")
+    n = 0
+    try:
+        for char in stripped:
+            n = n * 58 + _B58_INDEX[char]
+    except KeyError:
+        raise InvalidInputError("not base58btc: invalid character") from None
+    return b"\0" * (len(body) - len(stripped)) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
 def base58btc_encode(data: bytes) -> str:
     """Multibase base58btc: ``'z' + base58btc(data)``."""
     return "z" + base58.b58encode(data).decode("ascii")
-
-
-_BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
 
 def multibase_decode(text: str) -> bytes:
@@ -48,12 +62,7 @@ def multibase_decode(text: str) -> bytes:
         raise InvalidInputError("multibase value must be a non-empty string")
     prefix, body = text[0], text[1:]
     if prefix == "z":
-        if not _BASE58_ALPHABET.issuperset(body):
-            raise InvalidInputError("not base58btc: a character outside the alphabet")
-        try:
-            return bytes(base58.b58decode(body))
-        except ValueError as exc:
-            raise InvalidInputError(f"not base58btc: {exc}") from None
+        return b58decode(body)
     if prefix == "u":
         return b64url_decode(body)
     raise InvalidInputError(f"unsupported multibase prefix {prefix!r}")

@@ -382,6 +382,9 @@ def _fail(message: str) -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     args = _parser().parse_args(argv)
+    from did_gov.cli import _offline_pyld
+
+    _offline_pyld.install()  # the command is offline: skip pyld's network loaders (start-up time)
     from did_gov.errors import DidGovError
 
     try:

@@ -195,6 +195,9 @@ class DidDocument:
     id: str
     data: Mapping[str, Any] = field(repr=False)
     deactivated: bool = False
+    _methods: tuple[VerificationMethod, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_json(
@@ -220,7 +223,18 @@ class DidDocument:
         return tuple(value) if isinstance(value, list) else (str(value),)
 
     def verification_methods(self) -> tuple[VerificationMethod, ...]:
-        """Every verification method, embedded ones in relationships included."""
+        """Every verification method, embedded ones in relationships included.
+
+        Parsed once per document object (a resolver may hand out the same one
+        many times); the document is a value, so the parse cannot go stale.
+        """
+        methods = self._methods
+        if methods is None:
+            methods = self._parse_methods()
+            object.__setattr__(self, "_methods", methods)
+        return methods
+
+    def _parse_methods(self) -> tuple[VerificationMethod, ...]:
         found: list[VerificationMethod] = []
         for entry in _as_list(self.data.get("verificationMethod", [])):
             found.append(VerificationMethod.from_json(entry, self.id))

@@ -16,8 +16,7 @@ from pyld import jsonld as _pyld
 from did_gov.errors import CanonicalizationError, ContextLoadError
 from did_gov.jsonld._jcs import canonicalize as jcs
 from did_gov.jsonld._loader import OfflineDocumentLoader, pinned_context_urls
-from did_gov.jsonld._rdfc import canonical_nquads, from_pyld_dataset
-from did_gov.jsonld._template import quads_to_dataset
+from did_gov.jsonld._rdfc import Quad, canonical_nquads, from_pyld_dataset
 from did_gov.limits import DEFAULT_LIMITS
 
 __all__ = [
@@ -157,17 +156,17 @@ def canonicalize(
         raise CanonicalizationError(
             f"unsupported RDFC-1.0 hash {hash_name!r}", code="rdfc.hash_unsupported"
         )
-    dataset = _fast_dataset(document, loader)
-    return canonical_nquads(from_pyld_dataset(dataset), hash_name=hash_name, work_limit=work_limit)
+    quads = _fast_quads(document, loader)
+    return canonical_nquads(quads, hash_name=hash_name, work_limit=work_limit)
 
 
-def _fast_dataset(document: Any, loader: OfflineDocumentLoader) -> dict[str, Any]:
-    """The RDF dataset of ``document``: from its shape template when it has one, else from pyld.
+def _fast_quads(document: Any, loader: OfflineDocumentLoader) -> list[Quad]:
+    """The RDF quads of ``document``: from its shape template when it has one, else from pyld.
 
     Equal to :func:`to_rdf` up to blank-node labels and quad order, which
     RDFC-1.0 does not see (a property test holds the two equal).
     """
     quads = loader.templates.quads(document, lambda probe: to_rdf(probe, loader))
     if quads is None:
-        return to_rdf(document, loader)
-    return quads_to_dataset(quads)
+        return from_pyld_dataset(to_rdf(document, loader))
+    return quads

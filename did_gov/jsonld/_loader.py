@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -94,7 +95,9 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
         extra: dict[str, Any] = {}
         for directory in contexts:
             extra.update(_read_index(Path(directory)))
-        extra.update(documents or {})
+        # A private copy: a caller mutating its dict later must not change what we serve
+        # (processed contexts are cached by URL).
+        extra.update(copy.deepcopy(dict(documents or {})))
         for url, doc in extra.items():
             if url in table and table[url] != doc:
                 raise ContextLoadError(

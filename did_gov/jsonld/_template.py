@@ -26,7 +26,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -54,22 +54,21 @@ def shape_of(document: Any) -> tuple[str, list[str]]:
     """The shape key of a document and its slot values, in document order."""
     slots: list[str] = []
 
-    def walk(node: Any, verbatim: bool) -> Any:
+    def walk(node: Any) -> Any:
         if isinstance(node, str):
-            if verbatim:
-                return node
             slots.append(node)
             return _SLOT
         if isinstance(node, dict):
+            # A verbatim member (context, type, keyword) holds no slot: it is kept whole.
             return {
-                key: walk(value, verbatim or key in _SHAPE_KEYS_VERBATIM or _is_keyword_slot(key))
+                key: value if key in _SHAPE_KEYS_VERBATIM or _is_keyword_slot(key) else walk(value)
                 for key, value in node.items()
             }
         if isinstance(node, list):
-            return [walk(item, verbatim) for item in node]
+            return [walk(item) for item in node]
         return node
 
-    skeleton = walk(document, False)
+    skeleton = walk(document)
     return json.dumps(skeleton, separators=(",", ":"), ensure_ascii=False), slots
 
 
@@ -112,6 +111,16 @@ class Template:
     quads: tuple[tuple[Any, ...], ...]
     iri_slots: frozenset[int]
     known_terms: frozenset[str]
+    _plan: tuple[tuple[tuple[Any, ...], tuple[int, ...]], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    """Each quad and the positions of its terms that hold a slot (most hold none or one)."""
+
+    def __post_init__(self) -> None:
+        plan = tuple(
+            (quad, tuple(i for i, term in enumerate(quad) if _is_slot(term))) for quad in self.quads
+        )
+        object.__setattr__(self, "_plan", plan)
 
     def rewritten_slots(self, slots: list[str]) -> frozenset[int]:
         """The IRI slots whose values pyld would rewrite (terms, compact IRIs, relative IRIs)."""
@@ -120,8 +129,14 @@ class Template:
     def fill(self, slots: list[str]) -> list[tuple[Any, ...]]:
         """The quads for these slot values; call only when :meth:`rewritten_slots` is empty."""
         out: list[tuple[Any, ...]] = []
-        for quad in self.quads:
-            out.append(tuple(_fill_term(term, slots) for term in quad))
+        for quad, positions in self._plan:
+            if positions:
+                filled = list(quad)
+                for i in positions:
+                    term = quad[i]
+                    filled[i] = (term[0], slots[term[1]], *term[2:])
+                quad = tuple(filled)
+            out.append(quad)
         return out
 
     def _plain_iri(self, value: str) -> bool:
@@ -135,13 +150,8 @@ class Template:
 NO_TEMPLATE = Template((), frozenset(), frozenset())
 
 
-def _fill_term(term: Any, slots: list[str]) -> Any:
-    if term is None:
-        return None
-    kind, value = term[0], term[1]
-    if isinstance(value, int):
-        return (kind, slots[value], *term[2:])
-    return term
+def _is_slot(term: Any) -> bool:
+    return term is not None and isinstance(term[1], int)
 
 
 def _classify(value: str, kind: str, found: dict[int, str]) -> Any:

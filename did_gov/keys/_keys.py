@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -178,6 +179,11 @@ class PublicKey:
 
     def to_multikey(self) -> str:
         """The Multikey ``publicKeyMultibase`` value (base58btc, multicodec-prefixed)."""
+        return self._multikey
+
+    @functools.cached_property
+    def _multikey(self) -> str:
+        # Encoded once per key object: an issuer names its key in every credential.
         return base58btc_encode(varint_encode(_PUB_CODEC[self.key_type]) + self.raw())
 
     def to_jwk(self) -> dict[str, str]:
