@@ -15,6 +15,7 @@ Quads are tuples ``(subject, predicate, object, graph)`` of :data:`Term` tuples;
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -284,11 +285,18 @@ _BNODE = r"(_:[A-Za-z0-9_\u00C0-\uFFFF](?:[A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*[A-
 _STRING = rf'"((?:[^"\\\n\r]|\\[tbnrf"\'\\]|{_UCHAR})*)"'
 _LANG = r"@([a-zA-Z]+(?:-[a-zA-Z0-9]+)*)"
 _WS = r"[ \t]*"
-_LINE = re.compile(
-    rf"{_WS}(?:{_IRIREF}|{_BNODE}){_WS}{_IRIREF}{_WS}"
-    rf"(?:{_IRIREF}|{_BNODE}|{_STRING}(?:\^\^{_WS}{_IRIREF}|{_LANG})?){_WS}"
-    rf"(?:(?:{_IRIREF}|{_BNODE}){_WS})?\.{_WS}(?:#.*)?"
-)
+
+
+@functools.cache
+def _line_pattern() -> re.Pattern[str]:
+    """The N-Quads line grammar, compiled on first use (it costs start-up time otherwise)."""
+    return re.compile(
+        rf"{_WS}(?:{_IRIREF}|{_BNODE}){_WS}{_IRIREF}{_WS}"
+        rf"(?:{_IRIREF}|{_BNODE}|{_STRING}(?:\^\^{_WS}{_IRIREF}|{_LANG})?){_WS}"
+        rf"(?:(?:{_IRIREF}|{_BNODE}){_WS})?\.{_WS}(?:#.*)?"
+    )
+
+
 _ESCAPE = re.compile(rf"\\[tbnrf\"'\\]|{_UCHAR}")
 _UNECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
@@ -312,7 +320,7 @@ def parse_nquads(text: str) -> list[Quad]:
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        match = _LINE.fullmatch(line.rstrip("\r"))
+        match = _line_pattern().fullmatch(line.rstrip("\r"))
         if match is None:
             raise CanonicalizationError(
                 f"N-Quads line {number} is malformed", code="rdf.nquads_invalid"
