@@ -12,39 +12,16 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
+from did_gov.cli._io import UsageError
+from did_gov.cli._io import read_json as _read_json
+from did_gov.cli._io import read_text as _read_text
 from did_gov.cli._ledger import register as _register_ledger_verbs
 
-__all__ = ["main"]
+__all__ = ["UsageError", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A bad argument or unreadable input: exit status 2."""
-
-
-def _read_text(path: str) -> str:
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"cannot read {path}: not UTF-8 text") from None
-
-
-def _read_json(path: str) -> Any:
-    from did_gov._json import parse_json
-    from did_gov.errors import DidGovError
-
-    try:
-        return parse_json(_read_text(path))
-    except DidGovError as exc:
-        raise UsageError(f"{path}: {exc.message}") from None
 
 
 def _read_status_list(path: str) -> Any:

@@ -15,6 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from did_gov.cli._io import UsageError as _usage
+from did_gov.cli._io import read_bytes as _read_bytes
+from did_gov.cli._io import read_json as _read_json
+from did_gov.cli._io import read_text as _read_text
+
 __all__ = ["register"]
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -22,37 +27,6 @@ CONSISTENCY_PROOF = "ConsistencyProof"
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+(~.*)?", re.S)
-
-
-def _usage(message: str) -> Exception:
-    """The command's usage error (exit status 2) for a bad argument or unreadable input."""
-    from did_gov.cli import UsageError
-
-    return UsageError(message)
-
-
-def _read_bytes(path: str) -> bytes:
-    try:
-        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as exc:
-        raise _usage(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _read_text(path: str) -> str:
-    try:
-        return _read_bytes(path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise _usage(f"cannot read {path}: not UTF-8 text") from None
-
-
-def _read_json(path: str) -> Any:
-    from did_gov._json import parse_json
-    from did_gov.errors import DidGovError
-
-    try:
-        return parse_json(_read_text(path))
-    except DidGovError as exc:
-        raise _usage(f"{path}: {exc.message}") from None
 
 
 def _line(value: Any) -> None:

@@ -11,17 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from did_gov.cli._io import UsageError as _usage
+from did_gov.cli._io import read_json as _read_json
+
 __all__ = ["add_status_parser", "parse_duration"]
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", re.ASCII)
 _PURPOSES = ["revocation", "suspension", "refresh", "message"]
-
-
-def _usage(message: str) -> Exception:
-    """The command's usage error (exit status 2)."""
-    from did_gov.cli import UsageError
-
-    return UsageError(message)
 
 
 def parse_duration(text: str, flag: str) -> timedelta:
@@ -46,7 +42,6 @@ def _open(path: str) -> Any:
 
 
 def _credential_id(args: argparse.Namespace) -> str:
-    from did_gov.cli import _read_json
 
     if (args.credential_id is None) == (args.credential is None):
         raise _usage("give a CREDENTIAL_ID or --credential FILE (one of them)")
@@ -109,7 +104,6 @@ def _cmd_create(args: argparse.Namespace) -> int:
 
 
 def _cmd_allocate(args: argparse.Namespace) -> int:
-    from did_gov.cli import _read_json
 
     credential_id = _credential_id(args)
     with _open(args.registry) as registry:

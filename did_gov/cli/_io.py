@@ -1,0 +1,40 @@
+"""Reading the command's inputs: one usage error, files or standard input, strict JSON."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["UsageError", "read_bytes", "read_json", "read_text"]
+
+
+class UsageError(Exception):
+    """A bad argument or unreadable input: exit status 2."""
+
+
+def read_bytes(path: str) -> bytes:
+    """The bytes of ``path``, or of standard input for ``-``."""
+    try:
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def read_text(path: str) -> str:
+    """The UTF-8 text of ``path`` (``-``: standard input)."""
+    try:
+        return read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"cannot read {path}: not UTF-8 text") from None
+
+
+def read_json(path: str) -> Any:
+    """``path`` parsed as strict JSON (no duplicate members, bounded size and depth)."""
+    from did_gov._json import parse_json
+    from did_gov.errors import DidGovError
+
+    try:
+        return parse_json(read_text(path))
+    except DidGovError as exc:
+        raise UsageError(f"{path}: {exc.message}") from None
