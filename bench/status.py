@@ -79,6 +79,10 @@ def _batched(
         median=fig.median * per,
         p95=fig.p95 * per,
         baseline_median=None if fig.baseline_median is None else fig.baseline_median * per,
+        cpu_median=None if fig.cpu_median is None else fig.cpu_median * per,
+        baseline_cpu_median=None
+        if fig.baseline_cpu_median is None
+        else fig.baseline_cpu_median * per,
         unit="µs",
     )
 
