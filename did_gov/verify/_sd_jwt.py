@@ -47,8 +47,16 @@ class SdJwtIssuerKeys:
         self.jwks = tuple(issuer_jwks)
         self._static: dict[str, PublicKey] = {}
 
-    def __call__(self, header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
-        """The issuer key for an SD-JWT with this (unverified) header and payload."""
+    def __call__(
+        self,
+        header: Mapping[str, Any],
+        payload: Mapping[str, Any],
+        moment: datetime | None = None,
+    ) -> PublicKey:
+        """The issuer key for an SD-JWT with this (unverified) header and payload.
+
+        With ``moment``, a method ``revoked`` or ``expires`` by then is refused.
+        """
         iss, kid = payload.get("iss"), header.get("kid")
         if not isinstance(iss, str):
             raise ProofError("the SD-JWT has no string iss", code="sd_jwt.issuer_missing")
@@ -64,7 +72,9 @@ class SdJwtIssuerKeys:
             return cached
         if str(parse_did_url(vm_url).did) != iss:
             raise ProofError(f"kid {kid} is not a key of {iss}", code="sd_jwt.kid_not_issuer")
-        method = resolve_verification_method(self.resolver, vm_url, purpose="assertionMethod")
+        method = resolve_verification_method(
+            self.resolver, vm_url, purpose="assertionMethod", now=moment
+        )
         if method.controller != iss:
             raise ProofError(
                 f"{vm_url} is controlled by {method.controller}, not {iss}",
@@ -103,7 +113,7 @@ def verify_sd_jwt_vc(
 
     result = verify_sd_jwt(
         token,
-        keys,
+        lambda header, payload: keys(header, payload, moment),
         nonce=nonce,
         audience=audience,
         now=moment,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -461,7 +462,7 @@ class Verifier:
         """A VC-JOSE token (or VCDM 1.1 JWT): JWS and claims, then shape, validity and nested credentials."""
         result = jose.verify_jwt(
             token,
-            self._jose_key,
+            functools.partial(self._jose_key, moment=now),
             expect=expect,
             nonce=nonce,
             audience=audience,
@@ -541,7 +542,9 @@ class Verifier:
             return self._verify_sd_jwt(token, nonce=None, audience=None, now=moment)
         return self._verify_jose(token, nonce=None, audience=None, now=moment, expect="credential")
 
-    def _jose_key(self, header: Mapping[str, Any], owner: str | None, purpose: str) -> PublicKey:
+    def _jose_key(
+        self, header: Mapping[str, Any], owner: str | None, purpose: str, *, moment: datetime
+    ) -> PublicKey:
         """The key a VC-JOSE token names: a DID URL of its issuer/holder, or one of ``issuer_jwks``."""
         kid = header.get("kid")
         what = "issuer" if purpose == "assertionMethod" else "holder"
@@ -555,7 +558,7 @@ class Verifier:
                     f"kid {kid} is a key of {did}, not of the {what} {owner}",
                     code=f"{what}.key_mismatch",
                 )
-            return self._jose_did_key(vm_url, did, purpose, owner, what)
+            return self._jose_did_key(vm_url, did, purpose, owner, what, moment)
         if is_did:
             raise VerificationMethodError(
                 f"the token names no kid of the {what} {owner}", code="jose.kid_missing"
@@ -563,13 +566,13 @@ class Verifier:
         return self._jose_jwk(kid, str(header.get("alg")))
 
     def _jose_did_key(
-        self, vm_url: str, did: str, purpose: str, owner: str | None, what: str
+        self, vm_url: str, did: str, purpose: str, owner: str | None, what: str, moment: datetime
     ) -> PublicKey:
         document = self.resolver.resolve(did)
         cached = self._jose_methods.get((vm_url, purpose))
         if cached is not None and cached[0] is document:
             return cached[1]
-        method = resolve_verification_method(self.resolver, vm_url, purpose=purpose)
+        method = resolve_verification_method(self.resolver, vm_url, purpose=purpose, now=moment)
         if method.public_key is None:
             raise VerificationMethodError(
                 f"{vm_url} holds no signature key we support", code="did.vm_unsupported_key"
@@ -579,7 +582,8 @@ class Verifier:
                 f"{vm_url} is controlled by {method.controller}, not by the {what} {owner}",
                 code=f"{what}.key_mismatch",
             )
-        if len(self._jose_methods) < 1024:
+        timeless = "revoked" not in method.data and "expires" not in method.data
+        if timeless and len(self._jose_methods) < 1024:  # a dated method is re-checked each time
             self._jose_methods[(vm_url, purpose)] = (document, method.public_key)
         return method.public_key
 

@@ -235,3 +235,25 @@ def test_typed_members_need_a_type(member: str) -> None:
 
     vc = {**load_vector("eddsa/unsigned.json"), member: {"id": "https://x.example/1"}}
     assert any(p.code.endswith("_invalid") for p in credential_problems(vc))
+
+
+@pytest.mark.parametrize("fmt", ["vc-jwt", "sd-jwt"])
+def test_revoked_methods_are_refused_for_tokens_too(fmt: str) -> None:
+    from did_gov import issue
+
+    resolver = DefaultResolver()
+    did = "did:web:gov.example"
+    resolver.preload(_web_document(did, ATTACKER, revoked="2025-04-01T00:00:00Z"))
+    unsigned = {
+        "@context": V2,
+        "type": ["VerifiableCredential", "PermitCredential"],
+        "issuer": did,
+        "credentialSubject": {"id": "did:example:x", "name": "Ada"},
+    }
+    before = datetime(2025, 3, 2, tzinfo=UTC)
+    token = issue(unsigned, ATTACKER, format=fmt, verification_method=f"{did}#k", now=before)
+    verifier = Verifier(resolver=resolver, now=before)
+    assert verifier.verify(token).verified, verifier.verify(token).summary()
+    after = verifier.verify(token, now=NOW)
+    assert not after.verified
+    assert "did.vm_revoked" in {c.code for c in after.errors}, after.summary()
