@@ -173,9 +173,21 @@ def _cmd_verify_receipt(args: argparse.Namespace) -> int:
             pairs = [(value, content)]
         for receipt, bound in pairs:
             check = verify_receipt(receipt, verifier, content=bound)
-            status = status if check.ok else EXIT_FAILED
-            _report(path, check.ok, check.code, check.message, args.json)
+            ok, code, message = check.ok, check.code, check.message
+            if ok and args.chain is not None:
+                ok, code, message = _chain_check(receipt, verifier, args.chain)
+            status = status if ok else EXIT_FAILED
+            _report(path, ok, code, message, args.json)
     return status
+
+
+def _chain_check(receipt: Any, verifier: Any, url: str) -> tuple[bool, str, str]:
+    """Online: the receipt's checkpoint root is anchored in the registry at ``url``."""
+    from did_gov.ledger.evm import chain_endpoint, verify_chain_anchor
+
+    rpc_url, contract = chain_endpoint(url)
+    check = verify_chain_anchor(receipt, verifier, rpc_url=rpc_url, contract=contract)
+    return check.ok, check.code, check.message
 
 
 def _consistency(args: argparse.Namespace, old: str, new: str, verifier: Any) -> list[bytes]:
@@ -290,6 +302,11 @@ def register(verbs: Any) -> None:
     ver.add_argument("--document", metavar="FILE", help="the anchored document to bind")
     ver.add_argument("--kind", help="the document's anchor kind (default: from its content)")
     ver.add_argument("--json", action="store_true", help="one JSON object per line")
+    ver.add_argument(
+        "--chain",
+        metavar="URL",
+        help="online: also check the root on this registry (evm+http://host:port?contract=0x…)",
+    )
     ver.set_defaults(func=_cmd_verify_receipt)
 
     aud = ledger.add_parser("audit", help="prove the log only grew between two checkpoints")

@@ -51,6 +51,7 @@ __all__ = [
     "ChainCheck",
     "EvmLedger",
     "RegistryArtifact",
+    "chain_endpoint",
     "deploy_registry",
     "load_artifact",
     "origin_hash",
@@ -173,6 +174,15 @@ class EvmLedger(BaseLedger):
         head = open_checkpoint(receipt.checkpoint, [self.verifier], origin=self.origin)
         chain = self._client.find(self._origin_hash, head.checkpoint.size)
         return receipt if chain is None else receipt.with_chain(chain)
+
+
+def chain_endpoint(url: str) -> tuple[str, str]:
+    """The node and contract of an evm ledger URL, for :func:`verify_chain_anchor`.
+
+    >>> chain_endpoint("evm+http://127.0.0.1:8545?contract=0x" + "ab" * 20)[0]
+    'http://127.0.0.1:8545'
+    """
+    return _rpc_url(url)
 
 
 def _rpc_url(url: str) -> tuple[str, str]:

@@ -419,3 +419,30 @@ def test_the_anvil_launcher_reports_a_missing_binary(tmp_path: Path) -> None:
     with pytest.raises(LedgerError) as info:
         anvil_binary(tmp_path)
     assert info.value.code == "evm.anvil_missing"
+
+
+@e2e
+def test_the_command_checks_a_receipt_against_the_chain(
+    evm_registry: Registry, tmp_path: Path
+) -> None:
+    log = _ledger(evm_registry)
+    [receipt] = log.append(LEAVES[:1])
+    path = tmp_path / "receipt.json"
+    path.write_text(json.dumps(receipt.to_json()))
+    vkey = log.verifier.vkey
+    log.close()
+
+    def verify(url: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "did_gov", "ledger", "verify-receipt", str(path),
+             "--log-key", vkey, "--chain", url, "--json"],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    done = verify(evm_registry.url())
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["code"] == "evm.anchored"
+    other = f"evm+{evm_registry.node.url}?contract=0x{'11' * 20}"
+    refused = verify(other)
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["code"] == "evm.contract_mismatch"
