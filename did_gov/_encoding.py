@@ -19,17 +19,32 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_B64URL_INDEX = {
+    c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+}
+_UNUSED_BITS = {2: 0x0F, 3: 0x03}  # low bits of the last character that carry no data
+
+
 def b64url_decode(text: str) -> bytes:
-    """Decode unpadded base64url strictly (no padding, no foreign characters)."""
+    """Decode unpadded base64url strictly: no padding, no foreign characters, no stray bits.
+
+    RFC 4648 §5 alphabet only; a final character whose unused low bits are set (a
+    second spelling of the same bytes) is refused, so one value has one encoding.
+    """
     if not isinstance(text, str):
         raise InvalidInputError("base64url value must be a string")
-    if "=" in text or any(c in text for c in "+/ \n\r\t"):
+    rest = len(text) % 4
+    if rest == 1 or "=" in text or "+" in text or "/" in text:
         raise InvalidInputError("not unpadded base64url")
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
+        raw = binascii.a2b_base64(
+            text.encode("ascii").translate(_TO_STANDARD) + b"=" * (-len(text) % 4),
+            strict_mode=True,
+        )
+    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
         raise InvalidInputError(f"not base64url: {exc}") from None
-    if b64url_encode(raw) != text:
+    if rest and _B64URL_INDEX[text[-1]] & _UNUSED_BITS[rest]:
         raise InvalidInputError("non-canonical base64url")
     return raw
 

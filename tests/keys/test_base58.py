@@ -1,4 +1,4 @@
-"""Our base58 decoder equals the ``base58`` package (the naive reference) on arbitrary input."""
+"""Our base58 and base64url decoders equal their naive references on arbitrary input."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import base58
 from hypothesis import given
 from hypothesis import strategies as st
 
-from did_gov._encoding import b58decode
+from did_gov._encoding import b58decode, b64url_decode, b64url_encode
 from did_gov.errors import InvalidInputError
 
 ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -45,3 +45,40 @@ def _ours(text: str) -> bytes | None:
 )
 def test_decode_equals_reference(text: str) -> None:
     assert _ours(text) == _reference_decode(text)
+
+
+def _reference_b64url(text: str) -> bytes | None:
+    """The slow, obvious strict base64url: decode, then require re-encoding to give the input."""
+    import base64 as b64
+
+    if any(c in text for c in "=+/ \n\r\t"):
+        return None
+    try:
+        raw = b64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return None
+    return raw if b64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") == text else None
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [
+                *"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+                "=",
+                "+",
+                "/",
+                " ",
+                "é",
+            ]
+        ),
+        max_size=24,
+    )
+    | st.binary(max_size=40).map(lambda b: b64url_encode(b))
+)
+def test_b64url_decode_equals_the_reference(text: str) -> None:
+    try:
+        ours: bytes | None = b64url_decode(text)
+    except InvalidInputError:
+        ours = None
+    assert ours == _reference_b64url(text)
