@@ -435,17 +435,7 @@ class Verifier:
         holder = _id_of(document.get("holder"))
         if holder is not None and all(c.ok for c in proof_checks):
             checks.append(self._controller_check("holder", holder, seen, "holder"))
-        credentials = _as_list(document.get("verifiableCredential", []))
-        if len(credentials) > self.limits.max_credentials_per_presentation:
-            checks.append(
-                fail(
-                    "credentials",
-                    "input.limit_exceeded",
-                    f"more than {self.limits.max_credentials_per_presentation} credentials",
-                )
-            )
-            credentials = []
-        nested = [self._verify_nested(vc, moment) for vc in credentials]
+        nested = self._nested_reports(document, checks, moment)
         return VerificationReport.from_checks("vp-di", checks, document, nested)
 
     # --- VC-JOSE, SD-JWT and credentials nested in presentations ---------------------------
@@ -495,7 +485,14 @@ class Verifier:
                 fail("challenge", "presentation.challenge_required", "the policy requires a nonce")
             )
         checks += result.checks
-        credentials = _as_list(document.get("verifiableCredential", []))
+        nested = self._nested_reports(document, checks, now)
+        return VerificationReport.from_checks(result.format, checks, document, nested)
+
+    def _nested_reports(
+        self, presentation: dict[str, Any], checks: list[Check], moment: datetime
+    ) -> list[VerificationReport]:
+        """One report per credential of a presentation, within ``Limits`` (else a failed check)."""
+        credentials = _as_list(presentation.get("verifiableCredential", []))
         if len(credentials) > self.limits.max_credentials_per_presentation:
             checks.append(
                 fail(
@@ -504,9 +501,8 @@ class Verifier:
                     f"more than {self.limits.max_credentials_per_presentation} credentials",
                 )
             )
-            credentials = []
-        nested = [self._verify_nested(vc, now) for vc in credentials]
-        return VerificationReport.from_checks(result.format, checks, document, nested)
+            return []
+        return [self._verify_nested(vc, moment) for vc in credentials]
 
     def _verify_nested(self, entry: Any, moment: datetime) -> VerificationReport:
         """A credential inside a presentation: embedded (Data Integrity), enveloped, or a JWT string."""
