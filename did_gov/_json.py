@@ -81,18 +81,6 @@ def parse_json(data: str | bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
         raise LimitExceededError("JSON nesting too deep", code="input.json_too_deep") from None
 
 
-def check_depth(value: Any, max_depth: int, _depth: int = 0) -> None:
-    """Raise LimitExceededError when an already-parsed JSON value nests deeper than ``max_depth``."""
-    if isinstance(value, dict | list):
-        if _depth >= max_depth:
-            raise LimitExceededError(
-                f"JSON nesting deeper than {max_depth}", code="input.json_too_deep"
-            )
-        children = value.values() if isinstance(value, dict) else value
-        for child in children:
-            check_depth(child, max_depth, _depth + 1)
-
-
 def parse_json_segment(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Parse a short untrusted JSON segment (a JWT header, payload or disclosure).
 

@@ -36,7 +36,6 @@ __all__ = [
     "TemplateCache",
     "context_terms",
     "learn_template",
-    "quads_to_dataset",
     "shape_of",
 ]
 
@@ -315,25 +314,3 @@ class TemplateCache:
             if template is NO_TEMPLATE or template.rewritten_slots(slots):
                 return None
         return list(dict.fromkeys(template.fill(slots)))
-
-
-def quads_to_dataset(quads: Iterable[tuple[Any, ...]]) -> dict[str, list[dict[str, RdfTerm]]]:
-    """Our quad tuples back in pyld's dataset form (graph name -> triples)."""
-    dataset: dict[str, list[dict[str, RdfTerm]]] = {}
-    for subject, predicate, obj, graph in quads:
-        triple = {
-            "subject": _rdf_term(subject),
-            "predicate": _rdf_term(predicate),
-            "object": _rdf_term(obj),
-        }
-        dataset.setdefault("@default" if graph is None else graph[1], []).append(triple)
-    return dataset
-
-
-def _rdf_term(term: tuple[Any, ...]) -> RdfTerm:
-    if term[0] == "literal":
-        out = {"type": "literal", "value": term[1], "datatype": term[2]}
-        if term[3]:
-            out["language"] = term[3]
-        return out
-    return {"type": term[0], "value": term[1]}
