@@ -24,9 +24,10 @@ from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 
 from did_gov.errors import DidGovError
-from did_gov.jsonld import OfflineDocumentLoader, canonicalize, to_rdf
+from did_gov.jsonld import OfflineDocumentLoader, canonicalize
 from did_gov.jsonld._rdfc import canonical_nquads, from_pyld_dataset
 from did_gov.jsonld._template import shape_of
+from tests.jsonld.reference import reference_to_rdf as to_rdf
 
 NS = "https://ex.example/ns#"
 V2 = "https://www.w3.org/ns/credentials/v2"

@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 from pyld import jsonld as pyld_jsonld
 
 from did_gov.errors import DidGovError
-from did_gov.jsonld import OfflineDocumentLoader, canonicalize, default_loader, to_rdf
+from did_gov.jsonld import OfflineDocumentLoader, canonicalize, default_loader
 from did_gov.jsonld._rdfc import canonical_nquads, from_pyld_dataset
 from did_gov.jsonld._template import shape_of
 from did_gov.testing import claim_trees, credentials
 from tests.conftest import load_vector
+from tests.jsonld.reference import reference_to_rdf as to_rdf
 
 INLINE = {
     "ex": "https://ex.example/ns#",
