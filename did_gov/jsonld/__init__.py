@@ -13,6 +13,7 @@ from typing import Any
 from pyld import jsonld as _pyld
 
 from did_gov.errors import CanonicalizationError, ContextLoadError, LimitExceededError
+from did_gov.jsonld._contexts import ContextPolicy, ContextValidation, validate_contexts
 from did_gov.jsonld._jcs import canonicalize as jcs
 from did_gov.jsonld._loader import OfflineDocumentLoader, pinned_context_urls
 from did_gov.jsonld._rdfc import Quad, canonical_nquads, to_pyld_dataset
@@ -20,6 +21,8 @@ from did_gov.jsonld._safe import data_loss, expanded_to_quads, precheck
 from did_gov.limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
+    "ContextPolicy",
+    "ContextValidation",
     "OfflineDocumentLoader",
     "canonicalize",
     "default_loader",
@@ -28,6 +31,7 @@ __all__ = [
     "pinned_context_urls",
     "to_quads",
     "to_rdf",
+    "validate_contexts",
 ]
 
 _DEFAULT: OfflineDocumentLoader | None = None
@@ -70,10 +74,10 @@ class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is un
         super().__init__(on_property_dropped=_dropped)
 
 
-def _pyld_call(method: str, document: Any, loader: OfflineDocumentLoader) -> Any:
+def _pyld_call(method: str, loader: OfflineDocumentLoader, *args: Any) -> Any:
     """Run a pyld processor method in safe mode, with its errors turned into ours."""
     try:
-        return getattr(_SafeProcessor(), method)(document, _options(loader))
+        return getattr(_SafeProcessor(), method)(*args, _options(loader))
     except CanonicalizationError:
         raise
     except (_pyld.JsonLdError, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -98,7 +102,7 @@ def to_quads(
     part of the document, :class:`LimitExceededError` beyond ``limits``.
     """
     precheck(document, limits)
-    return _quads_of_expanded(_pyld_call("expand", document, loader), limits)
+    return _quads_of_expanded(_pyld_call("expand", loader, document), limits)
 
 
 def _quads_of_expanded(expanded: list[Any], limits: Limits) -> list[Quad]:
@@ -133,7 +137,7 @@ def expand(document: dict[str, Any], *, loader: OfflineDocumentLoader | None = N
     """JSON-LD 1.1 expansion with the offline loader (safe mode: undefined terms are errors)."""
     loader = loader or default_loader()
     precheck(document, DEFAULT_LIMITS)
-    result: list[Any] = _pyld_call("expand", document, loader)
+    result: list[Any] = _pyld_call("expand", loader, document)
     return result
 
 
@@ -170,5 +174,5 @@ def _fast_quads(document: Any, loader: OfflineDocumentLoader, limits: Limits) ->
     """
     quads = loader.templates.quads(document, lambda probe: to_rdf(probe, loader))
     if quads is None:
-        return _quads_of_expanded(_pyld_call("expand", document, loader), limits)
+        return _quads_of_expanded(_pyld_call("expand", loader, document), limits)
     return _bounded(quads, limits)
