@@ -33,6 +33,8 @@ def test_provenance_lists_exactly_the_files(suite: Path) -> None:
     text = (suite / "PROVENANCE.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^- `([^`]+)`$", text.split("## Files", 1)[1], re.M))
     present = {
-        str(p.relative_to(suite)) for p in suite.rglob("*") if p.is_file() and p.name != "PROVENANCE.md"
+        str(p.relative_to(suite))
+        for p in suite.rglob("*")
+        if p.is_file() and p.name != "PROVENANCE.md"
     }
     assert listed == present
