@@ -118,9 +118,11 @@ def _bounded(quads: list[Quad], limits: Limits) -> list[Quad]:
     return quads
 
 
-def to_rdf(document: Any, loader: OfflineDocumentLoader) -> dict[str, Any]:
+def to_rdf(
+    document: Any, loader: OfflineDocumentLoader, limits: Limits = DEFAULT_LIMITS
+) -> dict[str, Any]:
     """:func:`to_quads` in pyld's dataset form (``{graph name: [triple, ...]}``)."""
-    return to_pyld_dataset(to_quads(document, loader))
+    return to_pyld_dataset(to_quads(document, loader, limits))
 
 
 def _wrap(exc: Exception) -> Exception:
@@ -161,18 +163,26 @@ def canonicalize(
         raise CanonicalizationError(
             f"unsupported RDFC-1.0 hash {hash_name!r}", code="rdfc.hash_unsupported"
         )
-    precheck(document, limits)
-    quads = _fast_quads(document, loader, limits)
+    items = precheck(document, limits)
+    quads = _fast_quads(document, loader, limits, items)
     return canonical_nquads(quads, hash_name=hash_name, work_limit=limits.max_rdfc_work)
 
 
-def _fast_quads(document: Any, loader: OfflineDocumentLoader, limits: Limits) -> list[Quad]:
+_TEMPLATE_ITEMS = 2_000
+"""Larger documents get no shape template: a template holds every quad, and the cache holds 512."""
+
+
+def _fast_quads(
+    document: Any, loader: OfflineDocumentLoader, limits: Limits, items: int
+) -> list[Quad]:
     """The RDF quads of ``document``: from its shape template when it has one, else from pyld.
 
     Equal to :func:`to_rdf` up to blank-node labels and quad order, which
     RDFC-1.0 does not see (a property test holds the two equal).
     """
-    quads = loader.templates.quads(document, lambda probe: to_rdf(probe, loader))
+    quads = None
+    if items <= _TEMPLATE_ITEMS:
+        quads = loader.templates.quads(document, lambda probe: to_rdf(probe, loader, limits))
     if quads is None:
         return _quads_of_expanded(_pyld_call("expand", loader, document), limits)
     return _bounded(quads, limits)

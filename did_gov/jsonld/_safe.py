@@ -75,13 +75,14 @@ def _check_number(value: int | float) -> None:
         raise CanonicalizationError("NaN and Infinity are not JSON", code="jsonld.number_invalid")
 
 
-def precheck(document: Any, limits: Limits) -> None:
+def precheck(document: Any, limits: Limits) -> int:
     """Refuse, in one pass over ``document``, what no expander should be given.
 
     Counts every object, array, member name and scalar (``Limits.max_jsonld_nodes``),
     the nesting depth (``Limits.max_json_depth``), lone surrogates in member names
     and strings (``jsonld.string_invalid``) and numbers beyond a double
     (``jsonld.number_invalid``). Contexts embedded in the document are walked too.
+    Returns the number of items.
     """
     budget = limits.max_jsonld_nodes
     stack: list[tuple[Any, int]] = [(document, 1)]
@@ -118,6 +119,7 @@ def precheck(document: Any, limits: Limits) -> None:
                 stack.extend((item, depth + 1) for item in node)
         else:
             raise CanonicalizationError(f"{type(node).__name__} is not JSON", code="jsonld.invalid")
+    return limits.max_jsonld_nodes - budget
 
 
 class _Converter:

@@ -37,6 +37,11 @@ def _check(node: Any) -> None:
     for keyword in ("@index", "@direction"):
         if keyword in node:
             raise _loss(keyword)
+    if "@value" not in node and "@list" not in node:
+        kept = {"@id", "@type", "@graph", "@included", "@reverse"}
+        dropped = [k for k in node if k.startswith("@") and k not in kept]
+        if dropped:  # pyld's toRdf skips every other keyword of a node object
+            raise _loss(f"{dropped[0]} on a node")
     for key, value in node.items():
         if key == "@id" and _IRI.fullmatch(value) is None:
             raise _loss(f"relative @id {value!r}")
