@@ -158,6 +158,7 @@ class BaseLedger(ABC):
         self._signer = NoteSigner(origin, log_key)
         self._clock: Clock = utc_now if clock is None else clock
         self._signed_floor = _EPOCH
+        self._last_signed: tuple[int, bytes, str] | None = None
         self._lock = threading.RLock()
         self._closed = False
 
@@ -189,6 +190,17 @@ class BaseLedger(ABC):
         """The latest time this log signed or stored; a backend with storage overrides it."""
         return self._signed_floor
 
+    def _stored_checkpoint(self, size: int, root_hash: bytes) -> str | None:
+        """The note this log already signed for ``size`` and ``root_hash``, if it kept one.
+
+        Re-serving it keeps a tree's time the moment the log first reached it (the tightest
+        "no later than"); a backend with storage overrides this to read it back.
+        """
+        last = self._last_signed
+        if last is not None and last[0] == size and last[1] == root_hash:
+            return last[2]
+        return None
+
     def _sign(self, size: int, root_hash: bytes) -> str:
         """The checkpoint note for ``size`` and ``root_hash`` with a monotonic ``time`` line."""
         now = self._clock()
@@ -198,7 +210,9 @@ class BaseLedger(ABC):
             )
         moment = max(now.astimezone(UTC).replace(microsecond=0), self._time_floor())
         self._signed_floor = moment
-        return Checkpoint.at_time(self.origin, size, root_hash, moment).sign([self._signer])
+        note = Checkpoint.at_time(self.origin, size, root_hash, moment).sign([self._signer])
+        self._last_signed = (size, root_hash, note)
+        return note
 
     def _call(self, what: str, function: Callable[..., _T], *args: object) -> _T:
         with self._lock:
@@ -276,7 +290,9 @@ class BaseLedger(ABC):
 
     def _current_checkpoint(self) -> str:
         size = self._size()
-        return self._sign(size, merkle.root(self._nodes(), size))
+        root_hash = merkle.root(self._nodes(), size)
+        stored = self._stored_checkpoint(size, root_hash)
+        return self._sign(size, root_hash) if stored is None else stored
 
     def prove_inclusion(self, index: int, tree_size: int) -> list[bytes]:
         """The inclusion proof of leaf ``index`` in the tree of ``tree_size`` leaves."""

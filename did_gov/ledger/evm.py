@@ -161,6 +161,9 @@ class EvmLedger(BaseLedger):
     def _sign(self, size: int, root_hash: bytes) -> str:
         return self._local._sign(size, root_hash)  # one monotonic clock: the store's
 
+    def _stored_checkpoint(self, size: int, root_hash: bytes) -> str | None:
+        return self._local._stored_checkpoint(size, root_hash)
+
     def _size(self) -> int:
         return self._local._size()
 

@@ -6,6 +6,13 @@ to a :class:`TrustPolicy`. :data:`UNSAFE_TRUST_ANY_ISSUER` skips the question
 ``trust.unsafe_any_issuer``).
 """
 
+from did_gov.trust._accreditation import (
+    Accreditation,
+    KeyWindow,
+    SignedAccreditation,
+    StatusChange,
+    sign_accreditation,
+)
 from did_gov.trust._policy import (
     BASE_TYPE,
     UNSAFE_TRUST_ANY_ISSUER,
@@ -13,11 +20,18 @@ from did_gov.trust._policy import (
     TrustPolicy,
     UnsafeTrustAnyIssuer,
 )
+from did_gov.trust._registry import TrustRegistry
 
 __all__ = [
     "BASE_TYPE",
     "UNSAFE_TRUST_ANY_ISSUER",
+    "Accreditation",
     "IssuerClaim",
+    "KeyWindow",
+    "SignedAccreditation",
+    "StatusChange",
     "TrustPolicy",
+    "TrustRegistry",
     "UnsafeTrustAnyIssuer",
+    "sign_accreditation",
 ]

@@ -159,3 +159,11 @@ def test_times_are_the_running_maximum_of_the_clock(readings: list[datetime]) ->
         floor = max(floor, reading.replace(microsecond=0))
         expected.append(floor)
     assert times == expected
+
+
+def test_unchanged_tree_keeps_the_time_it_was_first_signed() -> None:
+    clock = FakeClock(T0, T0 + timedelta(hours=1))
+    log = MemoryLedger(ORIGIN, KEY, clock=clock)
+    [receipt] = log.append([bytes(32)])
+    assert log.checkpoint() == receipt.checkpoint
+    assert _time(log.checkpoint()) == T0
