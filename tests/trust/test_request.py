@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,16 +19,18 @@ from did_gov.trust._request import (
     kiosk_query,
     match_request,
 )
+from tests.conftest import load_vector
 
-EXAMPLES = json.loads(
-    (Path(__file__).parent / "data" / "openid4vp-1.0-examples.json").read_text(encoding="utf-8")
-)
+CREDENTIALS = {
+    name: load_vector(f"openid4vp/credentials/{name}.json")
+    for name in ("ldp_vc", "jwt_vc", "sd_jwt_vc_unsecured")
+}
 PID = "https://credentials.example.com/identity_credential"
 
 
 def _query(name: str) -> DcqlQuery:
-    raw = {**EXAMPLES["queries"], **EXAMPLES["request_queries"]}[name]
-    return DcqlQuery.from_json(raw)
+    folder = "request" if name.startswith("dcql_") else "query_lang"
+    return DcqlQuery.from_json(load_vector(f"openid4vp/{folder}/{name}.json"))
 
 
 def _sd(claims: dict[str, Any], **extra: Any) -> PresentedCredential:
@@ -61,40 +62,41 @@ def _failed(checks: tuple[Check, ...]) -> list[str]:
 
 def test_ldp_vc_example_meets_the_ldp_vc_request_example() -> None:
     """Appendix B.1.3.2: the example credential answers the example query in full."""
-    checks = match_request(_query("dcql_ldp_vc"), [_w3c(EXAMPLES["credentials"]["ldp_vc"])])
+    checks = match_request(_query("dcql_ldp_vc"), [_w3c(CREDENTIALS["ldp_vc"])])
     assert _codes(checks) == [(True, "ok")]
     assert "example_ldp_vc <- credential[0]" in checks[0].message
 
 
 def test_jwt_vc_example_meets_the_jwt_vc_request_example_and_over_discloses() -> None:
     """Appendix B.1.3.1: claims paths apply to the VC; birthdate and address were not asked."""
-    document = EXAMPLES["credentials"]["jwt_vc"]["vc"]
+    document = CREDENTIALS["jwt_vc"]["vc"]
     checks = match_request(_query("dcql_jwt_vc"), [_w3c(document, "jwt_vc_json")])
     assert _codes(checks) == [(True, "ok"), (True, "request.over_disclosed")]
     assert "credentialSubject.birthdate" in checks[1].message
     assert "not selectively disclosable" in checks[1].message
 
 
-def test_simple_example_needs_the_street_address() -> None:
-    """§7.4: the unsecured SD-JWT VC example has no address, so the simple query is unmet."""
-    credential = dict(EXAMPLES["credentials"]["sd_jwt_vc_unsecured"])
+def test_simple_example_against_the_example_sd_jwt_vc() -> None:
+    """§7.4 asks last_name, first_name, address.street_address; B.3.2's credential has none of them."""
+    credential = dict(CREDENTIALS["sd_jwt_vc_unsecured"])
     checks = match_request(_query("simple"), [_sd(credential)])
-    assert _failed(checks) == ["request.claim_missing"]
-    assert "address.street_address" in checks[0].message
-    credential["address"] = {"street_address": "123 Main St"}
+    assert _failed(checks) == ["request.claim_missing"] * 3
+    assert "address.street_address" in checks[2].message
+    credential |= {"last_name": "Doe", "first_name": "John", "address": {"street_address": "1"}}
     checks = match_request(_query("simple"), [_sd(credential)])
-    assert _codes(checks) == [(True, "ok"), (True, "request.over_disclosed")]  # birthdate
-    assert "birthdate" in checks[1].message
+    assert _codes(checks) == [(True, "ok"), (True, "request.over_disclosed")]
+    assert "given_name" in checks[1].message and "birthdate" in checks[1].message
 
 
 def test_value_matching_example() -> None:
-    """Appendix D: family_name must be Doe, postal_code 90210 or 90211."""
+    """Appendix D: last_name must be Doe, postal_code 90210 or 90211."""
     credential = {
-        **EXAMPLES["credentials"]["sd_jwt_vc_unsecured"],
+        "vct": PID,
+        "last_name": "Doe",
+        "first_name": "John",
         "address": {"street_address": "1 Rodeo Dr"},
         "postal_code": "90210",
     }
-    del credential["birthdate"]
     assert _codes(match_request(_query("value_matching_simple"), [_sd(credential)])) == [
         (True, "ok")
     ]
@@ -107,9 +109,9 @@ def test_value_matching_example() -> None:
 @pytest.mark.parametrize(
     ("claims", "met"),
     [
-        ({"family_name": "Doe", "postal_code": "1", "date_of_birth": "1940-01-01"}, "a, b, e"),
+        ({"last_name": "Doe", "postal_code": "1", "date_of_birth": "1940-01-01"}, "a, b, e"),
         (
-            {"family_name": "Doe", "locality": "x", "region": "y", "date_of_birth": "1940"},
+            {"last_name": "Doe", "locality": "x", "region": "y", "date_of_birth": "1940"},
             "a, c, d, e",
         ),
     ],
@@ -121,7 +123,7 @@ def test_claims_alternatives_example(claims: dict[str, Any], met: str) -> None:
 
 
 def test_claims_alternatives_example_unmet_reports_the_closest_set() -> None:
-    claims = {"vct": PID, "family_name": "Doe", "postal_code": "1"}
+    claims = {"vct": PID, "last_name": "Doe", "postal_code": "1"}
     checks = match_request(_query("claims_alternatives"), [_sd(claims)])
     assert _failed(checks) == ["request.claim_missing"]
     assert "date_of_birth" in checks[0].message
@@ -130,7 +132,7 @@ def test_claims_alternatives_example_unmet_reports_the_closest_set() -> None:
 def test_claims_alternatives_example_over_disclosure_beyond_the_met_set() -> None:
     claims = {
         "vct": PID,
-        "family_name": "Doe",
+        "last_name": "Doe",
         "locality": "x",
         "region": "y",
         "date_of_birth": "1940",
@@ -199,7 +201,7 @@ def _sd_query(**changes: Any) -> DcqlQuery:
 
 
 def test_format_mismatch() -> None:
-    checks = match_request(_sd_query(), [_w3c(EXAMPLES["credentials"]["ldp_vc"])])
+    checks = match_request(_sd_query(), [_w3c(CREDENTIALS["ldp_vc"])])
     assert _failed(checks) == ["request.format_mismatch"]
 
 
@@ -217,7 +219,7 @@ def test_type_mismatch_uses_expanded_types_when_given() -> None:
             ]
         }
     )
-    document = EXAMPLES["credentials"]["ldp_vc"]
+    document = CREDENTIALS["ldp_vc"]
     expanded = ("https://www.w3.org/2018/credentials#VerifiableCredential", "https://evil/IDC")
     checks = match_request(query, [_w3c(document, expanded_types=expanded)])
     assert _failed(checks) == ["request.type_mismatch"]
@@ -315,7 +317,7 @@ def test_keyed_presentations_answer_only_their_query() -> None:
 
 
 def test_over_disclosed_credential_that_answers_nothing() -> None:
-    extra = _w3c(EXAMPLES["credentials"]["ldp_vc"])
+    extra = _w3c(CREDENTIALS["ldp_vc"])
     checks = match_request(_sd_query(), [_sd({"vct": PID, "family_name": "Doe"}), extra])
     assert _codes(checks) == [(True, "ok"), (True, "request.over_disclosed")]
     assert "credential[1] answers no credential query" in checks[1].message
@@ -344,7 +346,7 @@ def test_no_claims_asked_means_no_disclosure_for_sd_jwt_and_full_credential_othe
             ]
         }
     )
-    shown = [_sd({"vct": PID, "given_name": "J"}), _w3c(EXAMPLES["credentials"]["ldp_vc"])]
+    shown = [_sd({"vct": PID, "given_name": "J"}), _w3c(CREDENTIALS["ldp_vc"])]
     checks = match_request(query, shown)
     assert _codes(checks) == [(True, "ok"), (True, "request.over_disclosed")]
     assert "credential[0]" in checks[1].message and "given_name" in checks[1].message
