@@ -254,6 +254,20 @@ class TrustRegistry:
         assert worst is not None  # noqa: S101 - chains is not empty
         return fail("trust", worst[1], f"{worst[2]} ({self.label}; {when})")
 
+    def chain_of(self, claim: IssuerClaim, at: datetime) -> tuple[str, ...]:
+        """The accrediting chain of a claim that passes: issuer first, root authority last.
+
+        Empty when no chain accredits the claim (at the time :meth:`judge_issuer` would use).
+        DCQL ``trusted_authorities`` match against it.
+        """
+        anchored = self.at_anchored_time and claim.anchored_at is not None
+        moment = claim.anchored_at if anchored and claim.anchored_at is not None else at
+        for chain in self._chains_of(claim.issuer):
+            if self._judge_chain(chain, claim, moment) is None:
+                issuers = [s.accreditation.issuer for s in reversed(chain.links)]
+                return (*issuers, chain.links[0].accreditation.authority)
+        return ()
+
     def _in_force(self, issuer: str, moment: datetime) -> list[Accreditation]:
         """The issuer's records whose whole chain is valid and in force at ``moment``."""
         found = []

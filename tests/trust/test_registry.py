@@ -382,3 +382,10 @@ def test_lookup_on_a_ten_thousand_issuer_registry_is_fast() -> None:
     warm = min(rounds)
     assert warm < 100e-6, f"{warm * 1e6:.1f} µs per lookup"
     assert cold < 1e-3
+
+
+def test_chain_of_names_issuer_to_root() -> None:
+    reg = registry()
+    assert reg.chain_of(claim(OFFICE.did, BIRTH), NOW) == (OFFICE.did, MINISTRY.did, ROOT.did)
+    assert reg.chain_of(claim(FORGER.did, BIRTH), NOW) == ()
+    assert reg.chain_of(claim(OFFICE.did, CITIZEN), NOW) == ()
