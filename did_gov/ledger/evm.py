@@ -18,8 +18,8 @@ AnchorRegistry, and a local log that disagrees with what the chain holds for its
 URL: ``evm+http://127.0.0.1:8545?contract=0x…`` (or ``evm+https://…``). Options:
 ``writer_key`` (32 bytes or 0x-hex, required), ``store`` (a ledger URL, ``memory:`` by
 default), ``timeout`` (seconds per RPC and per transaction), ``artifact`` (a path to a
-compiled contract; by default the one shipped in the package). web3.py comes with ``pip install 'did-gov[evm]'``; it is imported only
-when a ledger is opened.
+compiled contract; by default the one shipped in the package). web3.py comes with
+``pip install 'did-gov[evm]'``; it is imported only when a ledger is opened.
 """
 
 from __future__ import annotations
