@@ -42,6 +42,12 @@ class Limits:
     counted before any expander runs."""
     max_rdf_quads: int = 10_000
     """Most RDF quads one JSON-LD document may expand to (checked before RDFC-1.0 starts)."""
+    max_request_queries: int = 64
+    """Most credential queries (and credential set queries) in one DCQL query."""
+    max_request_items: int = 1024
+    """Most entries in any one array of a DCQL query (claims, values, type values, options)."""
+    max_claim_path_length: int = 32
+    """Most components of one claims path pointer."""
 
 
 DEFAULT_LIMITS = Limits()
