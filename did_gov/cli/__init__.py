@@ -456,6 +456,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_status_parser(verbs)
     _register_ledger_verbs(verbs)
+    from did_gov.cli._trust import register as _register_trust_verbs
+
+    _register_trust_verbs(verbs)
     return parser
 
 
