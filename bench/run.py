@@ -387,9 +387,25 @@ def main(argv: list[str] | None = None) -> None:
         metavar="N",
         help="verify N credentials of distinct shapes and report RSS after N/10 and after N (0 skips)",
     )
+    parser.add_argument(
+        "--only",
+        metavar="SECTION",
+        help="run one section of SECTIONS only (e.g. 'di': Data Integrity on every shape, "
+        "beside @digitalbazaar/vc)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args(argv)
-    result = run(args.rounds, args.bulk, args.memory)
+    if args.only:
+        section = importlib.import_module(f"bench.{args.only}")
+        result = {
+            "machine": machine(),
+            "figures": section.figures(args.rounds),
+            "bulk_total": 0,
+            "memory": None,
+            "peak_rss_mib": 0.0,
+        }
+    else:
+        result = run(args.rounds, args.bulk, args.memory)
     if args.shapes:
         from bench.di import shape_memory
 
@@ -428,6 +444,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{shapes['n_first']:.0f}, {shapes['rss_total_mib']:.1f} MiB after {shapes['n_total']:.0f} "
             f"(growth {shapes['rss_total_mib'] - shapes['rss_first_mib']:+.1f} MiB)"
         )
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {result['peak_rss_mib']:.1f} MiB")
     if args.json:
         out = {
