@@ -13,9 +13,9 @@ from typing import Any
 
 from cachetools import LRUCache
 from pyld.context_resolver import ContextResolver
-from pyld.resolved_context import ResolvedContext
 from pyld.documentloader.base import DocumentLoader, RemoteDocument
 from pyld.jsonld import JsonLdError
+from pyld.resolved_context import ResolvedContext
 
 from did_gov.errors import ContextLoadError
 from did_gov.jsonld._template import TemplateCache, context_terms
