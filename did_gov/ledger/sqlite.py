@@ -31,6 +31,7 @@ from did_gov.ledger import merkle
 from did_gov.ledger._backend import AppendedBatch, BaseLedger
 from did_gov.ledger._note import NoteSigner, NoteVerifier, check_note_key
 from did_gov.ledger._receipt import Receipt
+from did_gov.ledger._subtrees import STORED_FROM, Overlay, StoredNodes, border, extend, stored_rows
 from did_gov.ledger._url import register_backend, split_url
 from did_gov.ledger.checkpoint import open_checkpoint
 
@@ -38,8 +39,6 @@ __all__ = ["FORMAT", "STORED_FROM", "SqliteLedger", "SqliteLogReader"]
 
 FORMAT = b"did_gov/ledger/sqlite/v1"
 """The ``meta.format`` value of files this module writes and reads."""
-STORED_FROM = 4
-"""Lowest subtree level stored in ``nodes``; levels 1-3 are rehashed from leaves."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -74,67 +73,22 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-class _Nodes:
-    """Complete-subtree hashes read from the file; small subtrees are rehashed from leaves."""
+def _stored(db: sqlite3.Connection) -> StoredNodes:
+    """The file's subtrees (levels below :data:`STORED_FROM` are rehashed from leaves)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
+    def node_row(level: int, index: int) -> bytes | None:
+        row = db.execute(
+            "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
 
-    def node(self, level: int, index: int) -> bytes:
-        if level >= STORED_FROM:
-            row = self._db.execute(
-                "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
-            ).fetchone()
-            if row is not None:
-                return bytes(row[0])
-        else:
-            count = 1 << level
-            rows = self._db.execute(
-                "SELECT leaf FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
-                (index * count, (index + 1) * count),
-            ).fetchall()
-            if len(rows) == count:
-                hashes = [merkle.leaf_hash(bytes(r[0])) for r in rows]
-                while len(hashes) > 1:
-                    pairs = zip(hashes[0::2], hashes[1::2], strict=True)
-                    hashes = [merkle.node_hash(a, b) for a, b in pairs]
-                return hashes[0]
-        raise LedgerError(f"no stored subtree ({level}, {index})", code="ledger.node_missing")
+    def leaf_range(low: int, high: int) -> list[bytes]:
+        rows = db.execute(
+            "SELECT leaf FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx", (low, high)
+        ).fetchall()
+        return [bytes(r[0]) for r in rows]
 
-
-class _Overlay:
-    """The subtrees an append created (and the old right border), in memory, over the file's.
-
-    ``levels[j]`` is ``(first, hashes)``: the new complete subtrees of level ``j`` start at
-    index ``first``.
-    """
-
-    def __init__(
-        self,
-        levels: list[tuple[int, list[bytes]]],
-        border: dict[tuple[int, int], bytes],
-        below: _Nodes,
-    ) -> None:
-        self.levels = levels
-        self.border = border
-        self._below = below
-
-    def node(self, level: int, index: int) -> bytes:
-        if level < len(self.levels):
-            first, hashes = self.levels[level]
-            if first <= index < first + len(hashes):
-                return hashes[index - first]
-        found = self.border.get((level, index))
-        return found if found is not None else self._below.node(level, index)
-
-
-def _border(size: int) -> Iterator[tuple[int, int]]:
-    """The (level, index) of the complete subtrees that cover leaves ``[0, size)``."""
-    position = 0
-    for level in range(size.bit_length() - 1, -1, -1):
-        if size >> level & 1:
-            yield level, position >> level
-            position += 1 << level
+    return StoredNodes(node_row, leaf_range)
 
 
 class SqliteLedger(BaseLedger):
@@ -174,7 +128,7 @@ class SqliteLedger(BaseLedger):
             self._db.close()
             raise
         super().__init__(stored, log_key)
-        self._store = _Nodes(self._db)
+        self._store = _stored(self._db)
 
     def _prepare(self, origin: str | None, log_key: Signer) -> str:
         db = self._db
@@ -209,15 +163,17 @@ class SqliteLedger(BaseLedger):
         db = self._db
         with _transaction(db):
             first = self._size()
-            border = {(lvl, idx): self._store.node(lvl, idx) for lvl, idx in _border(first)}
-            levels = _extend(border, first, leaves)
+            edge = {(lvl, idx): self._store.node(lvl, idx) for lvl, idx in border(first)}
+            levels = extend(edge, first, leaves)
             db.executemany(
                 "INSERT INTO leaves(idx, leaf) VALUES (?, ?)",
                 zip(range(first, first + len(leaves)), leaves, strict=True),
             )
-            db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", _rows(levels))
+            db.executemany(
+                "INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", stored_rows(levels)
+            )
             size = first + len(leaves)
-            overlay = _Overlay(levels, border, self._store)
+            overlay = Overlay(levels, edge, self._store)
             note = self._sign(size, merkle.root(overlay, size))
             db.execute("INSERT INTO checkpoints(size, note) VALUES (?, ?)", (size, note))
         return AppendedBatch(first, size, note, overlay)
@@ -237,35 +193,6 @@ class SqliteLedger(BaseLedger):
 
     def _close(self) -> None:
         self._db.close()
-
-
-def _extend(
-    border: dict[tuple[int, int], bytes], first: int, leaves: list[bytes]
-) -> list[tuple[int, list[bytes]]]:
-    """Hash ``leaves`` in at ``first``, level by level; return every new complete subtree.
-
-    ``border`` is the right border of the tree of ``first`` leaves. Level ``j`` of the
-    result is ``(first >> j, hashes)``; a level's first new node pairs with the border node
-    on its left when its index is odd.
-    """
-    leaf_hash, node_hash = merkle.leaf_hash, merkle.node_hash
-    current = [leaf_hash(leaf) for leaf in leaves]
-    levels = []
-    level, low = 0, first
-    while current:
-        levels.append((low, current))
-        pairs = [border[(level, low - 1)], *current] if low & 1 else current
-        current = [node_hash(a, b) for a, b in zip(pairs[0::2], pairs[1::2])]  # noqa: B905
-        level, low = level + 1, low >> 1
-    return levels
-
-
-def _rows(levels: list[tuple[int, list[bytes]]]) -> Iterator[tuple[int, int, bytes]]:
-    """The ``nodes`` rows of the levels that are stored."""
-    for level, (low, hashes) in enumerate(levels):
-        if level >= STORED_FROM:
-            for offset, value in enumerate(hashes):
-                yield level, low + offset, value
 
 
 def _check_identity(meta: dict[str, bytes], origin: str | None, log_key: Signer) -> str:
@@ -317,7 +244,7 @@ class SqliteLogReader:
                 f"ledger file {path!r} has a damaged header: {exc}",
                 code="ledger.format_unsupported",
             ) from None
-        self._store = _Nodes(self._db)
+        self._store = _stored(self._db)
 
     @property
     def origin(self) -> str:

@@ -1,4 +1,4 @@
-"""Checks a sqlite ledger file from scratch: SQLite integrity, every stored subtree, every checkpoint."""
+"""Checks a stored ledger from scratch (sqlite file, PostgreSQL log): every subtree and checkpoint."""
 
 from __future__ import annotations
 
@@ -32,4 +32,37 @@ def check_file(path: Path, verifier: NoteVerifier) -> MerkleTree:
             assert head.size == size and head.root_hash == tree.root(size)
     finally:
         db.close()
+    return tree
+
+
+def check_database(url: str, origin: str, verifier: NoteVerifier) -> MerkleTree:
+    """Assert the log ``origin`` in the PostgreSQL database is sound; return its rebuilt tree."""
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        (log_id,) = db.execute(
+            "SELECT log_id FROM did_gov.ledger_logs WHERE origin = %s", (origin,)
+        ).fetchone()
+        rows = db.execute(
+            "SELECT idx, leaf FROM did_gov.ledger_leaves WHERE log_id = %s ORDER BY idx", (log_id,)
+        ).fetchall()
+        assert [idx for idx, _ in rows] == list(range(len(rows))), "leaf indexes have gaps"
+        tree = MerkleTree(leaf_hash(bytes(leaf)) for _, leaf in rows)
+        stored = db.execute(
+            "SELECT level, idx, hash FROM did_gov.ledger_nodes WHERE log_id = %s", (log_id,)
+        ).fetchall()
+        expected = {
+            (level, i)
+            for level in range(STORED_FROM, tree.size.bit_length())
+            for i in range(tree.size >> level)
+        }
+        assert {(level, idx) for level, idx, _ in stored} == expected, "subtree rows differ"
+        for level, idx, value in stored:
+            assert bytes(value) == tree.node(level, idx), f"subtree ({level}, {idx}) is wrong"
+        notes = db.execute(
+            "SELECT size, note FROM did_gov.ledger_checkpoints WHERE log_id = %s", (log_id,)
+        ).fetchall()
+        for size, note in notes:
+            head = open_checkpoint(note, [verifier]).checkpoint
+            assert head.size == size and head.root_hash == tree.root(size)
     return tree
