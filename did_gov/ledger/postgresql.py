@@ -28,6 +28,7 @@ opening without an origin picks the only one. psycopg 3 comes with ``pip install
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from did_gov._postgres import (
@@ -41,8 +42,8 @@ from did_gov._postgres import (
 from did_gov.errors import DidGovError, InvalidInputError, LedgerError
 from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import merkle
-from did_gov.ledger._backend import AppendedBatch, BaseLedger
-from did_gov.ledger._note import NoteSigner, NoteVerifier, check_note_key
+from did_gov.ledger._backend import AppendedBatch, BaseLedger, Clock
+from did_gov.ledger._note import NoteSigner, NoteVerifier, check_note_key, parse_unverified_note
 from did_gov.ledger._receipt import Receipt
 from did_gov.ledger._subtrees import (
     STORED_FROM,
@@ -53,7 +54,7 @@ from did_gov.ledger._subtrees import (
     stored_rows,
 )
 from did_gov.ledger._url import register_backend
-from did_gov.ledger.checkpoint import open_checkpoint
+from did_gov.ledger.checkpoint import Checkpoint, open_checkpoint
 
 __all__ = ["COMPONENT", "MIGRATIONS", "PostgresLedger", "PostgresLogReader"]
 
@@ -301,6 +302,7 @@ class PostgresLedger(BaseLedger):
         *,
         origin: str | None = None,
         reconnect_timeout: float = DEFAULT_RECONNECT_TIMEOUT,
+        clock: Clock | None = None,
     ) -> None:
         check_note_key(log_key)
         if origin is not None:
@@ -318,7 +320,7 @@ class PostgresLedger(BaseLedger):
         except BaseException:
             self._session.close()
             raise
-        super().__init__(stored, log_key)
+        super().__init__(stored, log_key, clock=clock)
 
     @property
     def reconnects(self) -> int:
@@ -352,6 +354,23 @@ class PostgresLedger(BaseLedger):
             return self._session.write(work, committed=committed)
         except PgProblem as problem:
             raise _ledger_error(problem, "append") from None
+
+    def _time_floor(self) -> datetime:
+        """The newest stored checkpoint's time (any instance's), or a later one signed here."""
+        floor = super()._time_floor()
+        note = self._read(lambda t: t.latest_note())
+        if note is not None:
+            stored = Checkpoint.parse_body(parse_unverified_note(str(note)).text).time
+            if stored is not None and stored > floor:
+                floor = stored
+        return floor
+
+    def _stored_checkpoint(self, size: int, root_hash: bytes) -> str | None:
+        note = self._read(lambda t: t.note_at(size))
+        if note is None:
+            return super()._stored_checkpoint(size, root_hash)
+        stored = Checkpoint.parse_body(parse_unverified_note(str(note)).text)
+        return str(note) if stored.root_hash == root_hash else None
 
     def _size(self) -> int:
         result: int = self._read(lambda t: t.size())
@@ -514,6 +533,7 @@ def _open(
     url: str, *, log_key: Signer, origin: str | None = None, **options: Any
 ) -> PostgresLedger:
     timeout = options.pop("reconnect_timeout", DEFAULT_RECONNECT_TIMEOUT)
+    clock = options.pop("clock", None)
     if options:
         raise InvalidInputError(
             f"unknown postgresql ledger options {sorted(options)}", code="ledger.option_unknown"
@@ -522,7 +542,9 @@ def _open(
         raise InvalidInputError(
             "reconnect_timeout is a number of seconds", code="ledger.option_invalid"
         )
-    return PostgresLedger(url, log_key, origin=origin, reconnect_timeout=float(timeout))
+    return PostgresLedger(
+        url, log_key, origin=origin, reconnect_timeout=float(timeout), clock=clock
+    )
 
 
 for _scheme in SCHEMES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -331,3 +332,21 @@ def test_a_server_that_stays_away_is_reported(postgres_url: str) -> None:
     assert info.value.code == "ledger.backend_failed"
     assert "could not reconnect" in str(info.value)
     log.close()
+
+
+# -- checkpoint time -----------------------------------------------------------------------------
+
+
+def test_time_is_monotonic_across_instances_with_skewed_clocks(postgres_url: str) -> None:
+    """An instance whose clock is a day behind never signs a time before another's."""
+    t0 = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    ahead = _open(postgres_url, clock=lambda: t0)
+    behind = _open(postgres_url, clock=lambda: t0 - timedelta(days=1))
+    ahead.append(_leaves("a", 1))
+    [receipt] = behind.append(_leaves("b", 1))
+    check = verify_receipt(receipt, behind.verifier)
+    assert check.ok and check.checkpoint is not None and check.checkpoint.time == t0
+    assert open_checkpoint(behind.checkpoint(), [behind.verifier]).checkpoint.time == t0
+    assert behind.checkpoint() == receipt.checkpoint, "the stored note is served again"
+    ahead.close()
+    behind.close()
