@@ -28,8 +28,9 @@ opening without an origin picks the only one. psycopg 3 comes with ``pip install
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from did_gov._postgres import (
     DEFAULT_RECONNECT_TIMEOUT,
@@ -44,7 +45,7 @@ from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import merkle
 from did_gov.ledger._backend import AppendedBatch, BaseLedger, Clock
 from did_gov.ledger._note import NoteSigner, NoteVerifier, check_note_key, parse_unverified_note
-from did_gov.ledger._receipt import Receipt
+from did_gov.ledger._reader import LogReader
 from did_gov.ledger._subtrees import (
     STORED_FROM,
     Overlay,
@@ -54,9 +55,11 @@ from did_gov.ledger._subtrees import (
     stored_rows,
 )
 from did_gov.ledger._url import register_backend
-from did_gov.ledger.checkpoint import Checkpoint, open_checkpoint
+from did_gov.ledger.checkpoint import Checkpoint
 
 __all__ = ["COMPONENT", "MIGRATIONS", "PostgresLedger", "PostgresLogReader"]
+
+_T = TypeVar("_T")
 
 COMPONENT = "ledger"
 """This store's row in ``did_gov.schema_version``."""
@@ -328,10 +331,7 @@ class PostgresLedger(BaseLedger):
         return self._session.reconnects
 
     def _read(self, work: Any) -> Any:
-        try:
-            return self._session.read(lambda c: work(_Tables(c, self._log_id)))
-        except PgProblem as problem:
-            raise _ledger_error(problem, "read") from None
+        return _read(self._session, self._log_id, work)
 
     # -- template seams -------------------------------------------------------------------
 
@@ -387,6 +387,14 @@ class PostgresLedger(BaseLedger):
         self._session.close()
 
 
+def _read(session: Session, log_id: int, work: Any) -> Any:
+    """``work(tables)`` on the log's tables in a read (reconnecting); failures as ours."""
+    try:
+        return session.read(lambda c: work(_Tables(c, log_id)))
+    except PgProblem as problem:
+        raise _ledger_error(problem, "read") from None
+
+
 class _Detached:
     """The log's stored subtrees, each read in its own short transaction (reconnecting)."""
 
@@ -395,13 +403,11 @@ class _Detached:
         self._log_id = log_id
 
     def node(self, level: int, index: int) -> bytes:
-        try:
-            return self._session.read(lambda c: _Tables(c, self._log_id).nodes().node(level, index))
-        except PgProblem as problem:
-            raise _ledger_error(problem, "read") from None
+        result: bytes = _read(self._session, self._log_id, lambda t: t.nodes().node(level, index))
+        return result
 
 
-class PostgresLogReader:
+class PostgresLogReader(LogReader):
     """Read-only access to a log in PostgreSQL, for auditors and mirrors: no private key.
 
     It serves what the log already signed (the checkpoint stored by every append) and
@@ -430,71 +436,27 @@ class PostgresLogReader:
         self._log_id, stored, key = found
         self.verifier = NoteVerifier(stored, PublicKey.from_raw(KeyType.ED25519, key))
 
-    @property
-    def origin(self) -> str:
-        """The log's origin line."""
-        return self.verifier.name
+    def _guard(self, what: str, function: Callable[..., _T], *args: object) -> _T:
+        return function(*args)  # every read already leaves as a LedgerError
 
-    def _read(self, work: Any) -> Any:
-        try:
-            return self._session.read(lambda c: work(_Tables(c, self._log_id)))
-        except PgProblem as problem:
-            raise _ledger_error(problem, "read") from None
-
-    def size(self) -> int:
-        """The number of leaves in the log."""
-        result: int = self._read(lambda t: t.size())
+    def _read_size(self) -> int:
+        result: int = _read(self._session, self._log_id, lambda t: t.size())
         return result
 
-    def checkpoint(self) -> str:
-        """The newest checkpoint the log signed (``ledger.node_missing`` for an empty log)."""
-        note = self._read(lambda t: t.latest_note())
-        if note is None:
-            raise LedgerError("the log has signed no checkpoint yet", code="ledger.node_missing")
-        return str(note)
+    def _read_latest_note(self) -> str | None:
+        result: str | None = _read(self._session, self._log_id, lambda t: t.latest_note())
+        return result
 
-    def prove_consistency(self, size1: int, size2: int) -> list[bytes]:
-        """The consistency proof between two tree sizes of the stored log."""
-        if not isinstance(size2, int) or not 0 <= size2 <= self.size():
-            raise InvalidInputError(
-                f"tree size {size2!r} is outside the log", code="ledger.out_of_range"
-            )
-        if not isinstance(size1, int) or not 0 <= size1 <= size2:
-            raise InvalidInputError(
-                f"tree size {size1!r} is outside [0, {size2}]", code="ledger.out_of_range"
-            )
-        nodes = _Detached(self._session, self._log_id)
-        return merkle.consistency_proof(nodes, size1, size2)
+    def _read_leaf(self, index: int) -> bytes:
+        result: bytes = _read(self._session, self._log_id, lambda t: t.leaf(index))
+        return result
 
-    def receipt(self, index: int, checkpoint: str | None = None) -> Receipt:
-        """A receipt for leaf ``index`` against ``checkpoint`` (the newest by default)."""
-        note = self.checkpoint() if checkpoint is None else checkpoint
-        head = open_checkpoint(note, [self.verifier], origin=self.origin).checkpoint
-        if not 1 <= head.size <= self.size():
-            raise LedgerError("the checkpoint is beyond this log", code="ledger.checkpoint_foreign")
-        nodes = _Detached(self._session, self._log_id)
-        if merkle.root(nodes, head.size) != head.root_hash:
-            raise LedgerError(
-                f"checkpoint of size {head.size} does not match this log",
-                code="ledger.checkpoint_foreign",
-            )
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < head.size:
-            raise InvalidInputError(
-                f"leaf index {index!r} is outside [0, {head.size - 1}]", code="ledger.out_of_range"
-            )
-        proof = merkle.inclusion_proof(nodes, index, head.size)
-        leaf: bytes = self._read(lambda t: t.leaf(index))
-        return Receipt(self.origin, leaf, index, tuple(proof), note)
+    def _node_store(self) -> merkle.NodeStore:
+        return _Detached(self._session, self._log_id)
 
     def close(self) -> None:
         """Close the connection."""
         self._session.close()
-
-    def __enter__(self) -> PostgresLogReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _reader_log(connection: Any, origin: str | None) -> tuple[int, str, bytes]:

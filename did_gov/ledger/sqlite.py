@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
 from did_gov.errors import DidGovError, InvalidInputError, LedgerError
@@ -31,12 +31,14 @@ from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import merkle
 from did_gov.ledger._backend import AppendedBatch, BaseLedger, Clock
 from did_gov.ledger._note import NoteSigner, NoteVerifier, check_note_key, parse_unverified_note
-from did_gov.ledger._receipt import Receipt
+from did_gov.ledger._reader import LogReader
 from did_gov.ledger._subtrees import STORED_FROM, Overlay, StoredNodes, border, extend, stored_rows
 from did_gov.ledger._url import register_backend, split_url
-from did_gov.ledger.checkpoint import Checkpoint, open_checkpoint
+from did_gov.ledger.checkpoint import Checkpoint
 
 __all__ = ["FORMAT", "STORED_FROM", "SqliteLedger", "SqliteLogReader"]
+
+_T = TypeVar("_T")
 
 FORMAT = b"did_gov/ledger/sqlite/v1"
 """The ``meta.format`` value of files this module writes and reads."""
@@ -230,7 +232,7 @@ def _check_identity(meta: dict[str, bytes], origin: str | None, log_key: Signer)
     return stored
 
 
-class SqliteLogReader:
+class SqliteLogReader(LogReader):
     """Read-only access to a sqlite log, for auditors and mirrors: no private key needed.
 
     It serves what the log already signed (the checkpoint stored by every append) and
@@ -266,12 +268,7 @@ class SqliteLogReader:
             ) from None
         self._store = _stored(self._db)
 
-    @property
-    def origin(self) -> str:
-        """The log's origin line."""
-        return self.verifier.name
-
-    def _run(self, what: str, function: Any, *args: Any) -> Any:
+    def _guard(self, what: str, function: Callable[..., _T], *args: object) -> _T:
         try:
             return function(*args)
         except (sqlite3.Error, OSError) as exc:
@@ -279,71 +276,26 @@ class SqliteLogReader:
                 f"sqlite ledger: {what} failed: {exc}", code="ledger.backend_failed"
             ) from exc
 
-    def size(self) -> int:
-        """The number of leaves in the log."""
-        (last,) = self._run(
-            "size", lambda: self._db.execute("SELECT max(idx) FROM leaves").fetchone()
-        )
+    def _read_size(self) -> int:
+        (last,) = self._db.execute("SELECT max(idx) FROM leaves").fetchone()
         return 0 if last is None else int(last) + 1
 
-    def checkpoint(self) -> str:
-        """The newest checkpoint the log signed (``ledger.node_missing`` for an empty log)."""
-        row = self._run(
-            "checkpoint",
-            lambda: self._db.execute(
-                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"
-            ).fetchone(),
-        )
+    def _read_latest_note(self) -> str | None:
+        row = self._db.execute("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+        return None if row is None else str(row[0])
+
+    def _read_leaf(self, index: int) -> bytes:
+        row = self._db.execute("SELECT leaf FROM leaves WHERE idx = ?", (index,)).fetchone()
         if row is None:
-            raise LedgerError("the log has signed no checkpoint yet", code="ledger.node_missing")
-        return str(row[0])
+            raise LedgerError(f"no leaf {index}", code="ledger.node_missing")
+        return bytes(row[0])
 
-    def prove_consistency(self, size1: int, size2: int) -> list[bytes]:
-        """The consistency proof between two tree sizes of the stored log."""
-        if not isinstance(size2, int) or not 0 <= size2 <= self.size():
-            raise InvalidInputError(
-                f"tree size {size2!r} is outside the log", code="ledger.out_of_range"
-            )
-        if not isinstance(size1, int) or not 0 <= size1 <= size2:
-            raise InvalidInputError(
-                f"tree size {size1!r} is outside [0, {size2}]", code="ledger.out_of_range"
-            )
-        result: list[bytes] = self._run(
-            "prove", merkle.consistency_proof, self._store, size1, size2
-        )
-        return result
-
-    def receipt(self, index: int, checkpoint: str | None = None) -> Receipt:
-        """A receipt for leaf ``index`` against ``checkpoint`` (the newest by default)."""
-        note = self.checkpoint() if checkpoint is None else checkpoint
-        head = open_checkpoint(note, [self.verifier], origin=self.origin).checkpoint
-        if not 1 <= head.size <= self.size():
-            raise LedgerError("the checkpoint is beyond this log", code="ledger.checkpoint_foreign")
-        if self._run("root", merkle.root, self._store, head.size) != head.root_hash:
-            raise LedgerError(
-                f"checkpoint of size {head.size} does not match this log",
-                code="ledger.checkpoint_foreign",
-            )
-        if not isinstance(index, int) or not 0 <= index < head.size:
-            raise InvalidInputError(
-                f"leaf index {index!r} is outside [0, {head.size - 1}]", code="ledger.out_of_range"
-            )
-        proof = self._run("prove", merkle.inclusion_proof, self._store, index, head.size)
-        row = self._run(
-            "leaf",
-            lambda: self._db.execute("SELECT leaf FROM leaves WHERE idx = ?", (index,)).fetchone(),
-        )
-        return Receipt(self.origin, bytes(row[0]), index, tuple(proof), note)
+    def _node_store(self) -> merkle.NodeStore:
+        return self._store
 
     def close(self) -> None:
         """Close the file."""
         self._db.close()
-
-    def __enter__(self) -> SqliteLogReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def sqlite_path(url: str) -> str:

@@ -32,7 +32,6 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 from did_gov.errors import DidGovError
 
@@ -92,7 +91,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class PostgresServer:
+class PostgresServer(contextlib.AbstractContextManager["PostgresServer"]):
     """A running PostgreSQL cluster in a temporary folder; use :meth:`start`, then :meth:`stop`."""
 
     def __init__(self, bindir: Path, directory: Path, port: int, password: str) -> None:
@@ -322,15 +321,7 @@ class PostgresServer:
         )
         return self.url(name)
 
-    def __enter__(self) -> PostgresServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def __repr__(self) -> str:
