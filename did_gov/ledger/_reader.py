@@ -63,10 +63,14 @@ class LogReader(AbstractContextManager["LogReader"]):
         return self._guard("size", self._read_size)
 
     def checkpoint(self) -> str:
-        """The newest checkpoint the log signed (``ledger.node_missing`` for an empty log)."""
+        """The newest checkpoint the log signed (``ledger.no_checkpoint`` before the first)."""
         note = self._guard("checkpoint", self._read_latest_note)
         if note is None:
-            raise LedgerError("the log has signed no checkpoint yet", code="ledger.node_missing")
+            raise LedgerError(
+                "this log has no signed checkpoint yet (a new log): anchor something first "
+                "(each append signs one), or sign one with `did-gov ledger checkpoint --key KEY`",
+                code="ledger.no_checkpoint",
+            )
         return note
 
     def prove_consistency(self, size1: int, size2: int) -> list[bytes]:
