@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from did_gov._encoding import base58btc_encode, multibase_decode
+from did_gov._json import check_json_value
 from did_gov.credentials import format_datetime, parse_datetime, utc_now
 from did_gov.errors import DidGovError, InvalidInputError, ProofError, UnsupportedAlgorithmError
 from did_gov.jsonld import OfflineDocumentLoader, default_loader
@@ -133,6 +134,7 @@ def add_proof(
     """
     if not isinstance(document, dict):
         raise InvalidInputError("a document to secure is a JSON object")
+    check_json_value(document)
     suite = suite_by_name(cryptosuite)
     key_type = signer.public_key.key_type
     if key_type not in suite.key_types:
@@ -222,6 +224,10 @@ def verify_proofs(
     if len(proofs) > limits.max_proofs:
         check = fail("proof", "input.limit_exceeded", f"more than {limits.max_proofs} proofs")
         return DataIntegrityResult(False, (), (check,))
+    try:  # a dict never went through the parser: hold it to the parser's bounds
+        check_json_value(document, limits)
+    except DidGovError as exc:
+        return DataIntegrityResult(False, (), (fail("proof", exc.code, exc.message),))
     context = _VerifyContext(
         document,
         proofs,
