@@ -27,6 +27,7 @@ __all__ = [
     "InvalidDidError",
     "InvalidInputError",
     "KeyFormatError",
+    "KeyPassphraseError",
     "LedgerError",
     "LimitExceededError",
     "MethodNotSupportedError",
@@ -75,6 +76,12 @@ class KeyFormatError(InvalidInputError):
     """A key that cannot be decoded (JWK, Multikey, raw bytes) or is inconsistent."""
 
     code = "key.invalid"
+
+
+class KeyPassphraseError(DidGovError):
+    """An encrypted key file whose passphrase is missing, wrong, or too weak to encrypt with."""
+
+    code = "key.passphrase_invalid"
 
 
 class UnsupportedAlgorithmError(DidGovError):
