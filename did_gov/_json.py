@@ -86,16 +86,21 @@ def _decoder(max_digits: int) -> json.JSONDecoder:
     )
 
 
+def _lone_surrogate(text: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"JSON string {text[:40]!r} holds a lone surrogate (RFC 8259 §8.2)",
+        code="json.lone_surrogate",
+    )
+
+
 def utf8_length(text: str) -> int:
-    """The UTF-8 length of ``text`` in bytes; raises InvalidInputError for a lone surrogate."""
+    """The UTF-8 length of ``text`` in bytes; raises ``json.lone_surrogate`` when it has none."""
     if text.isascii():
         return len(text)
     try:
         return len(text.encode("utf-8"))
     except UnicodeEncodeError:
-        raise InvalidInputError(
-            "text holds a lone surrogate (not encodable as UTF-8)", code="json.invalid"
-        ) from None
+        raise _lone_surrogate(text) from None
 
 
 def check_size(data: str | bytes, limits: Limits, what: str = "document") -> None:
@@ -145,13 +150,6 @@ def _check_depth(text: str, max_depth: int) -> None:
 # A \uD800–\uDFFF escape: the only way decoded JSON text can hold a surrogate (a valid
 # pair is joined into one code point by the decoder, so any surrogate left is a lone one).
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]", re.ASCII)
-
-
-def _lone_surrogate(text: str) -> InvalidInputError:
-    return InvalidInputError(
-        f"JSON string {text[:40]!r} holds a lone surrogate (RFC 8259 §8.2)",
-        code="json.lone_surrogate",
-    )
 
 
 def _check_strings(value: Any) -> None:
@@ -205,7 +203,9 @@ def parse_json(data: str | bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
         except UnicodeDecodeError as exc:
             raise InvalidInputError(f"not UTF-8: {exc.reason}", code="json.invalid") from None
     elif isinstance(data, str):
-        check_size(data, limits)  # also refuses text holding a raw lone surrogate
+        check_size(data, limits)
+        if not data.isascii():
+            utf8_length(data)  # raw lone surrogates: text that has no UTF-8 form
         text = data
     else:
         raise InvalidInputError("JSON input must be str or bytes", code="json.invalid")
