@@ -42,6 +42,7 @@ from did_gov.proofs._di_suites import (
 from did_gov.proofs._result import Check, fail, ok, unknown
 
 __all__ = [
+    "DATA_INTEGRITY_CONTEXT",
     "Cryptosuite",
     "DataIntegrityResult",
     "MethodResolver",
@@ -50,6 +51,7 @@ __all__ = [
     "cryptosuites",
     "register_cryptosuite",
     "verify_proofs",
+    "with_proof_context",
 ]
 
 MethodResolver = Callable[[str, str], PublicKey]
@@ -108,6 +110,32 @@ def _chain_input(unsecured: dict[str, Any], proofs: list[Any], previous: Any) ->
             code="proof.previous_missing",
         )
     return {**unsecured, "proof": matching}
+
+
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
+"""The context that defines the Data Integrity proof terms (VC DI 1.0 §2.4.2)."""
+_DEFINES_PROOF_TERMS = frozenset(
+    {
+        DATA_INTEGRITY_CONTEXT,
+        "https://w3id.org/security/data-integrity/v1",
+        "https://www.w3.org/ns/credentials/v2",  # includes the Data Integrity terms
+    }
+)
+
+
+def with_proof_context(document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """VC DI 1.0 §2.4.2 context injection: ``document`` with the proof terms defined.
+
+    When no context of ``document`` defines ``DataIntegrityProof``, ``cryptosuite``,
+    ``proofValue`` … (a VCDM 1.1 credential, say), returns a copy whose ``@context`` has
+    :data:`DATA_INTEGRITY_CONTEXT` **appended** (never prepended: the first context keeps
+    its meaning) and ``True``; otherwise ``document`` itself and ``False``. A document
+    whose ``@context`` includes the VCDM 2.0 context is never changed.
+    """
+    contexts = _as_list(document.get("@context", []))
+    if any(isinstance(c, str) and c in _DEFINES_PROOF_TERMS for c in contexts):
+        return document, False
+    return {**document, "@context": [*contexts, DATA_INTEGRITY_CONTEXT]}, True
 
 
 def add_proof(
