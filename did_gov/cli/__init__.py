@@ -8,6 +8,7 @@ inside each verb so that the command starts fast.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
