@@ -17,6 +17,7 @@ RANKS = {
     "limits": 0,
     "_time": 0,
     "_postgres": 0,
+    "_sqlite": 0,
     "keys": 1,
     "dids": 2,
     "jsonld": 3,
