@@ -16,9 +16,9 @@ from typing import Any, Literal, overload
 
 from did_gov.credentials import build_presentation, credential_problems, utc_now
 from did_gov.dids import did_key
-from did_gov.errors import CredentialError, InvalidInputError, UnsupportedAlgorithmError
+from did_gov.errors import CredentialError, InvalidInputError
 from did_gov.jsonld import OfflineDocumentLoader, default_loader
-from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer
+from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import AnchorKind, LedgerBackend, Receipt, anchor_leaf, new_salt
 from did_gov.proofs import jose
 from did_gov.proofs.data_integrity import add_proof
@@ -173,10 +173,6 @@ def issue(
     if format == "vc-jwt":
         return jose.sign_vc_jwt(doc, key, kid=verification_method)
     if format == "sd-jwt":
-        if not isinstance(key, PrivateKey):
-            raise UnsupportedAlgorithmError(
-                "SD-JWT signing needs a PrivateKey", code="sd_jwt.key_unsupported"
-            )
         return issue_sd_jwt(
             doc, key, disclosable=paths, holder_key=holder_key, kid=verification_method, now=now
         )
@@ -283,10 +279,6 @@ def present(
         tokens = list(credentials)
         if len(tokens) != 1 or not isinstance(tokens[0], str):
             raise InvalidInputError("an SD-JWT presentation carries exactly one SD-JWT VC string")
-        if not isinstance(key, PrivateKey):
-            raise UnsupportedAlgorithmError(
-                "SD-JWT key binding needs a PrivateKey", code="sd_jwt.key_unsupported"
-            )
         return present_sd_jwt(
             tokens[0], disclose, holder_key=key, nonce=challenge, audience=domain, now=now
         )
@@ -331,7 +323,7 @@ def _embeddable(credential: Mapping[str, Any] | str) -> Mapping[str, Any]:
 
 def issue_sd_jwt(
     credential: Mapping[str, Any],
-    key: PrivateKey,
+    key: Signer,
     *,
     disclosable: Iterable[str] = (),
     holder_key: PublicKey | None = None,
@@ -373,7 +365,7 @@ def present_sd_jwt(
     credential: str,
     disclose: Iterable[str],
     *,
-    holder_key: PrivateKey | None = None,
+    holder_key: Signer | None = None,
     nonce: str | None = None,
     audience: str | None = None,
     now: datetime | None = None,
