@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench install clean
+.PHONY: demo test lint typecheck bench install clean softhsm
 
 $(BIN)/did-gov: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ contracts/node_modules/.package-lock.json: contracts/package.json contracts/pack
 contracts/build/AnchorRegistry.json: contracts/node_modules/.package-lock.json contracts/AnchorRegistry.sol contracts/compile.mjs contracts/AnchorRegistry.sha256
 	cd contracts && node compile.mjs
 
-install: $(BIN)/did-gov contracts/build/AnchorRegistry.json
+# SoftHSM2, the PKCS#11 token the HSM tests sign in: from Debian's packages when root and absent.
+softhsm:
+	@if command -v softhsm2-util >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2; \
+	else echo "softhsm2 is missing: install it (Debian: apt-get install softhsm2) for the HSM tests"; fi
+
+install: $(BIN)/did-gov contracts/build/AnchorRegistry.json softhsm
 
 demo: install
 	$(BIN)/python examples/demo.py

@@ -24,6 +24,7 @@ __all__ = [
     "DidError",
     "DidGovError",
     "DidResolutionError",
+    "HsmError",
     "InvalidDidError",
     "InvalidInputError",
     "KeyFormatError",
@@ -94,6 +95,12 @@ class SignatureError(DidGovError):
     """A signature could not be produced (a signer failed)."""
 
     code = "signature.failed"
+
+
+class HsmError(DidGovError):
+    """A PKCS#11 token (HSM) that cannot be reached, has no such key, or refused to sign."""
+
+    code = "pkcs11.error"
 
 
 class DidError(DidGovError):

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from did_gov._encoding import b64url_encode
-from did_gov.errors import InvalidInputError, UnsupportedAlgorithmError
+from did_gov.errors import InvalidInputError
 from did_gov.keys import Signer, sign_with
 
 __all__ = ["json_bytes", "sign_compact"]
@@ -37,17 +37,9 @@ def json_bytes(value: Any) -> bytes:
 def sign_compact(header: Mapping[str, Any], payload: bytes, signer: Signer) -> str:
     """``BASE64URL(header) . BASE64URL(payload) . BASE64URL(signature)`` signed by ``signer``.
 
-    ``alg`` is the signer's (``EdDSA``, ``ES256``, ``ES384``) and comes first in the
-    header; a header naming another ``alg`` is refused.
+    The protected header is serialized as given: callers put the signer's ``alg``
+    (``signer.public_key.jws_alg``) in it (tests also sign hostile headers with it).
     """
-    alg = signer.public_key.jws_alg
-    if header.get("alg", alg) != alg:
-        raise UnsupportedAlgorithmError(
-            f"header alg {header.get('alg')!r} does not match the {signer.public_key.key_type.value} "
-            f"key ({alg})",
-            code="jose.alg_key_mismatch",
-        )
-    protected = {"alg": alg, **{k: v for k, v in header.items() if k != "alg"}}
-    signing_input = f"{b64url_encode(json_bytes(protected))}.{b64url_encode(payload)}"
+    signing_input = f"{b64url_encode(json_bytes(dict(header)))}.{b64url_encode(payload)}"
     signature = sign_with(signer, signing_input.encode("ascii"))
     return f"{signing_input}.{b64url_encode(signature)}"

@@ -107,7 +107,7 @@ def _public_jwk(key: PublicKey) -> JWK:
 
 def _sign(payload: Mapping[str, Any], key: Signer, header: dict[str, Any]) -> str:
     """RFC 7515 §7.1 compact serialization, signed by ``key`` (any :class:`Signer`)."""
-    return sign_compact(header, json_bytes(payload), key)
+    return sign_compact({"alg": key.public_key.jws_alg, **header}, json_bytes(payload), key)
 
 
 def _kid_header(kid: str | None, typ: str, cty: str) -> dict[str, Any]:

@@ -218,7 +218,7 @@ ED25519 = PrivateKey.from_seed("ed25519", bytes(range(32)))
 def test_our_eddsa_jws_is_byte_for_byte_jwcrypto_s(payload: dict[str, Any], typ: str) -> None:
     """Ed25519 is deterministic: the JWS we build around the Signer equals jwcrypto's own."""
     body = json_bytes(payload)
-    ours = sign_compact({"typ": typ}, body, ED25519)
+    ours = sign_compact({"alg": "EdDSA", "typ": typ}, body, ED25519)
     theirs = JWS(body)
     protected = json_bytes({"alg": "EdDSA", "typ": typ}).decode("utf-8")
     theirs.add_signature(JWK(**ED25519.to_jwk()), alg="EdDSA", protected=protected)
@@ -235,7 +235,8 @@ def test_jwcrypto_verifies_what_any_signer_signs(
     key_type: KeyType, payload: dict[str, Any], der: bool
 ) -> None:
     key = PrivateKey.from_seed(key_type, bytes(32))
-    token = sign_compact({"typ": "JWT"}, json_bytes(payload), KmsSigner(key, der=der))
+    header = {"alg": key_type.jws_alg, "typ": "JWT"}
+    token = sign_compact(header, json_bytes(payload), KmsSigner(key, der=der))
     jws = JWS()
     jws.deserialize(token)
     jws.verify(JWK(**key.public_key.to_jwk()), alg=key_type.jws_alg)
