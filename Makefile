@@ -16,8 +16,11 @@ contracts/node_modules/.package-lock.json: contracts/package.json contracts/pack
 	cd contracts && npm ci --no-audit --no-fund
 	touch $@
 
-contracts/build/AnchorRegistry.json: contracts/node_modules/.package-lock.json contracts/AnchorRegistry.sol contracts/compile.mjs contracts/AnchorRegistry.sha256
-	cd contracts && node compile.mjs
+# The compiled contract is package data (did_gov/ledger/_contracts/, committed so any checkout builds
+# a complete wheel); compiling again must reproduce it byte for byte, or `make install` fails.
+contracts/node_modules/.compiled: contracts/node_modules/.package-lock.json contracts/AnchorRegistry.sol contracts/compile.mjs contracts/AnchorRegistry.sha256 did_gov/ledger/_contracts/AnchorRegistry.json
+	cd contracts && node compile.mjs --check
+	touch $@
 
 # SoftHSM2, the PKCS#11 token the HSM tests sign in: from Debian's packages when root and absent.
 softhsm:
@@ -26,10 +29,10 @@ softhsm:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2; \
 	else echo "softhsm2 is missing: install it (Debian: apt-get install softhsm2) for the HSM tests"; fi
 
-install: $(BIN)/did-gov contracts/build/AnchorRegistry.json softhsm
+install: $(BIN)/did-gov contracts/node_modules/.compiled softhsm
 
 demo: install
-	$(BIN)/python examples/demo.py
+	$(BIN)/python examples/demo.py --evm
 
 lint: install
 	$(BIN)/ruff check did_gov tests examples bench
@@ -45,4 +48,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis contracts/node_modules contracts/build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis contracts/node_modules

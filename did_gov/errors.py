@@ -33,6 +33,7 @@ __all__ = [
     "LimitExceededError",
     "MethodNotSupportedError",
     "NetworkDisabledError",
+    "PresentationRequestError",
     "ProofError",
     "SignatureError",
     "StatusError",
@@ -179,6 +180,12 @@ class TrustError(DidGovError):
     """A trust registry or trust bundle that is invalid, stale or rolled back."""
 
     code = "trust.error"
+
+
+class PresentationRequestError(InvalidInputError):
+    """A presentation request (OpenID4VP ``dcql_query``, ``nonce``, ``client_id``) that is malformed."""
+
+    code = "request.invalid"
 
 
 class VerificationFailed(DidGovError):

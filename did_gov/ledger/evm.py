@@ -4,7 +4,8 @@ For a consortium of agencies on an Ethereum-compatible permissioned chain (Hyper
 Besu, Quorum, FISCO BCOS: anything that speaks Ethereum JSON-RPC). The log itself (leaves,
 subtrees, signed checkpoints) lives in a local ``memory:`` or ``sqlite:`` store; each
 append then submits the new checkpoint's ``(origin hash, tree size, root)`` to the
-AnchorRegistry contract (``contracts/AnchorRegistry.sol``) from an allow-listed writer
+AnchorRegistry contract (``contracts/AnchorRegistry.sol``, shipped compiled as package data)
+from an allow-listed writer
 address, waits until the transaction is mined, and every receipt of the batch carries the
 transaction and its block (``specs/anchor-receipt.md`` §Chain anchoring).
 
@@ -16,9 +17,9 @@ AnchorRegistry, and a local log that disagrees with what the chain holds for its
 
 URL: ``evm+http://127.0.0.1:8545?contract=0x…`` (or ``evm+https://…``). Options:
 ``writer_key`` (32 bytes or 0x-hex, required), ``store`` (a ledger URL, ``memory:`` by
-default), ``timeout`` (seconds per RPC and per transaction), ``artifact`` (a path to the
-compiled contract). web3.py comes with ``pip install 'did-gov[evm]'``; it is imported only
-when a ledger is opened.
+default), ``timeout`` (seconds per RPC and per transaction), ``artifact`` (a path to a
+compiled contract; by default the one shipped in the package). web3.py comes with
+``pip install 'did-gov[evm]'``; it is imported only when a ledger is opened.
 """
 
 from __future__ import annotations

@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from did_gov.errors import InvalidInputError, LedgerError
 from did_gov.keys import KeyType, PrivateKey
 from did_gov.ledger import Receipt, open_ledger, verify_receipt
-from did_gov.ledger._chain import CONTRACTS, RegistryClient, _account, load_artifact, origin_hash
+from did_gov.ledger._chain import (
+    ARTIFACT,
+    PINNED_SHA256,
+    RegistryClient,
+    _account,
+    load_artifact,
+    origin_hash,
+)
 from did_gov.ledger.evm import (
     EvmLedger,
     _rpc_url,
@@ -25,6 +32,7 @@ from did_gov.ledger.evm import (
     writer_address,
 )
 from did_gov.testing.anvil import Anvil
+from tests.conftest import ROOT
 from tests.ledger.conftest import ADMIN_KEY, OUTSIDER_KEY, WRITER_KEY, Registry
 
 ORIGIN = "did-gov.example/log/agency-a"
@@ -277,16 +285,40 @@ def test_evm_agrees_with_memory_and_the_chain_on_any_batches(
 # ---------------------------------------------------------------- the pinned bytecode
 
 
+CONTRACTS = ROOT / "contracts"
+
+
 def test_the_compiled_artifact_matches_the_pin() -> None:
     artifact = load_artifact()
-    assert artifact.sha256 == (CONTRACTS / "AnchorRegistry.sha256").read_text().strip()
+    assert (CONTRACTS / "AnchorRegistry.sha256").read_text().strip() == PINNED_SHA256
+    assert artifact.sha256 == PINNED_SHA256
+    assert json.loads(ARTIFACT.read_text())["bytecodeSha256"] == PINNED_SHA256
     assert artifact.compiler.startswith("0.8.28+")
     assert artifact.deployed_bytecode in artifact.bytecode
 
 
+def test_the_artifact_is_package_data_not_the_source_tree() -> None:
+    """An installed wheel anchors without contracts/: the artifact sits inside did_gov."""
+    assert ARTIFACT.resolve().is_relative_to((ROOT / "did_gov").resolve())
+
+
+@e2e
+def test_the_shipped_artifact_is_what_the_source_compiles_to() -> None:
+    """compile.mjs --check recompiles AnchorRegistry.sol and compares with the shipped file."""
+    done = subprocess.run(
+        ["node", "compile.mjs", "--check"],
+        cwd=CONTRACTS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "matches the compilation" in done.stdout
+
+
 @pytest.mark.parametrize("member", ["bytecode", "deployedBytecode"])
 def test_a_bytecode_hash_mismatch_is_detected(tmp_path: Path, member: str) -> None:
-    data = json.loads((CONTRACTS / "build" / "AnchorRegistry.json").read_text())
+    data = json.loads(ARTIFACT.read_text())
     data[member] = data[member][:-2] + ("00" if data[member][-2:] != "00" else "01")
     tampered = tmp_path / "AnchorRegistry.json"
     tampered.write_text(json.dumps(data))
