@@ -12,13 +12,21 @@ command accept. SoftHSM2 reads its configuration once per process (at
 >>> with SoftHsm.start(tmp_path) as hsm:                        # doctest: +SKIP
 ...     uri = hsm.generate(KeyType.P256, "agency")
 ...     signer = Pkcs11Signer.from_uri(uri, module=hsm.module, pin=hsm.pin)
+
+From a shell, ``python -m did_gov.testing.softhsm DIR --key p256:agency`` sets up a
+token under ``DIR``, generates the keys, and prints the ``export`` lines that point
+``did-gov`` at it (``eval "$(python -m did_gov.testing.softhsm ...)"``).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import shlex
 import shutil
 import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
@@ -27,7 +35,7 @@ from did_gov.errors import HsmError
 from did_gov.keys import KeyType
 from did_gov.keys.pkcs11 import MODULE_ENV, PIN_ENV, _binding, _library, open_session
 
-__all__ = ["SOFTHSM_MODULES", "SoftHsm", "softhsm_module"]
+__all__ = ["SOFTHSM_MODULES", "SoftHsm", "main", "softhsm_module"]
 
 SOFTHSM_MODULES = (
     "/usr/lib/softhsm/libsofthsm2.so",
@@ -145,3 +153,42 @@ class SoftHsm:
         tb: TracebackType | None,
     ) -> None:
         shutil.rmtree(self.directory / "tokens", ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Set up a token, generate keys, print shell ``export`` lines for it (try-out and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m did_gov.testing.softhsm",
+        description="A SoftHSM2 token for trying did-gov with an HSM (never for production keys).",
+    )
+    parser.add_argument("directory", help="where the token lives (created)")
+    parser.add_argument("--label", default="did-gov-test", help="the token label")
+    parser.add_argument("--pin", default="1234", help="the user PIN")
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="TYPE:LABEL",
+        help="generate a key: ed25519|p256|p384 and its object label (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    specs = []
+    for spec in args.key:
+        kind, sep, label = spec.partition(":")
+        if not sep or not label:
+            parser.error(f"--key {spec!r}: TYPE:LABEL, e.g. p256:agency")
+        specs.append((KeyType.parse(kind), label))
+    try:
+        hsm = SoftHsm.start(Path(args.directory).resolve(), label=args.label, pin=args.pin)
+        for key_type, label in specs:
+            hsm.generate(key_type, label)
+    except (HsmError, subprocess.CalledProcessError) as exc:
+        sys.stderr.write(f"softhsm: {exc}\n")
+        return 2
+    for name, value in hsm.env().items():
+        sys.stdout.write(f"export {name}={shlex.quote(value)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
