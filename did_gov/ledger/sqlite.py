@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
+from did_gov._sqlite import inspect, what_it_is
 from did_gov.errors import DidGovError, InvalidInputError, LedgerError
 from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import merkle
@@ -158,6 +159,18 @@ class SqliteLedger(BaseLedger):
     ) -> None:
         check_note_key(log_key)
         try:
+            existed = os.path.lexists(path)
+        except (TypeError, ValueError) as exc:
+            raise LedgerError(
+                f"cannot open ledger file {path!r}: {exc}", code="ledger.open_failed"
+            ) from exc
+        if not existed:  # refuse bad parameters before sqlite3 creates an empty file there
+            if origin is None:
+                raise LedgerError(
+                    "a new ledger file needs an origin", code="ledger.origin_required"
+                )
+            NoteSigner(origin, log_key)
+        try:
             self._db = sqlite3.connect(
                 os.fspath(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
@@ -166,7 +179,7 @@ class SqliteLedger(BaseLedger):
                 f"cannot open ledger file {path!r}: {exc}", code="ledger.open_failed"
             ) from exc
         try:
-            stored = self._prepare(origin, log_key)
+            stored = self._prepare(origin, log_key, existed)
         except (sqlite3.Error, OSError) as exc:
             self._db.close()
             raise LedgerError(
@@ -178,20 +191,35 @@ class SqliteLedger(BaseLedger):
         super().__init__(stored, log_key, clock=clock)
         self._store = _Nodes(self._db)
 
-    def _prepare(self, origin: str | None, log_key: Signer) -> str:
+    def _prepare(self, origin: str | None, log_key: Signer, existed: bool) -> str:
+        """Claim the file: look first (in the write transaction), alter only a file of ours.
+
+        A file that did not exist becomes a new log; an existing one must already be a
+        did_gov ledger. Anything else (empty, another application's, a status registry)
+        is refused with the transaction rolled back: not one byte of it changes.
+        """
         db = self._db
+        with _transaction(db):
+            state = inspect(db)
+            if state.empty and not existed:
+                for statement in _schema().split(";\n"):
+                    if statement.strip():
+                        db.execute(statement)
+                stored = self._initialize(origin, log_key)
+            elif state.format != FORMAT.decode():
+                raise LedgerError(
+                    f"{what_it_is(state)} is not a did_gov ledger (or is of a newer format);"
+                    " it was left untouched",
+                    code="ledger.format_unsupported",
+                )
+            else:
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+                stored = _check_identity(meta, origin, log_key)
         mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise LedgerError(f"cannot use WAL mode (got {mode})", code="ledger.open_failed")
         db.execute("PRAGMA synchronous=FULL")
-        with _transaction(db):
-            for statement in _schema().split(";\n"):
-                if statement.strip():
-                    db.execute(statement)
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            if not meta:
-                return self._initialize(origin, log_key)
-        return _check_identity(meta, origin, log_key)
+        return stored
 
     def _initialize(self, origin: str | None, log_key: Signer) -> str:
         if origin is None:
@@ -322,9 +350,10 @@ class SqliteLogReader:
                 f"cannot read ledger file {path!r}: {exc}", code="ledger.open_failed"
             ) from exc
         try:
-            if bytes(meta.get("format", b"")) != FORMAT:
+            if meta.get("format") != FORMAT:
                 raise LedgerError(
-                    "not a did_gov ledger file (or a newer format)",
+                    f"{what_it_is(inspect(self._db))} is not a did_gov ledger (or is of a newer"
+                    " format)",
                     code="ledger.format_unsupported",
                 )
             key = PublicKey.from_raw(KeyType.ED25519, bytes(meta.get("public_key", b"")))

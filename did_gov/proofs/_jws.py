@@ -26,7 +26,7 @@ def json_bytes(value: Any) -> bytes:
     """Compact UTF-8 JSON, as JOSE headers and JWT claims are written; ``json.invalid`` otherwise."""
     try:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInputError(f"not JSON-serializable: {exc}", code="json.invalid") from None
     try:
         return text.encode("utf-8")

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from did_gov._encoding import b64url_decode
-from did_gov._json import parse_json
+from did_gov._json import check_size, parse_json
 from did_gov.credentials import utc_now
 from did_gov.errors import DidGovError, InvalidInputError, KeyFormatError
 from did_gov.keys import KeyType, PublicKey, Signer
@@ -215,11 +215,7 @@ def decode_unverified(token: str, limits: Limits = DEFAULT_LIMITS) -> Unverified
     """Split a compact JWS (RFC 7515 §7.1) and parse its JSON parts; raises InvalidInputError."""
     if not isinstance(token, str):
         raise InvalidInputError("a compact JWS is a string", code="jose.malformed")
-    if len(token) > limits.max_document_bytes:
-        raise InvalidInputError(
-            f"token of {len(token)} characters exceeds {limits.max_document_bytes}",
-            code="input.too_large",
-        )
+    check_size(token, limits, "token")
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise InvalidInputError(
