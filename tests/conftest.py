@@ -63,6 +63,8 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         pytest.skip(f"SoftHSM2 not available: {exc.message}")
     with hsm:
         yield hsm
+
+
 # -- PostgreSQL: one real server per session (did_gov.testing.postgres) ---------------------
 
 POSTGRES_DATABASE = "did_gov_tests"
