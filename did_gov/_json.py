@@ -229,7 +229,7 @@ def parse_json_segment(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
 
 @functools.lru_cache(maxsize=4)
 def _ten_to(power: int) -> int:
-    return 10**power
+    return int(10**power)
 
 
 def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
