@@ -208,7 +208,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         contexts=args.contexts,
         now=at,
         policy=VerificationPolicy(
-            require_key_binding=args.require_key_binding, require_anchor=args.require_anchor
+            require_key_binding=args.require_key_binding,
+            require_anchor=args.require_anchor,
+            subject_binding=not args.no_subject_binding,
         ),
         status_lists=lists,
         issuer_jwks=_load_jwks(args.jwk),
@@ -342,6 +344,11 @@ def _parser() -> argparse.ArgumentParser:
         help="trust anchor receipts of this log (note verifier key)",
     )
     ver.add_argument("--require-anchor", action="store_true", help="fail without a receipt")
+    ver.add_argument(
+        "--no-subject-binding",
+        action="store_true",
+        help="accept presented credentials whose subject is not the holder (e.g. a parent's)",
+    )
     ver.set_defaults(func=_cmd_verify)
 
     from did_gov.cli._status import add_status_parser
