@@ -16,13 +16,16 @@ contracts/node_modules/.package-lock.json: contracts/package.json contracts/pack
 	cd contracts && npm ci --no-audit --no-fund
 	touch $@
 
-contracts/build/AnchorRegistry.json: contracts/node_modules/.package-lock.json contracts/AnchorRegistry.sol contracts/compile.mjs contracts/AnchorRegistry.sha256
-	cd contracts && node compile.mjs
+# The compiled contract is package data (did_gov/ledger/_contracts/, committed so any checkout builds
+# a complete wheel); compiling again must reproduce it byte for byte, or `make install` fails.
+contracts/node_modules/.compiled: contracts/node_modules/.package-lock.json contracts/AnchorRegistry.sol contracts/compile.mjs contracts/AnchorRegistry.sha256 did_gov/ledger/_contracts/AnchorRegistry.json
+	cd contracts && node compile.mjs --check
+	touch $@
 
-install: $(BIN)/did-gov contracts/build/AnchorRegistry.json
+install: $(BIN)/did-gov contracts/node_modules/.compiled
 
 demo: install
-	$(BIN)/python examples/demo.py
+	$(BIN)/python examples/demo.py --evm
 
 lint: install
 	$(BIN)/ruff check did_gov tests examples bench
@@ -38,4 +41,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis contracts/node_modules contracts/build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis contracts/node_modules

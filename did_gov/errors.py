@@ -27,10 +27,12 @@ __all__ = [
     "InvalidDidError",
     "InvalidInputError",
     "KeyFormatError",
+    "KeyPassphraseError",
     "LedgerError",
     "LimitExceededError",
     "MethodNotSupportedError",
     "NetworkDisabledError",
+    "PresentationRequestError",
     "ProofError",
     "SignatureError",
     "StatusError",
@@ -75,6 +77,12 @@ class KeyFormatError(InvalidInputError):
     """A key that cannot be decoded (JWK, Multikey, raw bytes) or is inconsistent."""
 
     code = "key.invalid"
+
+
+class KeyPassphraseError(DidGovError):
+    """An encrypted key file whose passphrase is missing, wrong, or too weak to encrypt with."""
+
+    code = "key.passphrase_invalid"
 
 
 class UnsupportedAlgorithmError(DidGovError):
@@ -165,6 +173,12 @@ class TrustError(DidGovError):
     """A trust registry or trust bundle that is invalid, stale or rolled back."""
 
     code = "trust.error"
+
+
+class PresentationRequestError(InvalidInputError):
+    """A presentation request (OpenID4VP ``dcql_query``, ``nonce``, ``client_id``) that is malformed."""
+
+    code = "request.invalid"
 
 
 class VerificationFailed(DidGovError):

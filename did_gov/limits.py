@@ -35,6 +35,12 @@ class Limits:
     """Most ``credentialStatus`` entries of one credential that a verifier checks."""
     max_rdfc_work: int = 100_000
     """Most hash-N-degree-quads steps RDFC-1.0 may take (poison graphs abort)."""
+    max_request_queries: int = 64
+    """Most credential queries (and credential set queries) in one DCQL query."""
+    max_request_items: int = 1024
+    """Most entries in any one array of a DCQL query (claims, values, type values, options)."""
+    max_claim_path_length: int = 32
+    """Most components of one claims path pointer."""
 
 
 DEFAULT_LIMITS = Limits()

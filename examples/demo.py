@@ -1,12 +1,16 @@
 """The did_gov demo: the whole flow on embedded defaults, printed as a person would read it.
 
-``make demo`` runs it on a fresh machine. Nothing touches the network.
+``make demo`` runs it on a fresh machine. Nothing touches the network. With ``--evm`` it
+also anchors on a chain: a local anvil node (loopback only) holding the AnchorRegistry
+contract that ships inside did_gov, which needs ``pip install 'did-gov[evm]'`` and anvil
+(``make install`` provides it; elsewhere set ``DID_GOV_ANVIL`` or put ``anvil`` on PATH).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -135,6 +139,7 @@ def main() -> None:
     print(f"   {'VERIFIED' if selective.verified else 'REJECTED'}; the shop sees {visible}")
 
     revoked = revocation_step(ministry, ministry_key, citizen, now)
+    on_chain = evm_step(credential, now) if "--evm" in sys.argv[1:] else True
 
     if (
         not report.verified
@@ -145,6 +150,7 @@ def main() -> None:
         or revoked.verified
         or not anchored.verified
         or anchor_check.name != "anchor"
+        or not on_chain
     ):
         raise SystemExit("demo failed: unexpected verification outcome")
     print(
@@ -196,6 +202,34 @@ def revocation_step(
         + "; ".join(c.code for c in report.errors)
     )
     return report
+
+
+def evm_step(credential: dict[str, object], now: datetime) -> bool:
+    """Step 11 (``--evm``): anchor on a chain's AnchorRegistry and check the receipt against it."""
+    from did_gov.ledger.evm import deploy_registry, set_writer, verify_chain_anchor, writer_address
+    from did_gov.testing.anvil import Anvil
+
+    step("11. The ministry anchors on the consortium chain (a local anvil node here)")
+    admin_key, writer_key = secrets.token_bytes(32), secrets.token_bytes(32)
+    log_key = PrivateKey.generate(KeyType.ED25519)
+    with Anvil.start() as node:
+        node.fund(writer_address(admin_key))
+        node.fund(writer_address(writer_key))
+        contract = deploy_registry(node.url, admin_key).contract
+        assert contract is not None
+        set_writer(node.url, contract, admin_key, writer_address(writer_key))
+        url = f"evm+{node.url}?contract={contract}"
+        with open_ledger(url, log_key=log_key, origin="interior.example/chain-log",
+                         writer_key=writer_key) as log:  # fmt: skip
+            [receipt] = anchor(credential, log)
+            vkey = log.verifier.vkey
+        chain = receipt.chain
+        print(f"   registry {contract}; anchored in block {chain.block if chain else None}")
+        report = Verifier(now=now, log_keys=[vkey]).verify(attach_receipts(credential, [receipt]))
+        online = verify_chain_anchor(receipt, vkey, rpc_url=node.url, contract=contract)
+    print(f"   offline receipt check: {'VERIFIED' if report.verified else 'REJECTED'}")
+    print(f"   online chain check: {online.code if not online.ok else 'the root is on chain'}")
+    return report.verified and online.ok
 
 
 if __name__ == "__main__":

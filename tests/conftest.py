@@ -1,4 +1,4 @@
-"""Shared fixtures: the official vectors beside the project, and a fixed clock."""
+"""Shared fixtures: the official vectors kept in tests/vectors, and a fixed clock."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ settings.register_profile("did_gov", suppress_health_check=[HealthCheck.too_slow
 settings.load_profile("did_gov")
 
 ROOT = Path(__file__).resolve().parents[1]
-VECTORS = ROOT.parent / "shared" / "vectors"
+VECTORS = ROOT / "tests" / "vectors"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def load_vector(relative: str) -> Any:
-    """Parse a JSON vector file under ../shared/vectors."""
+    """Parse a JSON vector file under tests/vectors."""
     return json.loads((VECTORS / relative).read_text(encoding="utf-8"))
 
 
@@ -32,9 +32,9 @@ def vector_text(relative: str) -> str:
 
 @pytest.fixture(scope="session")
 def vectors() -> Path:
-    """The ../shared/vectors directory."""
+    """The tests/vectors directory (one folder per suite, each with its PROVENANCE.md)."""
     if not VECTORS.is_dir():
-        pytest.fail(f"shared vectors not found at {VECTORS}")
+        pytest.fail(f"vectors not found at {VECTORS}")
     return VECTORS
 
 

@@ -1,4 +1,4 @@
-"""Layers enforced: a module imports only from layers below it (../shared/DESIGN.md)."""
+"""Layers enforced: a module imports only from layers below it (the package table of the architecture, DESIGN.md; RANKS copies it)."""
 
 from __future__ import annotations
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from did_gov.cli import _keys
 from did_gov.cli._io import UsageError
 from did_gov.cli._io import read_json as _read_json
 from did_gov.cli._io import read_text as _read_text
@@ -49,32 +49,9 @@ def _parse_time(text: str | None, flag: str) -> Any:
         raise UsageError(f"{flag}: {exc.message}") from None
 
 
-def _load_key(path: str) -> Any:
-    from did_gov.keys import load_private_key
-
-    return load_private_key(path)
-
-
-def _cmd_key_generate(args: argparse.Namespace) -> int:
-    from did_gov.keys import KeyType, PrivateKey
-
-    key_type = KeyType.parse(args.type)
-    if args.seed is not None:
-        try:
-            seed = bytes.fromhex(args.seed)
-        except ValueError:
-            raise UsageError("--seed must be hexadecimal") from None
-        key = PrivateKey.from_seed(key_type, seed)
-    else:
-        key = PrivateKey.generate(key_type)
-    text = json.dumps(key.to_jwk(), indent=2) + "\n"
-    if args.output:
-        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-    else:
-        sys.stdout.write(text)
-    return EXIT_OK
+def _load_key(path: str, args: argparse.Namespace) -> Any:
+    """The Signer a ``--key`` names (see :mod:`did_gov.cli._keys`)."""
+    return _keys.load_signer(path, args)
 
 
 def _cmd_did_resolve(args: argparse.Namespace) -> int:
@@ -83,6 +60,17 @@ def _cmd_did_resolve(args: argparse.Namespace) -> int:
     document = DefaultResolver().resolve(args.did)
     _print_json(dict(document.data), compact=args.json)
     return EXIT_OK
+
+
+def _log_key(value: str) -> Any:
+    """``--log-key``: a vkey, or a file holding one (as ``ledger audit`` takes it)."""
+    from did_gov.cli._ledger import _log_key as read_log_key
+    from did_gov.errors import DidGovError
+
+    try:
+        return read_log_key(value)
+    except DidGovError as exc:
+        raise UsageError(f"--log-key {value}: {exc.message}") from None
 
 
 def _public_key_file(path: str) -> Any:
@@ -99,7 +87,7 @@ def _cmd_issue_sd_jwt(args: argparse.Namespace) -> int:
 
     token = issue_sd_jwt(
         _read_json(args.file),
-        _load_key(args.key),
+        _load_key(args.key, args),
         disclosable=args.disclosable,
         holder_key=_public_key_file(args.holder_key) if args.holder_key else None,
         vct=args.vct,
@@ -119,7 +107,7 @@ def _cmd_issue(args: argparse.Namespace) -> int:
         raise UsageError("--disclosable, --holder-key and --vct need --format sd-jwt")
     signed = issue(
         _read_json(args.file),
-        _load_key(args.key),
+        _load_key(args.key, args),
         format=args.format,
         cryptosuite=args.cryptosuite,
         verification_method=args.verification_method,
@@ -167,7 +155,7 @@ def _cmd_present_sd_jwt(args: argparse.Namespace) -> int:
     token = present_sd_jwt(
         _read_text(args.files[0]).strip(),
         args.disclose,
-        holder_key=_load_key(args.key) if args.key else None,
+        holder_key=_load_key(args.key, args) if args.key else None,
         nonce=args.nonce,
         audience=args.audience,
         now=_parse_time(args.created, "--created"),
@@ -187,7 +175,7 @@ def _cmd_present(args: argparse.Namespace) -> int:
         raise UsageError("present needs --key")
     vp = present(
         [_read_credential(f) for f in args.files],
-        _load_key(args.key),
+        _load_key(args.key, args),
         format=args.format,
         challenge=args.challenge,
         domain=args.domain,
@@ -214,7 +202,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         ),
         status_lists=lists,
         issuer_jwks=_load_jwks(args.jwk),
-        log_keys=args.log_keys,
+        log_keys=[_log_key(value) for value in args.log_keys],
     )
     status = EXIT_OK
     for path, text in inputs:
@@ -245,14 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="did-gov 0.1.0")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    key = verbs.add_parser("key", help="key management").add_subparsers(
-        dest="action", required=True
-    )
-    gen = key.add_parser("generate", help="write a new private JWK")
-    gen.add_argument("--type", default="ed25519", choices=["ed25519", "p256", "p384"])
-    gen.add_argument("--seed", help="hex seed for a deterministic key (tests only)")
-    gen.add_argument("-o", "--output", help="write to FILE (mode 0600) instead of stdout")
-    gen.set_defaults(func=_cmd_key_generate)
+    _keys.register(verbs)
 
     did = verbs.add_parser("did", help="DID operations").add_subparsers(
         dest="action", required=True
@@ -279,7 +260,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     iss.add_argument("--holder-key", metavar="KEYFILE", help="sd-jwt: holder JWK for cnf")
     iss.add_argument("--vct", help="sd-jwt: credential type (default: the most specific type)")
-    iss.add_argument("--key", required=True, help="private JWK or Multikey key-pair JSON")
+    _keys.add_key_argument(iss, required=True, help="private JWK or Multikey key-pair JSON")
     iss.add_argument(
         "--cryptosuite", help="eddsa-rdfc-2022 (default for Ed25519), ecdsa-rdfc-2019, ..."
     )
@@ -292,7 +273,9 @@ def _parser() -> argparse.ArgumentParser:
 
     pre = verbs.add_parser("present", help="wrap credentials in a signed presentation")
     pre.add_argument("files", nargs="+", metavar="FILE")
-    pre.add_argument("--key", help="holder key (sd-jwt: optional, signs the KB-JWT)")
+    _keys.add_key_argument(
+        pre, required=False, help="holder key (sd-jwt: optional, signs the KB-JWT)"
+    )
     pre.add_argument(
         "--format",
         default="di",
@@ -341,7 +324,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="VKEY",
-        help="trust anchor receipts of this log (note verifier key)",
+        help="trust anchor receipts of this log: its vkey, or a file with one (repeatable)",
     )
     ver.add_argument("--require-anchor", action="store_true", help="fail without a receipt")
     ver.add_argument(
@@ -355,6 +338,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_status_parser(verbs)
     _register_ledger_verbs(verbs)
+    from did_gov.cli._trust import register as _register_trust_verbs
+
+    _register_trust_verbs(verbs)
     return parser
 
 

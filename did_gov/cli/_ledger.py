@@ -19,6 +19,7 @@ from did_gov.cli._io import UsageError as _usage
 from did_gov.cli._io import read_bytes as _read_bytes
 from did_gov.cli._io import read_json as _read_json
 from did_gov.cli._io import read_text as _read_text
+from did_gov.cli._keys import add_key_argument
 
 __all__ = ["register"]
 
@@ -43,7 +44,7 @@ def _log_key(value: str) -> Any:
 
 def _open(args: argparse.Namespace) -> Any:
     """The log named by ``--ledger``: with ``--key`` for writing, else read-only (sqlite)."""
-    from did_gov.keys import load_private_key
+    from did_gov.cli._keys import load_signer
     from did_gov.ledger import open_ledger
     from did_gov.ledger._url import split_url
 
@@ -54,7 +55,7 @@ def _open(args: argparse.Namespace) -> Any:
             raise _usage("without --key, only a sqlite: ledger can be read")
         return SqliteLogReader(sqlite_path(args.ledger))
     return open_ledger(
-        args.ledger, log_key=load_private_key(args.key), origin=getattr(args, "origin", None)
+        args.ledger, log_key=load_signer(args.key, args), origin=getattr(args, "origin", None)
     )
 
 
@@ -264,7 +265,7 @@ def _ledger_args(
         help="sqlite:///path/log.db, memory:, evm+http://…",
     )
     help_text = "the log's Ed25519 key" + ("" if writes else " (omit to read a sqlite log)")
-    parser.add_argument("--key", required=writes, metavar="KEYFILE", help=help_text)
+    add_key_argument(parser, required=writes, help=help_text)
     if origin:
         parser.add_argument("--origin", help="the log's name (needed to create a log)")
 
@@ -320,7 +321,7 @@ def register(verbs: Any) -> None:
     aud.add_argument("--log-key", required=True, metavar="VKEY", help="vkey, or a file with one")
     aud.add_argument("--proof", metavar="FILE", help="a ConsistencyProof from `ledger prove`")
     aud.add_argument("--ledger", metavar="URL", help="fetch the proof from this log instead")
-    aud.add_argument("--key", metavar="KEYFILE", help="the log's key (omit for a sqlite log)")
+    add_key_argument(aud, required=False, help="the log's key (omit for a sqlite log)")
     aud.add_argument("--json", action="store_true", help="one JSON object")
     aud.set_defaults(func=_cmd_audit)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from did_gov.cli._io import UsageError as _usage
 from did_gov.cli._io import read_json as _read_json
+from did_gov.cli._keys import add_key_argument
 
 __all__ = ["add_status_parser", "parse_duration"]
 
@@ -139,7 +140,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     from did_gov.credentials import utc_now
     from did_gov.dids import did_key
 
-    key = _load_key(args.key)
+    key = _load_key(args.key, args)
     at = _parse_time(args.at, "--at") or utc_now().replace(microsecond=0)
     method = args.verification_method or did_key.verification_method_id(key.public_key)
     issuer = method.split("#", 1)[0]
@@ -202,7 +203,7 @@ def add_status_parser(verbs: Any) -> None:
 
     publish = status.add_parser("publish", help="sign and print the current list credential")
     publish.add_argument("registry", metavar="REGISTRY")
-    publish.add_argument("--key", required=True, help="private JWK or Multikey key-pair JSON")
+    add_key_argument(publish, required=True, help="private JWK or Multikey key-pair JSON")
     publish.add_argument("--verification-method", help="DID URL of the key (default: did:key)")
     publish.add_argument("--cryptosuite")
     publish.add_argument("--valid-for", default="1d", help="validUntil - validFrom (default 1d)")

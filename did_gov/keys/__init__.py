@@ -6,6 +6,15 @@
 <KeyType.ED25519: 'Ed25519'>
 """
 
-from did_gov.keys._keys import KeyType, PrivateKey, PublicKey, Signer, load_private_key
+from did_gov.keys._keys import KeyType, PrivateKey, PublicKey, Signer, p1363_from_der
+from did_gov.keys._store import PASSPHRASE_ENV, load_private_key
 
-__all__ = ["KeyType", "PrivateKey", "PublicKey", "Signer", "load_private_key"]
+__all__ = [
+    "PASSPHRASE_ENV",
+    "KeyType",
+    "PrivateKey",
+    "PublicKey",
+    "Signer",
+    "load_private_key",
+    "p1363_from_der",
+]

@@ -8,7 +8,6 @@ import json
 import os
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidSignature
@@ -34,7 +33,7 @@ __all__ = [
     "PrivateKey",
     "PublicKey",
     "Signer",
-    "load_private_key",
+    "p1363_from_der",
 ]
 
 
@@ -80,6 +79,7 @@ _PUB_CODEC = {KeyType.ED25519: 0xED, KeyType.P256: 0x1200, KeyType.P384: 0x1201}
 _PRIV_CODEC = {KeyType.ED25519: 0x1300, KeyType.P256: 0x1306, KeyType.P384: 0x1307}
 _PUB_LEN = {KeyType.ED25519: 32, KeyType.P256: 33, KeyType.P384: 49}
 _PRIV_LEN = {KeyType.ED25519: 32, KeyType.P256: 32, KeyType.P384: 48}
+_SHA256_MULTIHASH = b"\x12\x20"  # multihash: sha2-256, 32-byte digest
 _CODEC_PUB = {v: k for k, v in _PUB_CODEC.items()}
 _CODEC_PRIV = {v: k for k, v in _PRIV_CODEC.items()}
 
@@ -198,6 +198,20 @@ class PublicKey:
             "x": b64url_encode(nums.x.to_bytes(n, "big")),
             "y": b64url_encode(nums.y.to_bytes(n, "big")),
         }
+
+    def pre_rotation_hash(self) -> str:
+        """The key's pre-rotation commitment: ``base58btc(multihash(multikey))`` with SHA-256.
+
+        This is the value a did:webvh 1.0 log entry lists in ``nextKeyHashes``
+        (§ Pre-Rotation Key Hash Generation and Verification): the SHA-256
+        multihash (``0x12 0x20`` + digest) of the UTF-8 Multikey string, in
+        base58btc without a multibase prefix (``Qm…``).
+
+        >>> PublicKey.from_multikey("z6MkvQnUuQn3s52dw4FF3T87sfaTvXRW7owE1QMvFwpag2Bf").pre_rotation_hash()
+        'QmXC3vvStVVzCBHRHGUsksGxn6BNmkdETXJGDBXwNSTL33'
+        """
+        digest = hashlib.sha256(self.to_multikey().encode("ascii")).digest()
+        return base58btc_encode(_SHA256_MULTIHASH + digest)[1:]
 
     def jwk_thumbprint(self) -> str:
         """RFC 7638 JWK thumbprint (SHA-256, base64url)."""
@@ -357,6 +371,24 @@ class PrivateKey:
         n = _COORD_LEN[self.key_type]
         return r.to_bytes(n, "big") + s.to_bytes(n, "big")
 
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        passphrase: str | bytes | None = None,
+        overwrite: bool = False,
+    ) -> None:
+        """Write the key to ``path`` (mode 0600, atomically; an existing file is refused
+        with ``key.file_exists`` unless ``overwrite``).
+
+        Without ``passphrase`` the file is the private JWK; with one it is a
+        JWE of it (``PBES2-HS512+A256KW`` / ``A256GCM``) that
+        :func:`load_private_key` opens with the same passphrase.
+        """
+        from did_gov.keys._store import save_private_key
+
+        save_private_key(self, path, passphrase=passphrase, overwrite=overwrite)
+
     def secret_bytes(self) -> bytes:
         """Raw private bytes (the Ed25519 seed or the EC scalar). Handle with care."""
         if isinstance(self._key, ed25519.Ed25519PrivateKey):
@@ -383,31 +415,21 @@ _ORDERS = {
 }
 
 
-def load_private_key(source: str | os.PathLike[str] | dict[str, Any]) -> PrivateKey:
-    """Load a private key from a file path or a parsed JSON object.
+def p1363_from_der(der: bytes, key_type: KeyType) -> bytes:
+    """An ECDSA signature in DER (as most KMS and HSM APIs return it) as the ``r‖s`` a Signer returns.
 
-    Accepts a private JWK (``{"kty", "crv", "d", …}``) or a Multikey key pair
-    (``{"publicKeyMultibase", "secretKeyMultibase"}``; ``privateKeyMultibase`` too).
+    For :class:`Signer` implementations over such a service; raises ``key.signature_invalid``
+    for bytes that are not a DER ECDSA signature of the key's size.
     """
-    if isinstance(source, dict):
-        data: Any = source
-    else:
-        try:
-            data = json.loads(Path(source).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise KeyFormatError(
-                f"cannot read key file {os.fspath(source)!r}: {exc.strerror}"
-            ) from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise KeyFormatError(f"key file is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise KeyFormatError("a key file holds a JSON object")
-    if "kty" in data:
-        if "d" not in data:
-            raise KeyFormatError("the JWK has no private member 'd'")
-        return PrivateKey.from_jwk(data)
-    secret = data.get("secretKeyMultibase", data.get("privateKeyMultibase"))
-    if isinstance(secret, str):
-        public = data.get("publicKeyMultibase")
-        return PrivateKey.from_multikey(secret, public if isinstance(public, str) else None)
-    raise KeyFormatError("not a private JWK or Multikey key pair")
+    if key_type is KeyType.ED25519:
+        raise UnsupportedAlgorithmError("Ed25519 signatures have no DER form")
+    try:
+        r, s = decode_dss_signature(der)
+    except ValueError:
+        raise KeyFormatError("not a DER ECDSA signature", code="key.signature_invalid") from None
+    n = _COORD_LEN[key_type]
+    if r.bit_length() > 8 * n or s.bit_length() > 8 * n:
+        raise KeyFormatError(
+            f"not a {key_type.value} ECDSA signature", code="key.signature_invalid"
+        )
+    return r.to_bytes(n, "big") + s.to_bytes(n, "big")

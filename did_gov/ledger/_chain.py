@@ -21,7 +21,8 @@ from did_gov.errors import DidGovError, InvalidInputError, LedgerError
 from did_gov.ledger._receipt import ChainTransaction
 
 __all__ = [
-    "CONTRACTS",
+    "ARTIFACT",
+    "PINNED_SHA256",
     "Anchor",
     "RegistryArtifact",
     "RegistryClient",
@@ -30,8 +31,15 @@ __all__ = [
     "writer_address",
 ]
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
-"""The source tree's ``contracts/`` directory: the Solidity source, its pin and its build."""
+ARTIFACT = Path(__file__).resolve().parent / "_contracts" / "AnchorRegistry.json"
+"""The compiled AnchorRegistry shipped as package data (written by ``contracts/compile.mjs``)."""
+
+PINNED_SHA256 = "9e965806810f4e408501c58f24c6f2faf2a0c2dd445fa3deaa4ad6d66c86ef0c"
+"""SHA-256 of the AnchorRegistry creation bytecode; equal to ``contracts/AnchorRegistry.sha256``.
+
+Kept in code rather than beside the artifact so that a swapped artifact file cannot carry its
+own pin; a test holds it equal to the source tree's pin and to the shipped artifact.
+"""
 
 _REVERTS = {
     "NotWriter": (
@@ -90,21 +98,21 @@ def _hex(value: object, what: str) -> bytes:
 
 
 def load_artifact(path: Path | None = None, *, pin: str | None = None) -> RegistryArtifact:
-    """Read ``contracts/build/AnchorRegistry.json`` and check it against the pinned hash.
+    """Read the compiled AnchorRegistry (the shipped :data:`ARTIFACT` unless ``path``) and pin it.
 
-    The pin is ``contracts/AnchorRegistry.sha256`` unless given: the hex SHA-256 of the
-    creation bytecode. The runtime bytecode must be part of the creation bytecode, so
-    neither can be swapped alone. Raises ``evm.artifact_missing``, ``evm.artifact_invalid``
-    or ``evm.bytecode_mismatch``.
+    The pin is :data:`PINNED_SHA256` unless given: the hex SHA-256 of the creation bytecode.
+    The runtime bytecode must be part of the creation bytecode, so neither can be swapped
+    alone. Raises ``evm.artifact_missing``, ``evm.artifact_invalid`` or
+    ``evm.bytecode_mismatch``.
     """
-    path = CONTRACTS / "build" / "AnchorRegistry.json" if path is None else Path(path)
+    path = ARTIFACT if path is None else Path(path)
+    pin = PINNED_SHA256 if pin is None else pin
     try:
-        if pin is None:
-            pin = (CONTRACTS / "AnchorRegistry.sha256").read_text(encoding="ascii").strip()
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise LedgerError(
-            f"no compiled AnchorRegistry at {path} (run `make install`): {exc}",
+            f"no compiled AnchorRegistry at {path} (reinstall did-gov, or run `make install` "
+            f"in a source tree): {exc}",
             code="evm.artifact_missing",
         ) from exc
     except ValueError as exc:

@@ -4,7 +4,8 @@ For a consortium of agencies on an Ethereum-compatible permissioned chain (Hyper
 Besu, Quorum, FISCO BCOS: anything that speaks Ethereum JSON-RPC). The log itself (leaves,
 subtrees, signed checkpoints) lives in a local ``memory:`` or ``sqlite:`` store; each
 append then submits the new checkpoint's ``(origin hash, tree size, root)`` to the
-AnchorRegistry contract (``contracts/AnchorRegistry.sol``) from an allow-listed writer
+AnchorRegistry contract (``contracts/AnchorRegistry.sol``, shipped compiled as package data)
+from an allow-listed writer
 address, waits until the transaction is mined, and every receipt of the batch carries the
 transaction and its block (``specs/anchor-receipt.md`` §Chain anchoring).
 
@@ -16,9 +17,9 @@ AnchorRegistry, and a local log that disagrees with what the chain holds for its
 
 URL: ``evm+http://127.0.0.1:8545?contract=0x…`` (or ``evm+https://…``). Options:
 ``writer_key`` (32 bytes or 0x-hex, required), ``store`` (a ledger URL, ``memory:`` by
-default), ``timeout`` (seconds per RPC and per transaction), ``artifact`` (a path to the
-compiled contract). web3.py comes with ``pip install 'did-gov[evm]'``; it is imported only
-when a ledger is opened.
+default), ``timeout`` (seconds per RPC and per transaction), ``artifact`` (a path to a
+compiled contract; by default the one shipped in the package). web3.py comes with
+``pip install 'did-gov[evm]'``; it is imported only when a ledger is opened.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from did_gov.errors import InvalidInputError, LedgerError
 from did_gov.keys import PublicKey, Signer
 from did_gov.ledger import merkle
-from did_gov.ledger._backend import AppendedBatch, BaseLedger
+from did_gov.ledger._backend import AppendedBatch, BaseLedger, Clock
 from did_gov.ledger._chain import (
     _ADDRESS,
     RegistryArtifact,
@@ -85,6 +86,7 @@ class EvmLedger(BaseLedger):
         store: str = "memory:",
         timeout: float = DEFAULT_TIMEOUT,
         artifact: RegistryArtifact | None = None,
+        clock: Clock | None = None,
     ) -> None:
         writer = _account(writer_key)
         client = RegistryClient(
@@ -96,7 +98,7 @@ class EvmLedger(BaseLedger):
                 f"an evm ledger keeps its log in a memory: or sqlite: store, not {store!r}",
                 code="evm.option_invalid",
             )
-        local = open_ledger(store, log_key=log_key, origin=origin)
+        local = open_ledger(store, log_key=log_key, origin=origin, clock=clock)
         if not isinstance(local, BaseLedger):  # a re-registered scheme
             local.close()
             raise InvalidInputError(
@@ -156,6 +158,12 @@ class EvmLedger(BaseLedger):
                 code=exc.code,
             ) from exc
         return replace(done, chain=chain)
+
+    def _sign(self, size: int, root_hash: bytes) -> str:
+        return self._local._sign(size, root_hash)  # one monotonic clock: the store's
+
+    def _stored_checkpoint(self, size: int, root_hash: bytes) -> str | None:
+        return self._local._stored_checkpoint(size, root_hash)
 
     def _size(self) -> int:
         return self._local._size()
@@ -229,6 +237,7 @@ def _open(url: str, *, log_key: Signer, origin: str | None = None, **options: An
     store = options.pop("store", "memory:")
     timeout = _timeout(options.pop("timeout", DEFAULT_TIMEOUT))
     artifact_path = options.pop("artifact", None)
+    clock = options.pop("clock", None)
     if options:
         raise InvalidInputError(
             f"unknown evm ledger options {sorted(options)}", code="evm.option_invalid"
@@ -249,6 +258,7 @@ def _open(url: str, *, log_key: Signer, origin: str | None = None, **options: An
         store=store,
         timeout=timeout,
         artifact=artifact,
+        clock=clock,
     )
 
 

@@ -252,12 +252,15 @@ class SdJwtVerification:
     ``claims`` is the processed payload (RFC 9901 §7.1): always-visible claims
     plus the disclosed ones, without ``_sd``/``_sd_alg``; None when the
     signature did not verify. ``key_bound`` is true when a KB-JWT verified.
+    ``disclosed_paths`` names, for each disclosure presented, the claim it
+    revealed in ``claims`` (member names, and array indices as decimal strings).
     """
 
     checks: tuple[Check, ...]
     claims: dict[str, Any] | None = None
     header: dict[str, Any] | None = field(default=None, repr=False)
     key_bound: bool = False
+    disclosed_paths: tuple[tuple[str, ...], ...] = ()
 
     @property
     def verified(self) -> bool:
@@ -329,7 +332,9 @@ def _verify_compact(
     elif want.require_kb or want.nonce is not None or want.audience is not None:
         checks.append(fail("key_binding", "sd_jwt.kb_missing", "no Key Binding JWT was presented"))
     key_bound = bool(bound) and all(c.ok for c in bound)
-    return SdJwtVerification(tuple(checks), claims, jws.header, key_bound)
+    return SdJwtVerification(
+        tuple(checks), claims, jws.header, key_bound, tuple(revealer.paths.values())
+    )
 
 
 def _lookup_of(issuer_key: PublicKey | IssuerKeyLookup) -> IssuerKeyLookup:

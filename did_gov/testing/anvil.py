@@ -1,7 +1,9 @@
 """A local EVM node for tests and benchmarks: foundry's ``anvil`` on a free loopback port.
 
 The binary comes from the pinned npm package ``@foundry-rs/anvil`` that ``make install``
-puts under ``contracts/node_modules`` (its per-platform package ships the executable).
+puts under ``contracts/node_modules`` of a source tree (its per-platform package ships the
+executable); an installed did_gov finds it through ``DID_GOV_ANVIL`` (the executable's
+path) or ``anvil`` on ``PATH``.
 :class:`Anvil` starts it on ``127.0.0.1``, waits (bounded) until it answers JSON-RPC, funds
 accounts, and stops it; nothing listens beyond the loopback interface.
 
@@ -13,7 +15,9 @@ accounts, and stops it; nothing listens beyond the loopback interface.
 from __future__ import annotations
 
 import json
+import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,7 +28,6 @@ from types import TracebackType
 from typing import Any
 
 from did_gov.errors import LedgerError
-from did_gov.ledger._chain import CONTRACTS
 
 __all__ = ["Anvil", "anvil_binary"]
 
@@ -38,9 +41,20 @@ _PLATFORMS = {
 }
 
 
+_SOURCE_NODE_MODULES = Path(__file__).resolve().parents[2] / "contracts" / "node_modules"
+"""Where ``make install`` puts the npm packages, when did_gov runs from its source tree."""
+
+
 def anvil_binary(node_modules: Path | None = None) -> Path:
-    """The ``anvil`` executable the npm package installed for this platform."""
-    base = (CONTRACTS / "node_modules" if node_modules is None else node_modules) / "@foundry-rs"
+    """The ``anvil`` executable: under ``node_modules``, else ``DID_GOV_ANVIL``, the source
+    tree's ``contracts/node_modules``, or ``anvil`` on ``PATH``, in that order."""
+    if node_modules is None:
+        explicit = os.environ.get("DID_GOV_ANVIL")
+        if explicit:
+            if Path(explicit).is_file():
+                return Path(explicit)
+            raise LedgerError(f"DID_GOV_ANVIL={explicit} is not a file", code="evm.anvil_missing")
+    base = (_SOURCE_NODE_MODULES if node_modules is None else node_modules) / "@foundry-rs"
     name = "anvil.exe" if sys.platform == "win32" else "anvil"
     suffix = _PLATFORMS.get((sys.platform, platform.machine().lower()))
     candidates = [base / "anvil" / name]  # where its postinstall puts a fallback copy
@@ -49,9 +63,12 @@ def anvil_binary(node_modules: Path | None = None) -> Path:
     for path in candidates:
         if path.is_file():
             return path
+    on_path = shutil.which(name) if node_modules is None else None
+    if on_path is not None:
+        return Path(on_path)
     raise LedgerError(
-        f"no anvil binary under {base} for {sys.platform}/{platform.machine()} "
-        "(run `make install`)",
+        f"no anvil binary under {base} for {sys.platform}/{platform.machine()} nor on PATH "
+        "(run `make install`, or set DID_GOV_ANVIL)",
         code="evm.anvil_missing",
     )
 

@@ -1,4 +1,4 @@
-"""DIDs: syntax, did:key / did:jwk / did:web against the shared vectors, dereferencing and purposes."""
+"""DIDs: syntax, did:key / did:jwk / did:web against the official vectors (tests/vectors), dereferencing and purposes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Keys: Multikey and JWK encodings against the shared vectors, signing, and bad input."""
+"""Keys: Multikey and JWK encodings against the official vectors (tests/vectors), signing, and bad input."""
 
 from __future__ import annotations
 

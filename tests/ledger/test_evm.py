@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,14 @@ from hypothesis import strategies as st
 from did_gov.errors import InvalidInputError, LedgerError
 from did_gov.keys import KeyType, PrivateKey
 from did_gov.ledger import Receipt, open_ledger, verify_receipt
-from did_gov.ledger._chain import CONTRACTS, RegistryClient, _account, load_artifact, origin_hash
+from did_gov.ledger._chain import (
+    ARTIFACT,
+    PINNED_SHA256,
+    RegistryClient,
+    _account,
+    load_artifact,
+    origin_hash,
+)
 from did_gov.ledger.evm import (
     EvmLedger,
     _rpc_url,
@@ -25,6 +33,7 @@ from did_gov.ledger.evm import (
     writer_address,
 )
 from did_gov.testing.anvil import Anvil
+from tests.conftest import ROOT
 from tests.ledger.conftest import ADMIN_KEY, OUTSIDER_KEY, WRITER_KEY, Registry
 
 ORIGIN = "did-gov.example/log/agency-a"
@@ -34,8 +43,19 @@ LEAVES = [bytes([i]) * 32 for i in range(1, 8)]
 e2e = pytest.mark.e2e
 
 
+def _fixed_clock() -> datetime:
+    return datetime(2026, 12, 3, 12, 0, 0, tzinfo=UTC)
+
+
 def _ledger(evm_registry: Registry, store: str = "memory:", key: bytes = WRITER_KEY) -> EvmLedger:
-    log = open_ledger(evm_registry.url(), log_key=KEY, origin=ORIGIN, writer_key=key, store=store)
+    log = open_ledger(
+        evm_registry.url(),
+        log_key=KEY,
+        origin=ORIGIN,
+        writer_key=key,
+        store=store,
+        clock=_fixed_clock,
+    )
     assert isinstance(log, EvmLedger)
     return log
 
@@ -257,7 +277,7 @@ def test_evm_agrees_with_memory_and_the_chain_on_any_batches(
     assert deployed.contract is not None
     set_writer(anvil.url, deployed.contract, ADMIN_KEY, writer_address(WRITER_KEY), timeout=10)
     chain_log = _ledger(Registry(anvil, deployed.contract))
-    reference = open_ledger("memory:", log_key=KEY, origin=ORIGIN)
+    reference = open_ledger("memory:", log_key=KEY, origin=ORIGIN, clock=_fixed_clock)
     start, blocks = 0, []
     for count in batches:
         data = [i.to_bytes(32, "big") for i in range(start, start + count)]
@@ -277,16 +297,40 @@ def test_evm_agrees_with_memory_and_the_chain_on_any_batches(
 # ---------------------------------------------------------------- the pinned bytecode
 
 
+CONTRACTS = ROOT / "contracts"
+
+
 def test_the_compiled_artifact_matches_the_pin() -> None:
     artifact = load_artifact()
-    assert artifact.sha256 == (CONTRACTS / "AnchorRegistry.sha256").read_text().strip()
+    assert (CONTRACTS / "AnchorRegistry.sha256").read_text().strip() == PINNED_SHA256
+    assert artifact.sha256 == PINNED_SHA256
+    assert json.loads(ARTIFACT.read_text())["bytecodeSha256"] == PINNED_SHA256
     assert artifact.compiler.startswith("0.8.28+")
     assert artifact.deployed_bytecode in artifact.bytecode
 
 
+def test_the_artifact_is_package_data_not_the_source_tree() -> None:
+    """An installed wheel anchors without contracts/: the artifact sits inside did_gov."""
+    assert ARTIFACT.resolve().is_relative_to((ROOT / "did_gov").resolve())
+
+
+@e2e
+def test_the_shipped_artifact_is_what_the_source_compiles_to() -> None:
+    """compile.mjs --check recompiles AnchorRegistry.sol and compares with the shipped file."""
+    done = subprocess.run(
+        ["node", "compile.mjs", "--check"],
+        cwd=CONTRACTS,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "matches the compilation" in done.stdout
+
+
 @pytest.mark.parametrize("member", ["bytecode", "deployedBytecode"])
 def test_a_bytecode_hash_mismatch_is_detected(tmp_path: Path, member: str) -> None:
-    data = json.loads((CONTRACTS / "build" / "AnchorRegistry.json").read_text())
+    data = json.loads(ARTIFACT.read_text())
     data[member] = data[member][:-2] + ("00" if data[member][-2:] != "00" else "01")
     tampered = tmp_path / "AnchorRegistry.json"
     tampered.write_text(json.dumps(data))

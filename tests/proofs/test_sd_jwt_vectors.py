@@ -1,4 +1,4 @@
-"""SD-JWT (RFC 9901 / draft-22) vectors from ../shared/vectors/sd-jwt: digests, processing, signatures."""
+"""SD-JWT (RFC 9901 / draft-22) vectors from tests/vectors/sd-jwt: digests, processing, signatures."""
 
 from __future__ import annotations
 

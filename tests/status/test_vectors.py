@@ -1,4 +1,4 @@
-"""The Bitstring Status List spec examples (../shared/vectors/status-list/spec-examples.json)."""
+"""The Bitstring Status List spec examples (tests/vectors/status-list/spec-examples.json)."""
 
 from __future__ import annotations
 
