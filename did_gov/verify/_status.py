@@ -13,17 +13,19 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from did_gov.errors import DidGovError
+from did_gov.errors import DidGovError, StatusError
 from did_gov.limits import Limits
+from did_gov.proofs import jose
 from did_gov.proofs._result import Check, fail, ok, unknown
 from did_gov.status import (
     ENTRY_TYPE,
     LIST_CREDENTIAL_TYPE,
+    StaticStatusSource,
     StatusListCache,
     StatusListEntry,
     StatusSource,
@@ -33,13 +35,52 @@ from did_gov.verify._model import Secured
 from did_gov.verify._policy import UnknownStatus, VerificationPolicy
 from did_gov.verify._report import VerificationReport
 
-__all__ = ["ListVerifier", "StatusSession", "VerifiedLists", "status_checks"]
+__all__ = ["ListVerifier", "OfflineLists", "StatusSession", "VerifiedLists", "status_checks"]
 
 _NAME = "status_list_credential"
 _LIST_FORMATS = ("vc-di", "vc-jwt")
+_MAX_COPIES = 4
+"""Copies of one list URL tried at most: each costs a signature check."""
 
 ListVerifier = Callable[[Any, datetime], tuple[VerificationReport, Secured]]
 """Runs the pipeline (without status) on an unverified list credential."""
+
+
+class OfflineLists:
+    """The list credentials given to the Verifier, indexed by ``id``; every copy of an ``id`` is kept.
+
+    A list that cannot be indexed (not a list credential, no URL ``id``) is set aside in
+    ``problems`` instead of refusing them all, and a second list under a known ``id`` (an
+    older copy, or a forgery with a later ``validFrom``) never hides the one that verifies:
+    the status step tries each copy, newest first, until one counts.
+    """
+
+    def __init__(self, lists: Iterable[Any] = ()) -> None:
+        self._by_url: dict[str, list[tuple[str, Any]]] = {}
+        self.problems: list[StatusError] = []
+        for doc in lists:
+            try:
+                StaticStatusSource([doc])  # the same indexing rules, one list at a time
+            except StatusError as exc:
+                self.problems.append(exc)
+                continue
+            fields = doc if isinstance(doc, Mapping) else _unverified_fields(doc)
+            url, valid_from = str(fields.get("id")), fields.get("validFrom")
+            copies = self._by_url.setdefault(url, [])
+            copies.append((valid_from if isinstance(valid_from, str) else "", doc))
+            copies.sort(key=lambda c: c[0], reverse=True)
+
+    def candidates(self, url: str) -> list[Any]:
+        """The copies of the list at ``url``, newest ``validFrom`` first (at most a few)."""
+        return [doc for _, doc in self._by_url.get(url, [])[:_MAX_COPIES]]
+
+
+def _unverified_fields(token: str) -> Mapping[str, Any]:
+    """A list token's payload, unverified: read only to index it."""
+    try:
+        return jose.decode_unverified(token.split("~", 1)[0]).payload
+    except DidGovError:
+        return {}
 
 
 class StatusSession:
@@ -47,43 +88,50 @@ class StatusSession:
 
     def __init__(
         self,
+        offline: OfflineLists,
         source: StatusSource,
         verify: ListVerifier,
         moment: datetime,
         may_publish: Callable[[str, str], bool],
     ) -> None:
+        self._offline = offline
         self._source = source
         self._verify = verify
         self._moment = moment
         self._may_publish = may_publish
-        self._seen: dict[str, tuple[dict[str, Any], str] | Check] = {}
+        self._seen: dict[str, dict[str, Any] | Check] = {}
 
     def list_credential(self, url: str, issuer: str | None) -> dict[str, Any] | Check:
         """The verified list credential at ``url`` that counts for ``issuer``, or the failed check."""
         if url not in self._seen:
-            self._seen[url] = self._obtain(url)
-        found = self._seen[url]
-        if isinstance(found, Check):
-            return found
-        document, list_issuer = found
-        if issuer is None or (list_issuer != issuer and not self._may_publish(list_issuer, issuer)):
-            message = (
-                f"status list {url} is issued by {list_issuer}, not by the credential's {issuer}"
-            )
-            return fail(_NAME, "status.list_issuer_mismatch", message)
-        return document
+            self._seen[url] = self._obtain(url, issuer)
+        return self._seen[url]
 
-    def _obtain(self, url: str) -> tuple[dict[str, Any], str] | Check:
-        try:
-            unverified = self._source.unverified_list_credential(url, now=self._moment)
-        except DidGovError as exc:
-            return unknown(_NAME, exc.code, exc.message)
-        if unverified is None:
+    def _obtain(self, url: str, issuer: str | None) -> dict[str, Any] | Check:
+        candidates = self._offline.candidates(url)
+        if not candidates:
+            try:
+                found = self._source.unverified_list_credential(url, now=self._moment)
+            except DidGovError as exc:
+                return unknown(_NAME, exc.code, exc.message)
+            candidates = [] if found is None else [found]
+        if not candidates:
             return unknown(
                 _NAME,
                 "status.list_unavailable",
                 f"status list {url} is not available offline and no fetcher was given",
             )
+        first: Check | None = None
+        for unverified in candidates:
+            outcome = self._judge(url, unverified, issuer)
+            if not isinstance(outcome, Check):
+                return outcome
+            first = first or outcome
+        assert first is not None  # noqa: S101 - candidates is not empty
+        return first
+
+    def _judge(self, url: str, unverified: Any, issuer: str | None) -> dict[str, Any] | Check:
+        """One copy of the list: it counts, or the check saying why not."""
         report, secured = self._verify(unverified, self._moment)
         if secured.ok and (
             secured.kind != "credential"
@@ -98,7 +146,8 @@ class StatusSession:
             )
         # The list's validity window is judged by the status freshness policy instead.
         failed = [c for c in report.checks if not c.ok and c.name != "validity"]
-        if failed or secured.issuer is None:
+        list_issuer = secured.issuer
+        if failed or list_issuer is None:
             why = "; ".join(f"{c.name}: {c.code}" for c in failed) or "no issuer"
             message = f"status list {url} does not verify ({why})"
             if failed and all(c.indeterminate for c in failed):
@@ -109,7 +158,12 @@ class StatusSession:
         if not isinstance(document, dict) or document.get("id") != url:
             found = document.get("id") if isinstance(document, dict) else None
             return fail(_NAME, "status.list_mismatch", f"status list {found} is not {url}")
-        return document, secured.issuer
+        if issuer is None or (list_issuer != issuer and not self._may_publish(list_issuer, issuer)):
+            message = (
+                f"status list {url} is issued by {list_issuer}, not by the credential's {issuer}"
+            )
+            return fail(_NAME, "status.list_issuer_mismatch", message)
+        return document
 
 
 def status_checks(

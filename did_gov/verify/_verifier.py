@@ -19,7 +19,6 @@ from did_gov.proofs._result import Check, fail
 from did_gov.status import (
     ChainedStatusSource,
     FetchingStatusSource,
-    StaticStatusSource,
     StatusFetcher,
     StatusListCache,
     StatusSource,
@@ -35,7 +34,7 @@ from did_gov.verify._model import Kind, Secured, as_list, failed, passed
 from did_gov.verify._parse import ENVELOPE_TYPES, compact_token, open_enveloped, parse_input
 from did_gov.verify._policy import UnknownStatus, VerificationPolicy
 from did_gov.verify._report import VerificationReport
-from did_gov.verify._status import StatusSession, VerifiedLists, status_checks
+from did_gov.verify._status import OfflineLists, StatusSession, VerifiedLists, status_checks
 from did_gov.verify._steps import (
     holder_binding,
     holder_of,
@@ -130,7 +129,9 @@ class Verifier:
         self.limits = limits
         self._now = now
         self.keys = KeyRing(self.resolver, issuer_jwks)
-        self.status_source = self._status_source(status_lists, status_fetcher, status_source)
+        self.offline_lists = OfflineLists(status_lists)
+        """The ``status_lists`` given; ``offline_lists.problems`` holds those set aside."""
+        self.status_source = self._status_source(status_fetcher, status_source)
         if status_cache is not None and not isinstance(status_cache, StatusListCache):
             raise StatusError(
                 "status_cache must be a StatusListCache", code="status.invalid_argument"
@@ -140,13 +141,10 @@ class Verifier:
         self.log_keys = LogKeys(log_keys)
 
     def _status_source(
-        self,
-        lists: Iterable[dict[str, Any] | str],
-        fetcher: StatusFetcher | None,
-        source: StatusSource | None,
+        self, fetcher: StatusFetcher | None, source: StatusSource | None
     ) -> StatusSource:
-        """Offline lists first, then the caller's source, then the fetcher (if any)."""
-        sources: list[StatusSource] = [StaticStatusSource(lists)]
+        """After the offline lists: the caller's source, then the fetcher (if any)."""
+        sources: list[StatusSource] = []
         if source is not None:
             sources.append(source)
         if fetcher is not None:
@@ -379,7 +377,9 @@ class Verifier:
                 list_issuer, credential_issuer, moment
             )
 
-        session = StatusSession(self.status_source, self._verify_list, moment, may_publish)
+        session = StatusSession(
+            self.offline_lists, self.status_source, self._verify_list, moment, may_publish
+        )
         return status_checks(secured, session, self.policy, self.limits, self.status_cache, moment)
 
     def _verify_list(self, unverified: Any, moment: datetime) -> tuple[VerificationReport, Secured]:

@@ -353,11 +353,32 @@ def test_an_enveloped_list_is_indexed_by_its_payload_id(revocations: StatusRegis
 
 
 @pytest.mark.parametrize(
+    "bad",
+    [{"id": "https://gov.example/x", "type": "VerifiableCredential"}, "not.a.token", 42],
+)
+def test_one_bad_list_does_not_block_every_verification(
+    revocations: StatusRegistry, bad: Any
+) -> None:
+    vc = _credential("urn:uuid:1", revocations.allocate("urn:uuid:1").to_json())
+    verifier = Verifier(now=LATER, status_lists=[bad, _publish(revocations)])
+    assert [p.code for p in verifier.offline_lists.problems] == ["status.invalid_argument"]
+    assert verifier.verify(vc).verified
+
+
+def test_a_forged_copy_of_a_list_does_not_hide_the_genuine_one(
+    revocations: StatusRegistry,
+) -> None:
+    vc = _credential("urn:uuid:1", revocations.allocate("urn:uuid:1").to_json())
+    revocations.revoke("urn:uuid:1")
+    genuine = _publish(revocations)
+    forged = {**genuine, "validFrom": "2030-01-01T00:00:00Z"}  # newer, and its proof breaks
+    report = Verifier(now=LATER, status_lists=[forged, genuine]).verify(vc)
+    assert [c.code for c in report.errors] == ["status.revoked"]
+
+
+@pytest.mark.parametrize(
     "kwargs",
     [
-        {"status_lists": [{"id": "https://gov.example/x", "type": "VerifiableCredential"}]},
-        {"status_lists": ["not.a.token"]},
-        {"status_lists": [42]},
         {"status_fetcher": "https://gov.example"},
         {"status_source": object()},
         {"status_cache": {}},
