@@ -9,7 +9,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from did_gov.errors import ProofError
+from did_gov._time import numeric_date
+from did_gov.errors import DidGovError, ProofError
 from did_gov.limits import Limits
 from did_gov.proofs._result import Check, fail, ok
 from did_gov.proofs._sd_jwt_jose import (
@@ -35,20 +36,22 @@ class Expect:
 
 
 def _numeric(
-    payload: Mapping[str, Any], name: str, code: str = "sd_jwt.time_invalid"
+    payload: Mapping[str, Any], name: str, code: str | None = "sd_jwt.time_invalid"
 ) -> float | None:
+    """A NumericDate claim, None when absent; ``code`` None keeps the ``credential.date_*`` code."""
     value = payload.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProofError(f"{name} is not a NumericDate", code=code)
-    return float(value)
+    try:
+        return numeric_date(value, field=name)
+    except DidGovError as exc:
+        raise ProofError(exc.message, code=code or exc.code) from None
 
 
 def validity_check(payload: Mapping[str, Any], want: Expect) -> Check:
     try:
         exp, nbf, iat = (
-            _numeric(payload, n, "credential.date_invalid") for n in ("exp", "nbf", "iat")
+            _numeric(payload, n, None) for n in ("exp", "nbf", "iat")
         )
     except ProofError as exc:
         return fail("validity", exc.code, exc.message)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from did_gov._time import numeric_date
 from did_gov.credentials import parse_datetime
 from did_gov.errors import DidGovError
 from did_gov.proofs._result import Check, fail, ok
@@ -146,13 +147,12 @@ def _instant(bound: Bound) -> datetime:
     """A bound as an aware datetime; raises DidGovError (``credential.date_invalid``)."""
     value = bound.value
     if bound.numeric:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise DidGovError(f"{bound.field} is not a NumericDate", code="credential.date_invalid")
+        seconds = numeric_date(value, field=bound.field)
         try:
-            return datetime.fromtimestamp(value, UTC)
+            return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             raise DidGovError(
-                f"{bound.field} is out of range", code="credential.date_invalid"
+                f"{bound.field} is out of range", code="credential.date_out_of_range"
             ) from None
     return parse_datetime(value, field=bound.field, timezone_required=bound.timezone_required)
 
