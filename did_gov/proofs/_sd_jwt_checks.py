@@ -50,9 +50,7 @@ def _numeric(
 
 def validity_check(payload: Mapping[str, Any], want: Expect) -> Check:
     try:
-        exp, nbf, iat = (
-            _numeric(payload, n, None) for n in ("exp", "nbf", "iat")
-        )
+        exp, nbf, iat = (_numeric(payload, n, None) for n in ("exp", "nbf", "iat"))
     except ProofError as exc:
         return fail("validity", exc.code, exc.message)
     if exp is not None and want.now - want.skew >= exp:
