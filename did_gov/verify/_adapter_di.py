@@ -9,11 +9,11 @@ from typing import Any
 from did_gov.credentials import VC_V1_CONTEXT, credential_problems, presentation_problems
 from did_gov.dids import VerificationMethod
 from did_gov.errors import DidGovError
-from did_gov.jsonld import OfflineDocumentLoader
+from did_gov.jsonld import ContextPolicy, OfflineDocumentLoader
 from did_gov.keys import PublicKey
 from did_gov.limits import Limits
 from did_gov.proofs._result import Check, fail, ok
-from did_gov.proofs.data_integrity import verify_proofs
+from did_gov.proofs.data_integrity import check_contexts, verify_proofs
 from did_gov.verify._keys import KeyRing
 from did_gov.verify._model import Bound, Kind, Secured, Signer, as_list, id_of
 
@@ -73,8 +73,15 @@ def secure_di(
     limits: Limits,
     challenge: str | None = None,
     domain: str | None = None,
+    context_policy: ContextPolicy = ContextPolicy.RECOMPACT,
 ) -> Secured:
-    """Verify every proof of a credential or presentation (VC DI 1.0 §4.4) and read the shared value."""
+    """Verify every proof of a credential or presentation (VC DI 1.0 §4.4) and read the shared value.
+
+    Once every proof verified, the contexts step (VC DI §4.6, ``context_policy``) gives
+    the document the later steps read: recompacted under its pinned contexts when it
+    carried others, so an appended context cannot rename what was signed. A
+    presentation's credentials are taken as written: each goes through its own step.
+    """
     checks = shape_checks(kind, document)
     purpose = _PURPOSE[kind]
     seen: dict[str, VerificationMethod] = {}
@@ -101,6 +108,10 @@ def secure_di(
         for p in result.proofs
         if p.verified and p.verification_method in seen
     )
+    written = document
+    if result.verified:
+        contexts, document, _ = check_contexts(written, policy=context_policy, loader=loader)
+        checks.append(contexts)
     issuer = id_of(document.get("issuer"))
     holder = id_of(document.get("holder"))
     status = [e for e in as_list(document.get("credentialStatus", [])) if e is not None]
@@ -116,7 +127,7 @@ def secure_di(
         types=types_of(document),
         window=vcdm_window(document),
         status=tuple(status) if kind == "credential" else (),
-        credentials=tuple(as_list(document.get("verifiableCredential", [])))
+        credentials=tuple(as_list(written.get("verifiableCredential", [])))
         if kind == "presentation"
         else (),
     )

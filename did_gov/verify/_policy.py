@@ -7,6 +7,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from did_gov.errors import InvalidInputError
+from did_gov.jsonld import ContextPolicy
 from did_gov.status import StalePolicy
 
 __all__ = ["UnknownStatus", "VerificationPolicy"]
@@ -43,6 +44,8 @@ class VerificationPolicy:
     of a Data Integrity proof set or chain be by a key of the issuer (default: at
     least one). ``require_anchor`` makes every credential without a valid anchor
     receipt, from a log the verifier trusts, fail (``anchor.required``).
+    ``context_policy`` is what a Data Integrity document with an inline or embedded
+    context gets after its proofs verified (VC DI §4.6): recompacted, or refused.
 
     A field of the wrong type or a negative duration raises
     :class:`~did_gov.errors.InvalidInputError` (``policy.invalid``).
@@ -63,6 +66,10 @@ class VerificationPolicy:
     require_subject_id: bool = False
     require_issuer_proofs: bool = False
     require_anchor: bool = False
+    context_policy: ContextPolicy = ContextPolicy.RECOMPACT
+    """What a Data Integrity document carrying an inline or embedded context gets after its
+    proofs verified: recompacted under its pinned contexts (later steps read what was signed)
+    or, with ``ContextPolicy.STRICT``, refused (``jsonld.context_unpinned``)."""
 
     def __post_init__(self) -> None:
         for spec in fields(self):
@@ -72,6 +79,7 @@ class VerificationPolicy:
                 "key_binding_max_age": timedelta,
                 "stale_status_lists": StalePolicy,
                 "unknown_status": UnknownStatus,
+                "context_policy": ContextPolicy,
             }.get(spec.name, bool)
             if not isinstance(value, wanted) or (wanted is not bool and isinstance(value, bool)):
                 raise InvalidInputError(

@@ -330,6 +330,7 @@ class Verifier:
             limits=limits,
             challenge=expected.challenge if is_vp else None,
             domain=expected.domain if is_vp else None,
+            context_policy=self.policy.context_policy,
         )
 
     def _nested(
