@@ -48,7 +48,8 @@ class ContextValidation:
     """Where the document carries an inline or embedded context (``@context[2]``, ``credentialSubject.@context``)."""
     recompacted: bool
     expanded_types: tuple[str, ...]
-    """The absolute IRIs of the document's ``type`` (what the signature covers)."""
+    """The absolute IRIs of the document's ``type`` (or ``@type``) member, in its order:
+    what the signature covers."""
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -115,10 +116,13 @@ def validate_contexts(
     body = {k: v for k, v in document.items() if k != "proof"}
     unpinned = _foreign(body, loader.urls)
     pinned = tuple(c for c in _as_list(body.get("@context")) if isinstance(c, str))
-    expanded = expand(body, loader=loader)
+    # The type IRIs depend only on the top-level contexts and the type values (type-scoped
+    # contexts apply after them), so a two-member document gives them without a full expansion.
+    typed: dict[str, Any] = {k: body[k] for k in ("@context", "type", "@type") if k in body}
+    head = expand(typed, loader=loader) if len(typed) > 1 else []
     types: tuple[str, ...] = ()
-    if len(expanded) == 1 and isinstance(expanded[0], dict):
-        types = tuple(expanded[0].get("@type", ()))
+    if len(head) == 1 and isinstance(head[0], dict):
+        types = tuple(head[0].get("@type", ()))
     if not unpinned:
         return ContextValidation(document, pinned, (), False, types)
     if policy is ContextPolicy.STRICT:
@@ -127,6 +131,7 @@ def validate_contexts(
             "they can change what its JSON says without changing what was signed",
             code="jsonld.context_unpinned",
         )
+    expanded = expand(body, loader=loader)
     compacted: dict[str, Any] = _pyld_call("compact", loader, expanded, list(pinned))
     compacted.pop("@context", None)
     recompacted: dict[str, Any] = {"@context": list(pinned), **compacted}

@@ -180,6 +180,9 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
             "contextUrl": None,
             "documentUrl": url,
             "document": doc,
+            # pyld keeps a remote context in the shared (per-loader) cache only when it is
+            # tagged; untagged, every call re-resolved and re-processed the pinned contexts.
+            "tag": "static",
         }
 
     def context_resolver(self) -> ContextResolver:

@@ -98,7 +98,7 @@ def test_a_valid_credential_passes_every_status_check(revocations: StatusRegistr
     report = Verifier(now=LATER, status_lists=[_publish(revocations)]).verify(vc)
     assert report.verified, report.summary()
     names = [c.name for c in report.checks]
-    assert names[4:] == [
+    assert names[names.index("status_list_credential") :] == [
         "status_list_credential",
         "status_entry",
         "status_list",
