@@ -35,7 +35,7 @@ def test_issued_credential_verifies() -> None:
     report = Verifier(now=NOW).verify(_credential())
     assert report.verified, report.summary()
     assert report.format == "vc-di"
-    assert [c.name for c in report.checks] == ["shape", "proof", "issuer", "validity"]
+    assert [c.name for c in report.checks] == ["shape", "proof", "contexts", "issuer", "validity"]
     report.raise_for_failure()
 
 
