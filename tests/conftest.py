@@ -1,8 +1,10 @@
-"""Shared fixtures: the official vectors kept in tests/vectors, and a fixed clock."""
+"""Shared fixtures: the official vectors kept in tests/vectors, a fixed clock, a PostgreSQL server."""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,3 +44,63 @@ def vectors() -> Path:
 def now() -> datetime:
     """A fixed moment for validity checks."""
     return NOW
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One SoftHSM2 token for the session (SoftHSM2 reads its configuration once per process).
+
+    `make install` installs SoftHSM2 (as root, with apt-get); in CI a missing one fails.
+    """
+    from did_gov.errors import HsmError
+    from did_gov.testing.softhsm import SoftHsm
+
+    try:
+        hsm = SoftHsm.start(tmp_path_factory.mktemp("softhsm"))
+    except HsmError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"SoftHSM2 is needed in CI: {exc.message}")
+        pytest.skip(f"SoftHSM2 not available: {exc.message}")
+    with hsm:
+        yield hsm
+
+
+# -- PostgreSQL: one real server per session (did_gov.testing.postgres) ---------------------
+
+POSTGRES_DATABASE = "did_gov_tests"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL server from the system's packages on a free loopback port.
+
+    Never skipped: if it cannot start, every test that needs it fails with the reason.
+    """
+    from did_gov.testing.postgres import PostgresServer
+
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres: Any) -> str:
+    """The URL of the session's test database (shared; tests reset it or use unique names)."""
+    return str(postgres.create_database(POSTGRES_DATABASE))
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything did_gov stored in the database at ``url``."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA IF EXISTS did_gov CASCADE")
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """The test database, emptied of did_gov's tables before the test."""
+    reset_postgres(postgres_database)
+    return postgres_database

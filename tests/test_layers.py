@@ -17,6 +17,8 @@ RANKS = {
     "limits": 0,
     "_time": 0,
     "_log": 0,
+    "_postgres": 0,
+    "_sqlite": 0,
     "keys": 1,
     "dids": 2,
     "jsonld": 3,
