@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
+from did_gov._log import STATUS
 from did_gov._sqlite import existed as file_existed
 from did_gov.errors import DidGovError, StatusError
 from did_gov.status._bitstring import StatusList
@@ -279,6 +280,8 @@ class StatusRegistry:
                     code="status.irreversible",
                 )
             db.execute("UPDATE entries SET value = ? WHERE idx = ?", (value, index))
+        STATUS.info("status list %s (%s): index %d set to %d", self.list_url, self.purpose.value,
+                    index, value)  # fmt: skip
 
     def _require(self, purpose: StatusPurpose, action: str) -> None:
         if self.purpose is not purpose:
@@ -387,6 +390,8 @@ class StatusRegistry:
                 "INSERT INTO publications(valid_from, credential) VALUES (?, ?)",
                 (unsigned["validFrom"], text),
             )
+        STATUS.info("published status list %s (%s), valid from %s", self.list_url,
+                    self.purpose.value, unsigned["validFrom"])  # fmt: skip
         return secured
 
     def latest_publication(self) -> dict[str, Any] | str | None:
