@@ -10,10 +10,12 @@ is refused, and the transaction is rolled back, so the file is left exactly as i
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["FileState", "inspect", "what_it_is"]
+__all__ = ["FileState", "existed", "inspect", "what_it_is"]
 
 _KINDS = {
     "did_gov/ledger/sqlite/v1": "a did_gov transparency log (ledger)",
@@ -32,6 +34,17 @@ class FileState:
     def empty(self) -> bool:
         """No table at all: a new file, a 0-byte file, or an empty database."""
         return not self.tables
+
+
+def existed(path: object, error: Callable[[str], Exception]) -> bool:
+    """Whether something is already at ``path`` (read before sqlite creates a file there).
+
+    A path of the wrong type or with a NUL byte raises ``error(reason)``.
+    """
+    try:
+        return os.path.lexists(path)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise error(str(exc)) from exc
 
 
 def inspect(db: sqlite3.Connection) -> FileState:

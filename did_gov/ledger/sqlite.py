@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
+from did_gov._sqlite import existed as file_existed
 from did_gov._sqlite import inspect, what_it_is
 from did_gov.errors import DidGovError, InvalidInputError, LedgerError
 from did_gov.keys import KeyType, PublicKey, Signer
@@ -114,12 +115,9 @@ class SqliteLedger(BaseLedger):
         clock: Clock | None = None,
     ) -> None:
         check_note_key(log_key)
-        try:
-            existed = os.path.lexists(path)
-        except (TypeError, ValueError) as exc:
-            raise LedgerError(
-                f"cannot open ledger file {path!r}: {exc}", code="ledger.open_failed"
-            ) from exc
+        existed = file_existed(
+            path, lambda why: LedgerError(f"cannot open {path!r}: {why}", code="ledger.open_failed")
+        )
         if not existed:  # refuse bad parameters before sqlite3 creates an empty file there
             if origin is None:
                 raise LedgerError(

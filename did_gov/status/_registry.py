@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
+from did_gov._sqlite import existed as file_existed
 from did_gov.errors import DidGovError, StatusError
 from did_gov.status._bitstring import StatusList
 from did_gov.status._credential import build_list_credential
@@ -127,12 +128,12 @@ class StatusRegistry:
             return PostgresStatusRegistry.connect(
                 path, wanted, rng or secrets.randbelow, reconnect_timeout=reconnect_timeout
             )
-        try:
-            existed = os.path.lexists(path)
-        except (TypeError, ValueError) as exc:
-            raise StatusError(
-                f"cannot open status registry {path!r}: {exc}", code="status.registry_open_failed"
-            ) from exc
+        existed = file_existed(
+            path,
+            lambda why: StatusError(
+                f"cannot open {path!r}: {why}", code="status.registry_open_failed"
+            ),
+        )
         if not ("list_url" in wanted and "purpose" in wanted) and not existed:
             raise StatusError(
                 f"no status registry at {os.fspath(path)!r}; a new one needs list_url and purpose",

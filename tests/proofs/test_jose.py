@@ -296,20 +296,6 @@ def test_issue_rejects_misuse() -> None:
     assert info.value.code.startswith("credential.")
 
 
-def test_signer_without_jwk_is_refused() -> None:
-    key, _, vm = _issuer()
-
-    class Hsm:
-        public_key = key.public_key
-
-        def sign(self, data: bytes) -> bytes:
-            return key.sign(data)
-
-    with pytest.raises(InvalidInputError) as info:
-        jose.sign_vc_jwt(_unsigned(), Hsm(), kid=vm)
-    assert info.value.code == "jose.signer_unsupported"
-
-
 @pytest.mark.parametrize("holder_kind", ["ed25519", "p384"])
 def test_present_vp_jwt_with_nonce_and_audience(holder_kind: str) -> None:
     issuer, _, _ = _issuer("p256")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from did_gov._encoding import b64url_decode, b64url_encode
-from did_gov.errors import InvalidInputError, ProofError, UnsupportedAlgorithmError
+from did_gov.errors import InvalidInputError, ProofError
 from did_gov.keys import PrivateKey, PublicKey
 from did_gov.limits import Limits
 from did_gov.proofs._sd_jwt_disclosures import make_disclosure, parse_claim_path
@@ -207,18 +207,6 @@ def test_present_needs_nonce_and_audience_for_key_binding() -> None:
     with pytest.raises(InvalidInputError) as info:
         present_sd_jwt(_issue(), [], holder_key=HOLDER)
     assert info.value.code == "sd_jwt.kb_params_missing"
-
-
-def test_signing_with_a_non_private_key_is_refused() -> None:
-    class Kms:
-        public_key = ISSUER.public_key
-
-        def sign(self, data: bytes) -> bytes:
-            return ISSUER.sign(data)
-
-    with pytest.raises(UnsupportedAlgorithmError) as info:
-        issue_sd_jwt(CLAIMS, Kms(), disclosable=[])  # type: ignore[arg-type]
-    assert info.value.code == "sd_jwt.key_unsupported"
 
 
 def test_too_many_disclosures_is_refused_before_work() -> None:
