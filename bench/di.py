@@ -31,7 +31,7 @@ from pyld import jsonld as pyld_jsonld
 from pyld.context_resolver import ContextResolver
 
 from bench._harness import Figure, measure
-from bench.run import NOW, naive_verify, naive_verify_presentation
+from bench.run import NOW, citizen_credential, naive_verify, naive_verify_presentation
 from did_gov import PrivateKey, Verifier, issue, present
 from did_gov.dids import DefaultResolver
 from did_gov.errors import DidGovError
@@ -42,7 +42,6 @@ from did_gov.jsonld._safe import precheck
 from did_gov.limits import DEFAULT_LIMITS, Limits
 
 JS_DIR = Path(__file__).resolve().parent / "js"
-EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 VOCAB = {"@vocab": "https://bench.example/"}
 OPTIONAL = [
     "middleName",
@@ -78,15 +77,7 @@ def shaped_credential(n: int, shape: int) -> dict[str, Any]:
     for k in range(len(OPTIONAL), shape.bit_length()):
         if shape >> k & 1:
             subject[f"extra{k}"] = {"note": f"nested {n}"}
-    return {
-        "@context": ["https://www.w3.org/ns/credentials/v2", EXAMPLES],
-        "id": f"urn:uuid:6a1e1c2e-0000-4000-8000-{n:012d}",
-        "type": ["VerifiableCredential", "CitizenIdentityCredential"],
-        "issuer": {"id": "did:example:ministry", "name": "Ministry of the Interior"},
-        "validFrom": "2025-01-01T00:00:00Z",
-        "validUntil": "2035-01-01T00:00:00Z",
-        "credentialSubject": subject,
-    }
+    return {**citizen_credential(n), "credentialSubject": subject}
 
 
 ONE_SHAPE = 0b0101_0101_0101_0101_0101

@@ -286,20 +286,22 @@ class PostgresStatusRegistry(StatusRegistry):
         result: tuple[int, int] = self._run("read", lambda c: self._lookup(c, digest), write=False)
         return result
 
-    def _change_value(self, credential_id: str, value: int) -> None:
+    def _change_value(self, credential_id: str, value: int) -> int | None:
         digest = credential_hash(credential_id)
 
-        def work(connection: Any) -> None:
+        def work(connection: Any) -> int | None:
             index, current = self._lookup(connection, digest, lock=True)
             if current == value:
-                return
+                return None
             self._check_change(current)
             connection.execute(
                 "UPDATE did_gov.status_entries SET value = %s WHERE registry_id = %s AND idx = %s",
                 (value, self._registry_id, index),
             )
+            return index
 
-        self._run("set_status", work)
+        result: int | None = self._run("set_status", work)
+        return result
 
     def _count(self) -> int:
         def work(connection: Any) -> int:

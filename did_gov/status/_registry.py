@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
+from did_gov._log import STATUS
 from did_gov._sqlite import existed as file_existed
 from did_gov.errors import DidGovError, StatusError
 from did_gov.status._bitstring import StatusList
@@ -313,7 +314,10 @@ class StatusRegistry:
                 f"value {value!r} does not fit in {self.status_size} bit(s)",
                 code="status.value_out_of_range",
             )
-        self._change_value(credential_id, value)
+        index = self._change_value(credential_id, value)
+        if index is not None:
+            STATUS.info("status list %s (%s): index %d set to %d", self.list_url,
+                        self.purpose.value, index, value)  # fmt: skip
 
     def _check_change(self, current: int) -> None:
         """Refuse changing a set status of a purpose that is not reversible."""
@@ -323,14 +327,18 @@ class StatusRegistry:
                 code="status.irreversible",
             )
 
-    def _change_value(self, credential_id: str, value: int) -> None:
-        """Set the entry's value in one transaction (after :meth:`_check_change`)."""
+    def _change_value(self, credential_id: str, value: int) -> int | None:
+        """Set the entry's value in one transaction (after :meth:`_check_change`).
+
+        Returns the entry's index, or None when the value was already ``value``.
+        """
         with self._write() as db:
             index, current = self._row(db, credential_id)
             if current == value:
-                return
+                return None
             self._check_change(current)
             db.execute("UPDATE entries SET value = ? WHERE idx = ?", (value, index))
+            return index
 
     def _require(self, purpose: StatusPurpose, action: str) -> None:
         if self.purpose is not purpose:
@@ -439,6 +447,8 @@ class StatusRegistry:
                 code="status.secure_failed",
             )
         self._record_publication(unsigned["validFrom"], text)
+        STATUS.info("published status list %s (%s), valid from %s", self.list_url,
+                    self.purpose.value, unsigned["validFrom"])  # fmt: skip
         return secured
 
     def _record_publication(self, valid_from: str, text: str) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from did_gov._json import parse_json
+from did_gov._log import logged_verdict
 from did_gov.credentials import (
     VC_V1_CONTEXT,
     credential_problems,
@@ -188,6 +189,7 @@ class Verifier:
             return self._now()
         return utc_now()
 
+    @logged_verdict
     def verify(
         self,
         document_or_token: dict[str, Any] | str | bytes,

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bench.di import clique_document
 from did_gov.errors import DidGovError
 from did_gov.jsonld import OfflineDocumentLoader, canonicalize, jcs
 from did_gov.jsonld._rdfc import BLANK, IRI, Quad, canonical_nquads
@@ -30,17 +31,6 @@ def clique_quads(n: int) -> list[Quad]:
         for j in range(n)
         if i != j
     ]
-
-
-def clique_document(n: int) -> dict[str, Any]:
-    """The same clique as JSON-LD (1.5 KB for 8 nodes)."""
-    return {
-        "@context": VOCAB,
-        "@graph": [
-            {"@id": f"_:n{i}", "link": [{"@id": f"_:n{j}"} for j in range(n) if j != i]}
-            for i in range(n)
-        ],
-    }
 
 
 @pytest.mark.parametrize("n", [8, 24, 64])
