@@ -45,6 +45,7 @@ SECTIONS: tuple[str, ...] = (
     "bench.sd_jwt",
     "bench.ledger",
     "bench.ledger_evm",
+    "bench.postgres",
 )
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
 ROOT = Path(__file__).resolve().parents[1]
