@@ -33,13 +33,14 @@ from pyld.context_resolver import ContextResolver
 from bench._harness import Figure, measure
 from bench.run import NOW, citizen_credential, naive_verify, naive_verify_presentation
 from did_gov import PrivateKey, Verifier, issue, present
-from did_gov.dids import DefaultResolver
+from did_gov.dids import DefaultResolver, did_key
 from did_gov.errors import DidGovError
 from did_gov.jsonld import OfflineDocumentLoader, canonicalize
 from did_gov.jsonld._loader import _pinned
 from did_gov.jsonld._rdfc import canonical_nquads, from_pyld_dataset
 from did_gov.jsonld._safe import precheck
 from did_gov.limits import DEFAULT_LIMITS, Limits
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 VOCAB = {"@vocab": "https://bench.example/"}
@@ -78,6 +79,13 @@ def shaped_credential(n: int, shape: int) -> dict[str, Any]:
         if shape >> k & 1:
             subject[f"extra{k}"] = {"note": f"nested {n}"}
     return {**citizen_credential(n), "credentialSubject": subject}
+
+
+def held_credential(n: int, shape: int, holder: str) -> dict[str, Any]:
+    """:func:`shaped_credential` whose subject is ``holder`` (a presentation binds the two)."""
+    credential = shaped_credential(n, shape)
+    credential["credentialSubject"]["id"] = holder
+    return credential
 
 
 ONE_SHAPE = 0b0101_0101_0101_0101_0101
@@ -177,9 +185,10 @@ def figures(rounds: int) -> list[Figure]:
     same = [issue(shaped_credential(n, ONE_SHAPE), key, now=NOW) for n in range(count)]
     shape = new_shapes(1)
     fresh = [issue(shaped_credential(n, shape()), key, now=NOW) for n in range(count)]
+    holder_did = did_key.did_for_public_key(holder.public_key)
     vps = [
         present(
-            [issue(shaped_credential(n, shape()), key, now=NOW)],
+            [issue(held_credential(n, shape(), holder_did), key, now=NOW)],
             holder,
             challenge=f"c{n}",
             domain="d",
@@ -191,7 +200,9 @@ def figures(rounds: int) -> list[Figure]:
     js_rows: dict[str, dict[str, Any]] = {}
 
     def verify_rows(name: str, items: list[dict[str, Any]], target: str, vp: bool = False) -> None:
-        verifier = Verifier(now=NOW)  # a new verifier: no shape learned before this row
+        verifier = Verifier(
+            now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER
+        )  # a new verifier: no shape learned before this row
         ours, naive = iter(items), iter(items)
 
         def op() -> object:
@@ -275,7 +286,7 @@ def shape_memory(total: int) -> dict[str, float]:
     from bench.run import rss_mib
 
     key = PrivateKey.from_seed("ed25519", bytes(range(32)))
-    verifier = Verifier(now=NOW)
+    verifier = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     shape = new_shapes(1_000_003)
     first = max(1, total // 10)
     figures: dict[str, float] = {"n_first": first, "n_total": total}

@@ -16,6 +16,7 @@ contexts, so that what every later step reads says what was signed
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,10 +120,16 @@ def validate_contexts(
     # The type IRIs depend only on the top-level contexts and the type values (type-scoped
     # contexts apply after them), so a two-member document gives them without a full expansion.
     typed: dict[str, Any] = {k: body[k] for k in ("@context", "type", "@type") if k in body}
-    head = expand(typed, loader=loader) if len(typed) > 1 else []
-    types: tuple[str, ...] = ()
-    if len(head) == 1 and isinstance(head[0], dict):
-        types = tuple(head[0].get("@type", ()))
+    cache = getattr(loader, "expanded_types", None)
+    key = json.dumps(typed, sort_keys=True) if not unpinned and cache is not None else None
+    types: tuple[str, ...] | None = cache.get(key) if cache is not None and key else None
+    if types is None:
+        head = expand(typed, loader=loader) if len(typed) > 1 else []
+        types = ()
+        if len(head) == 1 and isinstance(head[0], dict):
+            types = tuple(head[0].get("@type", ()))
+        if cache is not None and key:
+            cache[key] = types
     if not unpinned:
         return ContextValidation(document, pinned, (), False, types)
     if policy is ContextPolicy.STRICT:

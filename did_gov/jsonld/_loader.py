@@ -159,6 +159,8 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
         self._resolved_cache: LockedLRUCache[str, Any] = LockedLRUCache(maxsize=256)
         self.templates = TemplateCache(context_terms(table.values()))
         self._own_objects = _objects(table.values())
+        self.expanded_types: LockedLRUCache[str, tuple[str, ...]] = LockedLRUCache(maxsize=512)
+        """Type IRIs by pinned contexts and type values (``validate_contexts``), bounded."""
 
     @property
     def urls(self) -> frozenset[str]:
