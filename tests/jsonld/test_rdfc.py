@@ -144,8 +144,11 @@ class PyldUrdna(URDNA2015):  # type: ignore[misc]
 
 
 _plain = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=10
-)  # pyld's serializer does not escape control characters, RDFC-1.0 does
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\\"),
+    max_size=10,
+)  # pyld's serializer does not escape control characters, RDFC-1.0 does; and it writes a
+# literal backslash before "r" as "\\\r" (test_control_characters_escape_as_rdfc_requires
+# holds ours to RDFC-1.0 there)
 
 
 @settings(max_examples=150, deadline=None)
