@@ -350,6 +350,15 @@ def _without_challenge(report: Any) -> Any:
     )
 
 
+def _has_status_entry(report: Any) -> bool:
+    """Whether the verified credential, or any credential of a presentation, names a status."""
+    reports = [report, *report.credentials]
+    return any(
+        isinstance(r.document, dict) and r.document.get("credentialStatus") is not None
+        for r in reports
+    )
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from did_gov.cli._io import json_text
     from did_gov.verify import VerificationPolicy, Verifier
@@ -362,7 +371,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         resolver=_resolver(args.did_documents),
         now=at,
         policy=VerificationPolicy(
-            require_key_binding=args.require_key_binding, require_anchor=args.require_anchor
+            require_key_binding=args.require_key_binding,
+            require_anchor=args.require_anchor,
+            subject_binding=not args.no_subject_binding,
         ),
         status_lists=lists,
         issuer_jwks=_load_jwks(args.jwk),
@@ -381,6 +392,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             report = _without_challenge(report)
         if not report.verified:
             status = EXIT_FAILED
+        if args.status_lists and not _has_status_entry(report):
+            sys.stderr.write(
+                f"did-gov: note: {path} has no credentialStatus entry: --status-list was not used "
+                "for it (issue credentials after `status allocate` to make them revocable)\n"
+            )
         disclosed = report.document if report.format == "sd-jwt-vc" and report.verified else None
         if args.json:
             extra = {"claims": disclosed} if disclosed is not None else {}
@@ -522,6 +538,11 @@ def _parser() -> argparse.ArgumentParser:
         help="trust anchor receipts of this log: its vkey, or a file with one (repeatable)",
     )
     ver.add_argument("--require-anchor", action="store_true", help="fail without a receipt")
+    ver.add_argument(
+        "--no-subject-binding",
+        action="store_true",
+        help="accept presented credentials whose subject is not the holder (e.g. a parent's)",
+    )
     ver.add_argument(
         "--did-document",
         dest="did_documents",

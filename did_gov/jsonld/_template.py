@@ -277,11 +277,11 @@ class TemplateCache:
     """Templates by shape key, bounded (LRU), for one loader's set of contexts."""
 
     def __init__(self, loader_terms: frozenset[str], maxsize: int = 512) -> None:
-        from cachetools import LRUCache
+        from did_gov.jsonld._lru import LockedLRUCache
 
         self._terms = loader_terms
-        self._templates: LRUCache[str, Template] = LRUCache(maxsize=maxsize)
-        self._seen: LRUCache[str, bool] = LRUCache(maxsize=maxsize * 8)
+        self._templates: LockedLRUCache[str, Template] = LockedLRUCache(maxsize=maxsize)
+        self._seen: LockedLRUCache[str, bool] = LockedLRUCache(maxsize=maxsize * 8)
         """Shapes seen once: a template is learned on a shape's second sight, so a
         credential of a shape never seen again costs one expansion, not a probe's too."""
 

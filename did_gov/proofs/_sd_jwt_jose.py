@@ -91,14 +91,14 @@ def alg_problem(header: Mapping[str, Any], key: PublicKey | None) -> Check | Non
     if not isinstance(alg, str) or alg not in ALGS:
         return fail(
             "alg",
-            "sd_jwt.alg_unsupported",
+            "alg.unsupported",
             f"alg {alg!r} is not accepted (EdDSA, ES256, ES384 only; never none or HMAC)",
         )
     if "crit" in header:
-        return fail("alg", "sd_jwt.crit_unsupported", "no critical header extension is supported")
+        return fail("alg", "jws.crit_unsupported", "no critical header extension is supported")
     if key is not None and ALGS[alg] is not key.key_type:
         return fail(
-            "alg", "sd_jwt.alg_key_mismatch", f"alg {alg} cannot be used with a {key.key_type} key"
+            "alg", "alg.key_mismatch", f"alg {alg} cannot be used with a {key.key_type} key"
         )
     return None
 

@@ -407,7 +407,7 @@ class _VerifyContext:
             or len(signature) != _SIGNATURE_LENGTHS[key.key_type]
         ):
             raise _Failed(
-                fail(name, "proof.signature_invalid", "proofValue has the wrong encoding or length")
+                fail(name, "signature.invalid", "proofValue has the wrong encoding or length")
             )
         config = {k: v for k, v in proof.items() if k != "proofValue"}
         unsecured = _unsecured(self.document)
@@ -422,7 +422,7 @@ class _VerifyContext:
             raise _Failed(fail(name, exc.code, exc.message)) from None
         if not key.verify(signature, data):
             raise _Failed(
-                fail(name, "proof.signature_invalid", f"the {suite.name} signature does not verify")
+                fail(name, "signature.invalid", f"the {suite.name} signature does not verify")
             )
 
     def _check_context(self, name: str, proof_context: Any) -> None:

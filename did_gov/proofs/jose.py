@@ -167,13 +167,11 @@ def envelope(token: str, media_type: str = VC_MEDIA_TYPE) -> dict[str, Any]:
 def open_envelope(entry: Any) -> tuple[str, str]:
     """The media type and token of an ``EnvelopedVerifiableCredential``; raises InvalidInputError."""
     if not isinstance(entry, Mapping) or entry.get("type") != "EnvelopedVerifiableCredential":
-        raise InvalidInputError(
-            "not an EnvelopedVerifiableCredential", code="jose.envelope_invalid"
-        )
+        raise InvalidInputError("not an EnvelopedVerifiableCredential", code="envelope.invalid")
     url = entry.get("id")
     if not isinstance(url, str) or not url.startswith("data:") or "," not in url:
         raise InvalidInputError(
-            "an EnvelopedVerifiableCredential id is a data: URL", code="jose.envelope_invalid"
+            "an EnvelopedVerifiableCredential id is a data: URL", code="envelope.invalid"
         )
     media_type, data = url[5:].split(",", 1)
     return media_type, data
@@ -265,7 +263,7 @@ def _signature(parsed: UnverifiedJws, key: PublicKey, alg: str, key_type: KeyTyp
     if key.key_type is not key_type:
         return fail(
             "signature",
-            "jose.alg_key_mismatch",
+            "alg.key_mismatch",
             f"alg {alg} cannot be verified with a {key.key_type.value} key",
         )
     from jwcrypto.common import JWException
@@ -275,7 +273,7 @@ def _signature(parsed: UnverifiedJws, key: PublicKey, alg: str, key_type: KeyTyp
         core = JWSCore(alg, _public_jwk(key), parsed.protected_json, parsed.payload_bytes, [alg])
         core.verify(parsed.signature)
     except JWException:
-        return fail("signature", "jose.signature_invalid", f"the {alg} signature does not verify")
+        return fail("signature", "signature.invalid", f"the {alg} signature does not verify")
     return ok("signature", f"{alg} signature verified")
 
 
@@ -323,7 +321,8 @@ def verify_jwt(
         except DidGovError as exc:
             builder = (
                 unknown
-                if exc.code in ("jose.key_not_found",) or exc.code.startswith("network.")
+                if exc.code in ("issuer.key_unknown", "holder.key_unknown")
+                or exc.code.startswith("network.")
                 else fail
             )
             raise _Failed(builder("key", exc.code, exc.message)) from None

@@ -278,7 +278,7 @@ def _issuer_checks(
     try:
         key = lookup({**unprotected, **jws.header}, jws.payload)
     except DidGovError as exc:
-        builder = unknown if exc.code in ("sd_jwt.issuer_key_unknown", "network.disabled") else fail
+        builder = unknown if exc.code in ("issuer.key_unknown", "network.disabled") else fail
         return [builder("issuer_key", exc.code, exc.message)]
     checks.append(ok("issuer_key", f"{key.key_type} key found"))
     problem = alg_problem(jws.header, key)
@@ -287,7 +287,7 @@ def _issuer_checks(
     if not jws_verifies(jws, key):
         return [
             *checks,
-            fail("signature", "sd_jwt.signature_invalid", "the issuer signature does not verify"),
+            fail("signature", "signature.invalid", "the issuer signature does not verify"),
         ]
     return [*checks, ok("signature", f"{jws.header['alg']} signature verifies")]
 
