@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from did_gov.proofs._result import Check
@@ -85,7 +86,7 @@ class Secured:
     credentials: tuple[Any, ...] = ()
     disclosed: Mapping[str, Any] | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def ok(self) -> bool:
         """True when every adapter check passed."""
         return bool(self.checks) and passed(self.checks)
