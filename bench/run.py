@@ -43,6 +43,7 @@ SECTIONS: tuple[str, ...] = (
     "bench.sd_jwt",
     "bench.ledger",
     "bench.ledger_evm",
+    "bench.trust",
 )
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
 ROOT = Path(__file__).resolve().parents[1]
