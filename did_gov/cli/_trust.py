@@ -285,23 +285,7 @@ def trust_material(args: argparse.Namespace) -> TrustMaterial:
             verified = verify_bundle(raw, root_value, now=_now())
     except TrustError as exc:
         return TrustMaterial(failure=(exc.code, exc.message), configured=True)
-    return TrustMaterial(bundle_kwargs(verified, args.contexts), configured=True)
-
-
-def bundle_kwargs(verified: Any, contexts: list[str]) -> dict[str, Any]:
-    """Verifier keyword arguments from a verified bundle (``--contexts`` add to its contexts)."""
-    return {
-        "trust": verified.registry(),
-        "resolver": verified.resolver(),
-        "loader": verified.loader(contexts),
-        "status_lists": list(verified.status_lists),
-        "log_keys": list(verified.log_keys),
-        "issuer_jwks": [
-            dict(jwk)
-            for signed in verified.accreditations
-            for jwk in signed.accreditation.issuer_jwks
-        ],
-    }
+    return TrustMaterial(verified.verifier_options(args.contexts), configured=True)
 
 
 def register(verbs: Any) -> None:

@@ -206,6 +206,28 @@ class TrustBundle:
             label=self.label,
         )
 
+    def verifier_options(
+        self, extra_contexts: Iterable[str] = (), *, at_anchored_time: bool = True
+    ) -> dict[str, Any]:
+        """The keyword arguments that make a ``Verifier`` use this bundle: ``Verifier(**options)``.
+
+        ``trust`` (the registry), ``resolver`` (did:web documents), ``loader`` (contexts, plus
+        ``extra_contexts`` directories), ``status_lists``, ``log_keys`` and ``issuer_jwks``
+        (the keys of accredited non-DID issuers; the trust step binds each to its issuer).
+        """
+        return {
+            "trust": self.registry(at_anchored_time=at_anchored_time),
+            "resolver": self.resolver(),
+            "loader": self.loader(extra_contexts),
+            "status_lists": list(self.status_lists),
+            "log_keys": list(self.log_keys),
+            "issuer_jwks": [
+                dict(jwk)
+                for signed in self.accreditations
+                for jwk in signed.accreditation.issuer_jwks
+            ],
+        }
+
     def log_verifiers(self) -> list[NoteVerifier]:
         """The log keys as note verifiers."""
         return [NoteVerifier.from_vkey(v) for v in self.log_keys]
