@@ -6,11 +6,10 @@ operations are timed in batches and reported per operation.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bench._harness import Figure, measure
+from bench._harness import Figure, measure, per_operation
 from did_gov.status import (
     MIN_ENTRIES,
     StatusList,
@@ -73,18 +72,7 @@ def _batched(
         rounds=rounds,
         target=target,
     )
-    per = 1 / batch
-    return dataclasses.replace(
-        fig,
-        median=fig.median * per,
-        p95=fig.p95 * per,
-        baseline_median=None if fig.baseline_median is None else fig.baseline_median * per,
-        cpu_median=None if fig.cpu_median is None else fig.cpu_median * per,
-        baseline_cpu_median=None
-        if fig.baseline_cpu_median is None
-        else fig.baseline_cpu_median * per,
-        unit="µs",
-    )
+    return per_operation(fig, batch)
 
 
 def figures(rounds: int) -> list[Figure]:

@@ -13,7 +13,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench._harness import Figure, measure
+from bench._harness import Figure, measure, per_operation
 from did_gov.dids import did_key
 from did_gov.keys import PrivateKey
 from did_gov.trust import (
@@ -42,39 +42,24 @@ def _party(seed: int) -> tuple[PrivateKey, str, str]:
     )
 
 
+def _record(by: tuple[PrivateKey, str, str], issuer: str, **more: object) -> SignedAccreditation:
+    key, did, vm = by
+    until = T0 + timedelta(days=3650)
+    fields: dict[str, object] = {"valid_from": T0, "valid_until": until, "issued": T0} | more
+    return sign_accreditation(
+        Accreditation(authority=did, issuer=issuer, types=(TYPE,), **fields),  # type: ignore[arg-type]
+        key,
+        vm,
+    )
+
+
 def registry_records(issuers: int) -> tuple[str, list[SignedAccreditation], list[str]]:
     """A root, a ministry accredited by it, and ``issuers`` offices accredited by the ministry."""
-    root_key, root_did, root_vm = _party(1)
-    ministry_key, ministry_did, ministry_vm = _party(2)
-    until = T0 + timedelta(days=3650)
-    records = [
-        sign_accreditation(
-            Accreditation(
-                authority=root_did,
-                issuer=ministry_did,
-                types=(TYPE,),
-                valid_from=T0,
-                valid_until=until,
-                issued=T0,
-                may_accredit=True,
-                max_path_length=0,
-            ),
-            root_key,
-            root_vm,
-        )
-    ]
+    root, ministry = _party(1), _party(2)
+    records = [_record(root, ministry[1], may_accredit=True, max_path_length=0)]
     names = [f"did:web:office{i}.gov.example" for i in range(issuers)]
-    for name in names:
-        record = Accreditation(
-            authority=ministry_did,
-            issuer=name,
-            types=(TYPE,),
-            valid_from=T0,
-            valid_until=until,
-            issued=T0,
-        )
-        records.append(sign_accreditation(record, ministry_key, ministry_vm))
-    return root_did, records, names
+    records.extend(_record(ministry, name) for name in names)
+    return root[1], records, names
 
 
 def _naive(records: list[SignedAccreditation], root: str, claim: IssuerClaim) -> bool:
@@ -90,21 +75,6 @@ def _naive(records: list[SignedAccreditation], root: str, claim: IssuerClaim) ->
             return True
         subject = found.authority
     return False
-
-
-def _per_op(fig: Figure, batch: int) -> Figure:
-    per = 1 / batch
-    return dataclasses.replace(
-        fig,
-        median=fig.median * per,
-        p95=fig.p95 * per,
-        baseline_median=None if fig.baseline_median is None else fig.baseline_median * per,
-        cpu_median=None if fig.cpu_median is None else fig.cpu_median * per,
-        baseline_cpu_median=None
-        if fig.baseline_cpu_median is None
-        else fig.baseline_cpu_median * per,
-        unit="µs",
-    )
 
 
 def figures(rounds: int, issuers: int = 10_000, bundle_bytes: int = 5_000_000) -> list[Figure]:
@@ -131,7 +101,7 @@ def figures(rounds: int, issuers: int = 10_000, bundle_bytes: int = 5_000_000) -
         rounds=rounds,
         target="≤100 µs",
     )
-    lookup = _per_op(lookup, len(sample))
+    lookup = per_operation(lookup, len(sample))
     if lookup.baseline_median is not None:
         scale = len(sample) / len(naive_sample)
         lookup = dataclasses.replace(

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from did_gov.cli import _keys
 from did_gov.cli._io import UsageError
+from did_gov.cli._io import parse_time as _parse_time
 from did_gov.cli._io import read_json as _read_json
 from did_gov.cli._io import read_text as _read_text
 from did_gov.cli._ledger import register as _register_ledger_verbs
@@ -35,18 +36,6 @@ def _print_json(value: Any, compact: bool = False) -> None:
         sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
     else:
         sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
-
-
-def _parse_time(text: str | None, flag: str) -> Any:
-    if text is None:
-        return None
-    from did_gov.credentials import parse_datetime
-    from did_gov.errors import DidGovError
-
-    try:
-        return parse_datetime(text, field=flag)
-    except DidGovError as exc:
-        raise UsageError(f"{flag}: {exc.message}") from None
 
 
 def _load_key(path: str, args: argparse.Namespace) -> Any:

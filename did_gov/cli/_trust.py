@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from did_gov.cli import _keys
-from did_gov.cli._io import UsageError, read_bytes, read_json
+from did_gov.cli._io import UsageError, parse_time, read_bytes, read_json
 
 __all__ = ["TrustMaterial", "add_verify_flags", "register", "trust_material"]
 
@@ -34,18 +34,6 @@ def _duration(text: str, flag: str) -> timedelta:
     if match is None:
         raise UsageError(f"{flag}: {text!r} is not a duration like 30d, 12h or 1y")
     return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
-
-
-def _time(text: str | None, flag: str) -> datetime | None:
-    if text is None:
-        return None
-    from did_gov._time import parse_datetime
-    from did_gov.errors import DidGovError
-
-    try:
-        return parse_datetime(text, field=flag)
-    except DidGovError as exc:
-        raise UsageError(f"{flag}: {exc.message}") from None
 
 
 def _now() -> datetime:
@@ -96,8 +84,8 @@ def _cmd_accredit(args: argparse.Namespace) -> int:
     signer = _keys.load_signer(args.key, args)
     public = signer.public_key
     now = _now()
-    valid_from = _time(args.valid_from, "--valid-from") or now
-    valid_until = _time(args.valid_until, "--valid-until")
+    valid_from = parse_time(args.valid_from, "--valid-from") or now
+    valid_until = parse_time(args.valid_until, "--valid-until")
     if valid_until is not None and valid_until < valid_from:
         raise UsageError("--valid-until is before --valid-from")
     if args.max_path_length is not None and not args.may_accredit:

@@ -78,11 +78,15 @@ def _strings(value: object, what: str, *, allow_empty: bool = False) -> tuple[st
     return items
 
 
-def _time(value: object, what: str) -> datetime:
+def parse_time(value: object, what: str, code: str = "trust.accreditation_invalid") -> datetime:
+    """A dateTimeStamp member of a trust file; TrustError with ``code`` when it is not one."""
     try:
         return parse_datetime(value, field=what)
     except DidGovError as exc:
-        raise _bad(f"{what}: {exc}") from None
+        raise TrustError(f"{what}: {exc}", code=code) from None
+
+
+_time = parse_time
 
 
 def _is_did(value: str) -> bool:
