@@ -176,29 +176,40 @@ def _cmd_present(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    from did_gov.cli._trust import trust_material
     from did_gov.verify import VerificationPolicy, Verifier
 
     at = _parse_time(args.at, "--at")
     inputs = [(path, _read_text(path)) for path in args.files]
     lists = [_read_status_list(path) for path in args.status_lists]
+    material = trust_material(args)  # --bundle/--root, --trust-store or --trust-any-issuer
     verifier = Verifier(
-        contexts=args.contexts,
-        now=at,
-        policy=VerificationPolicy(
-            require_key_binding=args.require_key_binding, require_anchor=args.require_anchor
-        ),
-        status_lists=lists,
-        issuer_jwks=_load_jwks(args.jwk),
-        log_keys=[_log_key(value) for value in args.log_keys],
+        **material.verifier_kwargs(
+            {
+                "contexts": args.contexts,
+                "now": at,
+                "policy": VerificationPolicy(
+                    require_key_binding=args.require_key_binding,
+                    require_anchor=args.require_anchor,
+                ),
+                "status_lists": lists,
+                "issuer_jwks": _load_jwks(args.jwk),
+                "log_keys": [_log_key(value) for value in args.log_keys],
+            }
+        )
     )
     status = EXIT_OK
     for path, text in inputs:
-        report = verifier.verify(
-            text,
-            challenge=args.challenge,
-            domain=args.domain,
-            nonce=args.nonce,
-            audience=args.audience,
+        report = (
+            material.failed_report()
+            if material.failure is not None
+            else verifier.verify(
+                text,
+                challenge=args.challenge,
+                domain=args.domain,
+                nonce=args.nonce,
+                audience=args.audience,
+            )
         )
         if not report.verified:
             status = EXIT_FAILED
@@ -314,6 +325,9 @@ def _parser() -> argparse.ArgumentParser:
         help="trust anchor receipts of this log: its vkey, or a file with one (repeatable)",
     )
     ver.add_argument("--require-anchor", action="store_true", help="fail without a receipt")
+    from did_gov.cli._trust import add_verify_flags
+
+    add_verify_flags(ver)
     ver.set_defaults(func=_cmd_verify)
 
     from did_gov.cli._status import add_status_parser

@@ -20,7 +20,12 @@ from typing import Any
 from did_gov.cli import _keys
 from did_gov.cli._io import UsageError, parse_time, read_bytes, read_json
 
-__all__ = ["TrustMaterial", "add_verify_flags", "register", "trust_material"]
+__all__ = [
+    "TrustMaterial",
+    "add_verify_flags",
+    "register",
+    "trust_material",
+]
 
 EXIT_OK, EXIT_FAILED = 0, 1
 UNSAFE_WARNING = "WARNING: issuer trust not checked"
@@ -242,6 +247,28 @@ class TrustMaterial:
     kwargs: dict[str, Any] = field(default_factory=dict)
     failure: tuple[str, str] | None = None  # (code, message)
     configured: bool = False
+
+    def verifier_kwargs(self, base: dict[str, Any]) -> dict[str, Any]:
+        """``base`` (the command's own flags) with the trust material added to it."""
+        out = dict(base)
+        for key, value in self.kwargs.items():
+            if key in ("status_lists", "log_keys", "issuer_jwks"):
+                out[key] = [*out.get(key, []), *value]
+            elif key == "loader":
+                out.pop("contexts", None)  # the bundle's loader already holds --contexts
+                out[key] = value
+            else:
+                out[key] = value
+        return out
+
+    def failed_report(self) -> Any:
+        """The report every file gets when the bundle or root failed (exit 1, not 2)."""
+        from did_gov.proofs._result import fail
+        from did_gov.verify import VerificationReport
+
+        assert self.failure is not None  # noqa: S101 - only called on failure
+        code, message = self.failure
+        return VerificationReport.from_checks("unknown", [fail("trust", code, message)])
 
 
 def trust_material(args: argparse.Namespace) -> TrustMaterial:
