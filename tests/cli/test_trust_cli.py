@@ -155,3 +155,93 @@ def test_bundle_build_with_a_key_outside_the_root_is_refused(world: World) -> No
     done = world.build(3, "x.json", key="forger")
     assert done.returncode == 2
     assert "trust.bundle_signature_invalid" in done.stderr
+
+
+UNSIGNED = {
+    "@context": [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://www.w3.org/ns/credentials/examples/v2",
+    ],
+    "type": ["VerifiableCredential", BIRTH],
+    "issuer": "did:example:placeholder",
+    "validFrom": "2025-01-01T00:00:00Z",
+    "credentialSubject": {"givenName": "Ada"},
+}
+
+
+@pytest.fixture(scope="module")
+def issued(world: World) -> dict[str, str]:
+    """Credentials by the registry office and the forger, in every format."""
+    Path(world.path("unsigned.json")).write_text(json.dumps(UNSIGNED))
+    out = {}
+    for who in ("office", "forger"):
+        for fmt in ("di", "vc-jwt", "sd-jwt"):
+            path = world.path(f"{who}.{fmt}")
+            key = world.path(f"{who}.jwk")
+            Path(path).write_text(
+                ok("issue", world.path("unsigned.json"), "--key", key, "--format", fmt)
+            )
+            out[f"{who}.{fmt}"] = path
+    return out
+
+
+def _verify(
+    world: World, files: list[str], *flags: str
+) -> tuple[int, list[dict[str, object]], str]:
+    done = run("verify", *files, *flags, "--json")
+    return done.returncode, [json.loads(line) for line in done.stdout.splitlines()], done.stderr
+
+
+def _codes(line: dict[str, object]) -> set[object]:
+    return {c["code"] for c in line["checks"] if not c["ok"]}  # type: ignore[attr-defined, index]
+
+
+def test_verify_with_bundle_and_root(world: World, issued: dict[str, str]) -> None:
+    trust = ["--bundle", world.path("bundle2.json"), "--root", world.path("root.json")]
+    office = [issued[f"office.{f}"] for f in ("di", "vc-jwt", "sd-jwt")]
+    status, lines, _ = _verify(world, office, *trust)
+    assert status == 0, lines
+    forged = [issued[f"forger.{f}"] for f in ("di", "vc-jwt", "sd-jwt")]
+    status, lines, _ = _verify(world, forged, *trust)
+    assert status == 1
+    assert all(_codes(line) == {"trust.issuer_not_accredited"} for line in lines), lines
+
+
+def test_verify_with_an_installed_store(
+    world: World, issued: dict[str, str], tmp_path: Path
+) -> None:
+    assert world.install(world.path("bundle1.json"), tmp_path).returncode == 0
+    status, _, _ = _verify(world, [issued["office.di"]], "--trust-store", str(tmp_path))
+    assert status == 0
+
+
+def test_verify_with_a_foreign_root_fails_every_file(
+    world: World, issued: dict[str, str], tmp_path: Path
+) -> None:
+    other = tmp_path / "other-root.json"
+    ok("trust", "root", "--key", world.path("forger.jwk"), "--authority", world.did["forger"],
+       "--expires", "1d", "-o", str(other))  # fmt: skip
+    files = [issued["office.di"], issued["office.vc-jwt"]]
+    status, lines, _ = _verify(
+        world, files, "--bundle", world.path("bundle1.json"), "--root", str(other)
+    )
+    assert status == 1
+    assert [_codes(line) for line in lines] == [{"trust.bundle_signature_invalid"}] * 2
+
+
+def test_verify_trust_any_issuer_warns(world: World, issued: dict[str, str]) -> None:
+    status, lines, stderr = _verify(world, [issued["forger.di"]], "--trust-any-issuer")
+    assert status == 0
+    assert "WARNING: issuer trust not checked" in stderr
+    codes = {c["code"] for c in lines[0]["checks"]}  # type: ignore[attr-defined]
+    assert "trust.unsafe_any_issuer" in codes
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--bundle", "b.json"], ["--root", "r.json"], ["--trust-any-issuer", "--trust-store", "x"]],
+)
+def test_verify_trust_flags_misused_is_a_usage_error(
+    world: World, issued: dict[str, str], flags: list[str]
+) -> None:
+    assert run("verify", issued["office.di"], *flags).returncode == 2
