@@ -248,14 +248,25 @@ class TrustMaterial:
     failure: tuple[str, str] | None = None  # (code, message)
     configured: bool = False
 
-    def verifier_kwargs(self, base: dict[str, Any]) -> dict[str, Any]:
-        """``base`` (the command's own flags) with the trust material added to it."""
+    def verifier_kwargs(
+        self,
+        base: dict[str, Any],
+        did_documents: list[Any] = (),  # type: ignore[assignment]
+    ) -> dict[str, Any]:
+        """``base`` (the command's own flags) with the trust material added to it.
+
+        The bundle's resolver also gets the ``--did-document`` files.
+        """
         out = dict(base)
         for key, value in self.kwargs.items():
             if key in ("status_lists", "log_keys", "issuer_jwks"):
                 out[key] = [*out.get(key, []), *value]
             elif key == "loader":
                 out.pop("contexts", None)  # the bundle's loader already holds --contexts
+                out[key] = value
+            elif key == "resolver":
+                for document in did_documents:
+                    value.preload(document)
                 out[key] = value
             else:
                 out[key] = value
