@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench install clean
+.PHONY: demo test lint typecheck bench install clean postgresql
 
 $(BIN)/did-gov: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,16 @@ contracts/node_modules/.compiled: contracts/node_modules/.package-lock.json cont
 	cd contracts && node compile.mjs --check
 	touch $@
 
-install: $(BIN)/did-gov contracts/node_modules/.compiled
+# PostgreSQL for the postgresql backends' tests (did_gov.testing.postgres starts its own
+# server): Debian's package, installed only when running as root and no server is found.
+postgresql:
+	@if command -v pg_config >/dev/null 2>&1 && [ -x "$$(pg_config --bindir)/initdb" ] \
+	   || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	else echo "PostgreSQL is missing: install Debian's postgresql package (the tests need it)" >&2; fi
+
+install: $(BIN)/did-gov contracts/node_modules/.compiled postgresql
 
 demo: install
 	$(BIN)/python examples/demo.py --evm

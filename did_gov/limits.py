@@ -23,6 +23,8 @@ class Limits:
     """Largest JSON document or compact token accepted, in bytes."""
     max_json_depth: int = 64
     """Deepest nesting of JSON arrays/objects."""
+    max_integer_digits: int = 4300
+    """Longest JSON integer accepted, in decimal digits (Python's default int-string limit)."""
     max_credentials_per_presentation: int = 64
     """Most credentials a presentation may carry."""
     max_proofs: int = 16

@@ -1,8 +1,9 @@
-"""Shared fixtures: the official vectors kept in tests/vectors, and a fixed clock."""
+"""Shared fixtures: the official vectors kept in tests/vectors, a fixed clock, a PostgreSQL server."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,3 +43,44 @@ def vectors() -> Path:
 def now() -> datetime:
     """A fixed moment for validity checks."""
     return NOW
+
+
+# -- PostgreSQL: one real server per session (did_gov.testing.postgres) ---------------------
+
+POSTGRES_DATABASE = "did_gov_tests"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL server from the system's packages on a free loopback port.
+
+    Never skipped: if it cannot start, every test that needs it fails with the reason.
+    """
+    from did_gov.testing.postgres import PostgresServer
+
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres: Any) -> str:
+    """The URL of the session's test database (shared; tests reset it or use unique names)."""
+    return str(postgres.create_database(POSTGRES_DATABASE))
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything did_gov stored in the database at ``url``."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA IF EXISTS did_gov CASCADE")
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """The test database, emptied of did_gov's tables before the test."""
+    reset_postgres(postgres_database)
+    return postgres_database

@@ -16,6 +16,8 @@ RANKS = {
     "_json": 0,
     "limits": 0,
     "_time": 0,
+    "_postgres": 0,
+    "_sqlite": 0,
     "keys": 1,
     "dids": 2,
     "jsonld": 3,

@@ -32,10 +32,10 @@ def _read_status_list(path: str) -> Any:
 
 
 def _print_json(value: Any, compact: bool = False) -> None:
-    if compact:
-        sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
-    else:
-        sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    from did_gov.cli._io import json_text
+
+    text = json_text(value, separators=(",", ":")) if compact else json_text(value, indent=2)
+    sys.stdout.write(text + "\n")
 
 
 def _load_key(path: str, args: argparse.Namespace) -> Any:
@@ -273,6 +273,7 @@ def _without_challenge(report: Any) -> Any:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    from did_gov.cli._io import json_text
     from did_gov.cli._trust import trust_material
     from did_gov.verify import VerificationPolicy, Verifier
 
@@ -321,7 +322,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(f"{path}: {report.summary()}\n")
             if disclosed is not None:
-                sys.stdout.write(f"  claims: {json.dumps(disclosed, ensure_ascii=False)}\n")
+                sys.stdout.write(f"  claims: {json_text(disclosed)}\n")
     return status
 
 
@@ -474,6 +475,9 @@ def _fail(message: str) -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     args = _parser().parse_args(argv)
+    from did_gov.cli._io import safe_streams
+
+    safe_streams()  # a claim the terminal cannot show is escaped, never a traceback
     from did_gov.cli import _offline_pyld
 
     _offline_pyld.install()  # the command is offline: skip pyld's network loaders (start-up time)

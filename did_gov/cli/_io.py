@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UsageError", "parse_time", "read_bytes", "read_json", "read_text"]
+__all__ = [
+    "UsageError",
+    "json_text",
+    "parse_time",
+    "read_bytes",
+    "read_json",
+    "read_text",
+    "safe_streams",
+]
 
 
 class UsageError(Exception):
@@ -51,3 +60,28 @@ def parse_time(text: str | None, flag: str) -> Any:
         return parse_datetime(text, field=flag)
     except DidGovError as exc:
         raise UsageError(f"{flag}: {exc.message}") from None
+
+
+def json_text(
+    value: Any, *, indent: int | None = None, separators: tuple[str, str] | None = None
+) -> str:
+    """``value`` as JSON text that can be written as UTF-8 (``json.dumps`` arguments).
+
+    Non-ASCII stays readable; a string holding a lone surrogate (``"\\ud800"``), which has no
+    UTF-8 encoding, makes the whole value fall back to ``\\u`` escapes instead of crashing.
+    """
+    text = json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(value, ensure_ascii=True, indent=indent, separators=separators)
+    return text
+
+
+def safe_streams() -> None:
+    """Make stdout/stderr escape what their encoding cannot write, never raise on it."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if callable(reconfigure):
+            reconfigure(errors="backslashreplace")

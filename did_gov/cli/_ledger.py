@@ -43,16 +43,21 @@ def _log_key(value: str) -> Any:
 
 
 def _open(args: argparse.Namespace) -> Any:
-    """The log named by ``--ledger``: with ``--key`` for writing, else read-only (sqlite)."""
+    """The log named by ``--ledger``: with ``--key`` for writing, else read-only (sqlite, postgresql)."""
     from did_gov.cli._keys import load_signer
     from did_gov.ledger import open_ledger
     from did_gov.ledger._url import split_url
 
     if args.key is None:
+        scheme = split_url(args.ledger)[0]
+        if scheme in ("postgresql", "postgres"):
+            from did_gov.ledger.postgresql import PostgresLogReader
+
+            return PostgresLogReader(args.ledger, origin=getattr(args, "origin", None))
         from did_gov.ledger.sqlite import SqliteLogReader, sqlite_path
 
-        if split_url(args.ledger)[0] != "sqlite":
-            raise _usage("without --key, only a sqlite: ledger can be read")
+        if scheme != "sqlite":
+            raise _usage("without --key, only a sqlite: or postgresql: ledger can be read")
         return SqliteLogReader(sqlite_path(args.ledger))
     return open_ledger(
         args.ledger, log_key=load_signer(args.key, args), origin=getattr(args, "origin", None)
@@ -262,12 +267,14 @@ def _ledger_args(
         "--ledger",
         required=True,
         metavar="URL",
-        help="sqlite:///path/log.db, memory:, evm+http://…",
+        help="sqlite:///path/log.db, postgresql://user:pw@host/db, memory:, evm+http://…",
     )
-    help_text = "the log's Ed25519 key" + ("" if writes else " (omit to read a sqlite log)")
+    help_text = "the log's Ed25519 key" + ("" if writes else " (omit to read the log only)")
     add_key_argument(parser, required=writes, help=help_text)
     if origin:
-        parser.add_argument("--origin", help="the log's name (needed to create a log)")
+        parser.add_argument(
+            "--origin", help="the log's name (to create a log, or pick one in a shared database)"
+        )
 
 
 def register(verbs: Any) -> None:
@@ -282,15 +289,15 @@ def register(verbs: Any) -> None:
 
     app = ledger.add_parser("append", help="append 32-byte hashes; print their receipts")
     app.add_argument("hashes", nargs="+", metavar="HEX", help="64 hex digits each, or - (stdin)")
-    _ledger_args(app)
+    _ledger_args(app, origin=True)
     app.set_defaults(func=_cmd_append)
 
     chk = ledger.add_parser("checkpoint", help="print a signed checkpoint of the log")
-    _ledger_args(chk, writes=False)
+    _ledger_args(chk, origin=True, writes=False)
     chk.set_defaults(func=_cmd_checkpoint)
 
     pro = ledger.add_parser("prove", help="a receipt for a leaf, or a consistency proof")
-    _ledger_args(pro, writes=False)
+    _ledger_args(pro, origin=True, writes=False)
     what = pro.add_mutually_exclusive_group(required=True)
     what.add_argument("--index", type=int, help="leaf index: print its receipt")
     what.add_argument("--consistency", metavar="OLD", help="old checkpoint file: print a proof")
@@ -321,7 +328,8 @@ def register(verbs: Any) -> None:
     aud.add_argument("--log-key", required=True, metavar="VKEY", help="vkey, or a file with one")
     aud.add_argument("--proof", metavar="FILE", help="a ConsistencyProof from `ledger prove`")
     aud.add_argument("--ledger", metavar="URL", help="fetch the proof from this log instead")
-    add_key_argument(aud, required=False, help="the log's key (omit for a sqlite log)")
+    add_key_argument(aud, required=False, help="the log's key (omit to read the log only)")
+    aud.add_argument("--origin", help="the log's name, in a database holding several logs")
     aud.add_argument("--json", action="store_true", help="one JSON object")
     aud.set_defaults(func=_cmd_audit)
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from did_gov._json import utf8_length
 from did_gov.errors import (
     InvalidInputError,
     KeyFormatError,
@@ -294,7 +295,13 @@ def _split(note: str | bytes, limits: Limits) -> tuple[str, list[NoteSignature]]
             raise InvalidInputError("a note is UTF-8", code="note.malformed") from None
     if not isinstance(note, str):
         raise InvalidInputError("a note is a string", code="note.malformed")
-    if len(note) > limits.max_document_bytes:
+    if len(note) > limits.max_document_bytes:  # bytes, not characters, below
+        raise LimitExceededError("note too large", code="note.too_large")
+    try:
+        size = utf8_length(note)
+    except InvalidInputError:
+        raise InvalidInputError("a note is UTF-8", code="note.malformed") from None
+    if size > limits.max_document_bytes:
         raise LimitExceededError("note too large", code="note.too_large")
     if not _is_note_text(note):
         raise InvalidInputError("control character in note", code="note.malformed")

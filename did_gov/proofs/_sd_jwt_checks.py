@@ -9,7 +9,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from did_gov.errors import ProofError
+from did_gov._time import numeric_date
+from did_gov.errors import DidGovError, ProofError
 from did_gov.limits import Limits
 from did_gov.proofs._result import Check, fail, ok
 from did_gov.proofs._sd_jwt_jose import (
@@ -38,9 +39,10 @@ def _numeric(payload: Mapping[str, Any], name: str) -> float | None:
     value = payload.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProofError(f"{name} is not a NumericDate", code="sd_jwt.time_invalid")
-    return float(value)
+    try:
+        return numeric_date(value, field=name)
+    except DidGovError as exc:
+        raise ProofError(exc.message, code="sd_jwt.time_invalid") from None
 
 
 def validity_check(payload: Mapping[str, Any], want: Expect) -> Check:

@@ -13,7 +13,7 @@ from jwcrypto.jwk import JWK
 from jwcrypto.jws import InvalidJWSSignature, JWSCore
 
 from did_gov._encoding import b64url_decode, b64url_encode
-from did_gov._json import parse_json_segment
+from did_gov._json import parse_json_segment, utf8_length
 from did_gov.errors import DidGovError, InvalidInputError, ProofError, UnsupportedAlgorithmError
 from did_gov.keys import KeyType, PrivateKey, PublicKey
 from did_gov.limits import Limits
@@ -32,10 +32,13 @@ def public_jwk(key: PublicKey) -> JWK:
 
 
 def dumps(value: Any) -> str:
+    """Compact JSON whose UTF-8 encoding exists (no lone surrogate), else InvalidInputError."""
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInputError(f"claims are not JSON: {exc}", code="json.invalid") from None
+    utf8_length(text)  # raises json.invalid for a lone surrogate
+    return text
 
 
 def sign_jws(header: Mapping[str, Any], payload: Mapping[str, Any], key: PrivateKey) -> str:

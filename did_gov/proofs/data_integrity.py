@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from did_gov._encoding import base58btc_encode, multibase_decode
+from did_gov._json import check_json_value
 from did_gov.credentials import format_datetime, parse_datetime, utc_now
 from did_gov.errors import DidGovError, InvalidInputError, ProofError, UnsupportedAlgorithmError
 from did_gov.jsonld import OfflineDocumentLoader, default_loader
@@ -41,6 +42,7 @@ from did_gov.proofs._di_suites import (
 from did_gov.proofs._result import Check, fail, ok, unknown
 
 __all__ = [
+    "DATA_INTEGRITY_CONTEXT",
     "Cryptosuite",
     "DataIntegrityResult",
     "MethodResolver",
@@ -49,6 +51,7 @@ __all__ = [
     "cryptosuites",
     "register_cryptosuite",
     "verify_proofs",
+    "with_proof_context",
 ]
 
 MethodResolver = Callable[[str, str], PublicKey]
@@ -109,6 +112,32 @@ def _chain_input(unsecured: dict[str, Any], proofs: list[Any], previous: Any) ->
     return {**unsecured, "proof": matching}
 
 
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
+"""The context that defines the Data Integrity proof terms (VC DI 1.0 §2.4.2)."""
+_DEFINES_PROOF_TERMS = frozenset(
+    {
+        DATA_INTEGRITY_CONTEXT,
+        "https://w3id.org/security/data-integrity/v1",
+        "https://www.w3.org/ns/credentials/v2",  # includes the Data Integrity terms
+    }
+)
+
+
+def with_proof_context(document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """VC DI 1.0 §2.4.2 context injection: ``document`` with the proof terms defined.
+
+    When no context of ``document`` defines ``DataIntegrityProof``, ``cryptosuite``,
+    ``proofValue`` … (a VCDM 1.1 credential, say), returns a copy whose ``@context`` has
+    :data:`DATA_INTEGRITY_CONTEXT` **appended** (never prepended: the first context keeps
+    its meaning) and ``True``; otherwise ``document`` itself and ``False``. A document
+    whose ``@context`` includes the VCDM 2.0 context is never changed.
+    """
+    contexts = _as_list(document.get("@context", []))
+    if any(isinstance(c, str) and c in _DEFINES_PROOF_TERMS for c in contexts):
+        return document, False
+    return {**document, "@context": [*contexts, DATA_INTEGRITY_CONTEXT]}, True
+
+
 def add_proof(
     document: dict[str, Any],
     signer: Signer,
@@ -133,6 +162,7 @@ def add_proof(
     """
     if not isinstance(document, dict):
         raise InvalidInputError("a document to secure is a JSON object")
+    check_json_value(document)
     suite = suite_by_name(cryptosuite)
     key_type = signer.public_key.key_type
     if key_type not in suite.key_types:
@@ -222,6 +252,10 @@ def verify_proofs(
     if len(proofs) > limits.max_proofs:
         check = fail("proof", "input.limit_exceeded", f"more than {limits.max_proofs} proofs")
         return DataIntegrityResult(False, (), (check,))
+    try:  # a dict never went through the parser: hold it to the parser's bounds
+        check_json_value(document, limits)
+    except DidGovError as exc:
+        return DataIntegrityResult(False, (), (fail("proof", exc.code, exc.message),))
     context = _VerifyContext(
         document,
         proofs,

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from did_gov._encoding import b64url_decode
-from did_gov._json import parse_json
+from did_gov._json import check_size, parse_json
 from did_gov.credentials import utc_now
 from did_gov.errors import DidGovError, InvalidInputError, KeyFormatError, SignatureError
 from did_gov.keys import KeyType, PublicKey, Signer
@@ -86,7 +86,7 @@ KeyLookup = Callable[[Mapping[str, Any], str | None, str], PublicKey]
 def _json_bytes(value: Mapping[str, Any]) -> bytes:
     try:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInputError(f"not JSON-serializable: {exc}", code="json.invalid") from None
     try:
         return text.encode("utf-8")
@@ -250,11 +250,7 @@ def decode_unverified(token: str, limits: Limits = DEFAULT_LIMITS) -> Unverified
     """Split a compact JWS (RFC 7515 §7.1) and parse its JSON parts; raises InvalidInputError."""
     if not isinstance(token, str):
         raise InvalidInputError("a compact JWS is a string", code="jose.malformed")
-    if len(token) > limits.max_document_bytes:
-        raise InvalidInputError(
-            f"token of {len(token)} characters exceeds {limits.max_document_bytes}",
-            code="input.too_large",
-        )
+    check_size(token, limits, "token")
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise InvalidInputError(

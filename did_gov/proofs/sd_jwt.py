@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from did_gov._json import check_size
 from did_gov.credentials import utc_now
 from did_gov.errors import (
     DidGovError,
@@ -153,11 +154,7 @@ def split_sd_jwt(token: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str, list
     """Split ``<jwt>~<d1>~…~<dn>~[<kb-jwt>]`` into the JWT, the disclosures, and the KB-JWT ('' if none)."""
     if not isinstance(token, str):
         raise InvalidInputError("an SD-JWT is a string", code="sd_jwt.malformed")
-    if len(token) > limits.max_document_bytes:
-        raise LimitExceededError(
-            f"SD-JWT of {len(token)} characters exceeds {limits.max_document_bytes}",
-            code="input.too_large",
-        )
+    check_size(token, limits, "SD-JWT")
     parts = token.strip().split("~")
     if len(parts) < 2 or not parts[0]:
         raise ProofError("an SD-JWT is <jwt>~<disclosures>~[<kb-jwt>]", code="sd_jwt.malformed")

@@ -24,11 +24,19 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
+from did_gov._sqlite import existed as file_existed
 from did_gov.errors import DidGovError, StatusError
 from did_gov.status._bitstring import StatusList
 from did_gov.status._credential import build_list_credential
 from did_gov.status._entry import StatusListEntry, StatusMessage, StatusPurpose, messages_from_texts
-from did_gov.status._store import FORMAT, credential_hash, prepare, transaction, wanted_meta
+from did_gov.status._store import (
+    FORMAT,
+    credential_hash,
+    new_meta,
+    prepare,
+    transaction,
+    wanted_meta,
+)
 
 __all__ = ["FORMAT", "RandomBelow", "SecureFunction", "StatusRegistry", "credential_hash"]
 
@@ -96,11 +104,19 @@ class StatusRegistry:
         (``status.registry_mismatch``).
         """
         wanted = wanted_meta(list_url, purpose, size, status_size, messages)
-        if not ("list_url" in wanted and "purpose" in wanted) and not os.path.exists(path):
+        existed = file_existed(
+            path,
+            lambda why: StatusError(
+                f"cannot open {path!r}: {why}", code="status.registry_open_failed"
+            ),
+        )
+        if not ("list_url" in wanted and "purpose" in wanted) and not existed:
             raise StatusError(
                 f"no status registry at {os.fspath(path)!r}; a new one needs list_url and purpose",
                 code="status.invalid_argument",
             )
+        if not existed:
+            new_meta(wanted)  # refuse bad parameters before sqlite creates the file
         try:
             db = sqlite3.connect(
                 os.fspath(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -110,7 +126,7 @@ class StatusRegistry:
                 f"cannot open status registry {path!r}: {exc}", code="status.registry_open_failed"
             ) from exc
         try:
-            return cls(db, prepare(db, wanted), rng or secrets.randbelow)
+            return cls(db, prepare(db, wanted, existed), rng or secrets.randbelow)
         except (sqlite3.Error, KeyError, ValueError) as exc:
             db.close()
             raise StatusError(

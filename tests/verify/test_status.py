@@ -253,8 +253,20 @@ def test_an_unknown_status_type_cannot_be_checked(revocations: StatusRegistry) -
 
 
 def test_a_malformed_entry_fails(revocations: StatusRegistry) -> None:
-    entry = {**revocations.allocate("urn:uuid:1").to_json(), "statusListIndex": 7}
-    vc = _credential("urn:uuid:1", entry)
+    """issue() refuses such an entry; another issuer's credential may still carry one."""
+    from did_gov.dids import did_key
+    from did_gov.proofs.data_integrity import add_proof
+
+    good = _credential("urn:uuid:1", revocations.allocate("urn:uuid:1").to_json())
+    unsigned = {k: v for k, v in good.items() if k != "proof"}
+    unsigned["credentialStatus"] = {**unsigned["credentialStatus"], "statusListIndex": 7}
+    with pytest.raises(StatusError) as refused:
+        issue(unsigned, AGENCY, now=NOW)
+    assert refused.value.code == "status.entry_malformed"
+    method = did_key.verification_method_id(AGENCY.public_key)
+    vc = add_proof(
+        unsigned, AGENCY, cryptosuite="eddsa-rdfc-2022", verification_method=method, created=NOW
+    )
     (error,) = Verifier(now=LATER, status_lists=[_publish(revocations)]).verify(vc).errors
     assert error.code == "status.entry_malformed"
 
