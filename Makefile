@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench install clean postgresql
+.PHONY: demo test lint typecheck bench install clean postgresql softhsm
 
 $(BIN)/did-gov: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,14 @@ postgresql:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
 	else echo "PostgreSQL is missing: install Debian's postgresql package (the tests need it)" >&2; fi
 
-install: $(BIN)/did-gov contracts/node_modules/.compiled postgresql
+# SoftHSM2, the PKCS#11 token the HSM tests sign in: from Debian's packages when root and absent.
+softhsm:
+	@if command -v softhsm2-util >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2; \
+	else echo "softhsm2 is missing: install it (Debian: apt-get install softhsm2) for the HSM tests"; fi
+
+install: $(BIN)/did-gov contracts/node_modules/.compiled postgresql softhsm
 
 demo: install
 	$(BIN)/python examples/demo.py --evm

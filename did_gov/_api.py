@@ -21,10 +21,9 @@ from did_gov.errors import (
     ContextInjectedWarning,
     CredentialError,
     InvalidInputError,
-    UnsupportedAlgorithmError,
 )
 from did_gov.jsonld import OfflineDocumentLoader, default_loader
-from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer
+from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import AnchorKind, LedgerBackend, Receipt, anchor_leaf, new_salt
 from did_gov.proofs import jose
 from did_gov.proofs.data_integrity import DATA_INTEGRITY_CONTEXT, add_proof, with_proof_context
@@ -210,10 +209,6 @@ def issue(
     if format == "vc-jwt":
         return jose.sign_vc_jwt(doc, key, kid=verification_method)
     if format == "sd-jwt":
-        if not isinstance(key, PrivateKey):
-            raise UnsupportedAlgorithmError(
-                "SD-JWT signing needs a PrivateKey", code="sd_jwt.key_unsupported"
-            )
         return issue_sd_jwt(
             doc, key, disclosable=paths, holder_key=holder_key, kid=verification_method, now=now
         )
@@ -328,10 +323,6 @@ def present(
         tokens = list(credentials)
         if len(tokens) != 1 or not isinstance(tokens[0], str):
             raise InvalidInputError("an SD-JWT presentation carries exactly one SD-JWT VC string")
-        if not isinstance(key, PrivateKey):
-            raise UnsupportedAlgorithmError(
-                "SD-JWT key binding needs a PrivateKey", code="sd_jwt.key_unsupported"
-            )
         return present_sd_jwt(
             tokens[0], disclose, holder_key=key, nonce=challenge, audience=domain, now=now
         )
@@ -376,7 +367,7 @@ def _embeddable(credential: Mapping[str, Any] | str) -> Mapping[str, Any]:
 
 def issue_sd_jwt(
     credential: Mapping[str, Any],
-    key: PrivateKey,
+    key: Signer,
     *,
     disclosable: Iterable[str] = (),
     holder_key: PublicKey | None = None,
@@ -420,7 +411,7 @@ def present_sd_jwt(
     credential: str,
     disclose: Iterable[str],
     *,
-    holder_key: PrivateKey | None = None,
+    holder_key: Signer | None = None,
     nonce: str | None = None,
     audience: str | None = None,
     now: datetime | None = None,

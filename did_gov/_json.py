@@ -238,16 +238,22 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
     """
     # An integer's decimal digits from its bit length (log10(2) ≈ 0.30103), without str().
     max_bits = int(limits.max_integer_digits / 0.30103) + 1
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list | tuple):
-            if depth >= limits.max_json_depth:
-                raise LimitExceededError(
-                    f"JSON nesting deeper than {limits.max_json_depth}", code="input.json_too_deep"
-                )
-            if isinstance(node, dict):
-                for key, item in node.items():
+    layer: list[Any] = [value]
+    depth = 0  # of the nodes in ``layer``: the root is at 0, its members at 1, ...
+    while layer:  # one pass per nesting level: no recursion, no per-node tuples
+        if depth >= limits.max_json_depth and any(
+            isinstance(n, dict | list | tuple) for n in layer
+        ):
+            raise LimitExceededError(
+                f"JSON nesting deeper than {limits.max_json_depth}", code="input.json_too_deep"
+            )
+        below: list[Any] = []
+        for node in layer:
+            if isinstance(node, str):
+                if not node.isascii():
+                    utf8_or_raise(node)
+            elif isinstance(node, dict):
+                for key in node:
                     if not isinstance(key, str):
                         raise InvalidInputError(
                             f"a JSON member name is a string, not {type(key).__name__}",
@@ -255,22 +261,21 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
                         )
                     if not key.isascii():
                         utf8_or_raise(key)
-                    stack.append((item, depth + 1))
+                below.extend(node.values())
+            elif isinstance(node, list | tuple):
+                below.extend(node)
+            elif node is None or isinstance(node, bool):
+                continue
+            elif isinstance(node, int):
+                if node.bit_length() > max_bits:
+                    digits = int(node.bit_length() * 0.30103) + 1
+                    raise _too_many_digits(digits, limits.max_integer_digits)
+            elif isinstance(node, float):
+                if not math.isfinite(node):
+                    raise _out_of_range(repr(node))
             else:
-                stack.extend((item, depth + 1) for item in node)
-        elif isinstance(node, str):
-            if not node.isascii():
-                utf8_or_raise(node)
-        elif isinstance(node, bool) or node is None:
-            continue
-        elif isinstance(node, int):
-            if node.bit_length() > max_bits:
-                digits = int(node.bit_length() * 0.30103) + 1
-                raise _too_many_digits(digits, limits.max_integer_digits)
-        elif isinstance(node, float):
-            if not math.isfinite(node):
-                raise _out_of_range(repr(node))
-        else:
-            raise InvalidInputError(
-                f"{type(node).__name__} is not a JSON value", code="json.invalid"
-            )
+                raise InvalidInputError(
+                    f"{type(node).__name__} is not a JSON value", code="json.invalid"
+                )
+        layer = below
+        depth += 1

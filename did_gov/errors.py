@@ -25,6 +25,7 @@ __all__ = [
     "DidError",
     "DidGovError",
     "DidResolutionError",
+    "HsmError",
     "InvalidDidError",
     "InvalidInputError",
     "KeyFormatError",
@@ -96,6 +97,12 @@ class SignatureError(DidGovError):
     """A signature could not be produced (a signer failed)."""
 
     code = "signature.failed"
+
+
+class HsmError(DidGovError):
+    """A PKCS#11 token (HSM) that cannot be reached, has no such key, or refused to sign."""
+
+    code = "pkcs11.error"
 
 
 class DidError(DidGovError):

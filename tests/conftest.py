@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,25 @@ def vectors() -> Path:
 def now() -> datetime:
     """A fixed moment for validity checks."""
     return NOW
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One SoftHSM2 token for the session (SoftHSM2 reads its configuration once per process).
+
+    `make install` installs SoftHSM2 (as root, with apt-get); in CI a missing one fails.
+    """
+    from did_gov.errors import HsmError
+    from did_gov.testing.softhsm import SoftHsm
+
+    try:
+        hsm = SoftHsm.start(tmp_path_factory.mktemp("softhsm"))
+    except HsmError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"SoftHSM2 is needed in CI: {exc.message}")
+        pytest.skip(f"SoftHSM2 not available: {exc.message}")
+    with hsm:
+        yield hsm
 
 
 # -- PostgreSQL: one real server per session (did_gov.testing.postgres) ---------------------

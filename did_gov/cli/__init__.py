@@ -290,6 +290,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                 "policy": VerificationPolicy(
                     require_key_binding=args.require_key_binding,
                     require_anchor=args.require_anchor,
+                    subject_binding=not args.no_subject_binding,
                 ),
                 "status_lists": lists,
                 "issuer_jwks": _load_jwks(args.jwk),
@@ -444,6 +445,11 @@ def _parser() -> argparse.ArgumentParser:
         help="trust anchor receipts of this log: its vkey, or a file with one (repeatable)",
     )
     ver.add_argument("--require-anchor", action="store_true", help="fail without a receipt")
+    ver.add_argument(
+        "--no-subject-binding",
+        action="store_true",
+        help="accept presented credentials whose subject is not the holder (e.g. a parent's)",
+    )
     ver.add_argument(
         "--did-document",
         dest="did_documents",

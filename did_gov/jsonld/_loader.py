@@ -11,12 +11,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from cachetools import LRUCache
 from pyld.context_resolver import ContextResolver
 from pyld.documentloader.base import DocumentLoader, RemoteDocument
 from pyld.jsonld import JsonLdError
 
 from did_gov.errors import ContextLoadError
+from did_gov.jsonld._lru import LockedLRUCache
 from did_gov.jsonld._template import TemplateCache, context_terms
 
 __all__ = ["OfflineDocumentLoader", "pinned_context_urls"]
@@ -106,7 +106,7 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
                 )
             table[url] = doc
         self._documents: Mapping[str, Any] = MappingProxyType(table)
-        self._resolved_cache: LRUCache[str, Any] = LRUCache(maxsize=256)
+        self._resolved_cache: LockedLRUCache[str, Any] = LockedLRUCache(maxsize=256)
         self.templates = TemplateCache(context_terms(table.values()))
 
     @property

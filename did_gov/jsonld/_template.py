@@ -277,10 +277,10 @@ class TemplateCache:
     """Templates by shape key, bounded (LRU), for one loader's set of contexts."""
 
     def __init__(self, loader_terms: frozenset[str], maxsize: int = 512) -> None:
-        from cachetools import LRUCache
+        from did_gov.jsonld._lru import LockedLRUCache
 
         self._terms = loader_terms
-        self._templates: LRUCache[str, Template] = LRUCache(maxsize=maxsize)
+        self._templates: LockedLRUCache[str, Template] = LockedLRUCache(maxsize=maxsize)
 
     def _template(
         self,

@@ -33,7 +33,6 @@ __all__ = [
     "PrivateKey",
     "PublicKey",
     "Signer",
-    "p1363_from_der",
 ]
 
 
@@ -439,23 +438,3 @@ _ORDERS = {
         16,
     ),
 }
-
-
-def p1363_from_der(der: bytes, key_type: KeyType) -> bytes:
-    """An ECDSA signature in DER (as most KMS and HSM APIs return it) as the ``r‖s`` a Signer returns.
-
-    For :class:`Signer` implementations over such a service; raises ``key.signature_invalid``
-    for bytes that are not a DER ECDSA signature of the key's size.
-    """
-    if key_type is KeyType.ED25519:
-        raise UnsupportedAlgorithmError("Ed25519 signatures have no DER form")
-    try:
-        r, s = decode_dss_signature(der)
-    except ValueError:
-        raise KeyFormatError("not a DER ECDSA signature", code="key.signature_invalid") from None
-    n = _COORD_LEN[key_type]
-    if r.bit_length() > 8 * n or s.bit_length() > 8 * n:
-        raise KeyFormatError(
-            f"not a {key_type.value} ECDSA signature", code="key.signature_invalid"
-        )
-    return r.to_bytes(n, "big") + s.to_bytes(n, "big")

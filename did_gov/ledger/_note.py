@@ -27,7 +27,7 @@ from did_gov.errors import (
     SignatureError,
     UnsupportedAlgorithmError,
 )
-from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer
+from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer, sign_with
 from did_gov.limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
@@ -229,9 +229,11 @@ class NoteSigner:
     def signature_line(self, text: str) -> str:
         """The line ``— name base64(key ID ‖ signature)`` for ``text`` (newline included)."""
         try:
-            signature = self._signer.sign(text.encode("utf-8"))
-        except (ValueError, TypeError, OSError) as exc:
-            raise SignatureError(f"note signer {self.name!r} failed: {exc}") from None
+            signature = sign_with(self._signer, text.encode("utf-8"))
+        except SignatureError as exc:
+            raise SignatureError(
+                f"note signer {self.name!r}: {exc.message}", code=exc.code
+            ) from None
         encoded = base64.b64encode(self.key_id + signature).decode("ascii")
         return f"{_SIG_PREFIX}{self.name} {encoded}\n"
 

@@ -30,7 +30,7 @@ from did_gov._json import check_json_value
 from did_gov.credentials import format_datetime, parse_datetime, utc_now
 from did_gov.errors import DidGovError, InvalidInputError, ProofError, UnsupportedAlgorithmError
 from did_gov.jsonld import OfflineDocumentLoader, default_loader
-from did_gov.keys import KeyType, PublicKey, Signer
+from did_gov.keys import KeyType, PublicKey, Signer, sign_with
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs._di_suites import (
     Cryptosuite,
@@ -190,7 +190,7 @@ def add_proof(
     if suite.context_in_proof and "@context" in document:
         config["@context"] = document["@context"]  # the jcs suites' Create Proof step 2
     unsecured = _chain_input(_unsecured(document), existing, previous_proof)
-    signature = signer.sign(_hash_data(suite, config, unsecured, loader, key_type))
+    signature = sign_with(signer, _hash_data(suite, config, unsecured, loader, key_type))
     proof = dict(config)
     proof["proofValue"] = base58btc_encode(signature)
     secured = dict(document)
@@ -406,7 +406,7 @@ class _VerifyContext:
             or len(signature) != _SIGNATURE_LENGTHS[key.key_type]
         ):
             raise _Failed(
-                fail(name, "proof.signature_invalid", "proofValue has the wrong encoding or length")
+                fail(name, "signature.invalid", "proofValue has the wrong encoding or length")
             )
         config = {k: v for k, v in proof.items() if k != "proofValue"}
         unsecured = _unsecured(self.document)
@@ -421,7 +421,7 @@ class _VerifyContext:
             raise _Failed(fail(name, exc.code, exc.message)) from None
         if not key.verify(signature, data):
             raise _Failed(
-                fail(name, "proof.signature_invalid", f"the {suite.name} signature does not verify")
+                fail(name, "signature.invalid", f"the {suite.name} signature does not verify")
             )
 
     def _check_context(self, name: str, proof_context: Any) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from did_gov.cli import main
+from did_gov.dids import did_key
+from did_gov.keys import load_private_key
 from tests.conftest import VECTORS
 
 pytestmark = pytest.mark.e2e
@@ -30,12 +32,14 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str
 @pytest.fixture
 def made(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     """Keys, a credential with a revocation entry, its list, and presentations of each format."""
-    unsigned = json.loads((VECTORS / "eddsa" / "unsigned.json").read_text())
-    (tmp_path / "unsigned.json").write_text(json.dumps(unsigned))
     for name, kind in [("issuer", "ed25519"), ("holder", "p256"), ("stranger", "ed25519")]:
         assert (
             cli(capsys, "key", "generate", "--type", kind, "-o", tmp_path / f"{name}.jwk")[0] == 0
         )
+    unsigned = json.loads((VECTORS / "eddsa" / "unsigned.json").read_text())
+    holder_key = load_private_key(tmp_path / "holder.jwk").public_key
+    unsigned["credentialSubject"]["id"] = did_key.did_for_public_key(holder_key)  # presented by it
+    (tmp_path / "unsigned.json").write_text(json.dumps(unsigned))
 
     def save(name: str, *args: str | Path) -> None:
         code, out, err = cli(capsys, *args)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jwcrypto.jwk import JWK
 from jwcrypto.jws import JWSCore
 
@@ -23,6 +25,7 @@ from did_gov.dids import DefaultResolver, did_key
 from did_gov.errors import DidGovError, KeyFormatError
 from did_gov.limits import Limits
 from tests.conftest import NOW, load_vector
+from tests.test_json_hostile import hostile_json, xsd_date_times
 
 ISSUER = PrivateKey.from_seed("ed25519", bytes(range(32)))
 HOLDER = PrivateKey.from_seed("ed25519", bytes(range(1, 33)))
@@ -426,3 +429,36 @@ def test_cli_reports_hostile_input_without_a_traceback(
     assert entry["verified"] is False
     code = CLI_CASES[name]
     assert code in _line_codes(entry) or code in json.dumps(entry), entry
+
+
+# --- properties: whatever a signed token or a document holds, a report comes back -------------
+
+_CREDENTIAL = _credential()
+CLAIMS = ["exp", "nbf", "iat", "validUntil", "nickname", "\\ud800"]
+
+
+@settings(max_examples=40)
+@given(hostile_json(), st.sampled_from(["di-text", "vc-jwt", "sd-jwt"]), st.sampled_from(CLAIMS))
+def test_verifier_reports_on_hostile_json_in_any_format(raw: str, shape: str, name: str) -> None:
+    if shape == "di-text":
+        value: Any = _with_member(_CREDENTIAL, name, raw)
+    elif shape == "vc-jwt":
+        value = _vc_jwt(name, raw)
+    else:
+        value = _sd_jwt(name, raw)
+    report = Verifier(now=NOW).verify(value)
+    assert isinstance(report.verified, bool)
+    report.summary()
+
+
+@settings(max_examples=40)
+@given(xsd_date_times(), st.sampled_from(["validFrom", "validUntil", "created", "iat"]))
+def test_verifier_reports_on_extreme_dates(date: str, field: str) -> None:
+    if field == "iat":
+        value: Any = _vc_jwt("iat", json.dumps(date))
+    elif field == "created":
+        value = {**_CREDENTIAL, "proof": {**_CREDENTIAL["proof"], "created": date}}
+    else:
+        value = {**_CREDENTIAL, field: date}
+    report = Verifier(now=NOW).verify(value)
+    assert isinstance(report.verified, bool)
