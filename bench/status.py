@@ -19,6 +19,7 @@ from did_gov.status import (
     build_list_credential,
     check_entry,
 )
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 URL = "https://gov.example/status/1"
@@ -133,8 +134,10 @@ def _verify_figure(rounds: int) -> Figure:
         now=NOW,
     )
     unsigned = {**_list(), "issuer": vc["issuer"]}
-    verifier = Verifier(now=NOW, status_lists=[issue(unsigned, key, now=NOW)])
-    without = Verifier(now=NOW)
+    verifier = Verifier(
+        now=NOW, status_lists=[issue(unsigned, key, now=NOW)], trust=UNSAFE_TRUST_ANY_ISSUER
+    )
+    without = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     bare = {k: v for k, v in vc.items() if k != "credentialStatus"}
     return measure(
         "DI verify + status check (baseline: no credentialStatus)",

@@ -299,6 +299,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             did_documents=[_read_json(path) for path in args.did_documents],
         )
     )
+    material.warn()
     status = EXIT_OK
     for path, text in inputs:
         report = (

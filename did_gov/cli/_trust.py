@@ -247,6 +247,12 @@ class TrustMaterial:
     kwargs: dict[str, Any] = field(default_factory=dict)
     failure: tuple[str, str] | None = None  # (code, message)
     configured: bool = False
+    unsafe: bool = False
+
+    def warn(self) -> None:
+        """Print ``WARNING: issuer trust not checked`` on stderr under ``--trust-any-issuer``."""
+        if self.unsafe:
+            sys.stderr.write(UNSAFE_WARNING + "\n")
 
     def verifier_kwargs(
         self,
@@ -296,8 +302,7 @@ def trust_material(args: argparse.Namespace) -> TrustMaterial:
     if args.trust_any_issuer:
         from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
-        sys.stderr.write(UNSAFE_WARNING + "\n")
-        return TrustMaterial({"trust": UNSAFE_TRUST_ANY_ISSUER}, configured=True)
+        return TrustMaterial({"trust": UNSAFE_TRUST_ANY_ISSUER}, configured=True, unsafe=True)
     if bundle is None and store is None:
         return TrustMaterial()
     from did_gov.errors import TrustError

@@ -38,7 +38,8 @@ def test_trust_kiosk_accepts_accredited_issuers_only(monkeypatch: pytest.MonkeyP
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the kiosk opened a socket")
 
-    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     module = runpy.run_path(str(ROOT / "examples" / "trust_kiosk.py"))
     reports = module["run"](NOW)
