@@ -53,8 +53,13 @@ typecheck: install
 test: install lint typecheck
 	$(BIN)/python -m pytest -q
 
-bench: install
+# The reference JavaScript stack the benchmark times beside did_gov (pinned, lockfile-checked).
+bench/js/node_modules/.package-lock.json: bench/js/package.json bench/js/package-lock.json
+	cd bench/js && npm ci --no-audit --no-fund
+	touch $@
+
+bench: install bench/js/node_modules/.package-lock.json
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis contracts/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis contracts/node_modules bench/js/node_modules

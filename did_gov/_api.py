@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal, overload
 
+from did_gov._log import LEDGER, logged_issue
 from did_gov.credentials import VC_V1_CONTEXT, build_presentation, credential_problems, utc_now
 from did_gov.dids import did_key
 from did_gov.errors import (
@@ -145,6 +146,7 @@ def issue(
 ) -> dict[str, Any] | str: ...
 
 
+@logged_issue("di")
 def issue(
     credential: Mapping[str, Any],
     key: Signer,
@@ -365,6 +367,7 @@ def _embeddable(credential: Mapping[str, Any] | str) -> Mapping[str, Any]:
     return jose.envelope(token, jose.VC_MEDIA_TYPE)
 
 
+@logged_issue("sd-jwt")
 def issue_sd_jwt(
     credential: Mapping[str, Any],
     key: Signer,
@@ -461,4 +464,6 @@ def anchor(
     salts = [new_salt(randbytes) for _ in opened]
     leaves = [anchor_leaf(k, content, s) for (k, content), s in zip(opened, salts, strict=True)]
     receipts = ledger.append(leaves)
+    LEDGER.info("anchored %d document(s) (%s)", len(receipts),
+                ", ".join(sorted({k.value for k, _ in opened})))  # fmt: skip
     return [r.with_anchor(k, s) for r, (k, _), s in zip(receipts, opened, salts, strict=True)]

@@ -227,6 +227,11 @@ def parse_json_segment(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
     return _decode(text, limits)
 
 
+@functools.lru_cache(maxsize=4)
+def _ten_to(power: int) -> int:
+    return int(10**power)
+
+
 def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
     """Hold an already-parsed JSON value (e.g. a ``dict`` given to the verifier) to the parser's rules.
 
@@ -236,8 +241,9 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
     member names, other Python types). Iterative: a value nested 100,000 deep
     costs no recursion. Cycles are caught by the depth bound.
     """
-    # An integer's decimal digits from its bit length (log10(2) ≈ 0.30103), without str().
-    max_bits = int(limits.max_integer_digits / 0.30103) + 1
+    # Integers of fewer bits than this have fewer digits than the bound (log2(10) > 3.3219);
+    # longer ones are compared with 10**max_integer_digits exactly, never through str().
+    safe_bits = int(limits.max_integer_digits * 3.3219)
     layer: list[Any] = [value]
     depth = 0  # of the nodes in ``layer``: the root is at 0, its members at 1, ...
     while layer:  # one pass per nesting level: no recursion, no per-node tuples
@@ -267,7 +273,9 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
             elif node is None or isinstance(node, bool):
                 continue
             elif isinstance(node, int):
-                if node.bit_length() > max_bits:
+                if node.bit_length() > safe_bits and abs(node) >= _ten_to(
+                    limits.max_integer_digits
+                ):
                     digits = int(node.bit_length() * 0.30103) + 1
                     raise _too_many_digits(digits, limits.max_integer_digits)
             elif isinstance(node, float):

@@ -153,16 +153,22 @@ class Session:
         return self._run(work, write=False)
 
     def write(
-        self, work: Callable[[Any], _T], *, committed: Callable[[Any, _T], bool] | None = None
+        self,
+        work: Callable[[Any], _T],
+        *,
+        committed: Callable[[Any, _T], bool] | None = None,
+        retry_conflicts: bool = False,
     ) -> _T:
         """Run ``work(connection)`` in a write transaction and commit it.
 
         If the connection breaks before the commit, the transaction did not happen and
         ``work`` runs again. If it breaks *during* the commit, the outcome is unknown:
         ``committed(connection, result)`` (on a new connection) says whether it took effect;
-        without it, ``work`` must be idempotent and simply runs again.
+        without it, ``work`` must be idempotent and simply runs again. With
+        ``retry_conflicts``, a unique-key violation (another session inserted the same key
+        first) also runs ``work`` again, which then sees the other session's row.
         """
-        return self._run(work, write=True, committed=committed)
+        return self._run(work, write=True, committed=committed, conflicts=retry_conflicts)
 
     def _run(
         self,
@@ -170,6 +176,7 @@ class Session:
         *,
         write: bool,
         committed: Callable[[Any, _T], bool] | None = None,
+        conflicts: bool = False,
     ) -> _T:
         psycopg = self._psycopg
         deadline = time.monotonic() + self.reconnect_timeout
@@ -203,7 +210,8 @@ class Session:
                 lost = connection is None or connection.closed or connection.broken
                 if stage == "commit" and lost and committed is not None:
                     pending = (result,)
-                if not _transient(psycopg, exc, connection):
+                conflict = conflicts and isinstance(exc, psycopg.errors.UniqueViolation)
+                if not conflict and not _transient(psycopg, exc, connection):
                     raise PgProblem("failed", f"{type(exc).__name__}: {exc}") from exc
                 if time.monotonic() > deadline:
                     kind: Problem = "unknown_outcome" if pending is not None else "failed"

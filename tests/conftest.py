@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,31 @@ def postgres_url(postgres_database: str) -> str:
     """The test database, emptied of did_gov's tables before the test."""
     reset_postgres(postgres_database)
     return postgres_database
+
+
+def postgres_sql(url: str, statement: str, *args: Any) -> list[Any]:
+    """Run one statement on the database at ``url`` (autocommit); return its rows, if any."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        cursor = connection.execute(statement, args or None)
+        return cursor.fetchall() if cursor.description else []
+
+
+def terminate_sessions(url: str) -> None:
+    """End every other session on the database, as a server restart or a dropped socket would."""
+    postgres_sql(
+        url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+
+
+@contextmanager
+def foreign_table(url: str) -> Iterator[None]:
+    """Another application's table in the database (``public.citizens``) while in the block."""
+    postgres_sql(url, "CREATE TABLE public.citizens(name text)")
+    try:
+        yield
+    finally:
+        postgres_sql(url, "DROP TABLE public.citizens")

@@ -244,3 +244,20 @@ def test_numeric_date_is_a_float_in_range_or_a_credential_error(value: Any) -> N
     except CredentialError:
         return
     assert datetime.fromtimestamp(seconds, UTC).year in range(1, 10000)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [10**4300 - 1, -(10**4300 - 1), 10**4300, -(10**4300)],
+    ids=["4300-digits", "minus-4300-digits", "4301-digits", "minus-4301-digits"],
+)
+def test_integer_digit_bound_is_exact_for_objects_and_text(value: int) -> None:
+    """4300 digits pass and 4301 do not, whether the integer arrives as text or in a dict."""
+    within = abs(value) < 10**4300
+    text = ("-" if value < 0 else "") + ("9" * 4300 if within else "1" + "0" * 4300)
+    for check in (lambda: check_json_value({"n": value}), lambda: parse_json(text)):
+        if within:
+            check()
+        else:
+            with pytest.raises(DidGovError, match="4300"):
+                check()

@@ -16,6 +16,7 @@ RANKS = {
     "_json": 0,
     "limits": 0,
     "_time": 0,
+    "_log": 0,
     "_postgres": 0,
     "_sqlite": 0,
     "keys": 1,

@@ -242,18 +242,25 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 def _cmd_anchor(args: argparse.Namespace) -> int:
     from did_gov._api import anchor
+    from did_gov.cli._progress import Progress
     from did_gov.verify import attach_receipts
 
+    if args.batch_size < 1:
+        raise _usage("--batch-size must be at least 1")
     documents = [_document(path, args.kind) for path in args.files]
     if args.envelope and any(isinstance(d, bytes) for d in documents):
         raise _usage("--envelope needs credential files (JSON credentials or tokens)")
-    with _open(args) as log:
-        receipts = anchor(documents, log, kind=args.kind)
-    for path, document, receipt in zip(args.files, documents, receipts, strict=True):
-        if args.envelope:
-            _line(attach_receipts(document, [receipt]))
-        else:
-            _line({"file": path, "receipt": receipt.to_json()})
+    with _open(args) as log, Progress("anchor", len(documents)) as progress:
+        for start in range(0, len(documents), args.batch_size):
+            batch = documents[start : start + args.batch_size]
+            receipts = anchor(batch, log, kind=args.kind)  # durable before it is printed
+            paths = args.files[start : start + args.batch_size]
+            for path, document, receipt in zip(paths, batch, receipts, strict=True):
+                if args.envelope:
+                    _line(attach_receipts(document, [receipt]))
+                else:
+                    _line({"file": path, "receipt": receipt.to_json()})
+            progress.advance(len(batch))
     return EXIT_OK
 
 
@@ -338,4 +345,11 @@ def register(verbs: Any) -> None:
     _ledger_args(anc, origin=True)
     anc.add_argument("--kind", choices=["credential", "status-list", "did-document", "document"])
     anc.add_argument("--envelope", action="store_true", help="print AnchoredCredential envelopes")
+    anc.add_argument(
+        "--batch-size",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="files per ledger append (default 1000); each batch is printed once durable",
+    )
     anc.set_defaults(func=_cmd_anchor)

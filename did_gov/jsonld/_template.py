@@ -281,6 +281,9 @@ class TemplateCache:
 
         self._terms = loader_terms
         self._templates: LockedLRUCache[str, Template] = LockedLRUCache(maxsize=maxsize)
+        self._seen: LockedLRUCache[str, bool] = LockedLRUCache(maxsize=maxsize * 8)
+        """Shapes seen once: a template is learned on a shape's second sight, so a
+        credential of a shape never seen again costs one expansion, not a probe's too."""
 
     def _template(
         self,
@@ -304,6 +307,9 @@ class TemplateCache:
         its exceptions propagate, exactly as they would for the document itself.
         """
         key, slots = shape_of(document)
+        if key not in self._templates and self._seen.pop(key, None) is None:
+            self._seen[key] = True
+            return None
         template = self._template(key, document, to_rdf, frozenset())
         if template is NO_TEMPLATE:
             return None

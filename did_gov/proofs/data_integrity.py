@@ -29,7 +29,7 @@ from did_gov._encoding import base58btc_encode, multibase_decode
 from did_gov._json import check_json_value
 from did_gov.credentials import format_datetime, parse_datetime, utc_now
 from did_gov.errors import DidGovError, InvalidInputError, ProofError, UnsupportedAlgorithmError
-from did_gov.jsonld import OfflineDocumentLoader, default_loader
+from did_gov.jsonld import ContextPolicy, OfflineDocumentLoader, default_loader, validate_contexts
 from did_gov.keys import KeyType, PublicKey, Signer, sign_with
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs._di_suites import (
@@ -48,6 +48,7 @@ __all__ = [
     "MethodResolver",
     "ProofResult",
     "add_proof",
+    "check_contexts",
     "cryptosuites",
     "register_cryptosuite",
     "verify_proofs",
@@ -436,3 +437,32 @@ class _VerifyContext:
                     "the document's @context does not start with the proof's",
                 )
             )
+
+
+def check_contexts(
+    document: dict[str, Any],
+    *,
+    policy: ContextPolicy = ContextPolicy.RECOMPACT,
+    loader: OfflineDocumentLoader | None = None,
+) -> tuple[Check, dict[str, Any], tuple[str, ...]]:
+    """The ``contexts`` check of a document whose proofs verified (VC DI §4.6); never raises.
+
+    Returns the check, the document every later step reads (recompacted under
+    the pinned contexts when it carried others, see
+    :func:`did_gov.jsonld.validate_contexts`) and its type IRIs. A recompacted
+    document passes with the warning code ``jsonld.context_recompacted``.
+    """
+    try:
+        result = validate_contexts(document, policy=policy, loader=loader)
+    except DidGovError as exc:
+        return fail("contexts", exc.code, exc.message), document, ()
+    if result.recompacted:
+        check = Check(
+            "contexts",
+            True,
+            "jsonld.context_recompacted",
+            f"contexts not pinned at {', '.join(result.unpinned)}: the document was "
+            "recompacted under its pinned contexts to show what was signed",
+        )
+        return check, result.document, result.expanded_types
+    return ok("contexts", "every context is pinned"), document, result.expanded_types

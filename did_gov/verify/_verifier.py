@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from did_gov._json import parse_json
+from did_gov._log import logged_verdict
 from did_gov.credentials import utc_now
 from did_gov.dids import DefaultResolver, Resolver
 from did_gov.errors import DidGovError, InvalidInputError, StatusError
@@ -165,6 +166,7 @@ class Verifier:
             return self._now()
         return utc_now()
 
+    @logged_verdict
     def verify(
         self,
         document_or_token: dict[str, Any] | str | bytes,

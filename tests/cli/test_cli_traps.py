@@ -199,3 +199,30 @@ def test_a_fresh_log_says_it_has_no_checkpoint_yet(
     assert code == 2
     assert "ledger.no_checkpoint" in err and "node_missing" not in err
     assert "no signed checkpoint yet" in err
+
+
+def test_a_status_list_that_was_not_used_is_said(
+    made: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--status-list with a credential without credentialStatus: VERIFIED, but not silently."""
+    registry = made / "status.db"
+    assert cli(capsys, "status", "create", registry, "--list-url", "https://gov.example/s/1",
+               "--purpose", "revocation")[0] == 0  # fmt: skip
+    code, listed, err = cli(capsys, "status", "publish", registry, "--key", made / "issuer.jwk")
+    assert code == 0, err
+    (made / "list.json").write_text(listed)
+    code, _, err = cli(capsys, "verify", made / "vc.json", "--status-list", made / "list.json")
+    assert code == 0
+    assert "no credentialStatus entry" in err
+    code, _, err = cli(capsys, "status", "allocate", registry, "--credential", made / "unsigned.json",
+                       "-o", made / "with-status.json")  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli(capsys, "issue", made / "with-status.json", "--key", made / "issuer.jwk")
+    (made / "vc-status.json").write_text(out)
+    code, listed, err = cli(capsys, "status", "publish", registry, "--key", made / "issuer.jwk")
+    (made / "list.json").write_text(listed)
+    code, _, err = cli(
+        capsys, "verify", made / "vc-status.json", "--status-list", made / "list.json"
+    )
+    assert code == 0, err
+    assert "no credentialStatus" not in err

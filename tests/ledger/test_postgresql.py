@@ -21,7 +21,7 @@ from did_gov.keys import KeyType, PrivateKey
 from did_gov.ledger import BaseLedger, audit, open_checkpoint, open_ledger, verify_receipt
 from did_gov.ledger.merkle import MerkleTree, leaf_hash
 from did_gov.ledger.postgresql import MIGRATIONS, PostgresLedger, PostgresLogReader
-from tests.conftest import reset_postgres
+from tests.conftest import foreign_table, postgres_sql, reset_postgres, terminate_sessions
 from tests.ledger._integrity import check_database
 
 pytestmark = pytest.mark.e2e
@@ -39,12 +39,6 @@ def _open(url: str, key: Any = KEY, origin: str | None = ORIGIN, **options: Any)
     log = open_ledger(url, log_key=key, origin=origin, **options)
     assert isinstance(log, PostgresLedger)
     return log
-
-
-def _sql(url: str, statement: str, *args: Any) -> list[Any]:
-    with psycopg.connect(url, autocommit=True) as db:
-        cursor = db.execute(statement, args or None)
-        return cursor.fetchall() if cursor.description else []
 
 
 # -- URLs and opening -----------------------------------------------------------------------
@@ -135,7 +129,7 @@ def test_the_log_tables_are_append_only(postgres_url: str) -> None:
         "UPDATE did_gov.ledger_logs SET origin = 'x'",
     ):
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
-            _sql(postgres_url, statement)
+            postgres_sql(postgres_url, statement)
     assert check_database(postgres_url, ORIGIN, _open(postgres_url).verifier).size == 20
 
 
@@ -144,13 +138,13 @@ def test_the_log_tables_are_append_only(postgres_url: str) -> None:
 
 def test_the_schema_version_is_recorded(postgres_url: str) -> None:
     _open(postgres_url).close()
-    rows = _sql(postgres_url, "SELECT component, version FROM did_gov.schema_version")
+    rows = postgres_sql(postgres_url, "SELECT component, version FROM did_gov.schema_version")
     assert rows == [("ledger", len(MIGRATIONS))]
 
 
 def test_a_newer_schema_is_refused_untouched(postgres_url: str) -> None:
     _open(postgres_url).close()
-    _sql(postgres_url, "UPDATE did_gov.schema_version SET version = 99")
+    postgres_sql(postgres_url, "UPDATE did_gov.schema_version SET version = 99")
     try:
         with pytest.raises(LedgerError) as info:
             _open(postgres_url)
@@ -159,30 +153,29 @@ def test_a_newer_schema_is_refused_untouched(postgres_url: str) -> None:
         with pytest.raises(LedgerError) as reader:
             PostgresLogReader(postgres_url)
         assert reader.value.code == "ledger.format_unsupported"
-        assert _sql(postgres_url, "SELECT version FROM did_gov.schema_version") == [(99,)]
+        assert postgres_sql(postgres_url, "SELECT version FROM did_gov.schema_version") == [(99,)]
     finally:
         reset_postgres(postgres_url)
 
 
 def test_a_foreign_database_is_refused_untouched(postgres_url: str) -> None:
-    _sql(postgres_url, "CREATE TABLE public.citizens(name text)")
-    try:
+    with foreign_table(postgres_url):
         with pytest.raises(LedgerError) as info:
             _open(postgres_url)
         assert info.value.code == "ledger.format_unsupported"
         assert "public.citizens" in str(info.value)
-        assert _sql(postgres_url, "SELECT 1 FROM pg_namespace WHERE nspname = 'did_gov'") == []
-    finally:
-        _sql(postgres_url, "DROP TABLE public.citizens")
+        assert (
+            postgres_sql(postgres_url, "SELECT 1 FROM pg_namespace WHERE nspname = 'did_gov'") == []
+        )
 
 
 def test_a_did_gov_schema_that_is_not_ours_is_refused(postgres_url: str) -> None:
-    _sql(postgres_url, "CREATE SCHEMA did_gov")
-    _sql(postgres_url, "CREATE TABLE did_gov.things(x int)")
+    postgres_sql(postgres_url, "CREATE SCHEMA did_gov")
+    postgres_sql(postgres_url, "CREATE TABLE did_gov.things(x int)")
     with pytest.raises(LedgerError) as info:
         _open(postgres_url)
     assert info.value.code == "ledger.format_unsupported"
-    assert _sql(postgres_url, "SELECT count(*) FROM did_gov.things") == [(0,)]
+    assert postgres_sql(postgres_url, "SELECT count(*) FROM did_gov.things") == [(0,)]
 
 
 def test_migrations_run_in_order_once(postgres_url: str) -> None:
@@ -220,7 +213,7 @@ def test_concurrent_first_opens_create_the_schema_once(postgres_url: str) -> Non
     for thread in threads:
         thread.join(60)
     assert results == [0] * 6
-    assert _sql(postgres_url, "SELECT count(*) FROM did_gov.ledger_logs") == [(1,)]
+    assert postgres_sql(postgres_url, "SELECT count(*) FROM did_gov.ledger_logs") == [(1,)]
 
 
 # -- the read-only reader ----------------------------------------------------------------------
@@ -250,21 +243,12 @@ def test_the_reader_serves_what_the_log_signed(postgres_url: str) -> None:
 # -- recovery ----------------------------------------------------------------------------------
 
 
-def _terminate(url: str) -> None:
-    """End every other session on the database, as a restart or a dropped socket would."""
-    _sql(
-        url,
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    )
-
-
 def test_a_dropped_session_is_reconnected(postgres_url: str) -> None:
     log = _open(postgres_url)
     log.append(_leaves("a", 4))
-    _terminate(postgres_url)
+    terminate_sessions(postgres_url)
     assert log.size() == 4
-    _terminate(postgres_url)
+    terminate_sessions(postgres_url)
     [receipt] = log.append(_leaves("b", 1))
     assert receipt.index == 4 and verify_receipt(receipt, log.verifier).ok
     assert log.reconnects == 2  # type: ignore[attr-defined]
@@ -288,7 +272,7 @@ class _LoseCommitAnswer:
 
             def __exit__(self, *exc: Any) -> Any:
                 done = self._inner.__exit__(*exc)
-                _terminate(outer._url)  # committed; the answer never arrives
+                terminate_sessions(outer._url)  # committed; the answer never arrives
                 outer._connection.execute("SELECT 1")
                 return done
 
@@ -326,7 +310,7 @@ def test_a_commit_whose_answer_was_lost_is_not_repeated(
 def test_a_server_that_stays_away_is_reported(postgres_url: str) -> None:
     log = _open(postgres_url, reconnect_timeout=0.5)
     log._session._conninfo = "postgresql://127.0.0.1:1/none"  # type: ignore[attr-defined]
-    _terminate(postgres_url)
+    terminate_sessions(postgres_url)
     with pytest.raises(LedgerError) as info:
         log.append(_leaves("a", 1))
     assert info.value.code == "ledger.backend_failed"

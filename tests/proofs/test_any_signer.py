@@ -16,6 +16,7 @@ from jwcrypto.jwk import JWK
 from jwcrypto.jws import JWS
 
 from did_gov import Verifier, issue, present
+from did_gov.dids import did_key
 from did_gov.errors import DidGovError, SignatureError
 from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer, sign_with
 from did_gov.ledger import NoteVerifier, open_checkpoint, open_ledger
@@ -72,14 +73,16 @@ class GarbageSigner(KmsSigner):
         return b"\x01" * 17
 
 
-def _unsigned(status: dict[str, Any] | None = None) -> dict[str, Any]:
+def _unsigned(
+    status: dict[str, Any] | None = None, subject: str = "did:example:citizen"
+) -> dict[str, Any]:
     vc: dict[str, Any] = {
         "@context": ["https://www.w3.org/ns/credentials/v2", EXAMPLES],
         "id": "urn:uuid:0b7c2d4e-1111-4222-8333-944455556666",
         "type": ["VerifiableCredential", "ExampleIdentityCredential"],
         "issuer": "did:example:replaced",
         "validFrom": "2025-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:citizen", "name": "Ada", "birthDate": "1815"},
+        "credentialSubject": {"id": subject, "name": "Ada", "birthDate": "1815"},
     }
     if status is not None:
         vc["credentialStatus"] = status
@@ -103,7 +106,8 @@ def test_a_kms_signer_issues_every_format_and_each_verifies(key_type: KeyType, f
 @pytest.mark.parametrize("fmt", ["di", "vc-jwt"])
 def test_a_kms_holder_presents_and_the_presentation_verifies(key_type: KeyType, fmt: str) -> None:
     issuer, holder = KmsSigner(PrivateKey.generate()), KmsSigner(PrivateKey.generate(key_type))
-    vc = issue(_unsigned(), issuer, format=fmt, now=NOW)
+    subject = did_key.did_for_public_key(holder.public_key)  # presented by its subject
+    vc = issue(_unsigned(subject=subject), issuer, format=fmt, now=NOW)
     vp = present([vc], holder, format=fmt, challenge="c-1", domain="kiosk.example", now=NOW)
     assert holder.calls == 1
     report = Verifier(now=LATER, trust=UNSAFE_TRUST_ANY_ISSUER).verify(

@@ -172,7 +172,7 @@ def test_sd_jwt_numeric_date_of_1e400_is_refused(claim: str) -> None:
 
 @pytest.mark.parametrize("claim", ["exp", "nbf"])
 def test_sd_jwt_numeric_date_of_ten_pow_400_is_refused(claim: str) -> None:
-    assert "sd_jwt.time_invalid" in _verify(_sd_jwt(claim, TEN_POW_400))
+    assert "credential.date_out_of_range" in _verify(_sd_jwt(claim, TEN_POW_400))
 
 
 def test_sd_jwt_exp_of_1e400_never_means_never_expires() -> None:
@@ -359,7 +359,7 @@ CLI_CASES: dict[str, str] = {
     "edge-date.json": "credential.date_out_of_range",
     "jose-exp-1e400.jwt": "jose.malformed",
     "jose-iat-edge.jwt": "jose.claim_invalid",
-    "sd-exp-10e400.sd-jwt": "sd_jwt.time_invalid",
+    "sd-exp-10e400.sd-jwt": "credential.date_out_of_range",
     "sd-surrogate.sd-jwt": "sd_jwt.malformed",
     "did-web-hex.json": "did.invalid",
     "weak-did-key.json": "key.weak",
