@@ -111,7 +111,7 @@ class Session:
     """
 
     def __init__(self, url: str, *, reconnect_timeout: float = DEFAULT_RECONNECT_TIMEOUT) -> None:
-        """Connect to ``url`` (a first connection must succeed within ``reconnect_timeout``)."""
+        """Connect to ``url``: the first connection is tried once (opening fails fast)."""
         self._psycopg = _driver()
         self._conninfo = connection_info(url)
         self.url = redact(url)

@@ -249,7 +249,7 @@ class Verifier:
             checks.append(validity(secured, moment, self.policy.clock_skew))  # 8.
         if secured.kind == "credential" and with_status and passed(checks):
             checks += self._status(secured, moment)  # 9.
-        issuer_ok = all(c.ok for c in checks if c.name == "issuer")
+        issuer_ok = passed([c for c in checks if c.name == "issuer"])
         if judge_trust and secured.kind == "credential" and secured.ok and issuer_ok:
             anchored = (
                 anchored_time(value, _RECEIPTS.get(), self.log_keys)
@@ -265,8 +265,8 @@ class Verifier:
     ) -> Secured:
         """Steps 2-3: detect the format (opening a VCDM envelope), run its adapter."""
         secured = self._adapt(value, expected, moment, expect, envelope_ok=True)
-        types = set(secured.types)
-        if all(t in types for t in _BOTH):
+        types = secured.types
+        if _BOTH[0] in types and _BOTH[1] in types:
             conflict = fail(
                 "format",
                 "credential.type_conflict",
@@ -387,6 +387,8 @@ class Verifier:
 
     def _status(self, secured: Secured, moment: datetime) -> list[Check]:
         """Step 9: each status entry against a list that counts for this issuer."""
+        if not secured.status:
+            return []
         trust = self.trust
 
         def may_publish(list_issuer: str, credential_issuer: str) -> bool:

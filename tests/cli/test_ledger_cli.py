@@ -236,7 +236,8 @@ def test_audit_detects_a_forked_and_a_rewritten_log(sqlite_log: Log) -> None:
     )
 
 
-def test_anchor_credentials_and_documents_then_verify(log: Log) -> None:
+def test_anchor_credentials_and_documents_then_verify(sqlite_log: Log) -> None:
+    log = sqlite_log  # anchoring opens the log as append does, which runs on postgresql above
     issuer = log.dir / "issuer.jwk"
     ok("key", "generate", "--seed", "05" * 32, "-o", str(issuer))
     vc = log.dir / "vc.json"
