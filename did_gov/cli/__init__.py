@@ -62,6 +62,17 @@ def _cmd_did_resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _log_key(value: str) -> Any:
+    """``--log-key``: a vkey, or a file holding one (as ``ledger audit`` takes it)."""
+    from did_gov.cli._ledger import _log_key as read_log_key
+    from did_gov.errors import DidGovError
+
+    try:
+        return read_log_key(value)
+    except DidGovError as exc:
+        raise UsageError(f"--log-key {value}: {exc.message}") from None
+
+
 def _public_key_file(path: str) -> Any:
     from did_gov.keys import PrivateKey, PublicKey
 
@@ -189,7 +200,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         ),
         status_lists=lists,
         issuer_jwks=_load_jwks(args.jwk),
-        log_keys=args.log_keys,
+        log_keys=[_log_key(value) for value in args.log_keys],
     )
     status = EXIT_OK
     for path, text in inputs:
@@ -311,7 +322,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="VKEY",
-        help="trust anchor receipts of this log (note verifier key)",
+        help="trust anchor receipts of this log: its vkey, or a file with one (repeatable)",
     )
     ver.add_argument("--require-anchor", action="store_true", help="fail without a receipt")
     ver.set_defaults(func=_cmd_verify)

@@ -13,9 +13,11 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import ClassVar, Protocol, TypeVar, runtime_checkable
 
+from did_gov._time import utc_now
 from did_gov.errors import DidGovError, InvalidInputError, LedgerError
 from did_gov.keys import PublicKey, Signer
 from did_gov.ledger import merkle
@@ -24,7 +26,12 @@ from did_gov.ledger._note import NoteSigner, NoteVerifier
 from did_gov.ledger._receipt import ChainTransaction, Receipt
 from did_gov.ledger.checkpoint import Checkpoint, open_checkpoint
 
-__all__ = ["MAX_BATCH", "AppendedBatch", "BaseLedger", "LedgerBackend"]
+__all__ = ["MAX_BATCH", "AppendedBatch", "BaseLedger", "Clock", "LedgerBackend"]
+
+Clock = Callable[[], datetime]
+"""A function returning the current aware time; logs sign it in every checkpoint."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 MAX_BATCH = 100_000
 """Most leaves one :meth:`LedgerBackend.append` call accepts."""
@@ -135,14 +142,23 @@ class BaseLedger(ABC):
 
     ``origin`` names the log (``did-gov.example/log/agency-a``) and is the key name of its
     checkpoint signatures; ``log_key`` is its Ed25519 :class:`~did_gov.keys.Signer`.
+    ``clock`` (default: the system clock) gives the time each checkpoint's ``time`` line
+    states; the log never signs a time earlier than one it signed or stored before.
     """
 
     scheme: ClassVar[str] = ""
 
-    def __init__(self, origin: str, log_key: Signer) -> None:
+    def __init__(self, origin: str, log_key: Signer, *, clock: Clock | None = None) -> None:
         if not isinstance(origin, str):
             raise InvalidInputError("a log origin is a string", code="ledger.origin_invalid")
+        if clock is not None and not callable(clock):
+            raise InvalidInputError(
+                "clock is a function returning a datetime", code="ledger.option_invalid"
+            )
         self._signer = NoteSigner(origin, log_key)
+        self._clock: Clock = utc_now if clock is None else clock
+        self._signed_floor = _EPOCH
+        self._last_signed: tuple[int, bytes, str] | None = None
         self._lock = threading.RLock()
         self._closed = False
 
@@ -170,9 +186,33 @@ class BaseLedger(ABC):
 
     # -- helpers for backends -------------------------------------------------------------
 
+    def _time_floor(self) -> datetime:
+        """The latest time this log signed or stored; a backend with storage overrides it."""
+        return self._signed_floor
+
+    def _stored_checkpoint(self, size: int, root_hash: bytes) -> str | None:
+        """The note this log already signed for ``size`` and ``root_hash``, if it kept one.
+
+        Re-serving it keeps a tree's time the moment the log first reached it (the tightest
+        "no later than"); a backend with storage overrides this to read it back.
+        """
+        last = self._last_signed
+        if last is not None and last[0] == size and last[1] == root_hash:
+            return last[2]
+        return None
+
     def _sign(self, size: int, root_hash: bytes) -> str:
-        """The checkpoint note for ``size`` and ``root_hash``, signed by the log key."""
-        return Checkpoint(self.origin, size, root_hash).sign([self._signer])
+        """The checkpoint note for ``size`` and ``root_hash`` with a monotonic ``time`` line."""
+        now = self._clock()
+        if not isinstance(now, datetime) or now.tzinfo is None:
+            raise LedgerError(
+                "the log clock returned no aware datetime", code="ledger.clock_invalid"
+            )
+        moment = max(now.astimezone(UTC).replace(microsecond=0), self._time_floor())
+        self._signed_floor = moment
+        note = Checkpoint.at_time(self.origin, size, root_hash, moment).sign([self._signer])
+        self._last_signed = (size, root_hash, note)
+        return note
 
     def _call(self, what: str, function: Callable[..., _T], *args: object) -> _T:
         with self._lock:
@@ -250,7 +290,9 @@ class BaseLedger(ABC):
 
     def _current_checkpoint(self) -> str:
         size = self._size()
-        return self._sign(size, merkle.root(self._nodes(), size))
+        root_hash = merkle.root(self._nodes(), size)
+        stored = self._stored_checkpoint(size, root_hash)
+        return self._sign(size, root_hash) if stored is None else stored
 
     def prove_inclusion(self, index: int, tree_size: int) -> list[bytes]:
         """The inclusion proof of leaf ``index`` in the tree of ``tree_size`` leaves."""

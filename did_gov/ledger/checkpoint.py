@@ -2,7 +2,9 @@
 
 A checkpoint body is the log's origin line, the tree size in decimal, the base64 root hash
 and optional extension lines, each ending in a newline. It is signed by the log's Ed25519
-key (and possibly by witnesses) as a signed note.
+key (and possibly by witnesses) as a signed note. did_gov logs add one extension line
+``time <RFC 3339 UTC>`` (``specs/anchor-receipt.md`` §3.1): the log's clock when it signed,
+never decreasing within a log, so a receipt proves "anchored no later than" that time.
 
 >>> from did_gov.keys import PrivateKey
 >>> from did_gov.ledger.merkle import EMPTY_ROOT
@@ -18,6 +20,7 @@ import base64
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from did_gov.errors import InvalidInputError
@@ -38,6 +41,7 @@ from did_gov.ledger.merkle import HASH_SIZE
 
 __all__ = [
     "MAX_TREE_SIZE",
+    "TIME_PREFIX",
     "Checkpoint",
     "NoteSignature",
     "NoteSigner",
@@ -46,6 +50,7 @@ __all__ = [
     "OpenedNote",
     "UnverifiedNote",
     "add_signatures",
+    "format_time_line",
     "open_checkpoint",
     "open_note",
     "parse_unverified_note",
@@ -55,7 +60,37 @@ __all__ = [
 MAX_TREE_SIZE = (1 << 64) - 1
 """Largest tree size a checkpoint may state (an unsigned 64-bit integer)."""
 
+TIME_PREFIX = "time "
+"""The extension line a did_gov log signs its clock in: ``time 2026-12-03T13:45:07Z``."""
+
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", re.ASCII)
+
+
+def format_time_line(moment: datetime) -> str:
+    """The extension line ``time YYYY-MM-DDTHH:MM:SSZ`` for an aware datetime (whole seconds)."""
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise _bad("a checkpoint time is a timezone-aware datetime")
+    text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not _TIME.fullmatch(text):
+        raise _bad(f"checkpoint time {moment!r} out of range")
+    return TIME_PREFIX + text
+
+
+def _parse_time(extensions: tuple[str, ...]) -> datetime | None:
+    """The time the ``time`` extension line states; at most one, RFC 3339 UTC, whole seconds."""
+    lines = [e for e in extensions if e.startswith(TIME_PREFIX)]
+    if not lines:
+        return None
+    if len(lines) > 1:
+        raise _bad("a checkpoint carries at most one time line")
+    text = lines[0][len(TIME_PREFIX) :]
+    if not _TIME.fullmatch(text):
+        raise _bad(f"checkpoint time {text!r} is not YYYY-MM-DDTHH:MM:SSZ")
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise _bad(f"checkpoint time {text!r} is not a valid date") from None
 
 
 def _bad(message: str) -> InvalidInputError:
@@ -64,9 +99,17 @@ def _bad(message: str) -> InvalidInputError:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A log's tree head: ``origin``, tree ``size``, ``root_hash`` and opaque ``extensions``.
+    """A log's tree head: ``origin``, tree ``size``, ``root_hash`` and ``extensions``.
 
     Construction validates every field, so a Checkpoint always has a well-formed body.
+    Extension lines are opaque except ``time …`` (see :attr:`time`), which must be
+    well formed and appear at most once.
+
+    >>> from did_gov.ledger.merkle import EMPTY_ROOT
+    >>> at = datetime(2026, 12, 3, 13, 45, 7, tzinfo=UTC)
+    >>> head = Checkpoint.at_time("example.com/log", 0, EMPTY_ROOT, at)
+    >>> head.extensions, head.time == at
+    (('time 2026-12-03T13:45:07Z',), True)
     """
 
     origin: str
@@ -87,6 +130,25 @@ class Checkpoint:
             isinstance(e, str) and e and _is_line(e) for e in self.extensions
         ):
             raise _bad("checkpoint extension lines must be non-empty lines")
+        object.__setattr__(self, "_time", _parse_time(self.extensions))
+
+    @property
+    def time(self) -> datetime | None:
+        """The signed ``time`` line: the log held this tree no later than then (None: no claim)."""
+        moment: datetime | None = self.__dict__["_time"]
+        return moment
+
+    @classmethod
+    def at_time(
+        cls,
+        origin: str,
+        size: int,
+        root_hash: bytes,
+        moment: datetime,
+        extensions: tuple[str, ...] = (),
+    ) -> Checkpoint:
+        """A checkpoint whose first extension line is ``time`` ``moment`` (whole seconds, UTC)."""
+        return cls(origin, size, root_hash, (format_time_line(moment), *extensions))
 
     def to_body(self) -> str:
         """The note text (tlog-checkpoint §Note text), each line ending in a newline."""

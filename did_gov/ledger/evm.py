@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from did_gov.errors import InvalidInputError, LedgerError
 from did_gov.keys import PublicKey, Signer
 from did_gov.ledger import merkle
-from did_gov.ledger._backend import AppendedBatch, BaseLedger
+from did_gov.ledger._backend import AppendedBatch, BaseLedger, Clock
 from did_gov.ledger._chain import (
     _ADDRESS,
     RegistryArtifact,
@@ -86,6 +86,7 @@ class EvmLedger(BaseLedger):
         store: str = "memory:",
         timeout: float = DEFAULT_TIMEOUT,
         artifact: RegistryArtifact | None = None,
+        clock: Clock | None = None,
     ) -> None:
         writer = _account(writer_key)
         client = RegistryClient(
@@ -97,7 +98,7 @@ class EvmLedger(BaseLedger):
                 f"an evm ledger keeps its log in a memory: or sqlite: store, not {store!r}",
                 code="evm.option_invalid",
             )
-        local = open_ledger(store, log_key=log_key, origin=origin)
+        local = open_ledger(store, log_key=log_key, origin=origin, clock=clock)
         if not isinstance(local, BaseLedger):  # a re-registered scheme
             local.close()
             raise InvalidInputError(
@@ -157,6 +158,12 @@ class EvmLedger(BaseLedger):
                 code=exc.code,
             ) from exc
         return replace(done, chain=chain)
+
+    def _sign(self, size: int, root_hash: bytes) -> str:
+        return self._local._sign(size, root_hash)  # one monotonic clock: the store's
+
+    def _stored_checkpoint(self, size: int, root_hash: bytes) -> str | None:
+        return self._local._stored_checkpoint(size, root_hash)
 
     def _size(self) -> int:
         return self._local._size()
@@ -230,6 +237,7 @@ def _open(url: str, *, log_key: Signer, origin: str | None = None, **options: An
     store = options.pop("store", "memory:")
     timeout = _timeout(options.pop("timeout", DEFAULT_TIMEOUT))
     artifact_path = options.pop("artifact", None)
+    clock = options.pop("clock", None)
     if options:
         raise InvalidInputError(
             f"unknown evm ledger options {sorted(options)}", code="evm.option_invalid"
@@ -250,6 +258,7 @@ def _open(url: str, *, log_key: Signer, origin: str | None = None, **options: An
         store=store,
         timeout=timeout,
         artifact=artifact,
+        clock=clock,
     )
 
 

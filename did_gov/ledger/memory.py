@@ -15,7 +15,7 @@ from typing import Any
 from did_gov.errors import InvalidInputError, LedgerError
 from did_gov.keys import Signer
 from did_gov.ledger import merkle
-from did_gov.ledger._backend import AppendedBatch, BaseLedger
+from did_gov.ledger._backend import AppendedBatch, BaseLedger, Clock
 from did_gov.ledger._url import register_backend, split_url
 
 __all__ = ["MemoryLedger"]
@@ -26,8 +26,8 @@ class MemoryLedger(BaseLedger):
 
     scheme = "memory"
 
-    def __init__(self, origin: str, log_key: Signer) -> None:
-        super().__init__(origin, log_key)
+    def __init__(self, origin: str, log_key: Signer, *, clock: Clock | None = None) -> None:
+        super().__init__(origin, log_key, clock=clock)
         self._entries: list[bytes] = []
         self._tree = merkle.MerkleTree()
 
@@ -55,6 +55,7 @@ class MemoryLedger(BaseLedger):
 
 def _open(url: str, *, log_key: Signer, origin: str | None = None, **options: Any) -> MemoryLedger:
     _, rest = split_url(url)
+    clock = options.pop("clock", None)
     if rest not in ("", "//"):
         raise InvalidInputError(
             f"a memory ledger URL is 'memory:', not {url!r}", code="ledger.url_invalid"
@@ -65,7 +66,7 @@ def _open(url: str, *, log_key: Signer, origin: str | None = None, **options: An
         )
     if origin is None:
         raise LedgerError("a new memory ledger needs an origin", code="ledger.origin_required")
-    return MemoryLedger(origin, log_key)
+    return MemoryLedger(origin, log_key, clock=clock)
 
 
 register_backend("memory", _open)

@@ -22,17 +22,18 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
 from did_gov.errors import DidGovError, InvalidInputError, LedgerError
 from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import merkle
-from did_gov.ledger._backend import AppendedBatch, BaseLedger
-from did_gov.ledger._note import NoteSigner, NoteVerifier, check_note_key
+from did_gov.ledger._backend import AppendedBatch, BaseLedger, Clock
+from did_gov.ledger._note import NoteSigner, NoteVerifier, check_note_key, parse_unverified_note
 from did_gov.ledger._receipt import Receipt
 from did_gov.ledger._url import register_backend, split_url
-from did_gov.ledger.checkpoint import open_checkpoint
+from did_gov.ledger.checkpoint import Checkpoint, open_checkpoint
 
 __all__ = ["FORMAT", "STORED_FROM", "SqliteLedger", "SqliteLogReader"]
 
@@ -153,6 +154,7 @@ class SqliteLedger(BaseLedger):
         *,
         origin: str | None = None,
         busy_timeout: float = 30.0,
+        clock: Clock | None = None,
     ) -> None:
         check_note_key(log_key)
         try:
@@ -173,7 +175,7 @@ class SqliteLedger(BaseLedger):
         except BaseException:
             self._db.close()
             raise
-        super().__init__(stored, log_key)
+        super().__init__(stored, log_key, clock=clock)
         self._store = _Nodes(self._db)
 
     def _prepare(self, origin: str | None, log_key: Signer) -> str:
@@ -221,6 +223,24 @@ class SqliteLedger(BaseLedger):
             note = self._sign(size, merkle.root(overlay, size))
             db.execute("INSERT INTO checkpoints(size, note) VALUES (?, ?)", (size, note))
         return AppendedBatch(first, size, note, overlay)
+
+    def _time_floor(self) -> datetime:
+        """The newest stored checkpoint's time (any process's), or a later one signed here."""
+        row = self._db.execute("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+        floor = super()._time_floor()
+        if row is not None:
+            stored = Checkpoint.parse_body(parse_unverified_note(str(row[0])).text).time
+            if stored is not None and stored > floor:
+                floor = stored
+        return floor
+
+    def _stored_checkpoint(self, size: int, root_hash: bytes) -> str | None:
+        row = self._db.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
+        if row is None:
+            return super()._stored_checkpoint(size, root_hash)
+        note = str(row[0])
+        stored = Checkpoint.parse_body(parse_unverified_note(note).text)
+        return note if stored.root_hash == root_hash else None
 
     def _size(self) -> int:
         (last,) = self._db.execute("SELECT max(idx) FROM leaves").fetchone()
@@ -424,13 +444,14 @@ def sqlite_path(url: str) -> str:
 def _open(url: str, *, log_key: Signer, origin: str | None = None, **options: Any) -> SqliteLedger:
     path = sqlite_path(url)
     timeout = options.pop("busy_timeout", 30.0)
+    clock = options.pop("clock", None)
     if options:
         raise InvalidInputError(
             f"unknown sqlite ledger options {sorted(options)}", code="ledger.option_unknown"
         )
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout < 0:
         raise InvalidInputError("busy_timeout is a number of seconds", code="ledger.option_invalid")
-    return SqliteLedger(path, log_key, origin=origin, busy_timeout=float(timeout))
+    return SqliteLedger(path, log_key, origin=origin, busy_timeout=float(timeout), clock=clock)
 
 
 register_backend("sqlite", _open)

@@ -1,9 +1,12 @@
 """Which issuers the state accredited for which credential types, and since when.
 
 The verifier's trust step hands each verified credential's :class:`IssuerClaim`
-to a :class:`TrustPolicy`. :data:`UNSAFE_TRUST_ANY_ISSUER` skips the question
-(tests and demos only; the check passes with the warning code
-``trust.unsafe_any_issuer``).
+to a :class:`TrustPolicy`: a :class:`TrustRegistry` of signed accreditations
+chained to pinned root authorities (``specs/trust-registry.md``), usually taken
+from a signed :class:`TrustBundle` verified under a :class:`TrustRoot` or
+installed in a :class:`TrustStore` (``specs/trust-bundle.md``).
+:data:`UNSAFE_TRUST_ANY_ISSUER` skips the question (tests and demos only; the
+check passes with the warning code ``trust.unsafe_any_issuer``).
 
 A :class:`PresentationRequest` (an OpenID4VP 1.0 ``dcql_query`` with its
 ``nonce`` and ``client_id``) says what a verifier asks a wallet for;
@@ -11,6 +14,20 @@ A :class:`PresentationRequest` (an OpenID4VP 1.0 ``dcql_query`` with its
 (``specs/presentation-requests.md``).
 """
 
+from did_gov.trust._accreditation import (
+    Accreditation,
+    KeyWindow,
+    SignedAccreditation,
+    StatusChange,
+    sign_accreditation,
+)
+from did_gov.trust._bundle import (
+    LogCheckpoint,
+    TrustBundle,
+    build_bundle,
+    log_checkpoint,
+    verify_bundle,
+)
 from did_gov.trust._dcql import (
     ClaimsQuery,
     CredentialQuery,
@@ -26,27 +43,45 @@ from did_gov.trust._policy import (
     TrustPolicy,
     UnsafeTrustAnyIssuer,
 )
+from did_gov.trust._registry import TrustRegistry
 from did_gov.trust._request import (
     PresentationRequest,
     PresentedCredential,
     kiosk_query,
     match_request,
 )
+from did_gov.trust._root import TrustRoot, build_root
+from did_gov.trust._store import InstallResult, TrustStore
 
 __all__ = [
     "BASE_TYPE",
     "UNSAFE_TRUST_ANY_ISSUER",
+    "Accreditation",
     "ClaimsQuery",
     "CredentialQuery",
     "CredentialSetQuery",
     "DcqlQuery",
+    "InstallResult",
     "IssuerClaim",
+    "KeyWindow",
+    "LogCheckpoint",
     "PresentationRequest",
     "PresentedCredential",
+    "SignedAccreditation",
+    "StatusChange",
+    "TrustBundle",
     "TrustPolicy",
+    "TrustRegistry",
+    "TrustRoot",
+    "TrustStore",
     "TrustedAuthoritiesQuery",
     "UnsafeTrustAnyIssuer",
+    "build_bundle",
+    "build_root",
     "kiosk_query",
+    "log_checkpoint",
     "match_request",
     "select_claims",
+    "sign_accreditation",
+    "verify_bundle",
 ]

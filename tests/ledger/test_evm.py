@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,19 @@ LEAVES = [bytes([i]) * 32 for i in range(1, 8)]
 e2e = pytest.mark.e2e
 
 
+def _fixed_clock() -> datetime:
+    return datetime(2026, 12, 3, 12, 0, 0, tzinfo=UTC)
+
+
 def _ledger(evm_registry: Registry, store: str = "memory:", key: bytes = WRITER_KEY) -> EvmLedger:
-    log = open_ledger(evm_registry.url(), log_key=KEY, origin=ORIGIN, writer_key=key, store=store)
+    log = open_ledger(
+        evm_registry.url(),
+        log_key=KEY,
+        origin=ORIGIN,
+        writer_key=key,
+        store=store,
+        clock=_fixed_clock,
+    )
     assert isinstance(log, EvmLedger)
     return log
 
@@ -265,7 +277,7 @@ def test_evm_agrees_with_memory_and_the_chain_on_any_batches(
     assert deployed.contract is not None
     set_writer(anvil.url, deployed.contract, ADMIN_KEY, writer_address(WRITER_KEY), timeout=10)
     chain_log = _ledger(Registry(anvil, deployed.contract))
-    reference = open_ledger("memory:", log_key=KEY, origin=ORIGIN)
+    reference = open_ledger("memory:", log_key=KEY, origin=ORIGIN, clock=_fixed_clock)
     start, blocks = 0, []
     for count in batches:
         data = [i.to_bytes(32, "big") for i in range(start, start + count)]
