@@ -73,6 +73,43 @@ def _log_key(value: str) -> Any:
         raise UsageError(f"--log-key {value}: {exc.message}") from None
 
 
+def _cmd_did_web(args: argparse.Namespace) -> int:
+    from did_gov.cli._status import _write
+    from did_gov.dids import did_web
+    from did_gov.errors import DidGovError
+
+    domain, _, path = args.domain.partition("/")
+    try:
+        did = did_web.for_domain(domain, [p for p in path.split("/") if p])
+    except DidGovError as exc:
+        raise UsageError(f"--domain {args.domain}: {exc.message}") from None
+    keys = [_load_key(spec, args).public_key for spec in args.key]
+    document = did_web.document(did, keys)
+    _write(json.dumps(document, ensure_ascii=False, indent=2) + "\n", args.output)
+    sys.stderr.write(
+        f"{did}: serve this document at {did_web.to_url(did)} "
+        "(HTTPS, Content-Type: application/did+json); sign with "
+        f"--verification-method {did}#key-1\n"
+    )
+    return EXIT_OK
+
+
+def _resolver(paths: list[str]) -> Any:
+    """A resolver holding the did:web documents of ``--did-document`` (offline, no fetching)."""
+    from did_gov.dids import DefaultResolver
+    from did_gov.errors import DidGovError
+
+    if not paths:
+        return None
+    resolver = DefaultResolver()
+    for path in paths:
+        try:
+            resolver.preload(_read_json(path))
+        except DidGovError as exc:
+            raise UsageError(f"--did-document {path}: {exc.message}") from None
+    return resolver
+
+
 def _public_key_file(path: str) -> Any:
     from did_gov.keys import PrivateKey, PublicKey
 
@@ -173,8 +210,16 @@ def _cmd_present(args: argparse.Namespace) -> int:
         raise UsageError("--disclose, --nonce and --audience need --format sd-jwt")
     if not args.key:
         raise UsageError("present needs --key")
+    credentials = [_read_credential(f) for f in args.files]
+    for path, credential in zip(args.files, credentials, strict=True):
+        if isinstance(credential, str) and "~" in credential:
+            raise UsageError(
+                f"{path} is an SD-JWT: present it with --format sd-jwt and --disclose PATH for "
+                "each claim to show (wrapping it in a presentation would hand over every "
+                "disclosure)"
+            )
     vp = present(
-        [_read_credential(f) for f in args.files],
+        credentials,
         _load_key(args.key, args),
         format=args.format,
         challenge=args.challenge,
@@ -186,6 +231,58 @@ def _cmd_present(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _challenge_given(args: argparse.Namespace) -> bool:
+    """Whether the verifier bound this run to a challenge, or said it means not to."""
+    return bool(
+        args.challenge
+        or args.nonce
+        or getattr(args, "request", None)
+        or getattr(args, "no_challenge", False)
+    )
+
+
+def _is_presentation(text: str) -> bool:
+    """A presentation (JSON or vp+jwt) or an SD-JWT with a Key Binding JWT, from its text."""
+    from did_gov._encoding import b64url_decode
+    from did_gov.errors import DidGovError
+
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return False
+        kind = data.get("type") if isinstance(data, dict) else None
+        kinds = kind if isinstance(kind, list) else [kind]
+        return any(
+            k in ("VerifiablePresentation", "EnvelopedVerifiablePresentation") for k in kinds
+        )
+    if "~" in text:
+        return not text.endswith("~")  # the last segment is the KB-JWT
+    try:
+        header = json.loads(b64url_decode(text.split(".", 1)[0]))
+    except (DidGovError, ValueError, TypeError, IndexError, UnicodeDecodeError):
+        return False
+    typ = header.get("typ") if isinstance(header, dict) else None
+    return isinstance(typ, str) and typ.lower().removeprefix("application/") == "vp+jwt"
+
+
+def _without_challenge(report: Any) -> Any:
+    """The report failed by ``presentation.challenge_required`` (a replayable presentation)."""
+    from did_gov.proofs._result import fail
+    from did_gov.verify import VerificationReport
+
+    check = fail(
+        "challenge",
+        "presentation.challenge_required",
+        "a presentation verified without --challenge, --nonce or --request could be a replay; "
+        "give the challenge you issued, or --no-challenge if that is intended",
+    )
+    return VerificationReport.from_checks(
+        report.format, (*report.checks, check), report.document, report.credentials
+    )
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from did_gov.verify import VerificationPolicy, Verifier
 
@@ -194,6 +291,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     lists = [_read_status_list(path) for path in args.status_lists]
     verifier = Verifier(
         contexts=args.contexts,
+        resolver=_resolver(args.did_documents),
         now=at,
         policy=VerificationPolicy(
             require_key_binding=args.require_key_binding, require_anchor=args.require_anchor
@@ -211,6 +309,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             nonce=args.nonce,
             audience=args.audience,
         )
+        if not _challenge_given(args) and _is_presentation(text):
+            report = _without_challenge(report)
         if not report.verified:
             status = EXIT_FAILED
         disclosed = report.document if report.format == "sd-jwt-vc" and report.verified else None
@@ -240,6 +340,18 @@ def _parser() -> argparse.ArgumentParser:
     res.add_argument("did")
     res.add_argument("--json", action="store_true", help="compact one-line JSON")
     res.set_defaults(func=_cmd_did_resolve)
+    web = did.add_parser("web", help="write the did:web DID document an agency publishes")
+    web.add_argument(
+        "--domain",
+        required=True,
+        help="the agency's domain (host or host:port), optionally /path/segments",
+    )
+    web.add_argument(
+        "--key", action="append", required=True, metavar="KEY", help="a key to list (repeatable)"
+    )
+    web.add_argument("--passphrase-file", metavar="FILE", help="passphrase of encrypted keys")
+    web.add_argument("-o", "--output", metavar="FILE", help="write did.json (atomically)")
+    web.set_defaults(func=_cmd_did_web)
 
     iss = verbs.add_parser("issue", help="secure a credential (Data Integrity, VC-JOSE or SD-JWT)")
     iss.add_argument("file")
@@ -311,6 +423,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="public JWK or JWK Set of an issuer that is not a DID (repeatable)",
     )
+    ver.add_argument(
+        "--no-challenge",
+        action="store_true",
+        help="accept a presentation not bound to a challenge or nonce (a replay would pass)",
+    )
     ver.add_argument("--nonce", help="expected token nonce (default: --challenge)")
     ver.add_argument("--audience", help="expected token aud (default: --domain)")
     ver.add_argument(
@@ -325,12 +442,23 @@ def _parser() -> argparse.ArgumentParser:
         help="trust anchor receipts of this log: its vkey, or a file with one (repeatable)",
     )
     ver.add_argument("--require-anchor", action="store_true", help="fail without a receipt")
+    ver.add_argument(
+        "--did-document",
+        dest="did_documents",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a did:web DID document to resolve offline (repeatable; never fetched)",
+    )
     ver.set_defaults(func=_cmd_verify)
 
     from did_gov.cli._status import add_status_parser
 
     add_status_parser(verbs)
     _register_ledger_verbs(verbs)
+    from did_gov.cli._trust import register as _register_trust_verbs
+
+    _register_trust_verbs(verbs)
     return parser
 
 

@@ -134,6 +134,42 @@ def _change(action: str) -> Any:
     return run
 
 
+def _list_issuer(published: dict[str, Any] | str | None) -> str | None:
+    """The issuer of a published list credential (object or compact token), if it names one."""
+    from did_gov._encoding import b64url_decode
+    from did_gov.errors import DidGovError
+
+    document: Any = published
+    if isinstance(published, str):
+        try:
+            document = json.loads(b64url_decode(published.split(".")[1]))
+        except (DidGovError, ValueError, IndexError, UnicodeDecodeError):
+            return None
+    if not isinstance(document, dict):
+        return None
+    found = document.get("issuer", document.get("iss"))
+    found = found.get("id") if isinstance(found, dict) else found
+    return found if isinstance(found, str) else None
+
+
+def _check_issuer(path: str, published: dict[str, Any] | str | None, issuer: str) -> None:
+    """Refuse to sign a registry's list with a key of another issuer than its earlier lists'.
+
+    Verifiers accept a list only from the credential's issuer: a list signed by another key
+    would make every credential of the registry fail its status check (or, signed by an
+    intruder's key, let that key speak for the agency).
+    """
+    from did_gov.errors import StatusError
+
+    previous = _list_issuer(published)
+    if previous is not None and previous != issuer:
+        raise StatusError(
+            f"{path} publishes the status list of {previous}; this key signs for {issuer}. "
+            "Use that issuer's key (and --verification-method for a DID that is not did:key)",
+            code="status.issuer_mismatch",
+        )
+
+
 def _cmd_publish(args: argparse.Namespace) -> int:
     from did_gov._api import issue
     from did_gov.cli import _load_key, _parse_time
@@ -155,6 +191,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         )
 
     with _open(args.registry) as registry:
+        _check_issuer(args.registry, registry.latest_publication(), issuer)
         published = registry.publish(
             issuer,
             secure,

@@ -28,6 +28,8 @@ from did_gov.dids._methods import (
     DidWeb,
     Fetcher,
     Resolver,
+    did_web_document,
+    did_web_for,
     did_web_to_url,
     resolve_verification_method,
 )
@@ -48,8 +50,11 @@ class did_jwk:
 
 
 class did_web:
-    """did:web helpers: ``did_web.to_url(did)``."""
+    """did:web helpers: ``did_web.for_domain(domain)``, ``did_web.document(did, keys)``,
+    ``did_web.to_url(did)`` (where the document is served)."""
 
+    for_domain = staticmethod(did_web_for)
+    document = staticmethod(did_web_document)
     to_url = staticmethod(did_web_to_url)
 
 
@@ -69,6 +74,8 @@ __all__ = [
     "did_jwk",
     "did_key",
     "did_web",
+    "did_web_document",
+    "did_web_for",
     "did_web_to_url",
     "parse_did",
     "parse_did_url",

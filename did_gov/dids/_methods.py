@@ -296,6 +296,55 @@ def did_web_to_url(did: str) -> str:
     return f"https://{host}/{suffix}"
 
 
+def did_web_for(domain: str, path: Iterable[str] = ()) -> str:
+    """The did:web DID of a domain (``host`` or ``host:port``) and optional path segments.
+
+    >>> did_web_for("interior.gov.example")
+    'did:web:interior.gov.example'
+    >>> did_web_for("gov.example:8443", ["agencies", "interior"])
+    'did:web:gov.example%3A8443:agencies:interior'
+    """
+    host, colon, port = domain.partition(":")
+    did = "did:web:" + host + (f"%3A{port}" if colon else "")
+    did = ":".join([did, *path])
+    did_web_to_url(did)  # refuses what is not a domain name or a valid path
+    return did
+
+
+def did_web_document(did: str, keys: Iterable[PublicKey]) -> dict[str, Any]:
+    """The DID document an agency serves at :func:`did_web_to_url` of ``did`` (did:web §3.1).
+
+    Each key becomes a ``Multikey`` verification method ``#key-1``, ``#key-2``, … usable
+    for issuing (``assertionMethod``), presenting (``authentication``) and DID operations
+    (``capabilityInvocation``, ``capabilityDelegation``); the first key is the default.
+
+    >>> from did_gov.keys import PrivateKey
+    >>> key = PrivateKey.from_seed("ed25519", bytes(32)).public_key
+    >>> doc = did_web_document("did:web:interior.gov.example", [key])
+    >>> doc["assertionMethod"]
+    ['did:web:interior.gov.example#key-1']
+    """
+    did_web_to_url(did)
+    methods = [
+        {
+            "id": f"{did}#key-{n}",
+            "type": "Multikey",
+            "controller": did,
+            "publicKeyMultibase": key.to_multikey(),
+        }
+        for n, key in enumerate(keys, start=1)
+    ]
+    if not methods:
+        raise InvalidDidError("a did:web document needs at least one key")
+    ids = [method["id"] for method in methods]
+    document: dict[str, Any] = {"@context": [DID_V1, MULTIKEY_V1], "id": did}
+    document["verificationMethod"] = methods
+    for purpose in _ALL_PURPOSES:
+        document[purpose] = list(ids)
+    DidDocument.from_json(document)
+    return document
+
+
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)", re.ASCII)
 _PATH_SEGMENT = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=@-]|%[0-9A-Fa-f]{2})+", re.ASCII)
 

@@ -39,7 +39,11 @@ def split_url(url: str) -> tuple[str, str]:
     scheme, colon, rest = url.partition(":")
     scheme = scheme.lower()
     if not colon or not _SCHEME.fullmatch(scheme):
-        raise InvalidInputError(f"not a ledger URL: {url!r}", code="ledger.url_invalid")
+        raise InvalidInputError(
+            f"not a ledger URL: {url!r} (a ledger is named by a URL: sqlite:log.db for a file "
+            "here, sqlite:///var/lib/did-gov/log.db, memory:, or evm+http://host:port?contract=0x…)",
+            code="ledger.url_invalid",
+        )
     return scheme, rest
 
 
@@ -72,6 +76,8 @@ def open_ledger(
     if opener is None:
         known = ", ".join(sorted({*_OPENERS, *_BUILT_IN}))
         raise LedgerError(
-            f"no ledger backend for {scheme!r} URLs (known: {known})", code="ledger.backend_unknown"
+            f"no ledger backend for {scheme!r} URLs in {url!r}: the known schemes are {known} "
+            "(a plug-in backend registers its scheme with register_backend before use)",
+            code="ledger.backend_unknown",
         )
     return opener(url, log_key=log_key, origin=origin, **options)

@@ -360,7 +360,7 @@ class SqliteLogReader:
         return 0 if last is None else int(last) + 1
 
     def checkpoint(self) -> str:
-        """The newest checkpoint the log signed (``ledger.node_missing`` for an empty log)."""
+        """The newest checkpoint the log signed (``ledger.no_checkpoint`` before the first)."""
         row = self._run(
             "checkpoint",
             lambda: self._db.execute(
@@ -368,7 +368,11 @@ class SqliteLogReader:
             ).fetchone(),
         )
         if row is None:
-            raise LedgerError("the log has signed no checkpoint yet", code="ledger.node_missing")
+            raise LedgerError(
+                "this log has no signed checkpoint yet (a new log): anchor something first "
+                "(each append signs one), or sign one with `did-gov ledger checkpoint --key KEY`",
+                code="ledger.no_checkpoint",
+            )
         return str(row[0])
 
     def prove_consistency(self, size1: int, size2: int) -> list[bytes]:

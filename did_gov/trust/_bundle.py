@@ -38,6 +38,7 @@ __all__ = [
     "LogCheckpoint",
     "TrustBundle",
     "build_bundle",
+    "inspect_bundle",
     "log_checkpoint",
     "verify_bundle",
 ]
@@ -216,16 +217,7 @@ class TrustBundle:
             "issued": format_datetime(self.issued),
             "expires": format_datetime(self.expires),
             "root_version": self.root.version,
-            "accreditations": [
-                {
-                    "authority": a.accreditation.authority,
-                    "issuer": a.accreditation.issuer,
-                    "name": a.accreditation.name,
-                    "name_zh": a.accreditation.name_zh,
-                    "types": list(a.accreditation.types),
-                }
-                for a in self.accreditations
-            ],
+            "accreditations": [_accreditation_summary(a) for a in self.accreditations],
             "status_lists": len(self.status_lists),
             "log_keys": list(self.log_keys),
             "contexts": sorted(self.contexts),
@@ -362,8 +354,12 @@ def check_manifest(
             f"trust bundle v{version} expired at {format_datetime(expires)}",
             code="trust.bundle_expired",
         )
-    files = value["files"]
-    listed = manifest["files"]
+    files = _checked_files(value["files"], manifest["files"])
+    return root, applied, manifest, files
+
+
+def _checked_files(files: object, listed: object) -> dict[str, str]:
+    """Bundle step 6: exactly the listed files, each matching its SHA-256 and length."""
     if not isinstance(files, dict) or not isinstance(listed, dict):
         raise _bad("files and the manifest's files are objects")
     if set(listed) != set(BUNDLE_FILES) or set(files) != set(BUNDLE_FILES):
@@ -384,7 +380,51 @@ def check_manifest(
                 f"{name} does not match the signed manifest (mixed or altered files)",
                 code="trust.bundle_hash_mismatch",
             )
-    return root, applied, manifest, files
+    return files
+
+
+def inspect_bundle(data: bytes) -> dict[str, Any]:
+    """What a bundle holds, for ``did-gov bundle inspect``: NOT verified (no root is given).
+
+    The files are checked against the manifest's hashes, the signatures are not.
+    """
+    value = parse_bundle_bytes(data)
+    manifest = value.get("signed")
+    if not isinstance(manifest, dict) or set(manifest) != _MANIFEST:
+        raise _bad("a bundle manifest has exactly " + ", ".join(sorted(_MANIFEST)))
+    parsed = _parse_files(_checked_files(value.get("files"), manifest["files"]))
+    try:
+        accreditations = [SignedAccreditation.from_json(a) for a in parsed["accreditations.json"]]
+    except DidGovError as exc:
+        raise _bad(f"accreditations.json: {exc}") from None
+    return {
+        "version": manifest["version"],
+        "issued": manifest["issued"],
+        "expires": manifest["expires"],
+        "root_version": manifest["rootVersion"],
+        "accreditations": [_accreditation_summary(a) for a in accreditations],
+        "status_lists": len(parsed["status-lists.json"]),
+        "log_keys": list(parsed["log-keys.json"]),
+        "contexts": sorted(parsed["contexts.json"]),
+        "did_documents": [
+            d.get("id") if isinstance(d, dict) else None for d in parsed["did-documents.json"]
+        ],
+        "did_logs": len(parsed["did-logs.json"]),
+    }
+
+
+def _accreditation_summary(signed: SignedAccreditation) -> dict[str, Any]:
+    record = signed.accreditation
+    return {
+        "authority": record.authority,
+        "issuer": record.issuer,
+        "name": record.name,
+        "name_zh": record.name_zh,
+        "types": list(record.types),
+        "valid_from": format_datetime(record.valid_from),
+        "valid_until": None if record.valid_until is None else format_datetime(record.valid_until),
+        "may_accredit": record.may_accredit,
+    }
 
 
 def _parse_files(files: Mapping[str, str]) -> dict[str, Any]:

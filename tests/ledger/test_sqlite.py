@@ -151,7 +151,7 @@ def test_reader_refuses_what_is_not_a_log(tmp_path: Path) -> None:
     SqliteLedger(tmp_path / "empty.db", KEY, origin=ORIGIN).close()
     with SqliteLogReader(tmp_path / "empty.db") as reader, pytest.raises(LedgerError) as info:
         reader.checkpoint()
-    assert info.value.code == "ledger.node_missing"
+    assert info.value.code == "ledger.no_checkpoint"
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"not a database at all, " * 100)
     other = tmp_path / "other.db"

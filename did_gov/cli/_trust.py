@@ -1,0 +1,371 @@
+"""The ``trust`` and ``bundle`` verbs, and how ``verify`` gets its trust material (``specs/cli.md``).
+
+``trust root`` and ``trust accredit`` make the signed files of ``specs/trust-bundle.md`` and
+``specs/trust-registry.md``; ``bundle build|inspect|install`` package, show and install
+bundles. :func:`trust_material` turns ``verify``'s ``--bundle/--root``, ``--trust-store`` or
+``--trust-any-issuer`` into what the ``Verifier`` takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from did_gov.cli import _keys
+from did_gov.cli._io import UsageError, read_bytes, read_json
+
+__all__ = ["TrustMaterial", "add_verify_flags", "register", "trust_material"]
+
+EXIT_OK, EXIT_FAILED = 0, 1
+UNSAFE_WARNING = "WARNING: issuer trust not checked"
+_DURATION = re.compile(r"([0-9]+)([smhdwy])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+
+
+def _duration(text: str, flag: str) -> timedelta:
+    """``30d``, ``12h``, ``1y`` … (also ISO 8601 ``P30D``, ``PT12H``)."""
+    match = _DURATION.fullmatch(text.strip().lower().removeprefix("pt").removeprefix("p"))
+    if match is None:
+        raise UsageError(f"{flag}: {text!r} is not a duration like 30d, 12h or 1y")
+    return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+
+
+def _time(text: str | None, flag: str) -> datetime | None:
+    if text is None:
+        return None
+    from did_gov._time import parse_datetime
+    from did_gov.errors import DidGovError
+
+    try:
+        return parse_datetime(text, field=flag)
+    except DidGovError as exc:
+        raise UsageError(f"{flag}: {exc.message}") from None
+
+
+def _now() -> datetime:
+    from did_gov._time import utc_now
+
+    return utc_now()
+
+
+def _write(path: str, value: Any) -> None:
+    text = json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _signers(specs: list[str], args: argparse.Namespace) -> list[Any]:
+    return [_keys.load_signer(spec, args) for spec in specs]
+
+
+# -- trust root / trust accredit ---------------------------------------------------------
+
+
+def _cmd_root(args: argparse.Namespace) -> int:
+    from did_gov.trust import build_root
+
+    keys = _signers(args.key, args)
+    extra = _signers(args.sign_with, args)
+    root = build_root(
+        keys=[k.public_key for k in keys],
+        threshold=args.threshold,
+        authorities=args.authority,
+        version=args.version,
+        expires=_now() + _duration(args.expires, "--expires"),
+        signers=[*keys, *extra],
+    )
+    _write(args.output, root.to_json())
+    return EXIT_OK
+
+
+def _cmd_accredit(args: argparse.Namespace) -> int:
+    from did_gov.dids import did_key
+    from did_gov.trust import Accreditation, sign_accreditation
+
+    signer = _keys.load_signer(args.key, args)
+    public = signer.public_key
+    now = _now()
+    valid_from = _time(args.valid_from, "--valid-from") or now
+    valid_until = _time(args.valid_until, "--valid-until")
+    if valid_until is not None and valid_until < valid_from:
+        raise UsageError("--valid-until is before --valid-from")
+    if args.max_path_length is not None and not args.may_accredit:
+        raise UsageError("--max-path-length needs --may-accredit")
+    jwks = tuple(_jwk(path) for path in args.jwk)
+    record = Accreditation(
+        authority=did_key.did_for_public_key(public),
+        issuer=args.issuer,
+        types=tuple(args.type),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        issued=now,
+        name=args.name,
+        name_zh=args.name_zh,
+        issuer_jwks=jwks,
+        may_accredit=args.may_accredit,
+        max_path_length=args.max_path_length,
+        status_for=tuple(args.status_for),
+    )
+    signed = sign_accreditation(record, signer, did_key.verification_method_id(public))
+    _write(args.output, signed.to_json())
+    return EXIT_OK
+
+
+def _jwk(path: str) -> dict[str, Any]:
+    value = read_json(path)
+    if isinstance(value, dict) and isinstance(value.get("keys"), list) and len(value["keys"]) == 1:
+        value = value["keys"][0]
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: not a JWK")
+    return {k: v for k, v in value.items() if k != "d"}
+
+
+# -- bundle build / inspect / install ----------------------------------------------------
+
+
+def _contexts_of(directories: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for directory in directories:
+        index = read_json(str(Path(directory) / "index.json"))
+        if not isinstance(index, dict):
+            raise UsageError(f"{directory}/index.json must map context URLs to file names")
+        for url, name in index.items():
+            path = (Path(directory) / str(name)).resolve()
+            if Path(directory).resolve() not in path.parents:
+                raise UsageError(f"context file {name!r} escapes {directory}")
+            out[str(url)] = read_json(str(path))
+    return out
+
+
+def _status_list(path: str) -> Any:
+    text = read_bytes(path).decode("utf-8", errors="replace").strip()
+    return read_json(path) if text.startswith("{") else text
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from did_gov.trust import SignedAccreditation, TrustRoot, build_bundle
+
+    roots = [TrustRoot.parse(read_json(path)) for path in args.root]
+    accreditations = [SignedAccreditation.from_json(read_json(p)) for p in args.accreditation]
+    documents = [read_json(p) for p in args.did_document]
+    for signed in accreditations:
+        signed.verify(_resolver_with(documents))
+    now = _now()
+    bundle = build_bundle(
+        roots=roots,
+        signers=_signers(args.key, args),
+        version=args.version,
+        issued=now,
+        expires=now + _duration(args.expires, "--expires"),
+        accreditations=accreditations,
+        did_documents=documents,
+        contexts=_contexts_of(args.contexts),
+        status_lists=[_status_list(p) for p in args.status_list],
+        log_keys=args.log_key,
+    )
+    _write(args.output, bundle)
+    _warn_unchained(roots[-1].authorities, accreditations)
+    return EXIT_OK
+
+
+def _resolver_with(documents: list[Any]) -> Any:
+    from did_gov.dids import DefaultResolver
+
+    resolver = DefaultResolver()
+    for document in documents:
+        resolver.preload(document)
+    return resolver
+
+
+def _warn_unchained(authorities: tuple[str, ...], accreditations: list[Any]) -> None:
+    """Say which records no chain reaches (they will judge as trust.chain_broken)."""
+    reached = set(authorities)
+    grown = True
+    while grown:
+        grown = False
+        for signed in accreditations:
+            record = signed.accreditation
+            if record.authority in reached and record.may_accredit and record.issuer not in reached:
+                reached.add(record.issuer)
+                grown = True
+    for signed in accreditations:
+        authority = signed.accreditation.authority
+        if authority not in reached:
+            sys.stderr.write(
+                f"did-gov: warning: {authority} (accrediting {signed.accreditation.issuer}) "
+                "is neither a root authority nor accredited in this bundle\n"
+            )
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from did_gov.trust._bundle import inspect_bundle
+
+    _write("-", inspect_bundle(read_bytes(args.bundle)))
+    return EXIT_OK
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    from did_gov.errors import TrustError
+    from did_gov.trust import TrustStore
+
+    raw = read_bytes(args.bundle)
+    root = read_json(args.root)
+    try:
+        result = TrustStore(args.store).install(raw, root, now=_now())
+    except TrustError as exc:
+        sys.stdout.write(f"{args.bundle}: refused: {exc.message} [{exc.code}]\n")
+        return EXIT_FAILED
+    sys.stdout.write(f"{args.bundle}: {result.message}\n")
+    return EXIT_OK
+
+
+# -- verify's trust flags ----------------------------------------------------------------
+
+
+def add_verify_flags(parser: argparse.ArgumentParser) -> None:
+    """``--bundle B --root R | --trust-store DIR | --trust-any-issuer`` on ``verify``."""
+    parser.add_argument("--bundle", metavar="FILE", help="a signed trust bundle (with --root)")
+    parser.add_argument("--root", metavar="FILE", help="the trust root the bundle is signed under")
+    parser.add_argument(
+        "--trust-store", metavar="DIR", help="a store a bundle was installed in (bundle install)"
+    )
+    parser.add_argument(
+        "--trust-any-issuer",
+        action="store_true",
+        help="UNSAFE: do not check that the issuer is accredited (tests and demos)",
+    )
+
+
+@dataclass
+class TrustMaterial:
+    """What ``verify`` passes to the Verifier, or the bundle failure every report shows."""
+
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    failure: tuple[str, str] | None = None  # (code, message)
+    configured: bool = False
+
+
+def trust_material(args: argparse.Namespace) -> TrustMaterial:
+    """Read ``verify``'s trust flags: a bundle (stateless), a store, or the unsafe mode."""
+    bundle, root, store = args.bundle, args.root, args.trust_store
+    chosen = sum(
+        x
+        for x in (bundle is not None or root is not None, store is not None, args.trust_any_issuer)
+    )
+    if chosen > 1:
+        raise UsageError("use one of --bundle/--root, --trust-store, --trust-any-issuer")
+    if (bundle is None) != (root is None):
+        raise UsageError("--bundle and --root go together")
+    if args.trust_any_issuer:
+        from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
+
+        sys.stderr.write(UNSAFE_WARNING + "\n")
+        return TrustMaterial({"trust": UNSAFE_TRUST_ANY_ISSUER}, configured=True)
+    if bundle is None and store is None:
+        return TrustMaterial()
+    from did_gov.errors import TrustError
+    from did_gov.trust import TrustStore, verify_bundle
+
+    try:
+        if store is not None:
+            verified = TrustStore(store).load(now=_now())
+        else:
+            raw, root_value = read_bytes(bundle), read_json(root)
+            verified = verify_bundle(raw, root_value, now=_now())
+    except TrustError as exc:
+        return TrustMaterial(failure=(exc.code, exc.message), configured=True)
+    return TrustMaterial(bundle_kwargs(verified, args.contexts), configured=True)
+
+
+def bundle_kwargs(verified: Any, contexts: list[str]) -> dict[str, Any]:
+    """Verifier keyword arguments from a verified bundle (``--contexts`` add to its contexts)."""
+    return {
+        "trust": verified.registry(),
+        "resolver": verified.resolver(),
+        "loader": verified.loader(contexts),
+        "status_lists": list(verified.status_lists),
+        "log_keys": list(verified.log_keys),
+        "issuer_jwks": [
+            dict(jwk)
+            for signed in verified.accreditations
+            for jwk in signed.accreditation.issuer_jwks
+        ],
+    }
+
+
+def register(verbs: Any) -> None:
+    """Add the ``trust`` and ``bundle`` verbs."""
+    trust = verbs.add_parser("trust", help="trust roots and accreditations").add_subparsers(
+        dest="action", required=True
+    )
+    root = trust.add_parser("root", help="make a signed trust root file")
+    root.add_argument("--key", action="append", required=True, metavar="BUNDLE_KEY")
+    root.add_argument("--passphrase-file", metavar="FILE")
+    root.add_argument("--threshold", type=int, default=1)
+    root.add_argument("--authority", action="append", required=True, metavar="DID")
+    root.add_argument("--expires", required=True, metavar="DURATION", help="e.g. 365d")
+    root.add_argument("--version", type=int, default=1, help="root version (rotation: N+1)")
+    root.add_argument(
+        "--sign-with",
+        action="append",
+        default=[],
+        metavar="OLD_KEY",
+        help="rotation: also sign with the previous root's keys",
+    )
+    root.add_argument("-o", "--output", required=True, metavar="FILE")
+    root.set_defaults(func=_cmd_root)
+
+    acc = trust.add_parser("accredit", help="sign an accreditation of an issuer")
+    _keys.add_key_argument(acc, required=True, help="the accrediting authority's key")
+    acc.add_argument("--issuer", required=True, metavar="DID_OR_URL")
+    acc.add_argument(
+        "--jwk", action="append", default=[], metavar="FILE", help="non-DID issuer key"
+    )
+    acc.add_argument("--type", action="append", required=True, metavar="TYPE")
+    acc.add_argument("--name")
+    acc.add_argument("--name-zh")
+    acc.add_argument("--valid-from", metavar="T")
+    acc.add_argument("--valid-until", metavar="T")
+    acc.add_argument("--may-accredit", action="store_true")
+    acc.add_argument("--max-path-length", type=int, metavar="N")
+    acc.add_argument("--status-for", action="append", default=[], metavar="DID")
+    acc.add_argument("-o", "--output", required=True, metavar="FILE")
+    acc.set_defaults(func=_cmd_accredit)
+
+    bundle = verbs.add_parser("bundle", help="signed trust bundles").add_subparsers(
+        dest="action", required=True
+    )
+    build = bundle.add_parser("build", help="sign a trust bundle")
+    build.add_argument("--root", action="append", required=True, metavar="FILE")
+    build.add_argument("--key", action="append", required=True, metavar="BUNDLE_KEY")
+    build.add_argument("--passphrase-file", metavar="FILE")
+    build.add_argument("--accreditation", action="append", default=[], metavar="FILE")
+    build.add_argument("--status-list", action="append", default=[], metavar="FILE")
+    build.add_argument("--log-key", action="append", default=[], metavar="VKEY")
+    build.add_argument("--did-document", action="append", default=[], metavar="FILE")
+    build.add_argument("--contexts", action="append", default=[], metavar="DIR")
+    build.add_argument("--version", type=int, required=True)
+    build.add_argument("--expires", required=True, metavar="DURATION")
+    build.add_argument("-o", "--output", required=True, metavar="FILE")
+    build.set_defaults(func=_cmd_build)
+
+    inspect = bundle.add_parser("inspect", help="show a bundle's contents (not verified)")
+    inspect.add_argument("bundle")
+    inspect.set_defaults(func=_cmd_inspect)
+
+    install = bundle.add_parser("install", help="verify and install a bundle into a store")
+    install.add_argument("bundle")
+    install.add_argument("--root", required=True, metavar="FILE")
+    install.add_argument("--store", required=True, metavar="DIR")
+    install.set_defaults(func=_cmd_install)
