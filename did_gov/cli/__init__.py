@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from did_gov.cli import _keys
 from did_gov.cli._io import UsageError
+from did_gov.cli._io import read_bytes as _read_bytes
 from did_gov.cli._io import read_json as _read_json
 from did_gov.cli._io import read_text as _read_text
 from did_gov.cli._ledger import register as _register_ledger_verbs
@@ -283,6 +284,24 @@ def _without_challenge(report: Any) -> Any:
     )
 
 
+def _read_request(args: argparse.Namespace) -> Any:
+    """The ``--request`` file as a :class:`~did_gov.trust.PresentationRequest`, or None."""
+    if args.request is None:
+        return None
+    if any(v is not None for v in (args.challenge, args.domain, args.nonce, args.audience)):
+        raise UsageError(
+            "--request sets the expected challenge, domain, nonce and audience; "
+            "do not give --challenge, --domain, --nonce or --audience with it"
+        )
+    from did_gov.errors import DidGovError
+    from did_gov.trust import PresentationRequest
+
+    try:
+        return PresentationRequest.from_json(_read_bytes(args.request))
+    except DidGovError as exc:
+        raise UsageError(f"{args.request}: {exc.message} [{exc.code}]") from None
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from did_gov.verify import VerificationPolicy, Verifier
 
@@ -300,15 +319,20 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         issuer_jwks=_load_jwks(args.jwk),
         log_keys=[_log_key(value) for value in args.log_keys],
     )
+    request = _read_request(args)
+    binding: dict[str, Any] = (
+        {"request": request}
+        if request is not None
+        else {
+            "challenge": args.challenge,
+            "domain": args.domain,
+            "nonce": args.nonce,
+            "audience": args.audience,
+        }
+    )
     status = EXIT_OK
     for path, text in inputs:
-        report = verifier.verify(
-            text,
-            challenge=args.challenge,
-            domain=args.domain,
-            nonce=args.nonce,
-            audience=args.audience,
-        )
+        report = verifier.verify(text, **binding)
         if not _challenge_given(args) and _is_presentation(text):
             report = _without_challenge(report)
         if not report.verified:
@@ -427,6 +451,13 @@ def _parser() -> argparse.ArgumentParser:
         "--no-challenge",
         action="store_true",
         help="accept a presentation not bound to a challenge or nonce (a replay would pass)",
+    )
+    ver.add_argument(
+        "--request",
+        metavar="REQUEST.json",
+        help="an OpenID4VP presentation request {dcql_query, nonce, client_id}: its nonce and "
+        "client_id are the expected challenge/nonce and domain/audience, and the presentation "
+        "must meet its DCQL query",
     )
     ver.add_argument("--nonce", help="expected token nonce (default: --challenge)")
     ver.add_argument("--audience", help="expected token aud (default: --domain)")
