@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench install clean
+.PHONY: demo test lint typecheck bench install clean postgresql softhsm
 
 $(BIN)/did-gov: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,23 @@ contracts/node_modules/.compiled: contracts/node_modules/.package-lock.json cont
 	cd contracts && node compile.mjs --check
 	touch $@
 
-install: $(BIN)/did-gov contracts/node_modules/.compiled
+# PostgreSQL for the postgresql backends' tests (did_gov.testing.postgres starts its own
+# server): Debian's package, installed only when running as root and no server is found.
+postgresql:
+	@if command -v pg_config >/dev/null 2>&1 && [ -x "$$(pg_config --bindir)/initdb" ] \
+	   || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	else echo "PostgreSQL is missing: install Debian's postgresql package (the tests need it)" >&2; fi
+
+# SoftHSM2, the PKCS#11 token the HSM tests sign in: from Debian's packages when root and absent.
+softhsm:
+	@if command -v softhsm2-util >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2; \
+	else echo "softhsm2 is missing: install it (Debian: apt-get install softhsm2) for the HSM tests"; fi
+
+install: $(BIN)/did-gov contracts/node_modules/.compiled postgresql softhsm
 
 demo: install
 	$(BIN)/python examples/demo.py --evm
@@ -37,8 +53,13 @@ typecheck: install
 test: install lint typecheck
 	$(BIN)/python -m pytest -q
 
-bench: install
+# The reference JavaScript stack the benchmark times beside did_gov (pinned, lockfile-checked).
+bench/js/node_modules/.package-lock.json: bench/js/package.json bench/js/package-lock.json
+	cd bench/js && npm ci --no-audit --no-fund
+	touch $@
+
+bench: install bench/js/node_modules/.package-lock.json
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis contracts/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis contracts/node_modules bench/js/node_modules

@@ -22,6 +22,19 @@ class Figure:
     cpu_median: float | None = None
     """Median CPU time of the process per call: less sensitive than wall time to a busy machine."""
     baseline_cpu_median: float | None = None
+    reference_median: float | None = None
+    """Median wall time of the reference JavaScript stack (@digitalbazaar/vc) on the same inputs."""
+    reference_cpu_median: float | None = None
+
+    @property
+    def reference_ratio(self) -> float | None:
+        """Our median CPU time divided by @digitalbazaar/vc's (below 1 is faster).
+
+        CPU, not wall: on a shared machine the two processes are preempted differently.
+        """
+        if not self.reference_cpu_median or not self.cpu_median:
+            return None
+        return self.cpu_median / self.reference_cpu_median
 
     @property
     def ratio(self) -> float | None:

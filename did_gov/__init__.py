@@ -17,7 +17,10 @@ True
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
+
+logging.getLogger("did_gov").addHandler(logging.NullHandler())  # the application configures logging
 
 __version__ = "0.1.0"
 

@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal, overload
 
-from did_gov.credentials import build_presentation, credential_problems, utc_now
+from did_gov._log import LEDGER, logged_issue
+from did_gov.credentials import VC_V1_CONTEXT, build_presentation, credential_problems, utc_now
 from did_gov.dids import did_key
-from did_gov.errors import CredentialError, InvalidInputError, UnsupportedAlgorithmError
+from did_gov.errors import (
+    ContextInjectedWarning,
+    CredentialError,
+    InvalidInputError,
+)
 from did_gov.jsonld import OfflineDocumentLoader, default_loader
-from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer
+from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import AnchorKind, LedgerBackend, Receipt, anchor_leaf, new_salt
 from did_gov.proofs import jose
-from did_gov.proofs.data_integrity import add_proof
+from did_gov.proofs.data_integrity import DATA_INTEGRITY_CONTEXT, add_proof, with_proof_context
+from did_gov.status import ENTRY_TYPE, StatusListEntry
 from did_gov.verify._anchor import anchored_content
 
 __all__ = [
@@ -63,6 +70,25 @@ def _with_issuer(credential: Mapping[str, Any], issuer: str) -> dict[str, Any]:
     current = doc.get("issuer")
     doc["issuer"] = {**current, "id": issuer} if isinstance(current, dict) else issuer
     return doc
+
+
+def _check_status_entries(credential: Mapping[str, Any]) -> None:
+    """Refuse a ``BitstringStatusListEntry`` the verifier would refuse, with its code."""
+    entries = credential.get("credentialStatus", [])
+    for entry in entries if isinstance(entries, list) else [entries]:
+        if isinstance(entry, Mapping) and entry.get("type") == ENTRY_TYPE:
+            StatusListEntry.from_json(dict(entry))
+
+
+def _check_version(credential: Mapping[str, Any], format: str) -> None:
+    contexts = credential.get("@context")
+    first = contexts[0] if isinstance(contexts, list) and contexts else contexts
+    if first == VC_V1_CONTEXT and format != "di":
+        raise CredentialError(
+            f"a VCDM 1.1 credential is secured only with Data Integrity (format 'di');"
+            f" {format} needs VCDM 2.0",
+            code="credential.version_unsupported",
+        )
 
 
 def _check_format(format: str) -> None:
@@ -120,6 +146,7 @@ def issue(
 ) -> dict[str, Any] | str: ...
 
 
+@logged_issue("di")
 def issue(
     credential: Mapping[str, Any],
     key: Signer,
@@ -145,6 +172,15 @@ def issue(
     one, the input's issuer is kept and must be the method's DID. The default
     cryptosuite follows the key type (see :func:`default_cryptosuite`).
 
+    A VCDM 1.1 credential (``https://www.w3.org/2018/credentials/v1`` first, with
+    ``issuanceDate``) is secured with Data Integrity only (``credential.version_unsupported``
+    for the token formats). When none of a credential's contexts defines the proof terms,
+    ``https://w3id.org/security/data-integrity/v2`` is appended to its ``@context`` (VC DI
+    1.0 §2.4.2, never prepended) and a :class:`~did_gov.errors.ContextInjectedWarning` says
+    so; a VCDM 2.0 credential is never changed. A ``BitstringStatusListEntry`` the verifier
+    would refuse (a non-string ``statusListIndex``, …) is refused here with the same code
+    (``status.entry_malformed``).
+
     >>> from did_gov.keys import PrivateKey
     >>> key = PrivateKey.from_seed("ed25519", bytes(32))
     >>> vc = issue({"@context": ["https://www.w3.org/ns/credentials/v2",
@@ -165,6 +201,8 @@ def issue(
     if problems:
         raise CredentialError("; ".join(p.message for p in problems), code=problems[0].code)
     _check_format(format)
+    _check_version(doc, format)
+    _check_status_entries(doc)
     if cryptosuite is not None and format != "di":
         raise InvalidInputError("a cryptosuite only applies to format 'di'")
     paths = tuple(disclosable)
@@ -173,12 +211,16 @@ def issue(
     if format == "vc-jwt":
         return jose.sign_vc_jwt(doc, key, kid=verification_method)
     if format == "sd-jwt":
-        if not isinstance(key, PrivateKey):
-            raise UnsupportedAlgorithmError(
-                "SD-JWT signing needs a PrivateKey", code="sd_jwt.key_unsupported"
-            )
         return issue_sd_jwt(
             doc, key, disclosable=paths, holder_key=holder_key, kid=verification_method, now=now
+        )
+    doc, injected = with_proof_context(doc)
+    if injected:
+        warnings.warn(
+            f"{DATA_INTEGRITY_CONTEXT} was appended to the credential's @context: none of its"
+            " contexts defines the Data Integrity proof terms (VC DI 1.0 §2.4.2)",
+            ContextInjectedWarning,
+            stacklevel=2,
         )
     return add_proof(
         doc,
@@ -283,10 +325,6 @@ def present(
         tokens = list(credentials)
         if len(tokens) != 1 or not isinstance(tokens[0], str):
             raise InvalidInputError("an SD-JWT presentation carries exactly one SD-JWT VC string")
-        if not isinstance(key, PrivateKey):
-            raise UnsupportedAlgorithmError(
-                "SD-JWT key binding needs a PrivateKey", code="sd_jwt.key_unsupported"
-            )
         return present_sd_jwt(
             tokens[0], disclose, holder_key=key, nonce=challenge, audience=domain, now=now
         )
@@ -329,9 +367,10 @@ def _embeddable(credential: Mapping[str, Any] | str) -> Mapping[str, Any]:
     return jose.envelope(token, jose.VC_MEDIA_TYPE)
 
 
+@logged_issue("sd-jwt")
 def issue_sd_jwt(
     credential: Mapping[str, Any],
-    key: PrivateKey,
+    key: Signer,
     *,
     disclosable: Iterable[str] = (),
     holder_key: PublicKey | None = None,
@@ -354,6 +393,8 @@ def issue_sd_jwt(
 
     if not isinstance(credential, Mapping):
         raise InvalidInputError("a credential is a JSON object")
+    _check_version(credential, "sd-jwt")
+    _check_status_entries(credential)
     if kid is None:
         kid = did_key.verification_method_id(key.public_key)
         credential = _with_issuer(credential, _did_of(kid))
@@ -373,7 +414,7 @@ def present_sd_jwt(
     credential: str,
     disclose: Iterable[str],
     *,
-    holder_key: PrivateKey | None = None,
+    holder_key: Signer | None = None,
     nonce: str | None = None,
     audience: str | None = None,
     now: datetime | None = None,
@@ -423,4 +464,6 @@ def anchor(
     salts = [new_salt(randbytes) for _ in opened]
     leaves = [anchor_leaf(k, content, s) for (k, content), s in zip(opened, salts, strict=True)]
     receipts = ledger.append(leaves)
+    LEDGER.info("anchored %d document(s) (%s)", len(receipts),
+                ", ".join(sorted({k.value for k, _ in opened})))  # fmt: skip
     return [r.with_anchor(k, s) for r, (k, _), s in zip(receipts, opened, salts, strict=True)]

@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from did_gov.errors import CredentialError
 
-__all__ = ["format_datetime", "parse_datetime", "utc_now"]
+__all__ = ["format_datetime", "numeric_date", "parse_datetime", "utc_now"]
+
+_FIRST = datetime(1, 1, 1, tzinfo=UTC).timestamp()
+_LAST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
 
 # xsd:dateTime (XML Schema 1.1 Part 2 §3.3.7); dateTimeStamp when the time zone is required.
 _DATETIME = re.compile(
@@ -43,11 +46,42 @@ def parse_datetime(
         raise _invalid(field, value, "has hour 24 with a non-zero time")
     hour = "00" if midnight else match["hour"]
     text = f"{match['date']}T{hour}:{match['minute']}:{match['second']}{frac}{tz}"
+    year = match["date"].rsplit("-", 2)[0]
+    if year.startswith("-") or len(year) > 4 or year == "0000":
+        raise _out_of_range(field, value)
     try:
-        moment = datetime.fromisoformat(text).astimezone(UTC)
+        moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise _invalid(field, value, f"is not a valid date and time: {exc}") from None
-    return moment + timedelta(days=1) if midnight else moment
+    try:
+        moment = moment.astimezone(UTC)
+        return moment + timedelta(days=1) if midnight else moment
+    except OverflowError:
+        raise _out_of_range(field, value) from None
+
+
+def _out_of_range(field: str, value: str) -> CredentialError:
+    return CredentialError(
+        f"{field} {value!r} is outside the years 0001-9999 (UTC) that did_gov represents",
+        code="credential.date_out_of_range",
+    )
+
+
+def numeric_date(value: object, *, field: str = "date") -> float:
+    """An RFC 7519 NumericDate (seconds since the epoch) as a float, within the years 0001-9999.
+
+    ``true``/``false`` and non-numbers give ``credential.date_invalid``; a number outside the
+    years did_gov represents (``1e308``, ``10**400``, a non-finite float) gives
+    ``credential.date_out_of_range``, so no later ``float()``/``int()``/``datetime`` overflows.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise CredentialError(f"{field} is not a NumericDate", code="credential.date_invalid")
+    if not _FIRST <= value <= _LAST:  # exact for ints of any size; False for NaN
+        raise CredentialError(
+            f"{field} is outside the years 0001-9999 that did_gov represents",
+            code="credential.date_out_of_range",
+        )
+    return float(value)
 
 
 def format_datetime(moment: datetime) -> str:

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 __all__ = [
     "CanonicalizationError",
+    "ContextInjectedWarning",
     "ContextLoadError",
     "CredentialError",
     "DidError",
     "DidGovError",
     "DidResolutionError",
+    "HsmError",
     "InvalidDidError",
     "InvalidInputError",
     "KeyFormatError",
@@ -95,6 +97,12 @@ class SignatureError(DidGovError):
     """A signature could not be produced (a signer failed)."""
 
     code = "signature.failed"
+
+
+class HsmError(DidGovError):
+    """A PKCS#11 token (HSM) that cannot be reached, has no such key, or refused to sign."""
+
+    code = "pkcs11.error"
 
 
 class DidError(DidGovError):
@@ -185,3 +193,14 @@ class VerificationFailed(DidGovError):
     """Raised only by ``VerificationReport.raise_for_failure()``."""
 
     code = "verification.failed"
+
+
+class ContextInjectedWarning(UserWarning):
+    """``issue()`` appended the Data Integrity context to a credential (VC DI 1.0 §2.4.2).
+
+    A warning, not an error: the credential was secured, with
+    ``https://w3id.org/security/data-integrity/v2`` added at the end of its ``@context``
+    because no context it named defined the proof terms (a VCDM 1.1 credential). Turn it
+    into an error with ``warnings.simplefilter("error", ContextInjectedWarning)`` to refuse
+    such input instead.
+    """

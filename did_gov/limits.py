@@ -23,6 +23,8 @@ class Limits:
     """Largest JSON document or compact token accepted, in bytes."""
     max_json_depth: int = 64
     """Deepest nesting of JSON arrays/objects."""
+    max_integer_digits: int = 4300
+    """Longest JSON integer accepted, in decimal digits (Python's default int-string limit)."""
     max_credentials_per_presentation: int = 64
     """Most credentials a presentation may carry."""
     max_proofs: int = 16
@@ -34,7 +36,14 @@ class Limits:
     max_status_entries: int = 16
     """Most ``credentialStatus`` entries of one credential that a verifier checks."""
     max_rdfc_work: int = 100_000
-    """Most hash-N-degree-quads steps RDFC-1.0 may take (poison graphs abort)."""
+    """Most units of RDFC-1.0 work: every hash, every permutation step and issuer copy counts
+    (poison graphs abort; the whole rdf-canon suite needs at most ~27,000, and the limit is
+    reached in about 0.1 s of CPU)."""
+    max_jsonld_nodes: int = 20_000
+    """Most items (objects, arrays, member names, scalars) in a JSON-LD document to canonicalize,
+    counted before any expander runs."""
+    max_rdf_quads: int = 10_000
+    """Most RDF quads one JSON-LD document may expand to (checked before RDFC-1.0 starts)."""
     max_request_queries: int = 64
     """Most credential queries (and credential set queries) in one DCQL query."""
     max_request_items: int = 1024

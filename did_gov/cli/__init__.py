@@ -32,10 +32,10 @@ def _read_status_list(path: str) -> Any:
 
 
 def _print_json(value: Any, compact: bool = False) -> None:
-    if compact:
-        sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
-    else:
-        sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    from did_gov.cli._io import json_text
+
+    text = json_text(value, separators=(",", ":")) if compact else json_text(value, indent=2)
+    sys.stdout.write(text + "\n")
 
 
 def _parse_time(text: str | None, flag: str) -> Any:
@@ -139,6 +139,10 @@ def _cmd_issue_sd_jwt(args: argparse.Namespace) -> int:
 def _cmd_issue(args: argparse.Namespace) -> int:
     from did_gov._api import issue
 
+    if (args.file is None) == (args.batch is None):
+        raise UsageError("issue needs a FILE or --batch FILE.jsonl (one of them)")
+    if args.batch is not None:
+        return _cmd_issue_batch(args)
     if args.format == "sd-jwt":
         return _cmd_issue_sd_jwt(args)
     if args.disclosable or args.holder_key or args.vct:
@@ -153,6 +157,69 @@ def _cmd_issue(args: argparse.Namespace) -> int:
         contexts=args.contexts,
     )
     _print_secured(signed)
+    return EXIT_OK
+
+
+def _batch_lines(path: str) -> list[tuple[int, Any]]:
+    """The unsigned credentials of a JSON Lines file: (line number, object), blank lines skipped."""
+    from did_gov._json import parse_json
+    from did_gov.errors import DidGovError
+
+    found: list[tuple[int, Any]] = []
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            found.append((number, parse_json(line)))
+        except DidGovError as exc:
+            raise UsageError(f"{path} line {number}: {exc.message}") from None
+    if not found:
+        raise UsageError(f"{path}: no credentials (one JSON object per line)")
+    return found
+
+
+def _cmd_issue_batch(args: argparse.Namespace) -> int:
+    """``issue --batch``: every line's credential secured with one key, one output per line.
+
+    All are issued before anything is printed, so a bad line (status 2, named by its number)
+    leaves no partial output behind.
+    """
+    from did_gov._api import issue, issue_sd_jwt
+    from did_gov.cli._progress import Progress
+    from did_gov.errors import DidGovError
+
+    lines = _batch_lines(args.batch)
+    key = _load_key(args.key, args)
+    holder = _public_key_file(args.holder_key) if args.holder_key else None
+    created = _parse_time(args.created, "--created")
+    if args.format != "sd-jwt" and (args.disclosable or args.holder_key or args.vct):
+        raise UsageError("--disclosable, --holder-key and --vct need --format sd-jwt")
+    out: list[str] = []
+    with Progress("issue", len(lines)) as progress:
+        for number, unsigned in lines:
+            try:
+                if args.format == "sd-jwt":
+                    secured: Any = issue_sd_jwt(
+                        unsigned, key, disclosable=args.disclosable, holder_key=holder,
+                        vct=args.vct, kid=args.verification_method, now=created,
+                    )  # fmt: skip
+                else:
+                    secured = issue(
+                        unsigned, key, format=args.format, cryptosuite=args.cryptosuite,
+                        verification_method=args.verification_method, created=created,
+                        contexts=args.contexts,
+                    )  # fmt: skip
+            except DidGovError as exc:
+                raise UsageError(
+                    f"{args.batch} line {number}: {exc.message} [{exc.code}]"
+                ) from None
+            out.append(
+                secured
+                if isinstance(secured, str)
+                else json.dumps(secured, ensure_ascii=False, separators=(",", ":"))
+            )
+            progress.advance()
+    sys.stdout.write("".join(line + "\n" for line in out))
     return EXIT_OK
 
 
@@ -284,6 +351,15 @@ def _without_challenge(report: Any) -> Any:
     )
 
 
+def _has_status_entry(report: Any) -> bool:
+    """Whether the verified credential, or any credential of a presentation, names a status."""
+    reports = [report, *report.credentials]
+    return any(
+        isinstance(r.document, dict) and r.document.get("credentialStatus") is not None
+        for r in reports
+    )
+
+
 def _read_request(args: argparse.Namespace) -> Any:
     """The ``--request`` file as a :class:`~did_gov.trust.PresentationRequest`, or None."""
     if args.request is None:
@@ -303,6 +379,7 @@ def _read_request(args: argparse.Namespace) -> Any:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
+    from did_gov.cli._io import json_text
     from did_gov.verify import VerificationPolicy, Verifier
 
     at = _parse_time(args.at, "--at")
@@ -313,7 +390,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         resolver=_resolver(args.did_documents),
         now=at,
         policy=VerificationPolicy(
-            require_key_binding=args.require_key_binding, require_anchor=args.require_anchor
+            require_key_binding=args.require_key_binding,
+            require_anchor=args.require_anchor,
+            subject_binding=not args.no_subject_binding,
         ),
         status_lists=lists,
         issuer_jwks=_load_jwks(args.jwk),
@@ -337,6 +416,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             report = _without_challenge(report)
         if not report.verified:
             status = EXIT_FAILED
+        if args.status_lists and not _has_status_entry(report):
+            sys.stderr.write(
+                f"did-gov: note: {path} has no credentialStatus entry: --status-list was not used "
+                "for it (issue credentials after `status allocate` to make them revocable)\n"
+            )
         disclosed = report.document if report.format == "sd-jwt-vc" and report.verified else None
         if args.json:
             extra = {"claims": disclosed} if disclosed is not None else {}
@@ -344,7 +428,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(f"{path}: {report.summary()}\n")
             if disclosed is not None:
-                sys.stdout.write(f"  claims: {json.dumps(disclosed, ensure_ascii=False)}\n")
+                sys.stdout.write(f"  claims: {json_text(disclosed)}\n")
     return status
 
 
@@ -353,6 +437,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="did-gov", description="Government DIDs and Verifiable Credentials."
     )
     parser.add_argument("--version", action="version", version="did-gov 0.1.0")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log operations on stderr (-v: info, -vv: debug; never claim values)",
+    )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     _keys.register(verbs)
@@ -378,7 +469,12 @@ def _parser() -> argparse.ArgumentParser:
     web.set_defaults(func=_cmd_did_web)
 
     iss = verbs.add_parser("issue", help="secure a credential (Data Integrity, VC-JOSE or SD-JWT)")
-    iss.add_argument("file")
+    iss.add_argument("file", nargs="?", help="the unsigned credential (JSON)")
+    iss.add_argument(
+        "--batch",
+        metavar="FILE.jsonl",
+        help="issue every credential of a JSON Lines file; print one secured credential per line",
+    )
     iss.add_argument(
         "--format",
         default="di",
@@ -474,6 +570,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     ver.add_argument("--require-anchor", action="store_true", help="fail without a receipt")
     ver.add_argument(
+        "--no-subject-binding",
+        action="store_true",
+        help="accept presented credentials whose subject is not the holder (e.g. a parent's)",
+    )
+    ver.add_argument(
         "--did-document",
         dest="did_documents",
         action="append",
@@ -498,12 +599,28 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(EXIT_USAGE)
 
 
+def _log_to_stderr(verbosity: int) -> None:
+    """Show the ``did_gov.*`` loggers' records on standard error (``-v``, ``-vv``)."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("did-gov: %(name)s: %(message)s"))
+    root = logging.getLogger("did_gov")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     args = _parser().parse_args(argv)
+    from did_gov.cli._io import safe_streams
+
+    safe_streams()  # a claim the terminal cannot show is escaped, never a traceback
     from did_gov.cli import _offline_pyld
 
     _offline_pyld.install()  # the command is offline: skip pyld's network loaders (start-up time)
+    if args.verbose:
+        _log_to_stderr(args.verbose)
     from did_gov.errors import DidGovError
 
     try:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UsageError", "read_bytes", "read_json", "read_text"]
+__all__ = ["UsageError", "json_text", "read_bytes", "read_json", "read_text", "safe_streams"]
 
 
 class UsageError(Exception):
@@ -38,3 +39,28 @@ def read_json(path: str) -> Any:
         return parse_json(read_text(path))
     except DidGovError as exc:
         raise UsageError(f"{path}: {exc.message}") from None
+
+
+def json_text(
+    value: Any, *, indent: int | None = None, separators: tuple[str, str] | None = None
+) -> str:
+    """``value`` as JSON text that can be written as UTF-8 (``json.dumps`` arguments).
+
+    Non-ASCII stays readable; a string holding a lone surrogate (``"\\ud800"``), which has no
+    UTF-8 encoding, makes the whole value fall back to ``\\u`` escapes instead of crashing.
+    """
+    text = json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(value, ensure_ascii=True, indent=indent, separators=separators)
+    return text
+
+
+def safe_streams() -> None:
+    """Make stdout/stderr escape what their encoding cannot write, never raise on it."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if callable(reconfigure):
+            reconfigure(errors="backslashreplace")

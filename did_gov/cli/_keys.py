@@ -2,7 +2,8 @@
 
 A ``--key`` is a key file: a private JWK, a Multikey key pair, or an encrypted
 JWK (its passphrase from ``--passphrase-file``, else ``DID_GOV_KEY_PASSPHRASE``,
-else asked on the terminal; never a prompt without one).
+else asked on the terminal; never a prompt without one); or an RFC 7512
+``pkcs11:`` URI of a key in an HSM (``did-gov[hsm]``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ def add_key_argument(
     parser: argparse.ArgumentParser, *, required: bool, help: str, flag: str = "--key"
 ) -> None:
     """Add ``--key`` (a key file) and ``--passphrase-file`` (for an encrypted one)."""
-    parser.add_argument(flag, required=required, metavar="KEY", help=help)
+    parser.add_argument(
+        flag, required=required, metavar="KEY", help=help + "; or a pkcs11: URI (HSM)"
+    )
     parser.add_argument(
         "--passphrase-file",
         metavar="FILE",
@@ -47,7 +50,13 @@ def _passphrase(args: argparse.Namespace) -> bytes | None:
 
 
 def load_signer(spec: str, args: argparse.Namespace) -> Any:
-    """The Signer a ``--key`` value names (a key file, possibly encrypted)."""
+    """The Signer a ``--key`` value names: a key file (possibly encrypted), or an RFC 7512
+    ``pkcs11:`` URI of a key in an HSM (module and PIN from the URI, else
+    ``DID_GOV_PKCS11_MODULE`` / ``DID_GOV_PKCS11_PIN``)."""
+    if spec.startswith("pkcs11:"):
+        from did_gov.keys.pkcs11 import Pkcs11Signer
+
+        return Pkcs11Signer.from_uri(spec)
     from did_gov.keys import load_private_key
 
     return load_private_key(spec, passphrase=_passphrase(args))
@@ -106,6 +115,8 @@ def _public_key_of(spec: str, args: argparse.Namespace) -> Any:
     from did_gov.keys import PublicKey
     from did_gov.keys._store import is_encrypted_key
 
+    if spec.startswith("pkcs11:"):
+        return load_signer(spec, args).public_key
     text = read_text(spec)
     stripped = text.strip()
     if is_encrypted_key(stripped):
@@ -170,7 +181,9 @@ def register(verbs: Any) -> None:
     show = key.add_parser(
         "show", help="print a key's DIDs, public JWK and Multikey (never the private key)"
     )
-    show.add_argument("key", metavar="KEY", help="a key file (private or public JWK, Multikey)")
+    show.add_argument(
+        "key", metavar="KEY", help="a key file (private or public JWK, Multikey) or a pkcs11: URI"
+    )
     show.add_argument(
         "--hash",
         action="store_true",

@@ -43,16 +43,21 @@ def _log_key(value: str) -> Any:
 
 
 def _open(args: argparse.Namespace) -> Any:
-    """The log named by ``--ledger``: with ``--key`` for writing, else read-only (sqlite)."""
+    """The log named by ``--ledger``: with ``--key`` for writing, else read-only (sqlite, postgresql)."""
     from did_gov.cli._keys import load_signer
     from did_gov.ledger import open_ledger
     from did_gov.ledger._url import split_url
 
     if args.key is None:
+        scheme = split_url(args.ledger)[0]
+        if scheme in ("postgresql", "postgres"):
+            from did_gov.ledger.postgresql import PostgresLogReader
+
+            return PostgresLogReader(args.ledger, origin=getattr(args, "origin", None))
         from did_gov.ledger.sqlite import SqliteLogReader, sqlite_path
 
-        if split_url(args.ledger)[0] != "sqlite":
-            raise _usage("without --key, only a sqlite: ledger can be read")
+        if scheme != "sqlite":
+            raise _usage("without --key, only a sqlite: or postgresql: ledger can be read")
         return SqliteLogReader(sqlite_path(args.ledger))
     return open_ledger(
         args.ledger, log_key=load_signer(args.key, args), origin=getattr(args, "origin", None)
@@ -237,18 +242,25 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 def _cmd_anchor(args: argparse.Namespace) -> int:
     from did_gov._api import anchor
+    from did_gov.cli._progress import Progress
     from did_gov.verify import attach_receipts
 
+    if args.batch_size < 1:
+        raise _usage("--batch-size must be at least 1")
     documents = [_document(path, args.kind) for path in args.files]
     if args.envelope and any(isinstance(d, bytes) for d in documents):
         raise _usage("--envelope needs credential files (JSON credentials or tokens)")
-    with _open(args) as log:
-        receipts = anchor(documents, log, kind=args.kind)
-    for path, document, receipt in zip(args.files, documents, receipts, strict=True):
-        if args.envelope:
-            _line(attach_receipts(document, [receipt]))
-        else:
-            _line({"file": path, "receipt": receipt.to_json()})
+    with _open(args) as log, Progress("anchor", len(documents)) as progress:
+        for start in range(0, len(documents), args.batch_size):
+            batch = documents[start : start + args.batch_size]
+            receipts = anchor(batch, log, kind=args.kind)  # durable before it is printed
+            paths = args.files[start : start + args.batch_size]
+            for path, document, receipt in zip(paths, batch, receipts, strict=True):
+                if args.envelope:
+                    _line(attach_receipts(document, [receipt]))
+                else:
+                    _line({"file": path, "receipt": receipt.to_json()})
+            progress.advance(len(batch))
     return EXIT_OK
 
 
@@ -262,12 +274,14 @@ def _ledger_args(
         "--ledger",
         required=True,
         metavar="URL",
-        help="sqlite:///path/log.db, memory:, evm+http://…",
+        help="sqlite:///path/log.db, postgresql://user:pw@host/db, memory:, evm+http://…",
     )
-    help_text = "the log's Ed25519 key" + ("" if writes else " (omit to read a sqlite log)")
+    help_text = "the log's Ed25519 key" + ("" if writes else " (omit to read the log only)")
     add_key_argument(parser, required=writes, help=help_text)
     if origin:
-        parser.add_argument("--origin", help="the log's name (needed to create a log)")
+        parser.add_argument(
+            "--origin", help="the log's name (to create a log, or pick one in a shared database)"
+        )
 
 
 def register(verbs: Any) -> None:
@@ -282,15 +296,15 @@ def register(verbs: Any) -> None:
 
     app = ledger.add_parser("append", help="append 32-byte hashes; print their receipts")
     app.add_argument("hashes", nargs="+", metavar="HEX", help="64 hex digits each, or - (stdin)")
-    _ledger_args(app)
+    _ledger_args(app, origin=True)
     app.set_defaults(func=_cmd_append)
 
     chk = ledger.add_parser("checkpoint", help="print a signed checkpoint of the log")
-    _ledger_args(chk, writes=False)
+    _ledger_args(chk, origin=True, writes=False)
     chk.set_defaults(func=_cmd_checkpoint)
 
     pro = ledger.add_parser("prove", help="a receipt for a leaf, or a consistency proof")
-    _ledger_args(pro, writes=False)
+    _ledger_args(pro, origin=True, writes=False)
     what = pro.add_mutually_exclusive_group(required=True)
     what.add_argument("--index", type=int, help="leaf index: print its receipt")
     what.add_argument("--consistency", metavar="OLD", help="old checkpoint file: print a proof")
@@ -321,7 +335,8 @@ def register(verbs: Any) -> None:
     aud.add_argument("--log-key", required=True, metavar="VKEY", help="vkey, or a file with one")
     aud.add_argument("--proof", metavar="FILE", help="a ConsistencyProof from `ledger prove`")
     aud.add_argument("--ledger", metavar="URL", help="fetch the proof from this log instead")
-    add_key_argument(aud, required=False, help="the log's key (omit for a sqlite log)")
+    add_key_argument(aud, required=False, help="the log's key (omit to read the log only)")
+    aud.add_argument("--origin", help="the log's name, in a database holding several logs")
     aud.add_argument("--json", action="store_true", help="one JSON object")
     aud.set_defaults(func=_cmd_audit)
 
@@ -330,4 +345,11 @@ def register(verbs: Any) -> None:
     _ledger_args(anc, origin=True)
     anc.add_argument("--kind", choices=["credential", "status-list", "did-document", "document"])
     anc.add_argument("--envelope", action="store_true", help="print AnchoredCredential envelopes")
+    anc.add_argument(
+        "--batch-size",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="files per ledger append (default 1000); each batch is printed once durable",
+    )
     anc.set_defaults(func=_cmd_anchor)

@@ -34,12 +34,18 @@ def parse_duration(text: str, flag: str) -> timedelta:
     return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
-def _open(path: str) -> Any:
+def _is_database(location: str) -> bool:
+    """A ``postgresql://`` URL rather than a registry file."""
+    return location.partition(":")[0].lower() in ("postgresql", "postgres")
+
+
+def _open(location: str, list_url: str | None = None) -> Any:
+    """The registry file at ``location``, or the one of ``list_url`` in a PostgreSQL database."""
     from did_gov.status import StatusRegistry
 
-    if not Path(path).is_file():
-        raise _usage(f"no status registry at {path} (create one with: did-gov status create)")
-    return StatusRegistry.open(path)
+    if not _is_database(location) and not Path(location).is_file():
+        raise _usage(f"no status registry at {location} (create one with: did-gov status create)")
+    return StatusRegistry.open(location, list_url=list_url)
 
 
 def _credential_id(args: argparse.Namespace) -> str:
@@ -83,7 +89,9 @@ def _dump(value: Any) -> str:
 def _cmd_create(args: argparse.Namespace) -> int:
     from did_gov.status import StatusRegistry
 
-    if Path(args.registry).exists():
+    if _is_database(args.registry):
+        _refuse_existing_list(args.registry, args.list_url)
+    elif Path(args.registry).exists():
         raise _usage(f"{args.registry} already exists")
     with StatusRegistry.open(
         args.registry,
@@ -104,10 +112,24 @@ def _cmd_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_existing_list(url: str, list_url: str) -> None:
+    """``status create`` on a database refuses a list URL the database already holds."""
+    from did_gov.errors import StatusError
+    from did_gov.status import StatusRegistry
+
+    try:
+        StatusRegistry.open(url, list_url=list_url).close()
+    except StatusError as exc:
+        if exc.code == "status.invalid_argument":  # no such registry yet: create it
+            return
+        raise
+    raise _usage(f"the database already holds a status registry for {list_url}")
+
+
 def _cmd_allocate(args: argparse.Namespace) -> int:
 
     credential_id = _credential_id(args)
-    with _open(args.registry) as registry:
+    with _open(args.registry, args.list_url) as registry:
         entry = registry.allocate(credential_id).to_json()
     if args.credential is None:
         _write(_dump(entry), args.output)
@@ -125,7 +147,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
 def _change(action: str) -> Any:
     def run(args: argparse.Namespace) -> int:
         credential_id = _credential_id(args)
-        with _open(args.registry) as registry:
+        with _open(args.registry, args.list_url) as registry:
             getattr(registry, action)(credential_id)
             value = registry.value(credential_id)
         sys.stdout.write(f"{action}: status value is now {value}\n")
@@ -190,7 +212,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
             now=at,
         )
 
-    with _open(args.registry) as registry:
+    with _open(args.registry, args.list_url) as registry:
         _check_issuer(args.registry, registry.latest_publication(), issuer)
         published = registry.publish(
             issuer,
@@ -203,8 +225,15 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _registry_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("registry", metavar="REGISTRY", help="a registry file or postgresql:// URL")
+    parser.add_argument(
+        "--list-url", help="the list to use, in a database that holds several registries"
+    )
+
+
 def _credential_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("registry", metavar="REGISTRY")
+    _registry_args(parser)
     parser.add_argument("credential_id", metavar="CREDENTIAL_ID", nargs="?")
     parser.add_argument("--credential", metavar="FILE", help="take the id from this credential")
 
@@ -214,8 +243,8 @@ def add_status_parser(verbs: Any) -> None:
     status = verbs.add_parser("status", help="the issuer's status list registry").add_subparsers(
         dest="action", required=True
     )
-    create = status.add_parser("create", help="create a registry file for one status list")
-    create.add_argument("registry", metavar="REGISTRY")
+    create = status.add_parser("create", help="create a registry for one status list")
+    create.add_argument("registry", metavar="REGISTRY", help="a new file, or a postgresql:// URL")
     create.add_argument("--list-url", required=True, help="URL the list credential is served at")
     create.add_argument("--purpose", required=True, choices=_PURPOSES)
     create.add_argument("--size", type=int, help="entries (default and minimum 131072)")
@@ -239,7 +268,7 @@ def add_status_parser(verbs: Any) -> None:
         change.set_defaults(func=_change(action))
 
     publish = status.add_parser("publish", help="sign and print the current list credential")
-    publish.add_argument("registry", metavar="REGISTRY")
+    _registry_args(publish)
     add_key_argument(publish, required=True, help="private JWK or Multikey key-pair JSON")
     publish.add_argument("--verification-method", help="DID URL of the key (default: did:key)")
     publish.add_argument("--cryptosuite")

@@ -128,6 +128,53 @@ def _typed_objects_problems(
     return []
 
 
+# SRI hash-expression (Subresource Integrity §3.5): hash-algo "-" base64-value ["?" options].
+_SRI = re.compile(r"(sha256|sha384|sha512)-[A-Za-z0-9+/]+={0,2}(\?\S*)?", re.ASCII)
+
+
+def _related_resource_problems(doc: Mapping[str, Any]) -> list[CredentialError]:
+    """VCDM 2.0 §5.3: objects, each with a URL ``id`` unique among them and a digest.
+
+    The digest is ``digestSRI`` (one or more SRI hash-expressions) or ``digestMultibase``
+    (a multibase string, or a list of them); at least one is present.
+    """
+    if "relatedResource" not in doc:
+        return []
+    code = "credential.related_resource_invalid"
+    items = _as_list(doc["relatedResource"])
+    if not items:
+        return [_problem(code, "relatedResource holds one or more objects")]
+    seen: set[str] = set()
+    for item in items:
+        if not isinstance(item, dict):
+            return [_problem(code, "each relatedResource is an object")]
+        resource_id = item.get("id")
+        if not isinstance(resource_id, str) or not _is_url(resource_id):
+            return [_problem(code, f"each relatedResource needs a URL id, got {resource_id!r}")]
+        if resource_id in seen:
+            return [_problem(code, f"relatedResource id {resource_id!r} appears twice")]
+        seen.add(resource_id)
+        if "digestSRI" not in item and "digestMultibase" not in item:
+            return [
+                _problem(code, f"relatedResource {resource_id} has no digestSRI or digestMultibase")
+            ]
+        sri = item.get("digestSRI")
+        if "digestSRI" in item and not (
+            isinstance(sri, str) and sri.split() and all(_SRI.fullmatch(h) for h in sri.split())
+        ):
+            return [
+                _problem(code, f"relatedResource {resource_id}: digestSRI is not an SRI digest")
+            ]
+        multibase = _as_list(item.get("digestMultibase"))
+        if "digestMultibase" in item and not (
+            multibase and all(isinstance(m, str) and len(m) > 1 for m in multibase)
+        ):
+            return [
+                _problem(code, f"relatedResource {resource_id}: digestMultibase is not multibase")
+            ]
+    return []
+
+
 def _date_fields(version: int) -> tuple[str, str]:
     return ("validFrom", "validUntil") if version == 2 else ("issuanceDate", "expirationDate")
 
@@ -170,6 +217,8 @@ def credential_problems(doc: Any) -> list[CredentialError]:
     problems += _typed_objects_problems(doc, "credentialSchema", need_id=True)
     for field in ("evidence", "termsOfUse", "refreshService"):  # VCDM 2.0 §5: each has a type
         problems += _typed_objects_problems(doc, field, need_id=False)
+    if version == 2:
+        problems += _related_resource_problems(doc)
     return problems
 
 

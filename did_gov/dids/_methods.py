@@ -349,6 +349,18 @@ _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)", re.ASCII)
 _PATH_SEGMENT = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=@-]|%[0-9A-Fa-f]{2})+", re.ASCII)
 
 
+_HEX_NUMBER = re.compile(r"0[xX][0-9A-Fa-f]*", re.ASCII)
+
+
+def _ends_in_a_number(label: str) -> bool:
+    """WHATWG URL "ends in a number": a last label of digits or ``0x``-hex makes the host IPv4.
+
+    A URL parser (and every HTTP client that follows it) reads ``0x7f000001``,
+    ``2130706433``, ``127.1`` and ``0177.0.0.1`` as 127.0.0.1, so none is a domain name.
+    """
+    return label.isdigit() or _HEX_NUMBER.fullmatch(label) is not None
+
+
 def _did_web_host(encoded: str) -> str:
     """The domain (and ``:port``) of a did:web DID: a DNS name, never an IP address (§3.1)."""
     name, _, port = encoded.partition("%3A") if "%3A" in encoded else encoded.partition("%3a")
@@ -357,7 +369,7 @@ def _did_web_host(encoded: str) -> str:
         not name
         or len(name) > 253
         or not all(_LABEL.fullmatch(label) for label in labels)
-        or labels[-1].isdigit()  # an IPv4 address, or a name no resolver accepts
+        or _ends_in_a_number(labels[-1])  # an IPv4 address in some spelling
         or (port and (not port.isdigit() or not 0 < int(port) < 65536))
     ):
         raise InvalidDidError(f"did:web host {unquote(encoded)!r} is not a domain name")

@@ -8,24 +8,30 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pyld import jsonld as _pyld
 
-from did_gov.errors import CanonicalizationError, ContextLoadError
+from did_gov.errors import CanonicalizationError, ContextLoadError, LimitExceededError
+from did_gov.jsonld._contexts import ContextPolicy, ContextValidation, validate_contexts
 from did_gov.jsonld._jcs import canonicalize as jcs
 from did_gov.jsonld._loader import OfflineDocumentLoader, pinned_context_urls
-from did_gov.jsonld._rdfc import Quad, canonical_nquads, from_pyld_dataset
-from did_gov.limits import DEFAULT_LIMITS
+from did_gov.jsonld._rdfc import Quad, canonical_nquads, to_pyld_dataset
+from did_gov.jsonld._safe import data_loss, expanded_to_quads, precheck
+from did_gov.limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
+    "ContextPolicy",
+    "ContextValidation",
     "OfflineDocumentLoader",
     "canonicalize",
     "default_loader",
     "expand",
     "jcs",
     "pinned_context_urls",
+    "to_quads",
+    "to_rdf",
+    "validate_contexts",
 ]
 
 _DEFAULT: OfflineDocumentLoader | None = None
@@ -55,55 +61,23 @@ def _options(loader: OfflineDocumentLoader) -> dict[str, Any]:
     return {"documentLoader": loader, "contextResolver": loader.context_resolver(), "base": None}
 
 
-_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:[^\s]*|_:[^\s]+")
-
-
 def _dropped(name: str | None) -> None:
-    raise CanonicalizationError(
-        f"term {name!r} is not defined by the document's contexts; it would be dropped unsigned",
-        code="jsonld.undefined_term",
+    raise data_loss(
+        f"term {name!r} is not defined by the document's contexts; it would be dropped unsigned"
     )
 
 
-def _check_absolute(node: Any) -> None:
-    """Safe mode (VC Data Integrity §4): no relative IRI may be dropped silently from the RDF."""
-    if isinstance(node, list):
-        for item in node:
-            _check_absolute(item)
-        return
-    if not isinstance(node, dict):
-        return
-    for key, value in node.items():
-        if key == "@id" and isinstance(value, str) and _IRI.fullmatch(value) is None:
-            raise CanonicalizationError(
-                f"relative IRI {value!r} in @id", code="jsonld.relative_iri"
-            )
-        if key == "@type" and "@value" not in node:
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, str) and _IRI.fullmatch(item) is None:
-                    raise CanonicalizationError(
-                        f"relative IRI {item!r} in @type", code="jsonld.relative_iri"
-                    )
-        if key != "@value":
-            _check_absolute(value)
-
-
 class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
-    """pyld's processor in safe mode: dropped terms and relative IRIs are errors."""
+    """pyld's processor in safe mode: a term expansion would drop is an error."""
 
     def __init__(self) -> None:
         super().__init__(on_property_dropped=_dropped)
 
-    def expand(self, input_: Any, options: dict[str, Any]) -> Any:
-        expanded = super().expand(input_, options)
-        _check_absolute(expanded)
-        return expanded
 
-
-def to_rdf(document: Any, loader: OfflineDocumentLoader) -> dict[str, Any]:
-    """JSON-LD 1.1 toRdf in safe mode with the offline loader (pyld's dataset form)."""
+def _pyld_call(method: str, loader: OfflineDocumentLoader, *args: Any) -> Any:
+    """Run a pyld processor method in safe mode, with its errors turned into ours."""
     try:
-        dataset: dict[str, Any] = _SafeProcessor().to_rdf(document, _options(loader))
+        return getattr(_SafeProcessor(), method)(*args, _options(loader))
     except CanonicalizationError:
         raise
     except (_pyld.JsonLdError, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -113,7 +87,42 @@ def to_rdf(document: Any, loader: OfflineDocumentLoader) -> dict[str, Any]:
                 raise cause from None
             cause = cause.__cause__
         raise _wrap(exc) from None
-    return dataset
+    except RecursionError:
+        raise CanonicalizationError(
+            "JSON-LD nested too deeply", code="input.limit_exceeded"
+        ) from None
+
+
+def to_quads(
+    document: Any, loader: OfflineDocumentLoader, limits: Limits = DEFAULT_LIMITS
+) -> list[Quad]:
+    """JSON-LD 1.1 toRdf in safe mode: bounded input, pyld expansion, then one linear pass.
+
+    Raises :class:`CanonicalizationError` (``jsonld.data_loss``) when the RDF would lose
+    part of the document, :class:`LimitExceededError` beyond ``limits``.
+    """
+    precheck(document, limits)
+    return _quads_of_expanded(_pyld_call("expand", loader, document), limits)
+
+
+def _quads_of_expanded(expanded: list[Any], limits: Limits) -> list[Quad]:
+    return _bounded(list(dict.fromkeys(expanded_to_quads(expanded))), limits)
+
+
+def _bounded(quads: list[Quad], limits: Limits) -> list[Quad]:
+    if len(quads) > limits.max_rdf_quads:
+        raise LimitExceededError(
+            f"the document has more than {limits.max_rdf_quads} RDF quads",
+            code="input.limit_exceeded",
+        )
+    return quads
+
+
+def to_rdf(
+    document: Any, loader: OfflineDocumentLoader, limits: Limits = DEFAULT_LIMITS
+) -> dict[str, Any]:
+    """:func:`to_quads` in pyld's dataset form (``{graph name: [triple, ...]}``)."""
+    return to_pyld_dataset(to_quads(document, loader, limits))
 
 
 def _wrap(exc: Exception) -> Exception:
@@ -129,12 +138,8 @@ def _wrap(exc: Exception) -> Exception:
 def expand(document: dict[str, Any], *, loader: OfflineDocumentLoader | None = None) -> list[Any]:
     """JSON-LD 1.1 expansion with the offline loader (safe mode: undefined terms are errors)."""
     loader = loader or default_loader()
-    try:
-        result: list[Any] = _SafeProcessor().expand(document, _options(loader))
-    except CanonicalizationError:
-        raise
-    except (_pyld.JsonLdError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise _wrap(exc) from None
+    precheck(document, DEFAULT_LIMITS)
+    result: list[Any] = _pyld_call("expand", loader, document)
     return result
 
 
@@ -143,30 +148,41 @@ def canonicalize(
     *,
     loader: OfflineDocumentLoader | None = None,
     hash_name: str = "sha256",
-    work_limit: int = DEFAULT_LIMITS.max_rdfc_work,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document (RDF Dataset Canonicalization §4).
 
     ``hash_name`` is the hash used inside the algorithm: ``sha256`` or ``sha384``
-    (ecdsa-rdfc-2019 with P-384 requires SHA-384 here too). ``work_limit`` bounds the
-    Hash N-Degree Quads steps, so a poison graph aborts instead of running for hours.
+    (ecdsa-rdfc-2019 with P-384 requires SHA-384 here too). ``limits`` bound the
+    input before either expander runs (items, depth, then quads) and the work of
+    RDFC-1.0 (every hash and permutation step), so a poison graph aborts in well
+    under a second instead of running for hours.
     """
     loader = loader or default_loader()
     if hash_name not in ("sha256", "sha384"):
         raise CanonicalizationError(
             f"unsupported RDFC-1.0 hash {hash_name!r}", code="rdfc.hash_unsupported"
         )
-    quads = _fast_quads(document, loader)
-    return canonical_nquads(quads, hash_name=hash_name, work_limit=work_limit)
+    items = precheck(document, limits)
+    quads = _fast_quads(document, loader, limits, items)
+    return canonical_nquads(quads, hash_name=hash_name, work_limit=limits.max_rdfc_work)
 
 
-def _fast_quads(document: Any, loader: OfflineDocumentLoader) -> list[Quad]:
+_TEMPLATE_ITEMS = 2_000
+"""Larger documents get no shape template: a template holds every quad, and the cache holds 512."""
+
+
+def _fast_quads(
+    document: Any, loader: OfflineDocumentLoader, limits: Limits, items: int
+) -> list[Quad]:
     """The RDF quads of ``document``: from its shape template when it has one, else from pyld.
 
     Equal to :func:`to_rdf` up to blank-node labels and quad order, which
     RDFC-1.0 does not see (a property test holds the two equal).
     """
-    quads = loader.templates.quads(document, lambda probe: to_rdf(probe, loader))
+    quads = None
+    if items <= _TEMPLATE_ITEMS:
+        quads = loader.templates.quads(document, lambda probe: to_rdf(probe, loader, limits))
     if quads is None:
-        return from_pyld_dataset(to_rdf(document, loader))
-    return quads
+        return _quads_of_expanded(_pyld_call("expand", loader, document), limits)
+    return _bounded(quads, limits)

@@ -76,6 +76,11 @@ def format_number(value: float | int) -> str:
     return sign + text
 
 
+def _utf16(key: str) -> bytes:
+    """RFC 8785 §3.2.3 sort key; a lone surrogate sorts too and is then refused by :func:`_string`."""
+    return key.encode("utf-16-be", "surrogatepass")
+
+
 def _serialize(value: Any, out: list[str], depth: int) -> None:
     if depth > 1000:
         raise CanonicalizationError("JSON nested too deeply", code="jcs.invalid")
@@ -100,7 +105,7 @@ def _serialize(value: Any, out: list[str], depth: int) -> None:
         if not all(isinstance(key, str) for key in value):
             raise CanonicalizationError("object member names must be strings", code="jcs.invalid")
         out.append("{")
-        for i, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be"))):
+        for i, key in enumerate(sorted(value, key=_utf16)):
             if i:
                 out.append(",")
             out.append(_string(key))

@@ -11,12 +11,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from cachetools import LRUCache
 from pyld.context_resolver import ContextResolver
 from pyld.documentloader.base import DocumentLoader, RemoteDocument
 from pyld.jsonld import JsonLdError
+from pyld.resolved_context import ResolvedContext
 
 from did_gov.errors import ContextLoadError
+from did_gov.jsonld._lru import LockedLRUCache
 from did_gov.jsonld._template import TemplateCache, context_terms
 
 __all__ = ["OfflineDocumentLoader", "pinned_context_urls"]
@@ -68,6 +69,55 @@ def pinned_context_urls() -> frozenset[str]:
     return frozenset(_pinned())
 
 
+def _objects(documents: Iterable[Any]) -> dict[int, Any]:
+    """Every JSON object inside ``documents``, by identity."""
+    found: dict[int, Any] = {}
+    stack = list(documents)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found[id(node)] = node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+class _PinnedResolver(ContextResolver):  # type: ignore[misc]  # pyld is untyped
+    """pyld's context resolver, keying the loader's own context objects by identity.
+
+    pyld keys every object context by its JCS canonical form, computed on every
+    use: a third of verifying a credential of a new shape went to
+    re-canonicalizing the type- and property-scoped contexts of credentials/v2.
+    The loader's documents are a private copy that never changes, so an object
+    found among them (held by the loader, so its identity is never reused) is
+    keyed by identity; any other object, such as a document's inline context,
+    is keyed as pyld keys it.
+    """
+
+    def __init__(self, cache: Any, loader: OfflineDocumentLoader, own: Mapping[int, Any]) -> None:
+        super().__init__(cache, loader)
+        self._own = own
+
+    def resolve(self, active_ctx: Any, context: Any, base: Any, cycles: Any = None) -> Any:
+        """pyld's ``resolve``, with identity keys for the loader's own objects."""
+        if cycles is None:
+            cycles = set()
+        if isinstance(context, dict) and "@context" in context:
+            context = context["@context"]
+        resolved: list[Any] = []
+        for ctx in context if isinstance(context, list) else [context]:
+            if isinstance(ctx, dict) and self._own.get(id(ctx)) is ctx:
+                key = f"\x00pinned object {id(ctx)}"
+                found = self._get(key)
+                if not found:
+                    found = self._cache_resolved_context(key, ResolvedContext(ctx), "static")
+                resolved.append(found)
+            else:
+                resolved.extend(super().resolve(active_ctx, ctx, base, cycles))
+        return resolved
+
+
 class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is untyped
     """Serve pinned contexts plus caller-registered ones; refuse every other URL.
 
@@ -106,8 +156,9 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
                 )
             table[url] = doc
         self._documents: Mapping[str, Any] = MappingProxyType(table)
-        self._resolved_cache: LRUCache[str, Any] = LRUCache(maxsize=256)
+        self._resolved_cache: LockedLRUCache[str, Any] = LockedLRUCache(maxsize=256)
         self.templates = TemplateCache(context_terms(table.values()))
+        self._own_objects = _objects(table.values())
 
     @property
     def urls(self) -> frozenset[str]:
@@ -133,4 +184,4 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
 
     def context_resolver(self) -> ContextResolver:
         """A pyld context resolver bound to this loader's own processed-context cache."""
-        return ContextResolver(self._resolved_cache, self)
+        return _PinnedResolver(self._resolved_cache, self, self._own_objects)

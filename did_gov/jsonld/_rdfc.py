@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from did_gov.errors import CanonicalizationError
+from did_gov.limits import DEFAULT_LIMITS
 
 __all__ = [
     "Quad",
@@ -33,6 +34,7 @@ __all__ = [
     "from_pyld_dataset",
     "parse_nquads",
     "serialize_quad",
+    "to_pyld_dataset",
 ]
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -111,7 +113,17 @@ class _State:
                     if not entries or entries[-1] is not quad:
                         entries.append(quad)
 
+    def spend(self, units: int) -> None:
+        """Count ``units`` of work against the limit (§6): every hash, permutation step and copy."""
+        self.work_left -= units
+        if self.work_left < 0:
+            raise CanonicalizationError(
+                f"RDFC-1.0 gave up after {self.work_limit} units of work (a poison graph?)",
+                code="rdfc.work_limit_exceeded",
+            )
+
     def hash(self, text: str) -> str:
+        self.spend(1 + len(text) // 1024)
         return hashlib.new(self.hash_name, text.encode("utf-8")).hexdigest()
 
     def hash_first_degree(self, reference: str) -> str:
@@ -125,9 +137,11 @@ class _State:
                 return term
             return (BLANK, "_:a" if term[1] == reference else "_:z")
 
+        quads = self.bnode_quads[reference]
+        self.spend(len(quads))
         nquads = sorted(
             serialize_quad((relabel(s), p, relabel(o), relabel(g)))  # type: ignore[arg-type]
-            for s, p, o, g in self.bnode_quads[reference]
+            for s, p, o, g in quads
         )
         result = self.first_degree[reference] = self.hash("".join(nquads))
         return result
@@ -143,14 +157,8 @@ class _State:
         return self.hash(position + predicate + identifier)
 
     def hash_n_degree(self, identifier: str, issuer: _Issuer) -> tuple[str, _Issuer]:
-        """§4.8 Hash N-Degree Quads, counting work against the limit (§6)."""
-        self.work_left -= 1
-        if self.work_left < 0:
-            raise CanonicalizationError(
-                f"RDFC-1.0 gave up after {self.work_limit} Hash N-Degree Quads steps "
-                "(a poison graph?)",
-                code="rdfc.work_limit_exceeded",
-            )
+        """§4.8 Hash N-Degree Quads, counting every permutation step and hash against the limit (§6)."""
+        self.spend(1 + len(self.bnode_quads[identifier]))
         related_map: dict[str, list[str]] = {}
         for quad in self.bnode_quads[identifier]:
             for term, position in ((quad[0], "s"), (quad[2], "o"), (quad[3], "g")):
@@ -163,6 +171,7 @@ class _State:
             chosen_path = ""
             chosen_issuer: _Issuer | None = None
             for permutation in itertools.permutations(related_map[related_hash]):
+                self.spend(len(permutation) + len(issuer.issued))
                 issuer_copy = issuer.copy()
                 path = ""
                 recursion: list[str] = []
@@ -220,7 +229,10 @@ class _State:
 
 
 def canonicalize_quads(
-    quads: Iterable[Quad], *, hash_name: str = "sha256", work_limit: int = 100_000
+    quads: Iterable[Quad],
+    *,
+    hash_name: str = "sha256",
+    work_limit: int = DEFAULT_LIMITS.max_rdfc_work,
 ) -> tuple[str, dict[str, str]]:
     """RDFC-1.0 §4.4: the canonical N-Quads and the issued identifiers map (labels without ``_:``)."""
     if hash_name not in ("sha256", "sha384"):
@@ -244,7 +256,10 @@ def canonicalize_quads(
 
 
 def canonical_nquads(
-    quads: Iterable[Quad], *, hash_name: str = "sha256", work_limit: int = 100_000
+    quads: Iterable[Quad],
+    *,
+    hash_name: str = "sha256",
+    work_limit: int = DEFAULT_LIMITS.max_rdfc_work,
 ) -> str:
     """The canonical N-Quads of a dataset (RDFC-1.0 §4.4 step 7 output)."""
     return canonicalize_quads(quads, hash_name=hash_name, work_limit=work_limit)[0]
@@ -276,6 +291,28 @@ def from_pyld_dataset(dataset: dict[str, list[dict[str, Any]]]) -> list[Quad]:
                 )
             )
     return quads
+
+
+def _to_pyld_term(term: Term) -> dict[str, str]:
+    if term[0] != LITERAL:
+        return {"type": term[0], "value": term[1]}
+    out = {"type": LITERAL, "value": term[1], "datatype": term[2]}
+    if term[3]:
+        out["language"] = term[3]
+    return out
+
+
+def to_pyld_dataset(quads: Iterable[Quad]) -> dict[str, list[dict[str, Any]]]:
+    """The inverse of :func:`from_pyld_dataset`: quads in pyld's dataset form."""
+    dataset: dict[str, list[dict[str, Any]]] = {"@default": []}
+    for s, p, o, g in quads:
+        triple = {
+            "subject": _to_pyld_term(s),
+            "predicate": _to_pyld_term(p),
+            "object": _to_pyld_term(o),
+        }
+        dataset.setdefault("@default" if g is None else g[1], []).append(triple)
+    return dataset
 
 
 # N-Quads (RDF 1.1 N-Quads §6 grammar): enough to read canonicalization inputs exactly.

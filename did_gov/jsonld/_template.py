@@ -277,10 +277,13 @@ class TemplateCache:
     """Templates by shape key, bounded (LRU), for one loader's set of contexts."""
 
     def __init__(self, loader_terms: frozenset[str], maxsize: int = 512) -> None:
-        from cachetools import LRUCache
+        from did_gov.jsonld._lru import LockedLRUCache
 
         self._terms = loader_terms
-        self._templates: LRUCache[str, Template] = LRUCache(maxsize=maxsize)
+        self._templates: LockedLRUCache[str, Template] = LockedLRUCache(maxsize=maxsize)
+        self._seen: LockedLRUCache[str, bool] = LockedLRUCache(maxsize=maxsize * 8)
+        """Shapes seen once: a template is learned on a shape's second sight, so a
+        credential of a shape never seen again costs one expansion, not a probe's too."""
 
     def _template(
         self,
@@ -304,6 +307,9 @@ class TemplateCache:
         its exceptions propagate, exactly as they would for the document itself.
         """
         key, slots = shape_of(document)
+        if key not in self._templates and self._seen.pop(key, None) is None:
+            self._seen[key] = True
+            return None
         template = self._template(key, document, to_rdf, frozenset())
         if template is NO_TEMPLATE:
             return None

@@ -6,7 +6,8 @@
 <KeyType.ED25519: 'Ed25519'>
 """
 
-from did_gov.keys._keys import KeyType, PrivateKey, PublicKey, Signer, p1363_from_der
+from did_gov.keys._keys import KeyType, PrivateKey, PublicKey, Signer
+from did_gov.keys._sign import p1363_from_der, sign_with
 from did_gov.keys._store import PASSPHRASE_ENV, load_private_key
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "Signer",
     "load_private_key",
     "p1363_from_der",
+    "sign_with",
 ]

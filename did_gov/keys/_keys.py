@@ -33,7 +33,6 @@ __all__ = [
     "PrivateKey",
     "PublicKey",
     "Signer",
-    "p1363_from_der",
 ]
 
 
@@ -87,6 +86,31 @@ _PublicObj = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 _PrivateObj = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 
 
+# Ed25519 public keys that make a signature verify any message (RFC 8032 §5.1.3; Chalkias,
+# Garillot and Nikolaenko, "Taming the many EdDSAs", 2020): y >= p is a non-canonical
+# encoding, and these y values are the eight points of small order (the identity, the point
+# of order 2, two of order 4 with y = 0, four of order 8), each with either x sign. With such
+# a key, R = the identity and S = 0 verify under OpenSSL for every message.
+_P25519 = 2**255 - 19
+_Y_ORDER_8 = 0x05FC536D880238B13933C6D305ACDFD5F098EFF289F4C345B027B2C28F95E826
+_SMALL_ORDER_Y = frozenset({0, 1, _P25519 - 1, _Y_ORDER_8, _P25519 - _Y_ORDER_8})
+
+
+def _refuse_weak_ed25519(raw: bytes) -> None:
+    """Raise ``key.weak`` for a small-order or non-canonically encoded Ed25519 public key."""
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    if y >= _P25519:
+        raise KeyFormatError(
+            "a non-canonical Ed25519 public key (y >= p) is refused", code="key.weak"
+        )
+    if y in _SMALL_ORDER_Y:
+        raise KeyFormatError(
+            "an Ed25519 public key of small order is refused (one signature would verify"
+            " every message)",
+            code="key.weak",
+        )
+
+
 def _split_multicodec(text: str, table: dict[int, KeyType], what: str) -> tuple[KeyType, bytes]:
     raw = multibase_decode(text)
     code, n = varint_decode(raw)
@@ -137,6 +161,7 @@ class PublicKey:
             if key_type is KeyType.ED25519:
                 if len(raw) != 32:
                     raise KeyFormatError("an Ed25519 public key is 32 bytes")
+                _refuse_weak_ed25519(raw)
                 return cls(key_type, ed25519.Ed25519PublicKey.from_public_bytes(raw))
             return cls(
                 key_type, ec.EllipticCurvePublicKey.from_encoded_point(_CURVES[key_type], raw)
@@ -413,23 +438,3 @@ _ORDERS = {
         16,
     ),
 }
-
-
-def p1363_from_der(der: bytes, key_type: KeyType) -> bytes:
-    """An ECDSA signature in DER (as most KMS and HSM APIs return it) as the ``r‖s`` a Signer returns.
-
-    For :class:`Signer` implementations over such a service; raises ``key.signature_invalid``
-    for bytes that are not a DER ECDSA signature of the key's size.
-    """
-    if key_type is KeyType.ED25519:
-        raise UnsupportedAlgorithmError("Ed25519 signatures have no DER form")
-    try:
-        r, s = decode_dss_signature(der)
-    except ValueError:
-        raise KeyFormatError("not a DER ECDSA signature", code="key.signature_invalid") from None
-    n = _COORD_LEN[key_type]
-    if r.bit_length() > 8 * n or s.bit_length() > 8 * n:
-        raise KeyFormatError(
-            f"not a {key_type.value} ECDSA signature", code="key.signature_invalid"
-        )
-    return r.to_bytes(n, "big") + s.to_bytes(n, "big")

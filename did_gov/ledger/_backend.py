@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import ClassVar, Protocol, TypeVar, runtime_checkable
 
+from did_gov._log import LEDGER
 from did_gov._time import utc_now
 from did_gov.errors import DidGovError, InvalidInputError, LedgerError
 from did_gov.keys import PublicKey, Signer
@@ -259,6 +260,8 @@ class BaseLedger(ABC):
             return []
         done = self._call("append", self._append, batch)
         first = done.first_index
+        LEDGER.info("ledger %s: appended %d leaves, size now %d%s", self.origin, len(batch),
+                    done.size, " (anchored on chain)" if done.chain else "")  # fmt: skip
         proofs = self._call(
             "prove", merkle.range_inclusion_proofs, done.nodes, first, len(batch), done.size
         )

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from did_gov._json import utf8_length
 from did_gov.errors import (
     InvalidInputError,
     KeyFormatError,
@@ -26,7 +27,7 @@ from did_gov.errors import (
     SignatureError,
     UnsupportedAlgorithmError,
 )
-from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer
+from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer, sign_with
 from did_gov.limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
@@ -228,9 +229,11 @@ class NoteSigner:
     def signature_line(self, text: str) -> str:
         """The line ``— name base64(key ID ‖ signature)`` for ``text`` (newline included)."""
         try:
-            signature = self._signer.sign(text.encode("utf-8"))
-        except (ValueError, TypeError, OSError) as exc:
-            raise SignatureError(f"note signer {self.name!r} failed: {exc}") from None
+            signature = sign_with(self._signer, text.encode("utf-8"))
+        except SignatureError as exc:
+            raise SignatureError(
+                f"note signer {self.name!r}: {exc.message}", code=exc.code
+            ) from None
         encoded = base64.b64encode(self.key_id + signature).decode("ascii")
         return f"{_SIG_PREFIX}{self.name} {encoded}\n"
 
@@ -294,7 +297,13 @@ def _split(note: str | bytes, limits: Limits) -> tuple[str, list[NoteSignature]]
             raise InvalidInputError("a note is UTF-8", code="note.malformed") from None
     if not isinstance(note, str):
         raise InvalidInputError("a note is a string", code="note.malformed")
-    if len(note) > limits.max_document_bytes:
+    if len(note) > limits.max_document_bytes:  # bytes, not characters, below
+        raise LimitExceededError("note too large", code="note.too_large")
+    try:
+        size = utf8_length(note)
+    except InvalidInputError:
+        raise InvalidInputError("a note is UTF-8", code="note.malformed") from None
+    if size > limits.max_document_bytes:
         raise LimitExceededError("note too large", code="note.too_large")
     if not _is_note_text(note):
         raise InvalidInputError("control character in note", code="note.malformed")

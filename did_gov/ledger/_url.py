@@ -1,7 +1,8 @@
 """Ledger URLs and the backend registry behind :func:`open_ledger`.
 
 A backend module registers an opener for its URL scheme when imported; the built-in ones
-(``memory:``, ``sqlite:``) are imported on first use, so this module imports no backend.
+(``memory:``, ``sqlite:``, ``postgresql:``, ``evm+http:``) are imported on first use, so
+this module imports no backend.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ _BUILT_IN = {
     "sqlite": "did_gov.ledger.sqlite",
     "evm+http": "did_gov.ledger.evm",
     "evm+https": "did_gov.ledger.evm",
+    "postgresql": "did_gov.ledger.postgresql",
+    "postgres": "did_gov.ledger.postgresql",
 }
 
 
@@ -57,7 +60,8 @@ def register_backend(scheme: str, opener: LedgerOpener) -> None:
 def open_ledger(
     url: str, *, log_key: Signer, origin: str | None = None, **options: Any
 ) -> LedgerBackend:
-    """Open the ledger a URL names: ``memory:``, ``sqlite:///path/to/log.db`` or
+    """Open the ledger a URL names: ``memory:``, ``sqlite:///path/to/log.db``,
+    ``postgresql://user:password@host/database`` (:mod:`did_gov.ledger.postgresql`) or
     ``evm+http://host:port?contract=0x…`` (:mod:`did_gov.ledger.evm`).
 
     ``log_key`` signs checkpoints (Ed25519). ``origin`` names the log; a sqlite file

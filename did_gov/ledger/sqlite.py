@@ -20,27 +20,30 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
+from did_gov._sqlite import existed as file_existed
+from did_gov._sqlite import inspect, what_it_is
 from did_gov.errors import DidGovError, InvalidInputError, LedgerError
 from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import merkle
 from did_gov.ledger._backend import AppendedBatch, BaseLedger, Clock
 from did_gov.ledger._note import NoteSigner, NoteVerifier, check_note_key, parse_unverified_note
-from did_gov.ledger._receipt import Receipt
+from did_gov.ledger._reader import LogReader
+from did_gov.ledger._subtrees import STORED_FROM, Overlay, StoredNodes, border, extend, stored_rows
 from did_gov.ledger._url import register_backend, split_url
-from did_gov.ledger.checkpoint import Checkpoint, open_checkpoint
+from did_gov.ledger.checkpoint import Checkpoint
 
 __all__ = ["FORMAT", "STORED_FROM", "SqliteLedger", "SqliteLogReader"]
 
+_T = TypeVar("_T")
+
 FORMAT = b"did_gov/ledger/sqlite/v1"
 """The ``meta.format`` value of files this module writes and reads."""
-STORED_FROM = 4
-"""Lowest subtree level stored in ``nodes``; levels 1-3 are rehashed from leaves."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -75,67 +78,22 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-class _Nodes:
-    """Complete-subtree hashes read from the file; small subtrees are rehashed from leaves."""
+def _stored(db: sqlite3.Connection) -> StoredNodes:
+    """The file's subtrees (levels below :data:`STORED_FROM` are rehashed from leaves)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
+    def node_row(level: int, index: int) -> bytes | None:
+        row = db.execute(
+            "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
 
-    def node(self, level: int, index: int) -> bytes:
-        if level >= STORED_FROM:
-            row = self._db.execute(
-                "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
-            ).fetchone()
-            if row is not None:
-                return bytes(row[0])
-        else:
-            count = 1 << level
-            rows = self._db.execute(
-                "SELECT leaf FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
-                (index * count, (index + 1) * count),
-            ).fetchall()
-            if len(rows) == count:
-                hashes = [merkle.leaf_hash(bytes(r[0])) for r in rows]
-                while len(hashes) > 1:
-                    pairs = zip(hashes[0::2], hashes[1::2], strict=True)
-                    hashes = [merkle.node_hash(a, b) for a, b in pairs]
-                return hashes[0]
-        raise LedgerError(f"no stored subtree ({level}, {index})", code="ledger.node_missing")
+    def leaf_range(low: int, high: int) -> list[bytes]:
+        rows = db.execute(
+            "SELECT leaf FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx", (low, high)
+        ).fetchall()
+        return [bytes(r[0]) for r in rows]
 
-
-class _Overlay:
-    """The subtrees an append created (and the old right border), in memory, over the file's.
-
-    ``levels[j]`` is ``(first, hashes)``: the new complete subtrees of level ``j`` start at
-    index ``first``.
-    """
-
-    def __init__(
-        self,
-        levels: list[tuple[int, list[bytes]]],
-        border: dict[tuple[int, int], bytes],
-        below: _Nodes,
-    ) -> None:
-        self.levels = levels
-        self.border = border
-        self._below = below
-
-    def node(self, level: int, index: int) -> bytes:
-        if level < len(self.levels):
-            first, hashes = self.levels[level]
-            if first <= index < first + len(hashes):
-                return hashes[index - first]
-        found = self.border.get((level, index))
-        return found if found is not None else self._below.node(level, index)
-
-
-def _border(size: int) -> Iterator[tuple[int, int]]:
-    """The (level, index) of the complete subtrees that cover leaves ``[0, size)``."""
-    position = 0
-    for level in range(size.bit_length() - 1, -1, -1):
-        if size >> level & 1:
-            yield level, position >> level
-            position += 1 << level
+    return StoredNodes(node_row, leaf_range)
 
 
 class SqliteLedger(BaseLedger):
@@ -157,6 +115,15 @@ class SqliteLedger(BaseLedger):
         clock: Clock | None = None,
     ) -> None:
         check_note_key(log_key)
+        existed = file_existed(
+            path, lambda why: LedgerError(f"cannot open {path!r}: {why}", code="ledger.open_failed")
+        )
+        if not existed:  # refuse bad parameters before sqlite3 creates an empty file there
+            if origin is None:
+                raise LedgerError(
+                    "a new ledger file needs an origin", code="ledger.origin_required"
+                )
+            NoteSigner(origin, log_key)
         try:
             self._db = sqlite3.connect(
                 os.fspath(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -166,7 +133,7 @@ class SqliteLedger(BaseLedger):
                 f"cannot open ledger file {path!r}: {exc}", code="ledger.open_failed"
             ) from exc
         try:
-            stored = self._prepare(origin, log_key)
+            stored = self._prepare(origin, log_key, existed)
         except (sqlite3.Error, OSError) as exc:
             self._db.close()
             raise LedgerError(
@@ -176,22 +143,37 @@ class SqliteLedger(BaseLedger):
             self._db.close()
             raise
         super().__init__(stored, log_key, clock=clock)
-        self._store = _Nodes(self._db)
+        self._store = _stored(self._db)
 
-    def _prepare(self, origin: str | None, log_key: Signer) -> str:
+    def _prepare(self, origin: str | None, log_key: Signer, existed: bool) -> str:
+        """Claim the file: look first (in the write transaction), alter only a file of ours.
+
+        A file that did not exist becomes a new log; an existing one must already be a
+        did_gov ledger. Anything else (empty, another application's, a status registry)
+        is refused with the transaction rolled back: not one byte of it changes.
+        """
         db = self._db
+        with _transaction(db):
+            state = inspect(db)
+            if state.empty and not existed:
+                for statement in _schema().split(";\n"):
+                    if statement.strip():
+                        db.execute(statement)
+                stored = self._initialize(origin, log_key)
+            elif state.format != FORMAT.decode():
+                raise LedgerError(
+                    f"{what_it_is(state)} is not a did_gov ledger (or is of a newer format);"
+                    " it was left untouched",
+                    code="ledger.format_unsupported",
+                )
+            else:
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+                stored = _check_identity(meta, origin, log_key)
         mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise LedgerError(f"cannot use WAL mode (got {mode})", code="ledger.open_failed")
         db.execute("PRAGMA synchronous=FULL")
-        with _transaction(db):
-            for statement in _schema().split(";\n"):
-                if statement.strip():
-                    db.execute(statement)
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            if not meta:
-                return self._initialize(origin, log_key)
-        return _check_identity(meta, origin, log_key)
+        return stored
 
     def _initialize(self, origin: str | None, log_key: Signer) -> str:
         if origin is None:
@@ -211,15 +193,17 @@ class SqliteLedger(BaseLedger):
         db = self._db
         with _transaction(db):
             first = self._size()
-            border = {(lvl, idx): self._store.node(lvl, idx) for lvl, idx in _border(first)}
-            levels = _extend(border, first, leaves)
+            edge = {(lvl, idx): self._store.node(lvl, idx) for lvl, idx in border(first)}
+            levels = extend(edge, first, leaves)
             db.executemany(
                 "INSERT INTO leaves(idx, leaf) VALUES (?, ?)",
                 zip(range(first, first + len(leaves)), leaves, strict=True),
             )
-            db.executemany("INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", _rows(levels))
+            db.executemany(
+                "INSERT INTO nodes(level, idx, hash) VALUES (?, ?, ?)", stored_rows(levels)
+            )
             size = first + len(leaves)
-            overlay = _Overlay(levels, border, self._store)
+            overlay = Overlay(levels, edge, self._store)
             note = self._sign(size, merkle.root(overlay, size))
             db.execute("INSERT INTO checkpoints(size, note) VALUES (?, ?)", (size, note))
         return AppendedBatch(first, size, note, overlay)
@@ -259,35 +243,6 @@ class SqliteLedger(BaseLedger):
         self._db.close()
 
 
-def _extend(
-    border: dict[tuple[int, int], bytes], first: int, leaves: list[bytes]
-) -> list[tuple[int, list[bytes]]]:
-    """Hash ``leaves`` in at ``first``, level by level; return every new complete subtree.
-
-    ``border`` is the right border of the tree of ``first`` leaves. Level ``j`` of the
-    result is ``(first >> j, hashes)``; a level's first new node pairs with the border node
-    on its left when its index is odd.
-    """
-    leaf_hash, node_hash = merkle.leaf_hash, merkle.node_hash
-    current = [leaf_hash(leaf) for leaf in leaves]
-    levels = []
-    level, low = 0, first
-    while current:
-        levels.append((low, current))
-        pairs = [border[(level, low - 1)], *current] if low & 1 else current
-        current = [node_hash(a, b) for a, b in zip(pairs[0::2], pairs[1::2])]  # noqa: B905
-        level, low = level + 1, low >> 1
-    return levels
-
-
-def _rows(levels: list[tuple[int, list[bytes]]]) -> Iterator[tuple[int, int, bytes]]:
-    """The ``nodes`` rows of the levels that are stored."""
-    for level, (low, hashes) in enumerate(levels):
-        if level >= STORED_FROM:
-            for offset, value in enumerate(hashes):
-                yield level, low + offset, value
-
-
 def _check_identity(meta: dict[str, bytes], origin: str | None, log_key: Signer) -> str:
     if bytes(meta.get("format", b"")) != FORMAT:
         raise LedgerError(
@@ -303,7 +258,7 @@ def _check_identity(meta: dict[str, bytes], origin: str | None, log_key: Signer)
     return stored
 
 
-class SqliteLogReader:
+class SqliteLogReader(LogReader):
     """Read-only access to a sqlite log, for auditors and mirrors: no private key needed.
 
     It serves what the log already signed (the checkpoint stored by every append) and
@@ -322,9 +277,10 @@ class SqliteLogReader:
                 f"cannot read ledger file {path!r}: {exc}", code="ledger.open_failed"
             ) from exc
         try:
-            if bytes(meta.get("format", b"")) != FORMAT:
+            if meta.get("format") != FORMAT:
                 raise LedgerError(
-                    "not a did_gov ledger file (or a newer format)",
+                    f"{what_it_is(inspect(self._db))} is not a did_gov ledger (or is of a newer"
+                    " format)",
                     code="ledger.format_unsupported",
                 )
             key = PublicKey.from_raw(KeyType.ED25519, bytes(meta.get("public_key", b"")))
@@ -337,14 +293,9 @@ class SqliteLogReader:
                 f"ledger file {path!r} has a damaged header: {exc}",
                 code="ledger.format_unsupported",
             ) from None
-        self._store = _Nodes(self._db)
+        self._store = _stored(self._db)
 
-    @property
-    def origin(self) -> str:
-        """The log's origin line."""
-        return self.verifier.name
-
-    def _run(self, what: str, function: Any, *args: Any) -> Any:
+    def _guard(self, what: str, function: Callable[..., _T], *args: object) -> _T:
         try:
             return function(*args)
         except (sqlite3.Error, OSError) as exc:
@@ -352,75 +303,26 @@ class SqliteLogReader:
                 f"sqlite ledger: {what} failed: {exc}", code="ledger.backend_failed"
             ) from exc
 
-    def size(self) -> int:
-        """The number of leaves in the log."""
-        (last,) = self._run(
-            "size", lambda: self._db.execute("SELECT max(idx) FROM leaves").fetchone()
-        )
+    def _read_size(self) -> int:
+        (last,) = self._db.execute("SELECT max(idx) FROM leaves").fetchone()
         return 0 if last is None else int(last) + 1
 
-    def checkpoint(self) -> str:
-        """The newest checkpoint the log signed (``ledger.no_checkpoint`` before the first)."""
-        row = self._run(
-            "checkpoint",
-            lambda: self._db.execute(
-                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"
-            ).fetchone(),
-        )
+    def _read_latest_note(self) -> str | None:
+        row = self._db.execute("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+        return None if row is None else str(row[0])
+
+    def _read_leaf(self, index: int) -> bytes:
+        row = self._db.execute("SELECT leaf FROM leaves WHERE idx = ?", (index,)).fetchone()
         if row is None:
-            raise LedgerError(
-                "this log has no signed checkpoint yet (a new log): anchor something first "
-                "(each append signs one), or sign one with `did-gov ledger checkpoint --key KEY`",
-                code="ledger.no_checkpoint",
-            )
-        return str(row[0])
+            raise LedgerError(f"no leaf {index}", code="ledger.node_missing")
+        return bytes(row[0])
 
-    def prove_consistency(self, size1: int, size2: int) -> list[bytes]:
-        """The consistency proof between two tree sizes of the stored log."""
-        if not isinstance(size2, int) or not 0 <= size2 <= self.size():
-            raise InvalidInputError(
-                f"tree size {size2!r} is outside the log", code="ledger.out_of_range"
-            )
-        if not isinstance(size1, int) or not 0 <= size1 <= size2:
-            raise InvalidInputError(
-                f"tree size {size1!r} is outside [0, {size2}]", code="ledger.out_of_range"
-            )
-        result: list[bytes] = self._run(
-            "prove", merkle.consistency_proof, self._store, size1, size2
-        )
-        return result
-
-    def receipt(self, index: int, checkpoint: str | None = None) -> Receipt:
-        """A receipt for leaf ``index`` against ``checkpoint`` (the newest by default)."""
-        note = self.checkpoint() if checkpoint is None else checkpoint
-        head = open_checkpoint(note, [self.verifier], origin=self.origin).checkpoint
-        if not 1 <= head.size <= self.size():
-            raise LedgerError("the checkpoint is beyond this log", code="ledger.checkpoint_foreign")
-        if self._run("root", merkle.root, self._store, head.size) != head.root_hash:
-            raise LedgerError(
-                f"checkpoint of size {head.size} does not match this log",
-                code="ledger.checkpoint_foreign",
-            )
-        if not isinstance(index, int) or not 0 <= index < head.size:
-            raise InvalidInputError(
-                f"leaf index {index!r} is outside [0, {head.size - 1}]", code="ledger.out_of_range"
-            )
-        proof = self._run("prove", merkle.inclusion_proof, self._store, index, head.size)
-        row = self._run(
-            "leaf",
-            lambda: self._db.execute("SELECT leaf FROM leaves WHERE idx = ?", (index,)).fetchone(),
-        )
-        return Receipt(self.origin, bytes(row[0]), index, tuple(proof), note)
+    def _node_store(self) -> merkle.NodeStore:
+        return self._store
 
     def close(self) -> None:
         """Close the file."""
         self._db.close()
-
-    def __enter__(self) -> SqliteLogReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def sqlite_path(url: str) -> str:

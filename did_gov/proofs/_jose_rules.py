@@ -87,6 +87,10 @@ def _kind_of(header: Mapping[str, Any], claims: Mapping[str, Any]) -> tuple[Kind
         if "vc" in claims and "vp" in claims:
             raise _Failed(fail("claims", "jose.claim_invalid", "both vc and vp claims"))
         return ("credential" if "vc" in claims else "presentation"), True
+    if "vc" in claims or "vp" in claims:  # VC-JOSE-COSE §3: the payload is the VCDM document
+        raise _Failed(
+            fail("claims", "jose.claim_invalid", "a vc+jwt/vp+jwt payload carries a vc or vp claim")
+        )
     bare = typ.removeprefix("application/") if isinstance(typ, str) else typ
     kinds = {v: k for k, v in _TYP.items()}
     if bare not in kinds:
@@ -113,13 +117,13 @@ def _check_header(header: Mapping[str, Any]) -> KeyType:
         raise _Failed(
             fail(
                 "header",
-                "jose.alg_unsupported",
+                "alg.unsupported",
                 f"alg {alg!r} is not accepted (only {', '.join(ALGORITHMS)}; never none or HMAC)",
             )
         )
     if "crit" in header:
         raise _Failed(
-            fail("header", "jose.crit_unsupported", f"critical header(s) {header['crit']!r}")
+            fail("header", "jws.crit_unsupported", f"critical header(s) {header['crit']!r}")
         )
     kid = header.get("kid")
     if kid is not None and (not isinstance(kid, str) or not kid):
@@ -219,5 +223,5 @@ def _time_checks(claims: Mapping[str, Any], now: datetime, skew: timedelta) -> C
             "jwt-validity", "credential.not_yet_valid", f"nbf is {format_datetime(not_before)}"
         )
     if issued is not None and now + skew < issued:
-        return fail("jwt-validity", "jose.iat_in_future", f"iat {format_datetime(issued)}")
+        return fail("jwt-validity", "credential.issued_in_future", f"iat {format_datetime(issued)}")
     return ok("jwt-validity", "exp/nbf/iat hold")

@@ -9,7 +9,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from did_gov.errors import ProofError
+from did_gov._time import numeric_date
+from did_gov.errors import DidGovError, ProofError
 from did_gov.limits import Limits
 from did_gov.proofs._result import Check, fail, ok
 from did_gov.proofs._sd_jwt_jose import (
@@ -34,26 +35,30 @@ class Expect:
     limits: Limits
 
 
-def _numeric(payload: Mapping[str, Any], name: str) -> float | None:
+def _numeric(
+    payload: Mapping[str, Any], name: str, code: str | None = "sd_jwt.time_invalid"
+) -> float | None:
+    """A NumericDate claim, None when absent; ``code`` None keeps the ``credential.date_*`` code."""
     value = payload.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProofError(f"{name} is not a NumericDate", code="sd_jwt.time_invalid")
-    return float(value)
+    try:
+        return numeric_date(value, field=name)
+    except DidGovError as exc:
+        raise ProofError(exc.message, code=code or exc.code) from None
 
 
 def validity_check(payload: Mapping[str, Any], want: Expect) -> Check:
     try:
-        exp, nbf, iat = (_numeric(payload, n) for n in ("exp", "nbf", "iat"))
+        exp, nbf, iat = (_numeric(payload, n, None) for n in ("exp", "nbf", "iat"))
     except ProofError as exc:
         return fail("validity", exc.code, exc.message)
     if exp is not None and want.now - want.skew >= exp:
-        return fail("validity", "sd_jwt.expired", f"expired at {int(exp)} (exp)")
+        return fail("validity", "credential.expired", f"expired at {int(exp)} (exp)")
     if nbf is not None and want.now + want.skew < nbf:
-        return fail("validity", "sd_jwt.not_yet_valid", f"not valid before {int(nbf)} (nbf)")
+        return fail("validity", "credential.not_yet_valid", f"not valid before {int(nbf)} (nbf)")
     if iat is not None and want.now + want.skew < iat:
-        return fail("validity", "sd_jwt.iat_in_future", f"issued in the future ({int(iat)})")
+        return fail("validity", "credential.issued_in_future", f"issued in the future ({int(iat)})")
     return ok("validity", "exp, nbf and iat hold")
 
 

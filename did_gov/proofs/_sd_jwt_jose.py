@@ -1,4 +1,4 @@
-"""JOSE plumbing for SD-JWT: JWS signing and verification through jwcrypto, the ``alg`` policy,
+"""JOSE plumbing for SD-JWT: JWS signing through the Signer, verification through jwcrypto, the ``alg`` policy,
 the ``cnf`` holder key and ``sd_hash``. Private to :mod:`did_gov.proofs.sd_jwt`."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from jwcrypto.jwk import JWK
 from jwcrypto.jws import InvalidJWSSignature, JWSCore
 
 from did_gov._encoding import b64url_decode, b64url_encode
-from did_gov._json import parse_json_segment
-from did_gov.errors import DidGovError, InvalidInputError, ProofError, UnsupportedAlgorithmError
-from did_gov.keys import KeyType, PrivateKey, PublicKey
+from did_gov._json import parse_json_segment, utf8_length
+from did_gov.errors import DidGovError, InvalidInputError, ProofError
+from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.limits import Limits
+from did_gov.proofs._jws import sign_compact
 from did_gov.proofs._result import Check, fail
 from did_gov.proofs._sd_jwt_disclosures import HASHES
 
@@ -32,22 +33,18 @@ def public_jwk(key: PublicKey) -> JWK:
 
 
 def dumps(value: Any) -> str:
+    """Compact JSON whose UTF-8 encoding exists (no lone surrogate), else InvalidInputError."""
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInputError(f"claims are not JSON: {exc}", code="json.invalid") from None
+    utf8_length(text)  # raises json.invalid for a lone surrogate
+    return text
 
 
-def sign_jws(header: Mapping[str, Any], payload: Mapping[str, Any], key: PrivateKey) -> str:
-    if not isinstance(key, PrivateKey):
-        raise UnsupportedAlgorithmError(
-            "SD-JWT signing needs a did_gov.keys.PrivateKey (jwcrypto signs with it)",
-            code="sd_jwt.key_unsupported",
-        )
-    alg = key.public_key.jws_alg
-    core = JWSCore(alg, JWK(**key.to_jwk()), dumps(header), dumps(payload).encode(), [alg])
-    signed = core.sign()
-    return f"{signed['protected']}.{signed['payload'].decode('ascii')}.{signed['signature']}"
+def sign_jws(header: Mapping[str, Any], payload: Mapping[str, Any], key: Signer) -> str:
+    """A compact JWS over the JSON ``payload``, signed by ``key`` (any Signer: a KMS, an HSM)."""
+    return sign_compact(header, dumps(payload).encode("utf-8"), key)
 
 
 @dataclass(frozen=True)
@@ -94,14 +91,14 @@ def alg_problem(header: Mapping[str, Any], key: PublicKey | None) -> Check | Non
     if not isinstance(alg, str) or alg not in ALGS:
         return fail(
             "alg",
-            "sd_jwt.alg_unsupported",
+            "alg.unsupported",
             f"alg {alg!r} is not accepted (EdDSA, ES256, ES384 only; never none or HMAC)",
         )
     if "crit" in header:
-        return fail("alg", "sd_jwt.crit_unsupported", "no critical header extension is supported")
+        return fail("alg", "jws.crit_unsupported", "no critical header extension is supported")
     if key is not None and ALGS[alg] is not key.key_type:
         return fail(
-            "alg", "sd_jwt.alg_key_mismatch", f"alg {alg} cannot be used with a {key.key_type} key"
+            "alg", "alg.key_mismatch", f"alg {alg} cannot be used with a {key.key_type} key"
         )
     return None
 

@@ -26,10 +26,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from did_gov._encoding import base58btc_encode, multibase_decode
+from did_gov._json import check_json_value
 from did_gov.credentials import format_datetime, parse_datetime, utc_now
 from did_gov.errors import DidGovError, InvalidInputError, ProofError, UnsupportedAlgorithmError
-from did_gov.jsonld import OfflineDocumentLoader, default_loader
-from did_gov.keys import KeyType, PublicKey, Signer
+from did_gov.jsonld import ContextPolicy, OfflineDocumentLoader, default_loader, validate_contexts
+from did_gov.keys import KeyType, PublicKey, Signer, sign_with
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs._di_suites import (
     Cryptosuite,
@@ -41,14 +42,17 @@ from did_gov.proofs._di_suites import (
 from did_gov.proofs._result import Check, fail, ok, unknown
 
 __all__ = [
+    "DATA_INTEGRITY_CONTEXT",
     "Cryptosuite",
     "DataIntegrityResult",
     "MethodResolver",
     "ProofResult",
     "add_proof",
+    "check_contexts",
     "cryptosuites",
     "register_cryptosuite",
     "verify_proofs",
+    "with_proof_context",
 ]
 
 MethodResolver = Callable[[str, str], PublicKey]
@@ -109,6 +113,32 @@ def _chain_input(unsecured: dict[str, Any], proofs: list[Any], previous: Any) ->
     return {**unsecured, "proof": matching}
 
 
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
+"""The context that defines the Data Integrity proof terms (VC DI 1.0 §2.4.2)."""
+_DEFINES_PROOF_TERMS = frozenset(
+    {
+        DATA_INTEGRITY_CONTEXT,
+        "https://w3id.org/security/data-integrity/v1",
+        "https://www.w3.org/ns/credentials/v2",  # includes the Data Integrity terms
+    }
+)
+
+
+def with_proof_context(document: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """VC DI 1.0 §2.4.2 context injection: ``document`` with the proof terms defined.
+
+    When no context of ``document`` defines ``DataIntegrityProof``, ``cryptosuite``,
+    ``proofValue`` … (a VCDM 1.1 credential, say), returns a copy whose ``@context`` has
+    :data:`DATA_INTEGRITY_CONTEXT` **appended** (never prepended: the first context keeps
+    its meaning) and ``True``; otherwise ``document`` itself and ``False``. A document
+    whose ``@context`` includes the VCDM 2.0 context is never changed.
+    """
+    contexts = _as_list(document.get("@context", []))
+    if any(isinstance(c, str) and c in _DEFINES_PROOF_TERMS for c in contexts):
+        return document, False
+    return {**document, "@context": [*contexts, DATA_INTEGRITY_CONTEXT]}, True
+
+
 def add_proof(
     document: dict[str, Any],
     signer: Signer,
@@ -133,6 +163,7 @@ def add_proof(
     """
     if not isinstance(document, dict):
         raise InvalidInputError("a document to secure is a JSON object")
+    check_json_value(document)
     suite = suite_by_name(cryptosuite)
     key_type = signer.public_key.key_type
     if key_type not in suite.key_types:
@@ -160,7 +191,7 @@ def add_proof(
     if suite.context_in_proof and "@context" in document:
         config["@context"] = document["@context"]  # the jcs suites' Create Proof step 2
     unsecured = _chain_input(_unsecured(document), existing, previous_proof)
-    signature = signer.sign(_hash_data(suite, config, unsecured, loader, key_type))
+    signature = sign_with(signer, _hash_data(suite, config, unsecured, loader, key_type))
     proof = dict(config)
     proof["proofValue"] = base58btc_encode(signature)
     secured = dict(document)
@@ -222,6 +253,10 @@ def verify_proofs(
     if len(proofs) > limits.max_proofs:
         check = fail("proof", "input.limit_exceeded", f"more than {limits.max_proofs} proofs")
         return DataIntegrityResult(False, (), (check,))
+    try:  # a dict never went through the parser: hold it to the parser's bounds
+        check_json_value(document, limits)
+    except DidGovError as exc:
+        return DataIntegrityResult(False, (), (fail("proof", exc.code, exc.message),))
     context = _VerifyContext(
         document,
         proofs,
@@ -372,7 +407,7 @@ class _VerifyContext:
             or len(signature) != _SIGNATURE_LENGTHS[key.key_type]
         ):
             raise _Failed(
-                fail(name, "proof.signature_invalid", "proofValue has the wrong encoding or length")
+                fail(name, "signature.invalid", "proofValue has the wrong encoding or length")
             )
         config = {k: v for k, v in proof.items() if k != "proofValue"}
         unsecured = _unsecured(self.document)
@@ -387,7 +422,7 @@ class _VerifyContext:
             raise _Failed(fail(name, exc.code, exc.message)) from None
         if not key.verify(signature, data):
             raise _Failed(
-                fail(name, "proof.signature_invalid", f"the {suite.name} signature does not verify")
+                fail(name, "signature.invalid", f"the {suite.name} signature does not verify")
             )
 
     def _check_context(self, name: str, proof_context: Any) -> None:
@@ -402,3 +437,32 @@ class _VerifyContext:
                     "the document's @context does not start with the proof's",
                 )
             )
+
+
+def check_contexts(
+    document: dict[str, Any],
+    *,
+    policy: ContextPolicy = ContextPolicy.RECOMPACT,
+    loader: OfflineDocumentLoader | None = None,
+) -> tuple[Check, dict[str, Any], tuple[str, ...]]:
+    """The ``contexts`` check of a document whose proofs verified (VC DI §4.6); never raises.
+
+    Returns the check, the document every later step reads (recompacted under
+    the pinned contexts when it carried others, see
+    :func:`did_gov.jsonld.validate_contexts`) and its type IRIs. A recompacted
+    document passes with the warning code ``jsonld.context_recompacted``.
+    """
+    try:
+        result = validate_contexts(document, policy=policy, loader=loader)
+    except DidGovError as exc:
+        return fail("contexts", exc.code, exc.message), document, ()
+    if result.recompacted:
+        check = Check(
+            "contexts",
+            True,
+            "jsonld.context_recompacted",
+            f"contexts not pinned at {', '.join(result.unpinned)}: the document was "
+            "recompacted under its pinned contexts to show what was signed",
+        )
+        return check, result.document, result.expanded_types
+    return ok("contexts", "every context is pinned"), document, result.expanded_types

@@ -1,6 +1,7 @@
 """W3C VC-JOSE-COSE (JOSE part): credentials as ``application/vc+jwt``, presentations as ``vp+jwt``.
 
-Signing and signature checks go through jwcrypto; this module decides what
+Signing goes through the :class:`~did_gov.keys.Signer` (a KMS or an HSM signs
+tokens too); signature checks go through jwcrypto. This module decides what
 is acceptable around them (RFC 8725): only EdDSA, ES256 and ES384, the
 ``alg`` must match the key's type, explicit ``typ``, no ``crit`` extensions.
 It also reads legacy VC Data Model 1.1 JWTs (the ``vc``/``vp`` claim with
@@ -21,16 +22,15 @@ passes a :data:`KeyLookup` that turns the protected header and the issuer
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from did_gov._encoding import b64url_decode
-from did_gov._json import parse_json
+from did_gov._json import check_size, parse_json
 from did_gov.credentials import utc_now
-from did_gov.errors import DidGovError, InvalidInputError, KeyFormatError, SignatureError
+from did_gov.errors import DidGovError, InvalidInputError, KeyFormatError
 from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs._jose_rules import (
@@ -46,6 +46,7 @@ from did_gov.proofs._jose_rules import (
     _registered_claims,
     _time_checks,
 )
+from did_gov.proofs._jws import json_bytes, sign_compact
 from did_gov.proofs._result import Check, fail, ok, unknown
 
 if TYPE_CHECKING:  # jwcrypto is imported on first use: it costs ~70 ms of start-up
@@ -83,30 +84,6 @@ KeyLookup = Callable[[Mapping[str, Any], str | None, str], PublicKey]
 # --- encoding ------------------------------------------------------------------------------
 
 
-def _json_bytes(value: Mapping[str, Any]) -> bytes:
-    try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"not JSON-serializable: {exc}", code="json.invalid") from None
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInputError("a lone surrogate is not UTF-8", code="json.invalid") from None
-
-
-def _private_jwk(key: Signer) -> JWK:
-    to_jwk = getattr(key, "to_jwk", None)
-    jwk = to_jwk() if callable(to_jwk) else None
-    if not isinstance(jwk, dict) or "d" not in jwk:
-        raise InvalidInputError(
-            "VC-JOSE signing needs a did_gov PrivateKey (jwcrypto signs with the private JWK)",
-            code="jose.signer_unsupported",
-        )
-    from jwcrypto.jwk import JWK
-
-    return JWK(**jwk)
-
-
 _JWK_CACHE: dict[int, tuple[PublicKey, JWK]] = {}
 
 
@@ -129,20 +106,8 @@ def _public_jwk(key: PublicKey) -> JWK:
 
 
 def _sign(payload: Mapping[str, Any], key: Signer, header: dict[str, Any]) -> str:
-    """RFC 7515 §7.1 compact serialization, signed by jwcrypto."""
-    header = {"alg": key.public_key.jws_alg, **header}
-    from jwcrypto.common import JWException
-    from jwcrypto.jws import JWS
-
-    token = JWS(_json_bytes(payload))
-    try:
-        token.add_signature(
-            _private_jwk(key), alg=header["alg"], protected=_json_bytes(header).decode("utf-8")
-        )
-        compact: str = token.serialize(compact=True)
-    except JWException as exc:
-        raise SignatureError(f"jwcrypto could not sign: {exc}") from None
-    return compact
+    """RFC 7515 §7.1 compact serialization, signed by ``key`` (any :class:`Signer`)."""
+    return sign_compact({"alg": key.public_key.jws_alg, **header}, json_bytes(payload), key)
 
 
 def _kid_header(kid: str | None, typ: str, cty: str) -> dict[str, Any]:
@@ -202,13 +167,11 @@ def envelope(token: str, media_type: str = VC_MEDIA_TYPE) -> dict[str, Any]:
 def open_envelope(entry: Any) -> tuple[str, str]:
     """The media type and token of an ``EnvelopedVerifiableCredential``; raises InvalidInputError."""
     if not isinstance(entry, Mapping) or entry.get("type") != "EnvelopedVerifiableCredential":
-        raise InvalidInputError(
-            "not an EnvelopedVerifiableCredential", code="jose.envelope_invalid"
-        )
+        raise InvalidInputError("not an EnvelopedVerifiableCredential", code="envelope.invalid")
     url = entry.get("id")
     if not isinstance(url, str) or not url.startswith("data:") or "," not in url:
         raise InvalidInputError(
-            "an EnvelopedVerifiableCredential id is a data: URL", code="jose.envelope_invalid"
+            "an EnvelopedVerifiableCredential id is a data: URL", code="envelope.invalid"
         )
     media_type, data = url[5:].split(",", 1)
     return media_type, data
@@ -250,11 +213,7 @@ def decode_unverified(token: str, limits: Limits = DEFAULT_LIMITS) -> Unverified
     """Split a compact JWS (RFC 7515 §7.1) and parse its JSON parts; raises InvalidInputError."""
     if not isinstance(token, str):
         raise InvalidInputError("a compact JWS is a string", code="jose.malformed")
-    if len(token) > limits.max_document_bytes:
-        raise InvalidInputError(
-            f"token of {len(token)} characters exceeds {limits.max_document_bytes}",
-            code="input.too_large",
-        )
+    check_size(token, limits, "token")
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise InvalidInputError(
@@ -304,7 +263,7 @@ def _signature(parsed: UnverifiedJws, key: PublicKey, alg: str, key_type: KeyTyp
     if key.key_type is not key_type:
         return fail(
             "signature",
-            "jose.alg_key_mismatch",
+            "alg.key_mismatch",
             f"alg {alg} cannot be verified with a {key.key_type.value} key",
         )
     from jwcrypto.common import JWException
@@ -314,7 +273,7 @@ def _signature(parsed: UnverifiedJws, key: PublicKey, alg: str, key_type: KeyTyp
         core = JWSCore(alg, _public_jwk(key), parsed.protected_json, parsed.payload_bytes, [alg])
         core.verify(parsed.signature)
     except JWException:
-        return fail("signature", "jose.signature_invalid", f"the {alg} signature does not verify")
+        return fail("signature", "signature.invalid", f"the {alg} signature does not verify")
     return ok("signature", f"{alg} signature verified")
 
 
@@ -362,7 +321,8 @@ def verify_jwt(
         except DidGovError as exc:
             builder = (
                 unknown
-                if exc.code in ("jose.key_not_found",) or exc.code.startswith("network.")
+                if exc.code in ("issuer.key_unknown", "holder.key_unknown")
+                or exc.code.startswith("network.")
                 else fail
             )
             raise _Failed(builder("key", exc.code, exc.message)) from None

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from did_gov._json import check_size
 from did_gov.credentials import utc_now
 from did_gov.errors import (
     DidGovError,
@@ -40,7 +41,7 @@ from did_gov.errors import (
     ProofError,
     UnsupportedAlgorithmError,
 )
-from did_gov.keys import PrivateKey, PublicKey
+from did_gov.keys import PublicKey, Signer
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs._result import Check, fail, ok, unknown
 from did_gov.proofs._sd_jwt_checks import Expect, json_serialization, kb_checks, validity_check
@@ -95,7 +96,7 @@ IssuerKeyLookup = Callable[[Mapping[str, Any], Mapping[str, Any]], PublicKey]
 
 def issue_sd_jwt(
     claims: Mapping[str, Any],
-    key: PrivateKey,
+    key: Signer,
     *,
     disclosable: Iterable[str] = (),
     holder_key: PublicKey | None = None,
@@ -153,11 +154,7 @@ def split_sd_jwt(token: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str, list
     """Split ``<jwt>~<d1>~…~<dn>~[<kb-jwt>]`` into the JWT, the disclosures, and the KB-JWT ('' if none)."""
     if not isinstance(token, str):
         raise InvalidInputError("an SD-JWT is a string", code="sd_jwt.malformed")
-    if len(token) > limits.max_document_bytes:
-        raise LimitExceededError(
-            f"SD-JWT of {len(token)} characters exceeds {limits.max_document_bytes}",
-            code="input.too_large",
-        )
+    check_size(token, limits, "SD-JWT")
     parts = token.strip().split("~")
     if len(parts) < 2 or not parts[0]:
         raise ProofError("an SD-JWT is <jwt>~<disclosures>~[<kb-jwt>]", code="sd_jwt.malformed")
@@ -182,7 +179,7 @@ def present_sd_jwt(
     sd_jwt: str,
     disclose: Iterable[str],
     *,
-    holder_key: PrivateKey | None = None,
+    holder_key: Signer | None = None,
     nonce: str | None = None,
     audience: str | None = None,
     now: datetime | None = None,
@@ -281,7 +278,7 @@ def _issuer_checks(
     try:
         key = lookup({**unprotected, **jws.header}, jws.payload)
     except DidGovError as exc:
-        builder = unknown if exc.code in ("sd_jwt.issuer_key_unknown", "network.disabled") else fail
+        builder = unknown if exc.code in ("issuer.key_unknown", "network.disabled") else fail
         return [builder("issuer_key", exc.code, exc.message)]
     checks.append(ok("issuer_key", f"{key.key_type} key found"))
     problem = alg_problem(jws.header, key)
@@ -290,7 +287,7 @@ def _issuer_checks(
     if not jws_verifies(jws, key):
         return [
             *checks,
-            fail("signature", "sd_jwt.signature_invalid", "the issuer signature does not verify"),
+            fail("signature", "signature.invalid", "the issuer signature does not verify"),
         ]
     return [*checks, ok("signature", f"{jws.header['alg']} signature verifies")]
 

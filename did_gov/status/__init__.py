@@ -4,7 +4,8 @@
   is the most significant bit of byte 0), with multi-bit entries.
 * :class:`StatusListEntry` and :class:`StatusListCredential` read the two JSON shapes
   strictly; :func:`build_list_credential` writes the unsigned list credential.
-* :class:`StatusRegistry` is the issuer's durable store (SQLite): random index allocation,
+* :class:`StatusRegistry` is the issuer's durable store (a SQLite file, or PostgreSQL for
+  several instances: ``specs/storage.md``): random index allocation,
   revocation (permanent), suspension (reversible), publication through a ``secure``
   callable (``specs/status-registry.md``).
 * :class:`StatusSource` is where a verifier obtains list credentials: offline

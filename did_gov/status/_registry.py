@@ -1,5 +1,8 @@
 """The issuer's status registry: one durable status list in one SQLite file (``specs/status-registry.md``).
 
+(A ``postgresql://`` URL opens the same registry in PostgreSQL instead, for several service
+instances: :mod:`did_gov.status._postgres`; the storage seams below are what it replaces.)
+
 It allocates indexes uniformly at random among the free ones (a CSPRNG by default), so an
 index says nothing about when a credential was issued or how many were (§2.1
 ``statusListIndex``, §6.4 "Decoy Values"), and never releases one. It stores only
@@ -18,17 +21,26 @@ import re
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
+from did_gov._log import STATUS
+from did_gov._sqlite import existed as file_existed
 from did_gov.errors import DidGovError, StatusError
 from did_gov.status._bitstring import StatusList
 from did_gov.status._credential import build_list_credential
 from did_gov.status._entry import StatusListEntry, StatusMessage, StatusPurpose, messages_from_texts
-from did_gov.status._store import FORMAT, credential_hash, prepare, transaction, wanted_meta
+from did_gov.status._store import (
+    FORMAT,
+    credential_hash,
+    new_meta,
+    prepare,
+    transaction,
+    wanted_meta,
+)
 
 __all__ = ["FORMAT", "RandomBelow", "SecureFunction", "StatusRegistry", "credential_hash"]
 
@@ -44,10 +56,14 @@ RandomBelow = Callable[[int], int]
 """``randbelow(n) -> int`` uniform in ``[0, n)``; :func:`secrets.randbelow` by default."""
 
 _RANDOM_TRIES = 16
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 class StatusRegistry:
-    """An issuer's status list: index allocation, status changes, publication (SQLite).
+    """An issuer's status list: index allocation, status changes, publication.
+
+    Kept in a SQLite file, or in PostgreSQL when :meth:`open` is given a ``postgresql://``
+    URL (:mod:`did_gov.status._postgres`).
 
     >>> import tempfile, os
     >>> from datetime import UTC, datetime, timedelta
@@ -65,6 +81,10 @@ class StatusRegistry:
     def __init__(self, db: sqlite3.Connection, meta: Mapping[str, str], rng: RandomBelow) -> None:
         """Use :meth:`open`; this wraps an already prepared connection."""
         self._db = db
+        self._configure(meta, rng)
+
+    def _configure(self, meta: Mapping[str, str], rng: RandomBelow) -> None:
+        """Take the list's parameters (``meta`` strings, as stored) and the random source."""
         self._rng = rng
         self._lock = threading.RLock()
         self.list_url: str = meta["list_url"]
@@ -87,20 +107,41 @@ class StatusRegistry:
         messages: Sequence[str] | None = None,
         rng: RandomBelow | None = None,
         busy_timeout: float = 30.0,
+        reconnect_timeout: float = 30.0,
     ) -> StatusRegistry:
-        """Open (or create) the registry at ``path``.
+        """Open (or create) the registry at ``path``: a SQLite file, or a PostgreSQL database.
 
         A new file needs ``list_url`` and ``purpose``; ``size`` defaults to 131,072 entries
         and ``status_size`` to 1 (then ``messages``, one text per value, is optional; above 1
         it is required). An existing file keeps its parameters: any given must match
         (``status.registry_mismatch``).
+
+        ``path`` may be a ``postgresql://`` URL (``pip install 'did-gov[postgresql]'``,
+        ``specs/storage.md``): the database holds one registry per list URL, which several
+        service instances share; ``list_url`` names it (or the database's only registry is
+        opened), and a broken connection is re-established for ``reconnect_timeout``
+        seconds. ``busy_timeout`` applies to SQLite files only.
         """
         wanted = wanted_meta(list_url, purpose, size, status_size, messages)
-        if not ("list_url" in wanted and "purpose" in wanted) and not os.path.exists(path):
+        if isinstance(path, str) and path.partition(":")[0].lower() in _POSTGRES_SCHEMES:
+            from did_gov.status._postgres import PostgresStatusRegistry
+
+            return PostgresStatusRegistry.connect(
+                path, wanted, rng or secrets.randbelow, reconnect_timeout=reconnect_timeout
+            )
+        existed = file_existed(
+            path,
+            lambda why: StatusError(
+                f"cannot open {path!r}: {why}", code="status.registry_open_failed"
+            ),
+        )
+        if not ("list_url" in wanted and "purpose" in wanted) and not existed:
             raise StatusError(
                 f"no status registry at {os.fspath(path)!r}; a new one needs list_url and purpose",
                 code="status.invalid_argument",
             )
+        if not existed:
+            new_meta(wanted)  # refuse bad parameters before sqlite creates the file
         try:
             db = sqlite3.connect(
                 os.fspath(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -110,7 +151,7 @@ class StatusRegistry:
                 f"cannot open status registry {path!r}: {exc}", code="status.registry_open_failed"
             ) from exc
         try:
-            return cls(db, prepare(db, wanted), rng or secrets.randbelow)
+            return cls(db, prepare(db, wanted, existed), rng or secrets.randbelow)
         except (sqlite3.Error, KeyError, ValueError) as exc:
             db.close()
             raise StatusError(
@@ -163,13 +204,22 @@ class StatusRegistry:
             )
         return value
 
-    def _free_index(self, db: sqlite3.Connection) -> int:
-        """A uniformly random free index: rejection sampling, then the rank among free ones."""
+    def _free_index(
+        self,
+        taken: Callable[[int], bool],
+        count: Callable[[], int],
+        ordered: Callable[[], Iterable[int]],
+    ) -> int:
+        """A uniformly random free index: rejection sampling, then the rank among free ones.
+
+        ``taken(i)`` says whether index ``i`` is allocated, ``count()`` how many are, and
+        ``ordered()`` yields the allocated indexes in increasing order.
+        """
         for _ in range(_RANDOM_TRIES):
             candidate = self._draw(self.size)
-            if db.execute("SELECT 1 FROM entries WHERE idx = ?", (candidate,)).fetchone() is None:
+            if not taken(candidate):
                 return candidate
-        (used,) = db.execute("SELECT count(*) FROM entries").fetchone()
+        used = count()
         if used >= self.size:
             raise StatusError(
                 f"all {self.size} indexes of {self.list_url} are allocated",
@@ -177,11 +227,11 @@ class StatusRegistry:
             )
         rank = self._draw(self.size - used)
         start = 0
-        for (taken,) in db.execute("SELECT idx FROM entries ORDER BY idx"):
-            if rank < taken - start:
+        for index in ordered():
+            if rank < index - start:
                 break
-            rank -= taken - start
-            start = taken + 1
+            rank -= index - start
+            start = index + 1
         return start + rank
 
     def allocate(self, credential_id: str) -> StatusListEntry:
@@ -189,19 +239,25 @@ class StatusRegistry:
 
         Idempotent: the same credential id always gets the same entry.
         """
-        digest = credential_hash(credential_id)
+        return self._entry_for(self._allocate_index(credential_hash(credential_id)))
+
+    def _allocate_index(self, digest: bytes) -> int:
+        """The index of ``digest``: the one it has, or a new random free one (one transaction)."""
         with self._write() as db:
             row = db.execute(
                 "SELECT idx FROM entries WHERE credential_hash = ?", (digest,)
             ).fetchone()
-            if row is None:
-                index = self._free_index(db)
-                db.execute(
-                    "INSERT INTO entries(idx, credential_hash) VALUES (?, ?)", (index, digest)
-                )
-            else:
-                index = int(row[0])
-        return self._entry_for(index)
+            if row is not None:
+                return int(row[0])
+            index = self._free_index(
+                lambda i: (
+                    db.execute("SELECT 1 FROM entries WHERE idx = ?", (i,)).fetchone() is not None
+                ),
+                lambda: int(db.execute("SELECT count(*) FROM entries").fetchone()[0]),
+                lambda: (int(r[0]) for r in db.execute("SELECT idx FROM entries ORDER BY idx")),
+            )
+            db.execute("INSERT INTO entries(idx, credential_hash) VALUES (?, ?)", (index, digest))
+            return index
 
     def _entry_for(self, index: int) -> StatusListEntry:
         return StatusListEntry(
@@ -225,20 +281,25 @@ class StatusRegistry:
             )
         return int(row[0]), int(row[1])
 
+    def _read_entry(self, credential_id: str) -> tuple[int, int]:
+        """``(index, value)`` of the credential's entry."""
+        with self._lock, self._sqlite_errors():
+            return self._row(self._db, credential_id)
+
     def entry(self, credential_id: str) -> StatusListEntry:
         """The entry allocated to ``credential_id`` (``status.unknown_credential`` if none)."""
-        with self._lock, self._sqlite_errors():
-            index, _ = self._row(self._db, credential_id)
-        return self._entry_for(index)
+        return self._entry_for(self._read_entry(credential_id)[0])
 
     def value(self, credential_id: str) -> int:
         """The current status value of ``credential_id``."""
-        with self._lock, self._sqlite_errors():
-            return self._row(self._db, credential_id)[1]
+        return self._read_entry(credential_id)[1]
 
-    def __len__(self) -> int:
+    def _count(self) -> int:
         with self._lock, self._sqlite_errors():
             return int(self._db.execute("SELECT count(*) FROM entries").fetchone()[0])
+
+    def __len__(self) -> int:
+        return self._count()
 
     # -- status changes --------------------------------------------------------------------
 
@@ -253,16 +314,31 @@ class StatusRegistry:
                 f"value {value!r} does not fit in {self.status_size} bit(s)",
                 code="status.value_out_of_range",
             )
+        index = self._change_value(credential_id, value)
+        if index is not None:
+            STATUS.info("status list %s (%s): index %d set to %d", self.list_url,
+                        self.purpose.value, index, value)  # fmt: skip
+
+    def _check_change(self, current: int) -> None:
+        """Refuse changing a set status of a purpose that is not reversible."""
+        if current and not self.purpose.reversible:
+            raise StatusError(
+                f"a {self.purpose.value} status cannot be changed once set",
+                code="status.irreversible",
+            )
+
+    def _change_value(self, credential_id: str, value: int) -> int | None:
+        """Set the entry's value in one transaction (after :meth:`_check_change`).
+
+        Returns the entry's index, or None when the value was already ``value``.
+        """
         with self._write() as db:
             index, current = self._row(db, credential_id)
             if current == value:
-                return
-            if current and not self.purpose.reversible:
-                raise StatusError(
-                    f"a {self.purpose.value} status cannot be changed once set",
-                    code="status.irreversible",
-                )
+                return None
+            self._check_change(current)
             db.execute("UPDATE entries SET value = ? WHERE idx = ?", (value, index))
+            return index
 
     def _require(self, purpose: StatusPurpose, action: str) -> None:
         if self.purpose is not purpose:
@@ -292,11 +368,15 @@ class StatusRegistry:
     def status_list(self) -> StatusList:
         """A consistent snapshot of the whole list (one read transaction)."""
         snapshot = StatusList(self.size, self.status_size)
+        for index, value in self._set_values():
+            snapshot.set(index, value)
+        return snapshot
+
+    def _set_values(self) -> list[tuple[int, int]]:
+        """``(index, value)`` of every entry whose value is not 0 (one consistent read)."""
         with self._lock, self._sqlite_errors():
             rows = self._db.execute("SELECT idx, value FROM entries WHERE value != 0").fetchall()
-        for index, value in rows:
-            snapshot.set(int(index), int(value))
-        return snapshot
+        return [(int(index), int(value)) for index, value in rows]
 
     def list_credential(
         self,
@@ -366,22 +446,32 @@ class StatusRegistry:
                 "secure() must return a JSON object or a compact token",
                 code="status.secure_failed",
             )
+        self._record_publication(unsigned["validFrom"], text)
+        STATUS.info("published status list %s (%s), valid from %s", self.list_url,
+                    self.purpose.value, unsigned["validFrom"])  # fmt: skip
+        return secured
+
+    def _record_publication(self, valid_from: str, text: str) -> None:
+        """Store a secured list credential (its JSON text or compact token)."""
         with self._write() as db:
             db.execute(
                 "INSERT INTO publications(valid_from, credential) VALUES (?, ?)",
-                (unsigned["validFrom"], text),
+                (valid_from, text),
             )
-        return secured
 
-    def latest_publication(self) -> dict[str, Any] | str | None:
-        """The most recently published (secured) list credential (object or token), or None."""
+    def _latest_publication_text(self) -> str | None:
+        """The newest stored publication's text, or None."""
         with self._lock, self._sqlite_errors():
             row = self._db.execute(
                 "SELECT credential FROM publications ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-        if row is None:
+        return None if row is None else str(row[0])
+
+    def latest_publication(self) -> dict[str, Any] | str | None:
+        """The most recently published (secured) list credential (object or token), or None."""
+        text = self._latest_publication_text()
+        if text is None:
             return None
-        text = str(row[0])
         if not text.startswith("{"):
             return text
         published: dict[str, Any] = json.loads(text)

@@ -12,11 +12,12 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from did_gov._sqlite import inspect, what_it_is
 from did_gov.errors import StatusError
 from did_gov.status._bitstring import MIN_ENTRIES, StatusList, check_status_size
 from did_gov.status._entry import StatusPurpose, is_url, messages_from_texts
 
-__all__ = ["FORMAT", "credential_hash", "prepare", "transaction", "wanted_meta"]
+__all__ = ["FORMAT", "credential_hash", "new_meta", "prepare", "transaction", "wanted_meta"]
 
 FORMAT = "did_gov/status/sqlite/v1"
 """The ``meta.format`` value of registry files this module writes and reads."""
@@ -101,7 +102,7 @@ def wanted_meta(
     return wanted
 
 
-def _new_meta(wanted: dict[str, str]) -> dict[str, str]:
+def new_meta(wanted: dict[str, str]) -> dict[str, str]:
     """Defaults for a new file; check the parameters are a valid list."""
     if "list_url" not in wanted or "purpose" not in wanted:
         raise StatusError(
@@ -120,26 +121,33 @@ def _new_meta(wanted: dict[str, str]) -> dict[str, str]:
     return meta
 
 
-def prepare(db: sqlite3.Connection, wanted: dict[str, str]) -> dict[str, str]:
-    """Create the schema (or check it), store or compare the parameters; return them."""
+def prepare(db: sqlite3.Connection, wanted: dict[str, str], existed: bool) -> dict[str, str]:
+    """Claim the file (look first, alter only a registry), store or compare the parameters.
+
+    A file that did not exist becomes a new registry; an existing one must already be a
+    did_gov status registry. Anything else (empty, another application's database even
+    with a ``meta`` table, a ledger) is refused with the transaction rolled back, untouched.
+    """
+    with transaction(db):
+        state = inspect(db)
+        if state.empty and not existed:
+            meta = new_meta(wanted)
+            for statement in _SCHEMA:
+                db.execute(statement)
+            db.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
+        elif state.format != FORMAT:
+            raise StatusError(
+                f"{what_it_is(state)} is not a did_gov status registry; it was left untouched",
+                code="status.registry_open_failed",
+            )
+        else:
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        if meta["purpose"] in (StatusPurpose.REVOCATION, StatusPurpose.REFRESH):
+            db.execute(_IRREVERSIBLE)
     mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         raise StatusError(f"cannot use WAL mode (got {mode})", code="status.registry_open_failed")
     db.execute("PRAGMA synchronous=FULL")
-    with transaction(db):
-        for statement in _SCHEMA:
-            db.execute(statement)
-        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        if not meta:
-            meta = _new_meta(wanted)
-            db.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
-        if meta.get("format") != FORMAT:
-            raise StatusError(
-                f"not a did_gov status registry ({meta.get('format')!r})",
-                code="status.registry_open_failed",
-            )
-        if meta["purpose"] in (StatusPurpose.REVOCATION, StatusPurpose.REFRESH):
-            db.execute(_IRREVERSIBLE)
     differing = sorted(k for k, v in wanted.items() if meta.get(k) != v)
     if differing:
         raise StatusError(

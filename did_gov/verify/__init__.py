@@ -15,8 +15,9 @@ from did_gov.verify._anchor import (
     open_anchored,
 )
 from did_gov.verify._anchor_check import LogKeys
+from did_gov.verify._policy import UnknownStatus, VerificationPolicy
 from did_gov.verify._report import VerificationReport
-from did_gov.verify._verifier import VerificationPolicy, Verifier
+from did_gov.verify._verifier import Verifier
 
 __all__ = [
     "ANCHORED_CREDENTIAL",
@@ -24,6 +25,7 @@ __all__ = [
     "AnchoredDocument",
     "Check",
     "LogKeys",
+    "UnknownStatus",
     "VerificationPolicy",
     "VerificationReport",
     "Verifier",

@@ -1,4 +1,11 @@
-"""Obtaining and verifying the status list credentials one verification needs (§3.2 steps 4-5)."""
+"""Step 9: each status entry against its list, and which list credentials count (``specs/verification.md``).
+
+Bitstring Status List §3.2 steps 4-5: a list is obtained from the status sources and
+verified by the same pipeline as any credential. It counts only when it is a
+``BitstringStatusListCredential`` secured as a credential (never a presentation, not an
+SD-JWT), its issuer binding passed (its signer is a key of the list's own ``issuer``),
+and that issuer is the credential's issuer or may publish status for it.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +13,74 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from did_gov.errors import DidGovError
+from did_gov.errors import DidGovError, StatusError
+from did_gov.limits import Limits
+from did_gov.proofs import jose
 from did_gov.proofs._result import Check, fail, ok, unknown
-from did_gov.status import StatusSource
+from did_gov.status import (
+    ENTRY_TYPE,
+    LIST_CREDENTIAL_TYPE,
+    StaticStatusSource,
+    StatusListCache,
+    StatusListEntry,
+    StatusSource,
+    check_entry,
+)
+from did_gov.verify._model import Secured
+from did_gov.verify._policy import UnknownStatus, VerificationPolicy
 from did_gov.verify._report import VerificationReport
 
-__all__ = ["IN_STATUS_LIST", "StatusSession", "VerifiedLists"]
-
-IN_STATUS_LIST: ContextVar[bool] = ContextVar("did_gov_in_status_list", default=False)
-"""Set while a status list credential is verified, so its own status is not checked."""
+__all__ = ["ListVerifier", "OfflineLists", "StatusSession", "VerifiedLists", "status_checks"]
 
 _NAME = "status_list_credential"
+_LIST_FORMATS = ("vc-di", "vc-jwt")
+_MAX_COPIES = 4
+"""Copies of one list URL tried at most: each costs a signature check."""
+
+ListVerifier = Callable[[Any, datetime], tuple[VerificationReport, Secured]]
+"""Runs the pipeline (without status) on an unverified list credential."""
 
 
-def _id_of(value: Any) -> Any:
-    return value.get("id") if isinstance(value, dict) else value
+class OfflineLists:
+    """The list credentials given to the Verifier, indexed by ``id``; every copy of an ``id`` is kept.
+
+    A list that cannot be indexed (not a list credential, no URL ``id``) is set aside in
+    ``problems`` instead of refusing them all, and a second list under a known ``id`` (an
+    older copy, or a forgery with a later ``validFrom``) never hides the one that verifies:
+    the status step tries each copy, newest first, until one counts.
+    """
+
+    def __init__(self, lists: Iterable[Any] = ()) -> None:
+        self._by_url: dict[str, list[tuple[str, Any]]] = {}
+        self.problems: list[StatusError] = []
+        for doc in lists:
+            try:
+                StaticStatusSource([doc])  # the same indexing rules, one list at a time
+            except StatusError as exc:
+                self.problems.append(exc)
+                continue
+            fields = doc if isinstance(doc, Mapping) else _unverified_fields(doc)
+            url, valid_from = str(fields.get("id")), fields.get("validFrom")
+            copies = self._by_url.setdefault(url, [])
+            copies.append((valid_from if isinstance(valid_from, str) else "", doc))
+            copies.sort(key=lambda c: c[0], reverse=True)
+
+    def candidates(self, url: str) -> list[Any]:
+        """The copies of the list at ``url``, newest ``validFrom`` first (at most a few)."""
+        return [doc for _, doc in self._by_url.get(url, [])[:_MAX_COPIES]]
+
+
+def _unverified_fields(token: str) -> Mapping[str, Any]:
+    """A list token's payload, unverified: read only to index it."""
+    try:
+        return jose.decode_unverified(token.split("~", 1)[0]).payload
+    except DidGovError:
+        return {}
 
 
 class StatusSession:
@@ -33,70 +88,161 @@ class StatusSession:
 
     def __init__(
         self,
+        offline: OfflineLists,
         source: StatusSource,
-        verify: Callable[[Any, datetime], VerificationReport],
+        verify: ListVerifier,
         moment: datetime,
+        may_publish: Callable[[str, str], bool],
     ) -> None:
+        self._offline = offline
         self._source = source
         self._verify = verify
         self._moment = moment
+        self._may_publish = may_publish
         self._seen: dict[str, dict[str, Any] | Check] = {}
 
-    def list_credential(self, url: str, issuer: Any) -> dict[str, Any] | Check:
-        """The verified list credential at ``url`` issued by ``issuer``, or the failed check."""
+    def list_credential(self, url: str, issuer: str | None) -> dict[str, Any] | Check:
+        """The verified list credential at ``url`` that counts for ``issuer``, or the failed check."""
         if url not in self._seen:
-            self._seen[url] = self._obtain(url)
-        found = self._seen[url]
-        if isinstance(found, dict) and _id_of(found.get("issuer")) != issuer:
-            signer = _id_of(found.get("issuer"))
-            message = f"status list {url} is issued by {signer}, not by the credential's {issuer}"
-            return fail(_NAME, "status.list_issuer_mismatch", message)
-        return found
+            self._seen[url] = self._obtain(url, issuer)
+        return self._seen[url]
 
-    def list_check(self, url: str) -> Check:
-        """The passed check for a list that :meth:`list_credential` returned."""
-        return ok(_NAME, f"status list {url} verified")
-
-    def _obtain(self, url: str) -> dict[str, Any] | Check:
-        try:
-            unverified = self._source.unverified_list_credential(url, now=self._moment)
-        except DidGovError as exc:
-            return unknown(_NAME, exc.code, exc.message)
-        if unverified is None:
+    def _obtain(self, url: str, issuer: str | None) -> dict[str, Any] | Check:
+        candidates = self._offline.candidates(url)
+        if not candidates:
+            try:
+                found = self._source.unverified_list_credential(url, now=self._moment)
+            except DidGovError as exc:
+                return unknown(_NAME, exc.code, exc.message)
+            candidates = [] if found is None else [found]
+        if not candidates:
             return unknown(
                 _NAME,
                 "status.list_unavailable",
                 f"status list {url} is not available offline and no fetcher was given",
             )
-        report = self._verify(unverified, self._moment)
+        first: Check | None = None
+        for unverified in candidates:
+            outcome = self._judge(url, unverified, issuer)
+            if not isinstance(outcome, Check):
+                return outcome
+            first = first or outcome
+        assert first is not None  # noqa: S101 - candidates is not empty
+        return first
+
+    def _judge(self, url: str, unverified: Any, issuer: str | None) -> dict[str, Any] | Check:
+        """One copy of the list: it counts, or the check saying why not."""
+        report, secured = self._verify(unverified, self._moment)
+        if secured.ok and (
+            secured.kind != "credential"
+            or secured.format not in _LIST_FORMATS
+            or LIST_CREDENTIAL_TYPE not in secured.types
+        ):
+            return fail(
+                _NAME,
+                "status.list_type_invalid",
+                f"status list {url} is a {secured.format} {secured.kind} typed "
+                f"{list(secured.types)}, not a {LIST_CREDENTIAL_TYPE}",
+            )
         # The list's validity window is judged by the status freshness policy instead.
         failed = [c for c in report.checks if not c.ok and c.name != "validity"]
-        if failed:
-            why = "; ".join(f"{c.name}: {c.code}" for c in failed)
+        list_issuer = secured.issuer
+        if failed or list_issuer is None:
+            why = "; ".join(f"{c.name}: {c.code}" for c in failed) or "no issuer"
             message = f"status list {url} does not verify ({why})"
-            if all(c.indeterminate for c in failed):
+            if failed and all(c.indeterminate for c in failed):
                 return unknown(_NAME, "status.list_unverified", message)
             return fail(_NAME, "status.list_unverified", message)
         # The content just digested and verified, not an earlier object of equal content.
-        document = unverified if isinstance(unverified, dict) else report.document
+        document = unverified if isinstance(unverified, dict) else secured.document
         if not isinstance(document, dict) or document.get("id") != url:
-            found = _id_of(document) if isinstance(document, dict) else None
+            found = document.get("id") if isinstance(document, dict) else None
             return fail(_NAME, "status.list_mismatch", f"status list {found} is not {url}")
+        if issuer is None or (list_issuer != issuer and not self._may_publish(list_issuer, issuer)):
+            message = (
+                f"status list {url} is issued by {list_issuer}, not by the credential's {issuer}"
+            )
+            return fail(_NAME, "status.list_issuer_mismatch", message)
         return document
 
 
+def status_checks(
+    secured: Secured,
+    session: StatusSession,
+    policy: VerificationPolicy,
+    limits: Limits,
+    cache: StatusListCache,
+    moment: datetime,
+) -> list[Check]:
+    """Bitstring Status List §3.2 for each status entry (``specs/status-registry.md``).
+
+    A list credential's own status is not checked (that would recurse through lists).
+    """
+    if LIST_CREDENTIAL_TYPE in secured.types:
+        return []
+    entries = secured.status
+    if len(entries) > limits.max_status_entries:
+        limit = limits.max_status_entries
+        return [fail("status", "status.too_many_entries", f"more than {limit} status entries")]
+    checks: list[Check] = []
+    for i, raw in enumerate(entries):
+        found = _entry_checks(raw, secured.issuer, session, policy, limits, cache, moment)
+        prefix = f"credentialStatus[{i}]." if len(entries) > 1 else ""
+        checks += [replace(c, name=prefix + c.name) for c in found]
+    return checks
+
+
+def _entry_checks(
+    raw: Any,
+    issuer: str | None,
+    session: StatusSession,
+    policy: VerificationPolicy,
+    limits: Limits,
+    cache: StatusListCache,
+    moment: datetime,
+) -> list[Check]:
+    """One entry: its list (obtained, verified, same issuer), then the entry's value."""
+    if not isinstance(raw, dict):
+        return [fail("status_entry", "status.entry_malformed", "a status entry is an object")]
+    if raw.get("type") != ENTRY_TYPE:
+        message = f"status type {raw.get('type')!r} is not one did_gov reads"
+        if policy.unknown_status is UnknownStatus.FAIL:
+            return [fail("status", "status.type_unsupported", message)]
+        return [Check("status", True, "status.type_unsupported", message + " (ignored)")]
+    try:
+        entry = StatusListEntry.from_json(raw)
+    except DidGovError as exc:
+        return [fail("status_entry", exc.code, exc.message)]
+    listed = session.list_credential(entry.status_list_credential, issuer)
+    if isinstance(listed, Check):
+        return [listed]
+    result = check_entry(
+        entry,
+        listed,
+        now=moment,
+        stale_policy=policy.stale_status_lists,
+        limits=limits,
+        cache=cache,
+        clock_skew=policy.clock_skew,
+    )
+    url = entry.status_list_credential
+    return [ok(_NAME, f"status list {url} verified"), *result.checks]
+
+
 class VerifiedLists:
-    """A small LRU of list-credential reports keyed by (content digest, verification time).
+    """A small LRU of list-credential verifications keyed by (content digest, verification time).
 
     Verifying a list's proof costs far more than reading a bit, and a batch of credentials
     (or a presentation's) is verified at one moment against the same few lists. The key
-    holds everything that can change the report for one verifier: the exact content and
+    holds everything that can change the outcome for one verifier: the exact content and
     the time (proof ``created``/``expires``, validity).
     """
 
     def __init__(self, max_entries: int = 16) -> None:
         self.max_entries = max_entries
-        self._items: OrderedDict[tuple[bytes, datetime], VerificationReport] = OrderedDict()
+        self._items: OrderedDict[tuple[bytes, datetime], tuple[VerificationReport, Secured]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     @staticmethod
@@ -107,17 +253,14 @@ class VerifiedLists:
                 if isinstance(unverified, str)
                 else json.dumps(unverified, sort_keys=True, ensure_ascii=False, allow_nan=False)
             )
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             return None
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
-    def report(
-        self,
-        unverified: Any,
-        moment: datetime,
-        verify: Callable[[Any, datetime], VerificationReport],
-    ) -> VerificationReport:
-        """The report of ``verify(unverified, moment)``, computed once per key."""
+    def verify(
+        self, unverified: Any, moment: datetime, verify: ListVerifier
+    ) -> tuple[VerificationReport, Secured]:
+        """The outcome of ``verify(unverified, moment)``, computed once per key."""
         digest = self._digest(unverified)
         if digest is None:
             return verify(unverified, moment)

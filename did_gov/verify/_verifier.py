@@ -1,109 +1,83 @@
-"""The Verifier: composes proofs, DID resolution, validity and holder binding into one report."""
+"""The Verifier: the numbered steps of ``specs/verification.md``, the same for every format."""
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from did_gov._json import parse_json
-from did_gov.credentials import (
-    VC_V1_CONTEXT,
-    credential_problems,
-    parse_datetime,
-    presentation_problems,
-    utc_now,
-)
-from did_gov.dids import (
-    DefaultResolver,
-    DidDocument,
-    Resolver,
-    VerificationMethod,
-    parse_did_url,
-    resolve_verification_method,
-)
-from did_gov.errors import DidGovError, InvalidInputError, StatusError, VerificationMethodError
+from did_gov._log import logged_verdict
+from did_gov.credentials import utc_now
+from did_gov.dids import DefaultResolver, Resolver
+from did_gov.errors import DidGovError, InvalidInputError, StatusError
 from did_gov.jsonld import OfflineDocumentLoader
-from did_gov.keys import PublicKey
 from did_gov.ledger import NoteVerifier, Receipt
 from did_gov.limits import DEFAULT_LIMITS, Limits
-from did_gov.proofs import jose
-from did_gov.proofs._result import Check, fail, ok, unknown
-from did_gov.proofs.data_integrity import verify_proofs
+from did_gov.proofs._result import Check, fail
 from did_gov.status import (
-    ENTRY_TYPE,
-    LIST_CREDENTIAL_TYPE,
     ChainedStatusSource,
     FetchingStatusSource,
-    StalePolicy,
-    StaticStatusSource,
     StatusFetcher,
     StatusListCache,
-    StatusListEntry,
     StatusSource,
-    check_entry,
 )
-from did_gov.verify._anchor import credentials_of, is_envelope, open_anchored
+from did_gov.trust import TrustPolicy
+from did_gov.verify._adapter_di import secure_di
+from did_gov.verify._adapter_jose import secure_jose
+from did_gov.verify._adapter_sd_jwt import secure_sd_jwt
+from did_gov.verify._anchor import credentials_of
 from did_gov.verify._anchor_check import LogKeys, anchor_check, unmatched_check
+from did_gov.verify._keys import KeyRing
+from did_gov.verify._model import Kind, Secured, as_list, failed, passed
+from did_gov.verify._parse import ENVELOPE_TYPES, compact_token, open_enveloped, parse_input
+from did_gov.verify._policy import UnknownStatus, VerificationPolicy
 from did_gov.verify._report import VerificationReport
-from did_gov.verify._sd_jwt import SdJwtIssuerKeys, verify_sd_jwt_vc
-from did_gov.verify._status import IN_STATUS_LIST, StatusSession, VerifiedLists
+from did_gov.verify._status import OfflineLists, StatusSession, VerifiedLists, status_checks
+from did_gov.verify._steps import (
+    holder_binding,
+    holder_of,
+    issuer_binding,
+    subject_binding,
+    trust_check,
+    validity,
+)
 
-__all__ = ["VerificationPolicy", "Verifier"]
+__all__ = ["UnknownStatus", "VerificationPolicy", "Verifier"]
 
 Clock = datetime | Callable[[], datetime]
 
+_BOTH = ("VerifiableCredential", "VerifiablePresentation")
+
 
 @dataclass(frozen=True)
-class VerificationPolicy:
-    """What a verifier accepts beyond the specifications' must-haves.
+class _Expected:
+    """What the caller expects of a presentation: DI challenge/domain, token nonce/audience."""
 
-    ``clock_skew`` is tolerated on validity dates. ``require_challenge``
-    makes a presentation without a challenge fail (replay protection), even
-    when the caller passed none. ``stale_status_lists`` says what an expired
-    or stale status list credential does (``specs/status-registry.md``).
-    ``require_key_binding`` makes an SD-JWT without a Key Binding JWT fail;
-    ``key_binding_max_age`` is how old a KB-JWT's ``iat`` may be.
-    ``require_anchor`` makes every credential without a
-    valid anchor receipt, from a log the verifier trusts, fail (``anchor.required``).
-    """
-
-    clock_skew: timedelta = timedelta(minutes=5)
-    require_challenge: bool = False
-    stale_status_lists: StalePolicy = StalePolicy.FAIL
-    """An expired or stale status list credential fails the status check (``FAIL``), or
-    passes with ``status.list_expired``/``status.list_stale`` (``UNSAFE_WARN``)."""
-    require_key_binding: bool = False
-    key_binding_max_age: timedelta = timedelta(minutes=5)
-    require_anchor: bool = False
+    challenge: str | None = None
+    domain: str | None = None
+    nonce: str | None = None
+    audience: str | None = None
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _id_of(value: Any) -> Any:
-    return value.get("id") if isinstance(value, dict) else value
-
-
-def _problem_checks(name: str, problems: Iterable[DidGovError]) -> list[Check]:
-    found = [fail(name, p.code, p.message) for p in problems]
-    return found or [ok(name, "well-formed")]
+_NOTHING = _Expected()
 
 
 class Verifier:
     """Verify credentials and presentations offline, against pinned contexts and resolvable DIDs.
 
-    ``contexts`` are extra context directories (``index.json`` + files);
-    ``resolver`` resolves DIDs (default: did:key, did:jwk, and did:web from a
-    cache only); ``now`` fixes the clock (a datetime or a callable), else the
-    system clock is read at each call. Nothing here touches the network
-    unless the resolver was given a fetcher. ``log_keys`` are the note verifier
-    keys (vkeys) of the transparency logs whose anchor receipts are trusted.
+    The constructor takes the **environment** — ``contexts`` (extra context
+    directories: ``index.json`` + files) or ``loader``; ``resolver`` (default:
+    did:key, did:jwk, and did:web from a cache only); ``now`` (a datetime or a
+    callable, else the system clock at each call); ``limits``; status sources —,
+    ``trust`` (a :class:`~did_gov.trust.TrustPolicy`: who is accredited for what;
+    None: no trust check, and a status list must be the credential issuer's own)
+    and ``policy`` (a :class:`VerificationPolicy`). Nothing here touches the
+    network unless the resolver or ``status_fetcher`` was given a fetcher.
+    ``log_keys`` are the note verifier keys (vkeys) of the transparency logs whose
+    anchor receipts are trusted. The steps are ``specs/verification.md``.
 
     ``credentialStatus`` entries (Bitstring Status List) are checked against
     ``status_lists`` (secured list credentials, offline), then
@@ -122,6 +96,8 @@ class Verifier:
     any non-DID issuer, so pass only keys you trust. JWKs of key types
     did_gov does not verify with (RSA, P-521) are ignored.
 
+    One Verifier may be shared between threads.
+
     >>> Verifier().verify(b"not json").verified
     False
     """
@@ -133,6 +109,7 @@ class Verifier:
         now: Clock | None = None,
         *,
         policy: VerificationPolicy | None = None,
+        trust: TrustPolicy | None = None,
         limits: Limits = DEFAULT_LIMITS,
         loader: OfflineDocumentLoader | None = None,
         status_lists: Iterable[dict[str, Any] | str] = (),
@@ -142,37 +119,33 @@ class Verifier:
         issuer_jwks: Iterable[Mapping[str, Any]] = (),
         log_keys: Iterable[NoteVerifier | str] = (),
     ) -> None:
+        if policy is not None and not isinstance(policy, VerificationPolicy):
+            raise InvalidInputError("policy must be a VerificationPolicy", code="policy.invalid")
+        if trust is not None and not isinstance(trust, TrustPolicy):
+            raise InvalidInputError("trust must be a TrustPolicy", code="policy.invalid")
         self.loader = loader or OfflineDocumentLoader(contexts)
-        self._jwks = [(kid, key, key.jwk_thumbprint()) for kid, key in jose.jwks_keys(issuer_jwks)]
-        self._jose_methods: dict[tuple[str, str], tuple[DidDocument, PublicKey]] = {}
         self.resolver: Resolver = resolver or DefaultResolver()
         self.policy = policy or VerificationPolicy()
+        self.trust = trust
         self.limits = limits
         self._now = now
-        self._sd_jwt_keys = SdJwtIssuerKeys(self.resolver, [(k, key) for k, key, _ in self._jwks])
-        self.status_source = self._status_source(status_lists, status_fetcher, status_source)
+        self.keys = KeyRing(self.resolver, issuer_jwks)
+        self.offline_lists = OfflineLists(status_lists)
+        """The ``status_lists`` given; ``offline_lists.problems`` holds those set aside."""
+        self.status_source = self._status_source(status_fetcher, status_source)
         if status_cache is not None and not isinstance(status_cache, StatusListCache):
             raise StatusError(
                 "status_cache must be a StatusListCache", code="status.invalid_argument"
             )
         self.status_cache = status_cache if status_cache is not None else StatusListCache()
         self._verified_lists = VerifiedLists()
-
         self.log_keys = LogKeys(log_keys)
 
     def _status_source(
-        self,
-        lists: Iterable[dict[str, Any] | str],
-        fetcher: StatusFetcher | None,
-        source: StatusSource | None,
+        self, fetcher: StatusFetcher | None, source: StatusSource | None
     ) -> StatusSource:
-        """Offline lists first, then the caller's source, then the fetcher (if any)."""
-        if not isinstance(self.policy.stale_status_lists, StalePolicy):
-            raise StatusError(
-                "VerificationPolicy.stale_status_lists must be a StalePolicy",
-                code="status.invalid_argument",
-            )
-        sources: list[StatusSource] = [StaticStatusSource(lists)]
+        """After the offline lists: the caller's source, then the fetcher (if any)."""
+        sources: list[StatusSource] = []
         if source is not None:
             sources.append(source)
         if fetcher is not None:
@@ -188,6 +161,7 @@ class Verifier:
             return self._now()
         return utc_now()
 
+    @logged_verdict
     def verify(
         self,
         document_or_token: dict[str, Any] | str | bytes,
@@ -201,299 +175,171 @@ class Verifier:
     ) -> VerificationReport:
         """Verify a credential or presentation (a parsed object, JSON text or bytes), or an SD-JWT.
 
-        Text is read by its shape: JSON (Data Integrity), a compact JWS
-        (VC-JOSE ``vc+jwt``/``vp+jwt``, or a VCDM 1.1 JWT), or an SD-JWT (with
-        ``~``). ``nonce``/``audience`` are the values expected in a token's
-        ``nonce``/``aud`` claims; they default to ``challenge``/``domain``.
+        Text is read by its shape: JSON (Data Integrity, or an enveloped
+        credential/presentation), a compact JWS (VC-JOSE ``vc+jwt``/``vp+jwt``, or a
+        VCDM 1.1 JWT), or an SD-JWT (with ``~``). ``nonce``/``audience`` are the values
+        expected in a token's ``nonce``/``aud`` claims; they default to
+        ``challenge``/``domain``.
 
         An ``AnchoredCredential``/``AnchoredPresentation`` envelope, or ``receipts`` given
         beside the document, adds an ``anchor`` check per credential (:meth:`check_anchors`).
         Never raises for invalid input: the report says which check failed and why.
         Raises :class:`~did_gov.errors.InvalidInputError` only for a wrong argument type.
         """
-        moment = self._clock(now)
-        return self._verify_anchored(
-            document_or_token, receipts, challenge, domain, moment, nonce, audience
-        )
-
-    def _verify_document(
-        self,
-        document_or_token: dict[str, Any] | str | bytes,
-        challenge: str | None,
-        domain: str | None,
-        moment: datetime,
-        nonce: str | None = None,
-        audience: str | None = None,
-    ) -> VerificationReport:
-        token = _compact_token(document_or_token)
-        if token is not None:
-            nonce = nonce if nonce is not None else challenge
-            audience = audience if audience is not None else domain
-            if "~" in token:
-                return self._verify_sd_jwt(token, nonce=nonce, audience=audience, now=moment)
-            return self._verify_jose(token, nonce=nonce, audience=audience, now=moment)
-        if isinstance(document_or_token, str | bytes | bytearray):
-            try:
-                document = parse_json(document_or_token, self.limits)
-            except DidGovError as exc:
-                return VerificationReport.from_checks(
-                    "unknown", [fail("parse", exc.code, exc.message)]
-                )
-        elif isinstance(document_or_token, dict):
-            document = document_or_token
-        else:
+        if not isinstance(document_or_token, dict | str | bytes | bytearray):
             raise InvalidInputError(
                 f"verify() takes a dict, str or bytes, not {type(document_or_token).__name__}"
             )
-        if not isinstance(document, dict):
-            return VerificationReport.from_checks(
-                "unknown", [fail("parse", "input.not_object", "expected a JSON object")]
-            )
-        if "VerifiablePresentation" in _as_list(document.get("type")):
-            return self._verify_presentation(document, challenge, domain, moment)
-        return self._verify_credential(document, moment)
-
-    def _verify_sd_jwt(
-        self, token: str, *, nonce: str | None, audience: str | None, now: datetime
-    ) -> VerificationReport:
-        """An SD-JWT VC (``dc+sd-jwt``), see :func:`did_gov.verify._sd_jwt.verify_sd_jwt_vc`."""
-        return verify_sd_jwt_vc(
-            token, self._sd_jwt_keys, self.policy, self.limits, nonce, audience, now
+        moment = self._clock(now)
+        expected = _Expected(
+            challenge,
+            domain,
+            nonce if nonce is not None else challenge,
+            audience if audience is not None else domain,
         )
+        parsed = parse_input(document_or_token, receipts, self.limits)  # 1. parse
+        if parsed.problem is not None:
+            return VerificationReport.from_checks("unknown", [parsed.problem])
+        report, _ = self._steps(parsed.value, expected, moment)  # 2.-10.
+        if parsed.receipts is not None or self.policy.require_anchor:  # 11. anchor
+            report = self.check_anchors(report, parsed.value, parsed.receipts or [])
+        return report
 
-    def _resolve_key(
-        self, seen: dict[str, VerificationMethod], moment: datetime
-    ) -> Callable[[str, str], PublicKey]:
-        def resolve(vm_url: str, purpose: str) -> PublicKey:
-            method = resolve_verification_method(self.resolver, vm_url, purpose=purpose, now=moment)
-            if method.public_key is None:
-                raise VerificationMethodError(
-                    f"{vm_url} holds no signature key we support", code="did.vm_unsupported_key"
-                )
-            seen[vm_url] = method
-            return method.public_key
+    # -- the steps -------------------------------------------------------------------------
 
-        return resolve
-
-    def _proof_checks(
+    def _steps(
         self,
-        document: dict[str, Any],
-        purpose: str,
+        value: Any,
+        expected: _Expected,
         moment: datetime,
-        challenge: str | None = None,
-        domain: str | None = None,
-    ) -> tuple[list[Check], dict[str, VerificationMethod]]:
-        seen: dict[str, VerificationMethod] = {}
-        result = verify_proofs(
-            document,
-            self._resolve_key(seen, moment),
-            expected_purpose=purpose,
-            challenge=challenge,
-            domain=domain,
-            now=moment,
-            loader=self.loader,
-            limits=self.limits,
-        )
-        return list(result.checks), seen
+        *,
+        expect: Kind | None = None,
+        presented_by: str | None = None,
+        presented: bool = False,
+        with_status: bool = True,
+    ) -> tuple[VerificationReport, Secured]:
+        """Steps 2-10 for one document; ``presented`` when it is a credential of a presentation."""
+        secured = self._secure(value, expected, moment, expect)  # 2.-3.
+        checks = list(secured.checks)
+        nested: list[VerificationReport] = []
+        if secured.kind == "credential":
+            if secured.ok:
+                checks.append(issuer_binding(secured, self.policy))  # 4.
+            if secured.ok:
+                if secured.format == "sd-jwt-vc" and not presented:
+                    presented = any(c.name == "key_binding" for c in checks)
+                subject = subject_binding(secured, presented_by, self.policy, presented)
+                if subject is not None:  # 7.
+                    checks.append(subject)
+        else:
+            challenge = expected.challenge if secured.format == "vp-di" else expected.nonce
+            checks += holder_binding(secured, self.policy, challenge)  # 5.
+            nested = self._nested(secured, checks, moment)  # 6.
+        if isinstance(secured.document, dict) and secured.format != "unknown":
+            checks.append(validity(secured, moment, self.policy.clock_skew))  # 8.
+        if secured.kind == "credential" and with_status and passed(checks):
+            checks += self._status(secured, moment)  # 9.
+        issuer_ok = all(c.ok for c in checks if c.name == "issuer")
+        if self.trust is not None and secured.kind == "credential" and secured.ok and issuer_ok:
+            checks.append(trust_check(self.trust, secured, moment))  # 10.
+        report = VerificationReport.from_checks(secured.format, checks, secured.document, nested)
+        return report, secured
 
-    def _controller_check(
-        self, name: str, expected: Any, seen: dict[str, VerificationMethod], what: str
-    ) -> Check:
-        if not seen:
-            return fail(name, f"{what}.unbound", f"no verified proof names the {what}'s key")
-        for vm_url, method in seen.items():
-            if method.controller != expected:
-                return fail(
-                    name,
-                    f"{what}.key_mismatch",
-                    f"{vm_url} is controlled by {method.controller}, not by the {what} {expected}",
-                )
-        return ok(name, f"signed by a key of {expected}")
+    def _secure(
+        self, value: Any, expected: _Expected, moment: datetime, expect: Kind | None
+    ) -> Secured:
+        """Steps 2-3: detect the format (opening a VCDM envelope), run its adapter."""
+        secured = self._adapt(value, expected, moment, expect, envelope_ok=True)
+        types = set(secured.types)
+        if all(t in types for t in _BOTH):
+            conflict = fail(
+                "format",
+                "credential.type_conflict",
+                "typed both VerifiableCredential and VerifiablePresentation: a document is one",
+            )
+            secured = replace(secured, checks=(*secured.checks, conflict))
+        return secured
 
-    def _validity_checks(self, document: dict[str, Any], moment: datetime) -> list[Check]:
-        """The validity window: VCDM 2.0 validFrom/validUntil; VCDM 1.1 issuanceDate/expirationDate too."""
-        contexts = _as_list(document.get("@context"))
-        v1 = bool(contexts) and contexts[0] == VC_V1_CONTEXT
-        windows = [("validFrom", "validUntil")]
-        if v1:
-            windows.insert(0, ("issuanceDate", "expirationDate"))
-        skew = self.policy.clock_skew
-        for start_field, end_field in windows:
+    def _adapt(
+        self,
+        value: Any,
+        expected: _Expected,
+        moment: datetime,
+        expect: Kind | None,
+        *,
+        envelope_ok: bool,
+    ) -> Secured:
+        skew, limits = self.policy.clock_skew, self.limits
+        token = compact_token(value)
+        if token is not None and "~" in token:
+            return secure_sd_jwt(
+                token,
+                self.keys,
+                moment,
+                clock_skew=skew,
+                limits=limits,
+                require_key_binding=self.policy.require_key_binding,
+                key_binding_max_age=self.policy.key_binding_max_age,
+                nonce=expected.nonce,
+                audience=expected.audience,
+            )
+        if token is not None:
+            return secure_jose(
+                token,
+                self.keys,
+                moment,
+                clock_skew=skew,
+                limits=limits,
+                nonce=expected.nonce,
+                audience=expected.audience,
+                expect=expect,
+            )
+        document = value
+        if isinstance(value, str | bytes | bytearray):
             try:
-                start, end = (
-                    parse_datetime(document[f], field=f, timezone_required=not v1)
-                    if f in document
-                    else None
-                    for f in (start_field, end_field)
+                document = parse_json(
+                    bytes(value) if isinstance(value, bytearray) else value, limits
                 )
             except DidGovError as exc:
-                return [fail("validity", exc.code, exc.message)]
-            if start is not None and moment + skew < start:
-                return [
-                    fail(
-                        "validity",
-                        "credential.not_yet_valid",
-                        f"not valid before {document[start_field]}",
-                    )
-                ]
-            if end is not None and moment - skew > end:
-                return [fail("validity", "credential.expired", f"expired at {document[end_field]}")]
-        return [ok("validity", f"valid at {moment.isoformat(timespec='seconds')}")]
-
-    def _verify_credential(self, document: dict[str, Any], moment: datetime) -> VerificationReport:
-        checks = _problem_checks("shape", credential_problems(document))
-        proof_checks, seen = self._proof_checks(document, "assertionMethod", moment)
-        checks += proof_checks
-        issuer = _id_of(document.get("issuer"))
-        if all(c.ok for c in proof_checks):
-            checks.append(self._controller_check("issuer", issuer, seen, "issuer"))
-        checks += self._validity_checks(document, moment)
-        if all(c.ok for c in checks):
-            checks += self._status_checks(document, moment)
-        return VerificationReport.from_checks("vc-di", checks, document)
-
-    def _status_checks(self, document: dict[str, Any], moment: datetime) -> list[Check]:
-        """Bitstring Status List §3.2 for each ``credentialStatus`` entry (``specs/status-registry.md``).
-
-        A list credential's own status is not checked (that would recurse through lists).
-        """
-        if IN_STATUS_LIST.get() or LIST_CREDENTIAL_TYPE in _as_list(document.get("type")):
-            return []
-        entries = [e for e in _as_list(document.get("credentialStatus", [])) if e is not None]
-        if len(entries) > self.limits.max_status_entries:
-            limit = self.limits.max_status_entries
-            return [fail("status", "status.too_many_entries", f"more than {limit} status entries")]
-        session = StatusSession(self.status_source, self._verify_status_list, moment)
-        checks: list[Check] = []
-        for i, raw in enumerate(entries):
-            found = self._entry_checks(raw, _id_of(document.get("issuer")), session, moment)
-            prefix = f"credentialStatus[{i}]." if len(entries) > 1 else ""
-            checks += [replace(c, name=prefix + c.name) for c in found]
-        return checks
-
-    def _entry_checks(
-        self, raw: Any, issuer: Any, session: StatusSession, moment: datetime
-    ) -> list[Check]:
-        """One entry: its list (obtained, verified, same issuer), then the entry's value."""
-        if not isinstance(raw, dict) or raw.get("type") != ENTRY_TYPE:
-            kind = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
-            return [unknown("status", "status.type_unsupported", f"status type {kind!r}")]
-        try:
-            entry = StatusListEntry.from_json(raw)
-        except DidGovError as exc:
-            return [fail("status_entry", exc.code, exc.message)]
-        listed = session.list_credential(entry.status_list_credential, issuer)
-        if isinstance(listed, Check):
-            return [listed]
-        result = check_entry(
-            entry,
-            listed,
-            now=moment,
-            stale_policy=self.policy.stale_status_lists,
-            limits=self.limits,
-            cache=self.status_cache,
-            clock_skew=self.policy.clock_skew,
+                return failed("unknown", fail("parse", exc.code, exc.message))
+        if not isinstance(document, dict):
+            code = "input.not_object" if expect is None else "presentation.credential_invalid"
+            return failed("unknown", fail("parse", code, "expected a JSON object"))
+        if isinstance(document.get("type"), str) and document["type"] in ENVELOPE_TYPES:
+            opened = open_enveloped(document, expect)
+            if opened.token is None or not envelope_ok:
+                return failed("unknown", opened.check, document)
+            inner = self._adapt(opened.token, expected, moment, opened.kind, envelope_ok=False)
+            return replace(inner, checks=(opened.check, *inner.checks))
+        types = as_list(document.get("type"))
+        kind: Kind = (
+            "presentation"
+            if expect != "credential"
+            and "VerifiablePresentation" in types
+            and "VerifiableCredential" not in types
+            else "credential"
         )
-        return [session.list_check(entry.status_list_credential), *result.checks]
-
-    def _verify_status_list(self, unverified: Any, moment: datetime) -> VerificationReport:
-        """Verify a list credential like any credential (once per content and moment)."""
-        return self._verified_lists.report(unverified, moment, self._verify_list_now)
-
-    def _verify_list_now(self, unverified: Any, moment: datetime) -> VerificationReport:
-        """Verify a list credential like any credential, without checking its own status."""
-        token = IN_STATUS_LIST.set(True)
-        try:
-            if isinstance(unverified, dict | str | bytes):
-                return self.verify(unverified, now=moment)
-            return VerificationReport.from_checks(
-                "unknown", [fail("parse", "input.not_object", "not a list credential")]
-            )
-        finally:
-            IN_STATUS_LIST.reset(token)
-
-    def _verify_presentation(
-        self,
-        document: dict[str, Any],
-        challenge: str | None,
-        domain: str | None,
-        moment: datetime,
-    ) -> VerificationReport:
-        checks = _problem_checks("shape", presentation_problems(document))
-        if self.policy.require_challenge and challenge is None:
-            checks.append(
-                fail(
-                    "challenge",
-                    "presentation.challenge_required",
-                    "the policy requires a challenge",
-                )
-            )
-        proof_checks, seen = self._proof_checks(
-            document, "authentication", moment, challenge=challenge, domain=domain
+        if expect == "presentation":
+            kind = "presentation"
+        is_vp = kind == "presentation"
+        return secure_di(
+            document,
+            kind,
+            self.keys,
+            moment,
+            clock_skew=skew,
+            loader=self.loader,
+            limits=limits,
+            challenge=expected.challenge if is_vp else None,
+            domain=expected.domain if is_vp else None,
         )
-        checks += proof_checks
-        holder = _id_of(document.get("holder"))
-        if holder is not None and all(c.ok for c in proof_checks):
-            checks.append(self._controller_check("holder", holder, seen, "holder"))
-        nested = self._nested_reports(document, checks, moment)
-        return VerificationReport.from_checks("vp-di", checks, document, nested)
 
-    # --- VC-JOSE, SD-JWT and credentials nested in presentations ---------------------------
-
-    def _verify_jose(
-        self,
-        token: str,
-        *,
-        nonce: str | None,
-        audience: str | None,
-        now: datetime,
-        expect: jose.Kind | None = None,
-    ) -> VerificationReport:
-        """A VC-JOSE token (or VCDM 1.1 JWT): JWS and claims, then shape, validity and nested credentials."""
-        result = jose.verify_jwt(
-            token,
-            functools.partial(self._jose_key, moment=now),
-            expect=expect,
-            nonce=nonce,
-            audience=audience,
-            now=now,
-            clock_skew=self.policy.clock_skew,
-            limits=self.limits,
-        )
-        document = result.document
-        if result.kind is None or not isinstance(document, dict):
-            return VerificationReport.from_checks(result.format, result.checks, document)
-        if result.kind == "credential":
-            checks = _problem_checks("shape", credential_problems(document))
-            checks += result.checks
-            checks += self._validity_checks(document, now)
-            if all(c.ok for c in checks):
-                checks += self._status_checks(document, now)
-            return VerificationReport.from_checks(result.format, checks, document)
-        shaped = document
-        if result.legacy:  # VCDM 1.1 JWT presentations carry credentials as JWT strings
-            shaped = {
-                **document,
-                "verifiableCredential": [
-                    jose.envelope(vc, "application/jwt") if isinstance(vc, str) else vc
-                    for vc in _as_list(document.get("verifiableCredential", []))
-                ],
-            }
-        checks = _problem_checks("shape", presentation_problems(shaped))
-        if self.policy.require_challenge and nonce is None:
-            checks.append(
-                fail("challenge", "presentation.challenge_required", "the policy requires a nonce")
-            )
-        checks += result.checks
-        nested = self._nested_reports(document, checks, now)
-        return VerificationReport.from_checks(result.format, checks, document, nested)
-
-    def _nested_reports(
-        self, presentation: dict[str, Any], checks: list[Check], moment: datetime
+    def _nested(
+        self, presentation: Secured, checks: list[Check], moment: datetime
     ) -> list[VerificationReport]:
-        """One report per credential of a presentation, within ``Limits`` (else a failed check)."""
-        credentials = _as_list(presentation.get("verifiableCredential", []))
-        if len(credentials) > self.limits.max_credentials_per_presentation:
+        """Step 6: one report per credential of a presentation, within ``Limits``; each with step 7."""
+        entries = presentation.credentials
+        if len(entries) > self.limits.max_credentials_per_presentation:
             checks.append(
                 fail(
                     "credentials",
@@ -502,150 +348,55 @@ class Verifier:
                 )
             )
             return []
-        return [self._verify_nested(vc, moment) for vc in credentials]
-
-    def _verify_nested(self, entry: Any, moment: datetime) -> VerificationReport:
-        """A credential inside a presentation: embedded (Data Integrity), enveloped, or a JWT string."""
-        token: str | None = entry if isinstance(entry, str) else None
-        if isinstance(entry, dict) and entry.get("type") == "EnvelopedVerifiableCredential":
-            try:
-                media_type, token = jose.open_envelope(entry)
-            except DidGovError as exc:
-                return VerificationReport.from_checks(
-                    "unknown", [fail("parse", exc.code, exc.message)]
+        holder = holder_of(presentation, checks)
+        reports = []
+        for entry in entries:
+            if not isinstance(entry, dict | str):
+                reports.append(
+                    VerificationReport.from_checks(
+                        "unknown",
+                        [fail("parse", "presentation.credential_invalid", "not a credential")],
+                    )
                 )
-            if media_type in ("application/vc+sd-jwt", "application/dc+sd-jwt"):
-                return self._verify_sd_jwt(token, nonce=None, audience=None, now=moment)
-            if media_type != jose.VC_MEDIA_TYPE:
-                return VerificationReport.from_checks(
-                    "unknown",
-                    [
-                        unknown(
-                            "format",
-                            "jose.envelope_unsupported",
-                            f"enveloped {media_type.split(';')[0]} credentials are not supported",
-                        )
-                    ],
-                )
-        elif isinstance(entry, dict):
-            return self._verify_credential(entry, moment)
-        if token is None:
-            return VerificationReport.from_checks(
-                "unknown",
-                [fail("parse", "presentation.credential_invalid", "not a credential object")],
+                continue
+            report, _ = self._steps(
+                entry,
+                _NOTHING,
+                moment,
+                expect="credential",
+                presented_by=holder,
+                presented=True,
             )
-        if "~" in token:
-            return self._verify_sd_jwt(token, nonce=None, audience=None, now=moment)
-        return self._verify_jose(token, nonce=None, audience=None, now=moment, expect="credential")
+            reports.append(report)
+        return reports
 
-    def _jose_key(
-        self, header: Mapping[str, Any], owner: str | None, purpose: str, *, moment: datetime
-    ) -> PublicKey:
-        """The key a VC-JOSE token names: a DID URL of its issuer/holder, or one of ``issuer_jwks``."""
-        kid = header.get("kid")
-        what = "issuer" if purpose == "assertionMethod" else "holder"
-        is_did = owner is not None and owner.startswith("did:")
-        if isinstance(kid, str) and (kid.startswith("did:") or (is_did and owner is not None)):
-            vm_url = kid if kid.startswith("did:") else f"{owner}#{kid.removeprefix('#')}"
-            cached = self._jose_methods.get((vm_url, purpose))
-            did = cached[0].id if cached is not None else str(parse_did_url(vm_url).did)
-            if owner is not None and did != owner:
-                raise VerificationMethodError(
-                    f"kid {kid} is a key of {did}, not of the {what} {owner}",
-                    code=f"{what}.key_mismatch",
-                )
-            return self._jose_did_key(vm_url, did, purpose, owner, what, moment)
-        if is_did:
-            raise VerificationMethodError(
-                f"the token names no kid of the {what} {owner}", code="jose.kid_missing"
+    def _status(self, secured: Secured, moment: datetime) -> list[Check]:
+        """Step 9: each status entry against a list that counts for this issuer."""
+        trust = self.trust
+
+        def may_publish(list_issuer: str, credential_issuer: str) -> bool:
+            return trust is not None and trust.may_publish_status(
+                list_issuer, credential_issuer, moment
             )
-        return self._jose_jwk(kid, str(header.get("alg")))
 
-    def _jose_did_key(
-        self, vm_url: str, did: str, purpose: str, owner: str | None, what: str, moment: datetime
-    ) -> PublicKey:
-        document = self.resolver.resolve(did)
-        cached = self._jose_methods.get((vm_url, purpose))
-        if cached is not None and cached[0] is document:
-            return cached[1]
-        method = resolve_verification_method(self.resolver, vm_url, purpose=purpose, now=moment)
-        if method.public_key is None:
-            raise VerificationMethodError(
-                f"{vm_url} holds no signature key we support", code="did.vm_unsupported_key"
-            )
-        if owner is not None and method.controller != owner:
-            raise VerificationMethodError(
-                f"{vm_url} is controlled by {method.controller}, not by the {what} {owner}",
-                code=f"{what}.key_mismatch",
-            )
-        timeless = "revoked" not in method.data and "expires" not in method.data
-        if timeless and len(self._jose_methods) < 1024:  # a dated method is re-checked each time
-            self._jose_methods[(vm_url, purpose)] = (document, method.public_key)
-        return method.public_key
+        session = StatusSession(
+            self.offline_lists, self.status_source, self._verify_list, moment, may_publish
+        )
+        return status_checks(secured, session, self.policy, self.limits, self.status_cache, moment)
 
-    def _jose_jwk(self, kid: Any, alg: str) -> PublicKey:
-        if isinstance(kid, str):
-            by_kid = [key for key_id, key, _ in self._jwks if key_id == kid]
-            found = by_kid or [key for _, key, thumb in self._jwks if thumb == kid]
-        else:
-            wanted = jose.ALGORITHMS.get(alg)
-            found = [key for _, key, _ in self._jwks if key.key_type is wanted]
-        if len(found) != 1:
-            problem = "no issuer JWK matches" if not found else "several issuer JWKs match"
-            raise VerificationMethodError(
-                f"{problem} kid {kid!r} (pass the issuer's key with issuer_jwks / --jwk)",
-                code="jose.key_not_found",
-            )
-        return found[0]
+    def _verify_list(self, unverified: Any, moment: datetime) -> tuple[VerificationReport, Secured]:
+        """A status list credential through steps 2-8 (once per content and moment)."""
+        return self._verified_lists.verify(unverified, moment, self._verify_list_now)
 
-    # -- anchor receipts (specs/anchor-receipt.md §7.3) ---------------------------------
+    def _verify_list_now(
+        self, unverified: Any, moment: datetime
+    ) -> tuple[VerificationReport, Secured]:
+        if not isinstance(unverified, dict | str | bytes):
+            secured = failed("unknown", fail("parse", "input.not_object", "not a list credential"))
+            return VerificationReport.from_checks("unknown", secured.checks), secured
+        return self._steps(unverified, _NOTHING, moment, expect="credential", with_status=False)
 
-    def _unwrap(
-        self,
-        value: dict[str, Any] | str | bytes,
-        receipts: Iterable[Receipt | dict[str, Any] | str] | None,
-    ) -> tuple[Any, list[Receipt] | None, Check | None]:
-        """Split an envelope into its document and receipts; parse receipts given beside."""
-        document: Any = value
-        if isinstance(value, bytes | bytearray):
-            try:
-                document = bytes(value).decode("utf-8")
-            except UnicodeDecodeError:
-                return value, None, None
-        if isinstance(document, str) and document.lstrip().startswith("{"):
-            try:
-                document = parse_json(document, self.limits)
-            except DidGovError:
-                return value, None, None
-        parsed: list[Receipt] | None = None
-        try:
-            if is_envelope(document):
-                opened = open_anchored(document)
-                document, parsed = opened.document, list(opened.unverified_receipts)
-            if receipts is not None:
-                extra = [r if isinstance(r, Receipt) else Receipt.from_json(r) for r in receipts]
-                parsed = (parsed or []) + extra
-        except DidGovError as exc:
-            return value, None, fail("anchor", exc.code, exc.message)
-        return document, parsed, None
-
-    def _verify_anchored(
-        self,
-        value: dict[str, Any] | str | bytes,
-        receipts: Iterable[Receipt | dict[str, Any] | str] | None,
-        challenge: str | None,
-        domain: str | None,
-        moment: datetime,
-        nonce: str | None = None,
-        audience: str | None = None,
-    ) -> VerificationReport:
-        document, parsed, problem = self._unwrap(value, receipts)
-        if problem is not None:
-            return VerificationReport.from_checks("unknown", [problem])
-        report = self._verify_document(document, challenge, domain, moment, nonce, audience)
-        if parsed is None and not self.policy.require_anchor:
-            return report
-        return self.check_anchors(report, document, parsed or [])
+    # -- 11. anchor receipts (specs/anchor-receipt.md §7.3) --------------------------------
 
     def check_anchors(
         self, report: VerificationReport, document: Any, receipts: Sequence[Receipt]
@@ -660,7 +411,7 @@ class Verifier:
         """
         required = self.policy.require_anchor
         used: set[int] = set()
-        presentation = isinstance(document, dict) and "VerifiablePresentation" in _as_list(
+        presentation = isinstance(document, dict) and "VerifiablePresentation" in as_list(
             document.get("type")
         )
         if not presentation:
@@ -677,22 +428,6 @@ class Verifier:
                     nested[i] = _with_checks(nested[i], [check])
         leftover = unmatched_check(receipts, used)
         return _with_checks(report, [leftover] if leftover else [], nested)
-
-
-_TOKEN = re.compile(r"[A-Za-z0-9_\-]+(?:[.~][A-Za-z0-9_\-]*)+")
-
-
-def _compact_token(value: Any) -> str | None:
-    """The text as a compact JWS or SD-JWT, or None when it is (meant to be) JSON."""
-    if isinstance(value, bytes | bytearray):
-        try:
-            value = bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    return text if _TOKEN.fullmatch(text) else None
 
 
 def _with_checks(

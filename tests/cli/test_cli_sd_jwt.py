@@ -137,9 +137,7 @@ def test_non_did_issuer_with_jwk_file(files: dict[str, Path]) -> None:
     files["sd"].write_text(_issue(files, "--verification-method", "gov-2025"))
     without = run("verify", str(files["sd"]), "--json")
     assert without.returncode == 1
-    assert [e["code"] for e in json.loads(without.stdout)["errors"]] == [
-        "sd_jwt.issuer_key_unknown"
-    ]
+    assert [e["code"] for e in json.loads(without.stdout)["errors"]] == ["issuer.key_unknown"]
     with_jwk = run("verify", str(files["sd"]), "--json", "--jwk", str(files["issuer_pub"]))
     assert with_jwk.returncode == 0, with_jwk.stdout
     claims = json.loads(with_jwk.stdout)["claims"]

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from did_gov.cli import main
+from did_gov.dids import did_key
+from did_gov.keys import load_private_key
 from tests.conftest import VECTORS
 
 pytestmark = pytest.mark.e2e
@@ -30,12 +32,14 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str
 @pytest.fixture
 def made(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     """Keys, a credential with a revocation entry, its list, and presentations of each format."""
-    unsigned = json.loads((VECTORS / "eddsa" / "unsigned.json").read_text())
-    (tmp_path / "unsigned.json").write_text(json.dumps(unsigned))
     for name, kind in [("issuer", "ed25519"), ("holder", "p256"), ("stranger", "ed25519")]:
         assert (
             cli(capsys, "key", "generate", "--type", kind, "-o", tmp_path / f"{name}.jwk")[0] == 0
         )
+    unsigned = json.loads((VECTORS / "eddsa" / "unsigned.json").read_text())
+    holder_key = load_private_key(tmp_path / "holder.jwk").public_key
+    unsigned["credentialSubject"]["id"] = did_key.did_for_public_key(holder_key)  # presented by it
+    (tmp_path / "unsigned.json").write_text(json.dumps(unsigned))
 
     def save(name: str, *args: str | Path) -> None:
         code, out, err = cli(capsys, *args)
@@ -188,3 +192,30 @@ def test_a_fresh_log_says_it_has_no_checkpoint_yet(
     assert code == 2
     assert "ledger.no_checkpoint" in err and "node_missing" not in err
     assert "no signed checkpoint yet" in err
+
+
+def test_a_status_list_that_was_not_used_is_said(
+    made: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--status-list with a credential without credentialStatus: VERIFIED, but not silently."""
+    registry = made / "status.db"
+    assert cli(capsys, "status", "create", registry, "--list-url", "https://gov.example/s/1",
+               "--purpose", "revocation")[0] == 0  # fmt: skip
+    code, listed, err = cli(capsys, "status", "publish", registry, "--key", made / "issuer.jwk")
+    assert code == 0, err
+    (made / "list.json").write_text(listed)
+    code, _, err = cli(capsys, "verify", made / "vc.json", "--status-list", made / "list.json")
+    assert code == 0
+    assert "no credentialStatus entry" in err
+    code, _, err = cli(capsys, "status", "allocate", registry, "--credential", made / "unsigned.json",
+                       "-o", made / "with-status.json")  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli(capsys, "issue", made / "with-status.json", "--key", made / "issuer.jwk")
+    (made / "vc-status.json").write_text(out)
+    code, listed, err = cli(capsys, "status", "publish", registry, "--key", made / "issuer.jwk")
+    (made / "list.json").write_text(listed)
+    code, _, err = cli(
+        capsys, "verify", made / "vc-status.json", "--status-list", made / "list.json"
+    )
+    assert code == 0, err
+    assert "no credentialStatus" not in err

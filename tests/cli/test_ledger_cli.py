@@ -41,11 +41,11 @@ def hashes(tag: str, count: int) -> list[str]:
 
 
 class Log:
-    """One sqlite log driven through the command."""
+    """One log driven through the command: a sqlite file ``name``, or a database ``url``."""
 
-    def __init__(self, directory: Path, name: str, key: Path) -> None:
+    def __init__(self, directory: Path, name: str, key: Path, url: str | None = None) -> None:
         self.dir = directory
-        self.url = f"sqlite:///{directory / name}"
+        self.url = url or f"sqlite:///{directory / name}"
         self.path = directory / name
         self.key = key
 
@@ -62,16 +62,28 @@ class Log:
         return path
 
 
-@pytest.fixture
-def log(tmp_path: Path) -> Log:
+def _initialized(tmp_path: Path, url: str | None = None) -> Log:
     key = tmp_path / "log.jwk"
     ok("key", "generate", "--seed", "07" * 32, "-o", str(key))
-    ledger = Log(tmp_path, "log.db", key)
+    ledger = Log(tmp_path, "log.db", key, url)
     vkey = ok("ledger", "init", "--origin", ORIGIN, *ledger.args()).strip()
     assert vkey.startswith(ORIGIN + "+")
     (tmp_path / "log.vkey").write_text(vkey + "\n")
     assert ok("ledger", "init", "--origin", ORIGIN, *ledger.args()).strip() == vkey
     return ledger
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Log:
+    """A new log on each backend the command can write and read without extra options."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    return _initialized(tmp_path, url)
+
+
+@pytest.fixture
+def sqlite_log(tmp_path: Path) -> Log:
+    """A new sqlite log (a file the test can copy)."""
+    return _initialized(tmp_path)
 
 
 def test_append_prove_and_verify_receipts_offline(log: Log) -> None:
@@ -100,7 +112,8 @@ def test_append_prove_and_verify_receipts_offline(log: Log) -> None:
     assert bad.returncode == 1 and "receipt.inclusion_invalid" in bad.stdout
 
 
-def test_stdin_hashes_and_usage_errors(log: Log) -> None:
+def test_stdin_hashes_and_usage_errors(sqlite_log: Log) -> None:
+    log = sqlite_log  # parsing does not depend on the backend
     out = ok("ledger", "append", "-", *log.args(), stdin="\n".join(hashes("s", 3)) + "\n")
     assert len(out.splitlines()) == 3
     for bad in (["zz"], ["ab" * 31]):
@@ -139,7 +152,7 @@ def test_honest_growth_passes_audit(log: Log) -> None:
     log.append(hashes("c", 1))
     latest = json.loads(ok("ledger", "audit", str(old), "--log-key", vkey, *log.args(), "--json"))
     assert latest["code"] == "audit.consistent" and "from 3 to 8" in latest["message"]
-    # An auditor holds no private key: a sqlite log is read, never written.
+    # An auditor holds no private key: a sqlite or postgresql log is read, never written.
     keyless = ["--ledger", log.url]
     assert ok("ledger", "checkpoint", *keyless) == ok("ledger", "checkpoint", *log.args())
     audited = json.loads(ok("ledger", "audit", str(old), "--log-key", vkey, *keyless, "--json"))
@@ -147,14 +160,15 @@ def test_honest_growth_passes_audit(log: Log) -> None:
     fresh = json.loads(ok("ledger", "prove", "--index", "2", *keyless))
     assert fresh["index"] == 2 and fresh["checkpoint"] == ok("ledger", "checkpoint", *keyless)
     memory = run("ledger", "checkpoint", "--ledger", "memory:")
-    assert memory.returncode == 2 and "only a sqlite" in memory.stderr
+    assert memory.returncode == 2 and "only a sqlite: or postgresql:" in memory.stderr
     missing = run("ledger", "audit", str(old), "--log-key", vkey, "--proof", str(proof))
     assert missing.returncode == 2 and "latest checkpoint" in missing.stderr
     back = run("ledger", "audit", str(new), str(old), "--log-key", vkey, "--proof", str(proof))
     assert back.returncode == 1 and "audit.rollback" in back.stdout
 
 
-def test_audit_detects_a_forked_and_a_rewritten_log(log: Log) -> None:
+def test_audit_detects_a_forked_and_a_rewritten_log(sqlite_log: Log) -> None:
+    log = sqlite_log
     log.append(hashes("a", 3))
     old = log.checkpoint("old.note")
     shutil.copy(log.path, log.dir / "fork.db")
@@ -222,7 +236,8 @@ def test_audit_detects_a_forked_and_a_rewritten_log(log: Log) -> None:
     )
 
 
-def test_anchor_credentials_and_documents_then_verify(log: Log) -> None:
+def test_anchor_credentials_and_documents_then_verify(sqlite_log: Log) -> None:
+    log = sqlite_log  # anchoring opens the log as append does, which runs on postgresql above
     issuer = log.dir / "issuer.jwk"
     ok("key", "generate", "--seed", "05" * 32, "-o", str(issuer))
     vc = log.dir / "vc.json"

@@ -122,8 +122,16 @@ def test_revoke_publish_verify_cycle(tmp_path: Path) -> None:
     assert len(rows) == 1 and rows[0][1] == 1 and CID.encode() not in rows[0][0]
 
 
-def test_suspend_and_reinstate(tmp_path: Path) -> None:
-    reg, key, lst = tmp_path / "s.db", tmp_path / "k.jwk", tmp_path / "list.json"
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
+def registry_at(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where ``status create`` puts a registry: a new file, or a PostgreSQL database."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(tmp_path / "s.db")
+
+
+def test_suspend_and_reinstate(tmp_path: Path, registry_at: str) -> None:
+    reg, key, lst = registry_at, tmp_path / "k.jwk", tmp_path / "list.json"
     ok("key", "generate", "--seed", "02" * 32, "-o", str(key))
     ok("status", "create", str(reg), "--list-url", URL, "--purpose", "suspension")
     (tmp_path / "u.json").write_text(json.dumps(UNSIGNED))
@@ -187,3 +195,18 @@ def test_durations() -> None:
     for bad in ("", "1w", "h", "-1d"):
         with pytest.raises(UsageError, match="not a duration"):
             parse_duration(bad, "--ttl")
+
+
+@pytest.mark.e2e
+def test_a_database_holds_several_lists(postgres_url: str) -> None:
+    for url, purpose in ((URL, "revocation"), (URL + "/s", "suspension")):
+        ok("status", "create", postgres_url, "--list-url", url, "--purpose", purpose)
+    again = run("status", "create", postgres_url, "--list-url", URL, "--purpose", "revocation")
+    assert again.returncode == 2 and "already holds" in again.stderr
+    ambiguous = run("status", "allocate", postgres_url, CID)
+    assert ambiguous.returncode == 2 and "status.invalid_argument" in ambiguous.stderr
+    entry = json.loads(ok("status", "allocate", postgres_url, CID, "--list-url", URL + "/s"))
+    assert entry["statusPurpose"] == "suspension"
+    assert "now 1" in ok("status", "suspend", postgres_url, CID, "--list-url", URL + "/s")
+    unknown = run("status", "revoke", postgres_url, CID, "--list-url", URL)
+    assert unknown.returncode == 2 and "status.unknown_credential" in unknown.stderr

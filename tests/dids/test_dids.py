@@ -244,3 +244,17 @@ def test_did_key_and_did_jwk_round_trip(key: PrivateKey) -> None:
         assert vm_url.startswith(helper.did_for_public_key(key.public_key))
         vm = resolve_verification_method(DefaultResolver(), vm_url, purpose="assertionMethod")
         assert vm.public_key == key.public_key
+
+
+@pytest.mark.parametrize(
+    "host", ["0x7f000001", "0X7F000001", "2130706433", "127.1", "0177.0.0.1", "127.0.0.0x1", "a.0x"]
+)
+def test_did_web_host_spelled_as_an_ipv4_number_is_refused(host: str) -> None:
+    """WHATWG URL parsing reads each of these hosts as 127.0.0.1 (or another IPv4 address)."""
+    with pytest.raises(InvalidDidError):
+        did_web.to_url(f"did:web:{host}")
+
+
+@pytest.mark.parametrize("host", ["0x.example", "x0x7f", "agency.example.gov", "1password.example"])
+def test_did_web_host_that_merely_contains_digits_is_a_domain(host: str) -> None:
+    assert did_web.to_url(f"did:web:{host}") == f"https://{host}/.well-known/did.json"

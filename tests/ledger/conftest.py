@@ -1,4 +1,4 @@
-"""Fixtures for the evm backend: one anvil node per session, a fresh registry per test."""
+"""Fixtures: one anvil node per session, a fresh registry per test; appender processes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from did_gov.ledger.evm import deploy_registry, set_writer, writer_address
 from did_gov.testing.anvil import Anvil
+from tests.ledger._workers import _Worker
 
 ADMIN_KEY = bytes([0xA1]) * 32
 WRITER_KEY = bytes([0xB2]) * 32
@@ -46,3 +47,12 @@ def evm_registry(anvil: Anvil) -> Registry:
     assert deployed.contract is not None
     set_writer(anvil.url, deployed.contract, ADMIN_KEY, writer_address(WRITER_KEY), timeout=10)
     return Registry(anvil, deployed.contract)
+
+
+@pytest.fixture
+def spawn() -> Iterator[list[_Worker]]:
+    """Workers started by a test; any still alive at the end are killed."""
+    workers: list[_Worker] = []
+    yield workers
+    for worker in workers:
+        worker.kill()

@@ -1,13 +1,15 @@
-"""One suite, every backend: appends, receipts, checkpoints, proofs, errors (memory, sqlite, evm).
+"""One suite, every backend: appends, receipts, checkpoints, proofs, errors.
 
-The evm runs are end-to-end: a real anvil node (tests/ledger/conftest.py) and a fresh
-AnchorRegistry per test.
+memory, sqlite, postgresql and evm. The postgresql and evm runs are end-to-end: a real
+PostgreSQL server (tests/conftest.py), emptied before each test, and a real anvil node
+(tests/ledger/conftest.py) with a fresh AnchorRegistry per test.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,9 @@ def _url(scheme: str, directory: Path) -> str:
 
 
 def _open(scheme: str, request: pytest.FixtureRequest, directory: Path) -> LedgerBackend:
+    if scheme == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        return open_ledger(url, log_key=KEY, origin=ORIGIN)
     if scheme != "evm":
         return open_ledger(_url(scheme, directory), log_key=KEY, origin=ORIGIN)
     registry = request.getfixturevalue("evm_registry")
@@ -57,7 +62,13 @@ def _open(scheme: str, request: pytest.FixtureRequest, directory: Path) -> Ledge
     )
 
 
-@pytest.fixture(params=[*BACKENDS, pytest.param("evm", marks=pytest.mark.e2e)])
+@pytest.fixture(
+    params=[
+        *BACKENDS,
+        pytest.param("postgresql", marks=pytest.mark.e2e),
+        pytest.param("evm", marks=pytest.mark.e2e),
+    ]
+)
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseLedger]:
     log = _open(request.param, request, tmp_path)
     assert isinstance(log, BaseLedger)
@@ -224,25 +235,34 @@ def test_foreign_failures_are_wrapped(ledger: BaseLedger, monkeypatch: pytest.Mo
 
 @pytest.mark.e2e
 def test_backends_agree_byte_for_byte(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    for scheme in [*BACKENDS, "evm"]:
+    schemes = [*BACKENDS, "postgresql", "evm"]
+    for scheme in schemes:
         (tmp_path / scheme).mkdir()
-    logs = [_open(s, request, tmp_path / s) for s in [*BACKENDS, "evm"]]
+    logs = [_open(s, request, tmp_path / s) for s in schemes]
     outputs = [[r.to_json() for r in log.append(leaves(0, 21))] for log in logs]
-    chains = [out.pop("chain", None) for out in outputs[2]]
-    assert outputs[0] == outputs[1] == outputs[2]
+    chains = [out.pop("chain", None) for out in outputs[-1]]
+    assert all(output == outputs[0] for output in outputs)
     assert all(c is not None for c in chains) and chains[1:] == chains[:-1]
-    assert logs[0].checkpoint() == logs[1].checkpoint() == logs[2].checkpoint()
+    assert len({log.checkpoint() for log in logs}) == 1
     for log in logs:
         log.close()
 
 
+@pytest.mark.e2e
 @settings(max_examples=20, deadline=None)
 @given(
-    batches=st.lists(st.integers(1, 40), min_size=1, max_size=6), scheme=st.sampled_from(BACKENDS)
+    batches=st.lists(st.integers(1, 40), min_size=1, max_size=6),
+    scheme=st.sampled_from([*BACKENDS, "postgresql"]),
 )
-def test_any_batch_sequence_keeps_every_receipt_valid(batches: list[int], scheme: str) -> None:
+def test_any_batch_sequence_keeps_every_receipt_valid(
+    postgres_database: str, batches: list[int], scheme: str
+) -> None:
     with tempfile.TemporaryDirectory() as directory:
-        log = open_ledger(_url(scheme, Path(directory)), log_key=KEY, origin=ORIGIN)
+        if scheme == "postgresql":  # a new log (origin) in the shared database
+            origin = f"{ORIGIN}/{uuid.uuid4().hex}"
+            log = open_ledger(postgres_database, log_key=KEY, origin=origin)
+        else:
+            log = open_ledger(_url(scheme, Path(directory)), log_key=KEY, origin=ORIGIN)
         reference, receipts, start = MerkleTree(), [], 0
         for count in batches:
             data = leaves(start, count)

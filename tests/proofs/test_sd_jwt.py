@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from did_gov._encoding import b64url_decode, b64url_encode
-from did_gov.errors import InvalidInputError, ProofError, UnsupportedAlgorithmError
+from did_gov.errors import InvalidInputError, ProofError
 from did_gov.keys import PrivateKey, PublicKey
 from did_gov.limits import Limits
 from did_gov.proofs._sd_jwt_disclosures import make_disclosure, parse_claim_path
@@ -209,18 +209,6 @@ def test_present_needs_nonce_and_audience_for_key_binding() -> None:
     assert info.value.code == "sd_jwt.kb_params_missing"
 
 
-def test_signing_with_a_non_private_key_is_refused() -> None:
-    class Kms:
-        public_key = ISSUER.public_key
-
-        def sign(self, data: bytes) -> bytes:
-            return ISSUER.sign(data)
-
-    with pytest.raises(UnsupportedAlgorithmError) as info:
-        issue_sd_jwt(CLAIMS, Kms(), disclosable=[])  # type: ignore[arg-type]
-    assert info.value.code == "sd_jwt.key_unsupported"
-
-
 def test_too_many_disclosures_is_refused_before_work() -> None:
     token = _issue()
     result = verify_sd_jwt(token, ISSUER.public_key, now=NOW, limits=Limits(max_disclosures=2))
@@ -237,13 +225,13 @@ def test_garbage_never_raises(garbage: str) -> None:
 
 def test_validity_dates() -> None:
     token = present_sd_jwt(_issue(), [])
-    assert "sd_jwt.expired" in _codes(
+    assert "credential.expired" in _codes(
         verify_sd_jwt(token, ISSUER.public_key, now=NOW + timedelta(days=2))
     )
     early = issue_sd_jwt({**CLAIMS, "nbf": CLAIMS["exp"] - 10}, ISSUER)
-    assert "sd_jwt.not_yet_valid" in _codes(verify_sd_jwt(early, ISSUER.public_key, now=NOW))
+    assert "credential.not_yet_valid" in _codes(verify_sd_jwt(early, ISSUER.public_key, now=NOW))
     bad = issue_sd_jwt({**CLAIMS, "exp": "tomorrow"}, ISSUER)
-    assert "sd_jwt.time_invalid" in _codes(verify_sd_jwt(bad, ISSUER.public_key, now=NOW))
+    assert "credential.date_invalid" in _codes(verify_sd_jwt(bad, ISSUER.public_key, now=NOW))
 
 
 def test_accepted_types() -> None:
@@ -277,7 +265,7 @@ def test_attack_alg_none() -> None:
     _, payload, _ = _segments(jwt)
     unsigned = f"{_enc({'alg': 'none', 'typ': 'dc+sd-jwt'})}.{_enc(payload)}."
     result = _verify("~".join([unsigned, *disclosures, ""]), nonce=None, audience=None)
-    assert _codes(result) == {"sd_jwt.alg_unsupported"}
+    assert _codes(result) == {"alg.unsupported"}
     assert result.claims is None
 
 
@@ -289,7 +277,7 @@ def test_attack_hmac_with_the_public_key_as_secret() -> None:
     mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     forged = f"{signing_input}.{b64url_encode(mac)}"
     result = _verify("~".join([forged, *disclosures, ""]), nonce=None, audience=None)
-    assert _codes(result) == {"sd_jwt.alg_unsupported"}
+    assert _codes(result) == {"alg.unsupported"}
 
 
 def test_attack_alg_that_does_not_fit_the_key() -> None:
@@ -298,7 +286,7 @@ def test_attack_alg_that_does_not_fit_the_key() -> None:
     header["alg"] = "EdDSA"
     forged = f"{_enc(header)}.{_enc(payload)}.{sig}"
     result = _verify("~".join([forged, *disclosures, ""]), nonce=None, audience=None)
-    assert _codes(result) == {"sd_jwt.alg_key_mismatch"}
+    assert _codes(result) == {"alg.key_mismatch"}
 
 
 def test_attack_crit_header() -> None:
@@ -306,7 +294,7 @@ def test_attack_crit_header() -> None:
     header, payload, _ = _segments(jwt)
     forged = _resign({**header, "crit": ["x"], "x": 1}, payload, ISSUER)
     result = _verify("~".join([forged, *disclosures, ""]), nonce=None, audience=None)
-    assert _codes(result) == {"sd_jwt.crit_unsupported"}
+    assert _codes(result) == {"jws.crit_unsupported"}
 
 
 def test_attack_disclosure_not_in_payload() -> None:
@@ -400,7 +388,7 @@ def test_attack_holder_key_swapped_in_cnf() -> None:
     stolen = "~".join([swapped, *disclosures, ""])
     shown = present_sd_jwt(stolen, ["/age_over_18"], holder_key=THIEF, nonce="n-1",
                            audience="kiosk", now=NOW)  # fmt: skip
-    assert _codes(_verify(shown)) == {"sd_jwt.signature_invalid"}
+    assert _codes(_verify(shown)) == {"signature.invalid"}
 
 
 def test_attack_stolen_credential_presented_with_another_key() -> None:
@@ -435,16 +423,16 @@ def test_attack_kb_jwt_without_cnf() -> None:
 def test_wrong_issuer_key() -> None:
     other = PrivateKey.from_seed("p256", b"another issuer seed").public_key
     result = verify_sd_jwt(_issue(), other, now=NOW)
-    assert _codes(result) == {"sd_jwt.signature_invalid"}
+    assert _codes(result) == {"signature.invalid"}
 
 
 def test_issuer_key_lookup_failure_is_reported() -> None:
     def lookup(_h: Any, _p: Any) -> PublicKey:
-        raise ProofError("nobody knows", code="sd_jwt.issuer_key_unknown")
+        raise ProofError("nobody knows", code="issuer.key_unknown")
 
     result = verify_sd_jwt(_issue(), lookup, now=NOW)
     (check,) = [c for c in result.checks if not c.ok]
-    assert check.code == "sd_jwt.issuer_key_unknown"
+    assert check.code == "issuer.key_unknown"
     assert check.indeterminate
 
 

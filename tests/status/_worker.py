@@ -3,7 +3,8 @@
 Run as ``python -m tests.status._worker DB TAG COUNT REVOKE_EVERY [SHARED]``. It prints
 ``ready``; then for each credential ``urn:TAG:i`` (after ``SHARED`` ids ``urn:shared:j``
 common to every worker) ``alloc ID INDEX`` once ``allocate`` returned, and
-``revoked ID`` once ``revoke`` returned. A printed line is an acknowledged change.
+``revoked ID`` once ``revoke`` returned, and at the end ``done RECONNECTS``. A printed
+line is an acknowledged change. ``DB`` is a file or a ``postgresql://`` URL.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def main(argv: list[str]) -> None:
             if i % int(revoke_every) == 0:
                 registry.revoke(credential_id)
                 print(f"revoked {credential_id}", flush=True)
+        session = getattr(registry, "_session", None)  # PostgreSQL: how often it reconnected
+        print(f"done {getattr(session, 'reconnects', 0)}", flush=True)
 
 
 if __name__ == "__main__":

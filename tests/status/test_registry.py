@@ -1,4 +1,8 @@
-"""StatusRegistry in one process: allocation, status semantics, parameters, publication."""
+"""StatusRegistry in one process: allocation, status semantics, parameters, publication.
+
+The tests that take ``where`` run on a SQLite file and on PostgreSQL (a real server,
+tests/conftest.py); the others exercise SQLite files themselves.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +38,17 @@ NOW = datetime(2025, 6, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
-def _open(path: Path, purpose: str = "revocation", **kwargs: Any) -> StatusRegistry:
-    return StatusRegistry.open(path / "status.db", list_url=URL, purpose=purpose, **kwargs)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a test's registry lives: a folder for a SQLite file, or a PostgreSQL URL."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return tmp_path
+
+
+def _open(where: Path | str, purpose: str = "revocation", **kwargs: Any) -> StatusRegistry:
+    location = where if isinstance(where, str) else where / "status.db"
+    return StatusRegistry.open(location, list_url=URL, purpose=purpose, **kwargs)
 
 
 def _seeded(seed: int = 7) -> Callable[[int], int]:
@@ -47,8 +60,8 @@ def _scripted(values: list[int]) -> Callable[[int], int]:
     return lambda bound: next(it)
 
 
-def test_allocation_gives_a_spec_entry(tmp_path: Path) -> None:
-    with _open(tmp_path, rng=_scripted([94567])) as reg:
+def test_allocation_gives_a_spec_entry(where: Any) -> None:
+    with _open(where, rng=_scripted([94567])) as reg:
         entry = reg.allocate("urn:uuid:1")
     assert entry.to_json() == {
         "id": f"{URL}#94567",
@@ -60,8 +73,8 @@ def test_allocation_gives_a_spec_entry(tmp_path: Path) -> None:
     assert StatusListEntry.from_json(entry.to_json()) == entry
 
 
-def test_allocation_is_idempotent_and_never_reuses(tmp_path: Path) -> None:
-    with _open(tmp_path, rng=_seeded()) as reg:
+def test_allocation_is_idempotent_and_never_reuses(where: Any) -> None:
+    with _open(where, rng=_seeded()) as reg:
         entries = [reg.allocate(f"urn:uuid:{i}") for i in range(2000)]
         assert reg.allocate("urn:uuid:17") == entries[17]
         assert reg.entry("urn:uuid:17") == entries[17]
@@ -69,9 +82,9 @@ def test_allocation_is_idempotent_and_never_reuses(tmp_path: Path) -> None:
     assert len({e.status_list_index for e in entries}) == 2000
 
 
-def test_indexes_do_not_follow_issuance_order(tmp_path: Path) -> None:
+def test_indexes_do_not_follow_issuance_order(where: Any) -> None:
     """The rank correlation of issuance order and index is near 0 (|rho| < 0.1 at n=2000)."""
-    with _open(tmp_path, rng=_seeded(11)) as reg:
+    with _open(where, rng=_seeded(11)) as reg:
         indexes = [reg.allocate(f"urn:uuid:{i}").status_list_index for i in range(2000)]
     ranks = {index: r for r, index in enumerate(sorted(indexes))}
     n = len(indexes)
@@ -82,7 +95,7 @@ def test_indexes_do_not_follow_issuance_order(tmp_path: Path) -> None:
 
 
 def test_the_default_random_source_is_the_csprng(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    where: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
 
@@ -91,24 +104,24 @@ def test_the_default_random_source_is_the_csprng(
         return 42
 
     monkeypatch.setattr(secrets, "randbelow", spy)
-    with _open(tmp_path) as reg:
+    with _open(where) as reg:
         assert reg.allocate("urn:uuid:1").status_list_index == 42
     assert calls == [MIN_ENTRIES]
 
 
-def test_a_taken_index_is_drawn_again(tmp_path: Path) -> None:
-    with _open(tmp_path, rng=_scripted([5, 5, 9])) as reg:
+def test_a_taken_index_is_drawn_again(where: Any) -> None:
+    with _open(where, rng=_scripted([5, 5, 9])) as reg:
         assert reg.allocate("a").status_list_index == 5
         assert reg.allocate("b").status_list_index == 9
 
 
-def test_after_many_collisions_the_rank_among_free_indexes_is_drawn(tmp_path: Path) -> None:
+def test_after_many_collisions_the_rank_among_free_indexes_is_drawn(where: Any) -> None:
     """After 16 taken draws, a rank r among the free indexes picks the r-th free one."""
     taken = [0, 1, 2, 5]
     script = list(taken)
     for rank in (0, 1, 2):
         script += [0] * 16 + [rank]
-    with _open(tmp_path, rng=_scripted(script)) as reg:
+    with _open(where, rng=_scripted(script)) as reg:
         for i in range(4):
             reg.allocate(f"t{i}")
         got = [reg.allocate(f"r{rank}").status_list_index for rank in (0, 1, 2)]
@@ -117,8 +130,8 @@ def test_after_many_collisions_the_rank_among_free_indexes_is_drawn(tmp_path: Pa
 
 
 @pytest.mark.parametrize("bad", [MIN_ENTRIES, -1, 1.5, "3"])
-def test_a_broken_random_source_is_refused(tmp_path: Path, bad: Any) -> None:
-    with _open(tmp_path, rng=lambda bound: bad) as reg, pytest.raises(StatusError) as info:
+def test_a_broken_random_source_is_refused(where: Any, bad: Any) -> None:
+    with _open(where, rng=lambda bound: bad) as reg, pytest.raises(StatusError) as info:
         reg.allocate("a")
     assert info.value.code == "status.invalid_argument"
 
@@ -158,8 +171,8 @@ def test_revocation_is_permanent(tmp_path: Path) -> None:
     db.close()
 
 
-def test_suspension_is_reversible(tmp_path: Path) -> None:
-    with _open(tmp_path, "suspension", rng=_seeded()) as reg:
+def test_suspension_is_reversible(where: Any) -> None:
+    with _open(where, "suspension", rng=_seeded()) as reg:
         reg.allocate("a")
         reg.suspend("a")
         assert reg.value("a") == 1
@@ -169,8 +182,8 @@ def test_suspension_is_reversible(tmp_path: Path) -> None:
         assert reg.value("a") == 1
 
 
-def test_refresh_cannot_be_cleared(tmp_path: Path) -> None:
-    with _open(tmp_path, "refresh", rng=_seeded()) as reg:
+def test_refresh_cannot_be_cleared(where: Any) -> None:
+    with _open(where, "refresh", rng=_seeded()) as reg:
         reg.allocate("a")
         reg.set_status("a", 1)
         with pytest.raises(StatusError) as info:
@@ -187,16 +200,16 @@ def test_refresh_cannot_be_cleared(tmp_path: Path) -> None:
         ("message", "suspend"),
     ],
 )
-def test_actions_follow_the_list_purpose(tmp_path: Path, purpose: str, action: str) -> None:
-    with _open(tmp_path, purpose, rng=_seeded()) as reg:
+def test_actions_follow_the_list_purpose(where: Any, purpose: str, action: str) -> None:
+    with _open(where, purpose, rng=_seeded()) as reg:
         reg.allocate("a")
         with pytest.raises(StatusError) as info:
             getattr(reg, action)("a")
         assert info.value.code == "status.purpose_mismatch"
 
 
-def test_unknown_credentials(tmp_path: Path) -> None:
-    with _open(tmp_path) as reg:
+def test_unknown_credentials(where: Any) -> None:
+    with _open(where) as reg:
         for call in (reg.revoke, reg.entry, reg.value):
             with pytest.raises(StatusError) as info:
                 call("never allocated")
@@ -204,8 +217,8 @@ def test_unknown_credentials(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bad_id", ["", 42, None, "\ud800"])
-def test_credential_ids_are_checked(tmp_path: Path, bad_id: object) -> None:
-    with _open(tmp_path) as reg, pytest.raises(StatusError) as info:
+def test_credential_ids_are_checked(where: Any, bad_id: object) -> None:
+    with _open(where) as reg, pytest.raises(StatusError) as info:
         reg.allocate(bad_id)  # type: ignore[arg-type]
     assert info.value.code == "status.invalid_argument"
 
@@ -213,8 +226,8 @@ def test_credential_ids_are_checked(tmp_path: Path, bad_id: object) -> None:
 MESSAGES = ["pending_review", "accepted", "rejected", "undefined"]
 
 
-def test_multi_bit_message_list(tmp_path: Path) -> None:
-    with _open(tmp_path, "message", status_size=2, messages=MESSAGES, rng=_seeded()) as reg:
+def test_multi_bit_message_list(where: Any) -> None:
+    with _open(where, "message", status_size=2, messages=MESSAGES, rng=_seeded()) as reg:
         entry = reg.allocate("a")
         assert entry.status_size == 2 and [m.message for m in entry.status_message] == MESSAGES
         reg.set_status("a", 2)
@@ -240,10 +253,11 @@ def test_multi_bit_message_list(tmp_path: Path) -> None:
         {"purpose": "custom"},
     ],
 )
-def test_new_registry_parameters_are_checked(tmp_path: Path, kwargs: dict[str, Any]) -> None:
+def test_new_registry_parameters_are_checked(where: Any, kwargs: dict[str, Any]) -> None:
+    kwargs = dict(kwargs)  # the parameter is shared by every backend's run
     purpose = kwargs.pop("purpose", "message")
     with pytest.raises(StatusError) as info:
-        _open(tmp_path, purpose, **kwargs)
+        _open(where, purpose, **kwargs)
     assert info.value.code == "status.invalid_argument"
 
 
@@ -299,8 +313,8 @@ def test_only_the_hash_of_the_credential_id_is_stored(tmp_path: Path) -> None:
     assert credential_hash(citizen_id) == hashlib.sha256(citizen_id.encode()).digest()
 
 
-def test_list_credential_reflects_the_registry(tmp_path: Path) -> None:
-    with _open(tmp_path, rng=_seeded()) as reg:
+def test_list_credential_reflects_the_registry(where: Any) -> None:
+    with _open(where, rng=_seeded()) as reg:
         entries = {f"c{i}": reg.allocate(f"c{i}") for i in range(50)}
         for name in list(entries)[::3]:
             reg.revoke(name)
@@ -326,9 +340,9 @@ def test_list_credential_reflects_the_registry(tmp_path: Path) -> None:
         {"ttl": timedelta(seconds=-1)},
     ],
 )
-def test_list_credential_arguments(tmp_path: Path, kwargs: dict[str, Any]) -> None:
+def test_list_credential_arguments(where: Any, kwargs: dict[str, Any]) -> None:
     args: dict[str, Any] = {"now": NOW, "valid_for": DAY, **kwargs}
-    with _open(tmp_path) as reg, pytest.raises(StatusError) as info:
+    with _open(where) as reg, pytest.raises(StatusError) as info:
         reg.list_credential(ISSUER, **args)
     assert info.value.code == "status.invalid_argument"
 
@@ -340,8 +354,8 @@ def _stand_in_secure(unsigned: dict[str, Any]) -> dict[str, Any]:
     return unsigned
 
 
-def test_publish_secures_and_records(tmp_path: Path) -> None:
-    with _open(tmp_path, rng=_seeded()) as reg:
+def test_publish_secures_and_records(where: Any) -> None:
+    with _open(where, rng=_seeded()) as reg:
         assert reg.latest_publication() is None
         reg.allocate("a")
         first = reg.publish(ISSUER, _stand_in_secure, now=NOW, valid_for=DAY)
@@ -372,24 +386,24 @@ def _raises_ours(unsigned: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_publish_wraps_secure_failures(
-    tmp_path: Path, secure: Callable[[dict[str, Any]], Any], code: str
+    where: Any, secure: Callable[[dict[str, Any]], Any], code: str
 ) -> None:
-    with _open(tmp_path) as reg:
+    with _open(where) as reg:
         with pytest.raises(DidGovError) as info:
             reg.publish(ISSUER, secure, now=NOW, valid_for=DAY)
         assert info.value.code == code
         assert reg.latest_publication() is None
 
 
-def test_a_closed_registry_raises_our_error(tmp_path: Path) -> None:
-    reg = _open(tmp_path)
+def test_a_closed_registry_raises_our_error(where: Any) -> None:
+    reg = _open(where)
     reg.close()
     with pytest.raises(StatusError) as info:
         reg.allocate("a")
     assert info.value.code == "status.registry_failed"
 
 
-def test_publish_with_data_integrity(tmp_path: Path) -> None:
+def test_publish_with_data_integrity(where: Any) -> None:
     """The real securing step: an eddsa-rdfc-2022 proof over the list credential verifies."""
     data_integrity = pytest.importorskip("did_gov.proofs.data_integrity")
     from did_gov.keys import PrivateKey
@@ -408,7 +422,7 @@ def test_publish_with_data_integrity(tmp_path: Path) -> None:
         )
         return signed
 
-    with _open(tmp_path, rng=_seeded()) as reg:
+    with _open(where, rng=_seeded()) as reg:
         entry = reg.allocate("urn:uuid:citizen-1")
         reg.revoke("urn:uuid:citizen-1")
         published = reg.publish(issuer, secure, now=NOW, valid_for=DAY, ttl=timedelta(hours=6))
@@ -418,7 +432,7 @@ def test_publish_with_data_integrity(tmp_path: Path) -> None:
     assert result.status == "revoked" and result.codes[-1] == "status.revoked"
 
 
-def test_publish_accepts_an_enveloping_secure(tmp_path: Path) -> None:
+def test_publish_accepts_an_enveloping_secure(where: Any) -> None:
     """A VC-JOSE-style ``secure`` returns a compact token; it is stored and returned as is."""
     seen: list[dict[str, Any]] = []
 
@@ -427,7 +441,7 @@ def test_publish_accepts_an_enveloping_secure(tmp_path: Path) -> None:
         payload = b64url_encode(json.dumps(unsigned).encode())
         return f"eyJhbGciOiJFZERTQSJ9.{payload}.c2lnbmF0dXJl"
 
-    with _open(tmp_path) as reg:
+    with _open(where) as reg:
         token = reg.publish(ISSUER, envelope, now=NOW, valid_for=DAY)
         assert reg.latest_publication() == token
     assert seen[0]["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -29,9 +29,10 @@ def _create(path: Path) -> None:
     StatusRegistry.open(path, list_url=URL, purpose="revocation").close()
 
 
-def _spawn(
-    path: Path, tag: str, count: int, revoke_every: int, shared: int = 0
+def spawn_worker(
+    path: Path | str, tag: str, count: int, revoke_every: int, shared: int = 0
 ) -> subprocess.Popen[bytes]:
+    """Start ``tests.status._worker`` on the registry at ``path`` (a file or a URL)."""
     args = [str(path), tag, str(count), str(revoke_every), str(shared)]
     return subprocess.Popen(
         [sys.executable, "-m", "tests.status._worker", *args],
@@ -41,12 +42,13 @@ def _spawn(
     )
 
 
-class _Acks:
+class Acks:
     """The changes a worker acknowledged, read from its output."""
 
     def __init__(self) -> None:
         self.allocated: dict[str, int] = {}
         self.revoked: set[str] = set()
+        self.reconnects = -1
 
     def read(self, stream: IO[bytes], until: int | None = None) -> None:
         """Read lines (all of them, or until ``until`` allocations were acknowledged)."""
@@ -56,11 +58,13 @@ class _Acks:
                 self.allocated[rest[0]] = int(rest[1])
             elif kind == "revoked":
                 self.revoked.add(rest[0])
+            elif kind == "done":
+                self.reconnects = int(rest[0])
             if until is not None and len(self.allocated) >= until:
                 return
 
 
-def _assert_sound(path: Path, acks: list[_Acks]) -> dict[bytes, tuple[int, int]]:
+def _assert_sound(path: Path, acks: list[Acks]) -> dict[bytes, tuple[int, int]]:
     """The file is intact and holds every acknowledged change; return hash -> (index, value)."""
     db = sqlite3.connect(path)
     try:
@@ -68,6 +72,13 @@ def _assert_sound(path: Path, acks: list[_Acks]) -> dict[bytes, tuple[int, int]]
         rows = db.execute("SELECT idx, credential_hash, value FROM entries").fetchall()
     finally:
         db.close()
+    return assert_entries(path, rows, acks)
+
+
+def assert_entries(
+    location: Path | str, rows: list[Any], acks: list[Acks]
+) -> dict[bytes, tuple[int, int]]:
+    """``(idx, hash, value)`` rows hold every acknowledged change, each index once."""
     stored = {bytes(h): (int(i), int(v)) for i, h, v in rows}
     assert len(stored) == len(rows) == len({i for i, _, _ in rows}), "an index serves two"
     assert all(0 <= i < MIN_ENTRIES and v in (0, 1) for i, v in stored.values())
@@ -76,7 +87,7 @@ def _assert_sound(path: Path, acks: list[_Acks]) -> dict[bytes, tuple[int, int]]
             assert stored[credential_hash(credential_id)][0] == index, credential_id
         for credential_id in ack.revoked:
             assert stored[credential_hash(credential_id)][1] == 1, credential_id
-    with StatusRegistry.open(path) as reg:
+    with StatusRegistry.open(location) as reg:
         snapshot = reg.status_list()
     assert {i for i, v in stored.values() if v} == {
         i for i, _ in stored.values() if snapshot.get(i)
@@ -87,11 +98,11 @@ def _assert_sound(path: Path, acks: list[_Acks]) -> dict[bytes, tuple[int, int]]
 def test_concurrent_processes_allocate_and_revoke_without_loss(tmp_path: Path) -> None:
     path, count, shared = tmp_path / "status.db", 120, 15
     _create(path)
-    workers = [_spawn(path, f"w{i}", count, revoke_every=4, shared=shared) for i in range(4)]
+    workers = [spawn_worker(path, f"w{i}", count, revoke_every=4, shared=shared) for i in range(4)]
     acks = []
     for worker in workers:
         assert worker.stdout is not None
-        ack = _Acks()
+        ack = Acks()
         ack.read(worker.stdout)
         assert worker.wait() == 0
         acks.append(ack)
@@ -131,18 +142,18 @@ def _kill_inside_write_transaction(
 def test_sigkill_mid_update_loses_nothing_acknowledged(tmp_path: Path, probes: int) -> None:
     path = tmp_path / "status.db"
     _create(path)
-    victim = _spawn(path, "victim", 100_000, revoke_every=3)
+    victim = spawn_worker(path, "victim", 100_000, revoke_every=3)
     assert victim.stdout is not None
-    acks = _Acks()
+    acks = Acks()
     acks.read(victim.stdout, until=50)
     _kill_inside_write_transaction(path, victim, probes)
     victim.wait()
     acks.read(victim.stdout)
     assert victim.returncode == -signal.SIGKILL
     # the lock and the write-ahead log the victim left behind do not stop the next writer
-    bystander = _spawn(path, "bystander", 60, revoke_every=2)
+    bystander = spawn_worker(path, "bystander", 60, revoke_every=2)
     assert bystander.stdout is not None
-    survivor = _Acks()
+    survivor = Acks()
     survivor.read(bystander.stdout)
     assert bystander.wait() == 0
     stored = _assert_sound(path, [acks, survivor])

@@ -77,7 +77,14 @@ def test_injected_clock_and_per_call_now() -> None:
 
 
 def test_presentation_challenge_domain_and_holder() -> None:
-    vp = present([_credential()], HOLDER, challenge="n-1", domain="kiosk.example", now=NOW)
+    subject = {"id": did_key.did_for_public_key(HOLDER.public_key)}
+    vp = present(
+        [_credential(credentialSubject=subject)],
+        HOLDER,
+        challenge="n-1",
+        domain="kiosk.example",
+        now=NOW,
+    )
     verifier = Verifier(now=NOW)
     good = verifier.verify(vp, challenge="n-1", domain="kiosk.example")
     assert good.verified, good.summary()

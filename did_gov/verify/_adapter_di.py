@@ -1,0 +1,122 @@
+"""Step 3 for Data Integrity: the proofs, their signers, and the shared value (``specs/verification.md``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from did_gov.credentials import VC_V1_CONTEXT, credential_problems, presentation_problems
+from did_gov.dids import VerificationMethod
+from did_gov.errors import DidGovError
+from did_gov.jsonld import OfflineDocumentLoader
+from did_gov.keys import PublicKey
+from did_gov.limits import Limits
+from did_gov.proofs._result import Check, fail, ok
+from did_gov.proofs.data_integrity import verify_proofs
+from did_gov.verify._keys import KeyRing
+from did_gov.verify._model import Bound, Kind, Secured, Signer, as_list, id_of
+
+__all__ = ["secure_di", "shape_checks", "subject_ids", "types_of", "vcdm_window"]
+
+_PURPOSE = {"credential": "assertionMethod", "presentation": "authentication"}
+
+
+def shape_checks(kind: Kind, document: Any) -> list[Check]:
+    """The VCDM 2.0 (or 1.1) shape of a credential or presentation: one check ``shape``."""
+    problems: Iterable[DidGovError] = (
+        credential_problems(document) if kind == "credential" else presentation_problems(document)
+    )
+    found = [fail("shape", p.code, p.message) for p in problems]
+    return found or [ok("shape", "well-formed")]
+
+
+def subject_ids(document: Any) -> tuple[str, ...]:
+    """Every ``credentialSubject.id`` that is a string."""
+    if not isinstance(document, dict):
+        return ()
+    ids = (id_of(s) for s in as_list(document.get("credentialSubject", [])) if isinstance(s, dict))
+    return tuple(i for i in ids if isinstance(i, str))
+
+
+def types_of(document: Any) -> tuple[str, ...]:
+    """The ``type`` terms of a document, as written."""
+    if not isinstance(document, dict):
+        return ()
+    return tuple(t for t in as_list(document.get("type", [])) if isinstance(t, str))
+
+
+def vcdm_window(document: Any) -> tuple[Bound, ...]:
+    """VCDM 2.0 ``validFrom``/``validUntil``; a VCDM 1.1 credential's ``issuanceDate``/``expirationDate`` too."""
+    if not isinstance(document, dict):
+        return ()
+    contexts = as_list(document.get("@context"))
+    v1 = bool(contexts) and contexts[0] == VC_V1_CONTEXT
+    fields = [("validFrom", "start"), ("validUntil", "end")]
+    if v1:
+        fields = [("issuanceDate", "start"), ("expirationDate", "end"), *fields]
+    return tuple(
+        Bound(name, role, document[name], timezone_required=not v1)  # type: ignore[arg-type]
+        for name, role in fields
+        if name in document
+    )
+
+
+def secure_di(
+    document: dict[str, Any],
+    kind: Kind,
+    keys: KeyRing,
+    moment: datetime,
+    *,
+    clock_skew: timedelta,
+    loader: OfflineDocumentLoader,
+    limits: Limits,
+    challenge: str | None = None,
+    domain: str | None = None,
+) -> Secured:
+    """Verify every proof of a credential or presentation (VC DI 1.0 §4.4) and read the shared value."""
+    checks = shape_checks(kind, document)
+    purpose = _PURPOSE[kind]
+    seen: dict[str, VerificationMethod] = {}
+
+    def resolve(vm_url: str, wanted: str) -> PublicKey:
+        key, method = keys.method(vm_url, wanted, moment)
+        seen[vm_url] = method
+        return key
+
+    result = verify_proofs(
+        document,
+        resolve,
+        expected_purpose=purpose,
+        challenge=challenge,
+        domain=domain,
+        now=moment,
+        loader=loader,
+        limits=limits,
+        clock_skew=clock_skew,
+    )
+    checks += result.checks
+    signers = tuple(
+        Signer(p.verification_method, seen[p.verification_method].controller, purpose)
+        for p in result.proofs
+        if p.verified and p.verification_method in seen
+    )
+    issuer = id_of(document.get("issuer"))
+    holder = id_of(document.get("holder"))
+    status = [e for e in as_list(document.get("credentialStatus", [])) if e is not None]
+    return Secured(
+        format="vc-di" if kind == "credential" else "vp-di",
+        kind=kind,
+        checks=tuple(checks),
+        document=document,
+        issuer=issuer if isinstance(issuer, str) and kind == "credential" else None,
+        holder=holder if isinstance(holder, str) and kind == "presentation" else None,
+        signers=signers,
+        subject_ids=subject_ids(document) if kind == "credential" else (),
+        types=types_of(document),
+        window=vcdm_window(document),
+        status=tuple(status) if kind == "credential" else (),
+        credentials=tuple(as_list(document.get("verifiableCredential", [])))
+        if kind == "presentation"
+        else (),
+    )
