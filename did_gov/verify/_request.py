@@ -9,7 +9,7 @@ judges (``specs/presentation-requests.md``).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from did_gov.errors import DidGovError
@@ -93,7 +93,13 @@ def _typed_path(tree: Any, path: Sequence[str]) -> ClaimPath:
     return tuple(typed)
 
 
-def _one(secured: Secured, holder_bound: bool, expander: TypeExpander) -> PresentedCredential:
+Chain = Callable[[Secured], tuple[str, ...]]
+"""The trust policy's accreditation chain of a credential's issuer (issuer first, root last)."""
+
+
+def _one(
+    secured: Secured, holder_bound: bool, expander: TypeExpander, chain: Chain | None
+) -> PresentedCredential:
     fmt = DCQL_FORMATS.get(secured.format, secured.format)
     document = secured.document
     disclosed = None
@@ -109,11 +115,15 @@ def _one(secured: Secured, holder_bound: bool, expander: TypeExpander) -> Presen
         issuer=secured.issuer,
         holder_bound=holder_bound,
         disclosed=disclosed,
+        trust_chain=chain(secured) if chain is not None else (),
     )
 
 
 def presented_credentials(
-    secured: Secured, nested: Sequence[Secured], expander: TypeExpander
+    secured: Secured,
+    nested: Sequence[Secured],
+    expander: TypeExpander,
+    chain: Chain | None = None,
 ) -> list[PresentedCredential]:
     """The credentials a verified document presents, as :func:`match_request` reads them.
 
@@ -124,10 +134,11 @@ def presented_credentials(
     """
     if secured.kind == "presentation":
         bound = secured.ok and bool(secured.signers)
-        return [_one(c, bound, expander) for c in nested if c.ok]
+        return [_one(c, bound, expander, chain) for c in nested if c.ok]
     if not secured.ok:
         return []
-    return [_one(secured, secured.format == "sd-jwt-vc" and secured.holder_bound, expander)]
+    bound = secured.format == "sd-jwt-vc" and secured.holder_bound
+    return [_one(secured, bound, expander, chain)]
 
 
 def request_checks(
@@ -135,6 +146,8 @@ def request_checks(
     secured: Secured,
     nested: Sequence[Secured],
     expander: TypeExpander,
+    chain: Chain | None = None,
 ) -> list[Check]:
-    """Step 12: the ``request`` checks of a verified document."""
-    return list(match_request(request.dcql_query, presented_credentials(secured, nested, expander)))
+    """Step 12: the ``request`` checks of a verified document (``chain``: the trust policy's)."""
+    credentials = presented_credentials(secured, nested, expander, chain)
+    return list(match_request(request.dcql_query, credentials))

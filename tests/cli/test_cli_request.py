@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 from pathlib import Path
@@ -61,19 +62,17 @@ def _vp(nonce: str) -> dict[str, Any]:
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
-    paths = {
-        "request": tmp_path / "request.json",
-        "vp": tmp_path / "vp.json",
-        "old": tmp_path / "old-vp.json",
-        "bad": tmp_path / "bad-request.json",
-    }
-    paths["request"].write_text(json.dumps(REQUEST))
-    paths["vp"].write_text(json.dumps(_vp(NONCE)))
-    paths["old"].write_text(json.dumps(_vp("n-of-yesterday")))
-    bad = json.loads(json.dumps(REQUEST))
+    bad = copy.deepcopy(REQUEST)
     bad["dcql_query"]["credentials"][0]["format"] = "mso_mdoc"
-    paths["bad"].write_text(json.dumps(bad))
-    return paths
+    contents = {
+        "request": REQUEST,
+        "vp": _vp(NONCE),
+        "old": _vp("n-of-yesterday"),
+        "bad": bad,
+    }
+    for name, value in contents.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(value))
+    return {name: tmp_path / f"{name}.json" for name in contents}
 
 
 def _report(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:

@@ -12,8 +12,9 @@ from did_gov import Verifier, issue, issue_sd_jwt, present, present_sd_jwt
 from did_gov.dids import did_key
 from did_gov.errors import InvalidInputError
 from did_gov.keys import PrivateKey
+from did_gov.proofs._result import Check, ok
 from did_gov.proofs.sd_jwt import verify_sd_jwt
-from did_gov.trust import PresentationRequest, kiosk_query
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER, IssuerClaim, PresentationRequest, kiosk_query
 from did_gov.verify import VerificationReport
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -88,8 +89,11 @@ def _sd_shown(
     )
 
 
+VERIFIER = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)  # issuer trust is not what is tested
+
+
 def _verify(value: Any, request: PresentationRequest) -> VerificationReport:
-    return Verifier(now=NOW).verify(value, request=request)
+    return VERIFIER.verify(value, request=request)
 
 
 def _request_checks(report: VerificationReport) -> list[tuple[bool, str]]:
@@ -197,11 +201,11 @@ def test_a_credential_alone_is_not_holder_bound() -> None:
     assert _failed(report) == ["request.holder_binding_missing"]
 
 
-def test_the_request_replaces_challenge_and_domain_given_beside() -> None:
-    report = Verifier(now=NOW).verify(
-        _di_vp(), request=_request("ldp_vc", W3C_CLAIMS), challenge="other", domain="other"
-    )
-    assert report.verified, report.summary()
+def test_a_request_and_a_challenge_beside_it_is_misuse() -> None:
+    with pytest.raises(InvalidInputError):
+        VERIFIER.verify(
+            _di_vp(), request=_request("ldp_vc", W3C_CLAIMS), challenge=NONCE, domain=CLIENT
+        )
 
 
 def test_kiosk_default_query_answered_by_each_format() -> None:
@@ -223,4 +227,50 @@ def test_tampered_nested_credential_answers_nothing() -> None:
 
 def test_request_must_be_a_presentation_request() -> None:
     with pytest.raises(InvalidInputError):
-        Verifier(now=NOW).verify(_di_vp(), request={"nonce": NONCE})  # type: ignore[arg-type]
+        VERIFIER.verify(_di_vp(), request={"nonce": NONCE})  # type: ignore[arg-type]
+
+
+class _Chained:
+    """A trust policy that accredits everyone under one chain, and records what it was asked."""
+
+    def __init__(self) -> None:
+        self.claims: list[IssuerClaim] = []
+
+    def judge_issuer(self, claim: IssuerClaim, at: datetime) -> Check:
+        return ok("trust", "accredited (test double)")
+
+    def may_publish_status(self, list_issuer: str, credential_issuer: str, at: datetime) -> bool:
+        return list_issuer == credential_issuer
+
+    def chain_of(self, claim: IssuerClaim, at: datetime) -> tuple[str, ...]:
+        self.claims.append(claim)
+        return (claim.issuer, "did:web:ministry.example", "did:web:state.example")
+
+
+@pytest.mark.parametrize(
+    ("authority", "code"),
+    [("did:web:state.example", None), ("did:web:elsewhere.example", "request.untrusted_authority")],
+)
+def test_trusted_authorities_follow_the_trust_policys_chain(
+    authority: str, code: str | None
+) -> None:
+    trust = _Chained()
+    request = _request(
+        "ldp_vc",
+        W3C_CLAIMS,
+        trusted_authorities=[{"type": "openid_federation", "values": [authority]}],
+    )
+    report = Verifier(now=NOW, trust=trust).verify(_di_vp(), request=request)
+    assert _failed(report) == ([code] if code else []), report.summary()
+    assert CITIZEN_TYPE in trust.claims[-1].expanded_types
+
+
+def test_trusted_authorities_without_a_chain_are_indeterminate() -> None:
+    request = _request(
+        "dc+sd-jwt",
+        SD_CLAIMS,
+        trusted_authorities=[{"type": "openid_federation", "values": ["did:web:state.example"]}],
+    )
+    report = _verify(_sd_shown(), request)
+    assert _failed(report) == ["request.authority_unknown"]
+    assert report.errors[0].indeterminate
