@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from did_gov.proofs._result import Check
@@ -87,7 +88,7 @@ class Secured:
     disclosed_paths: tuple[tuple[str, ...], ...] = ()
     """SD-JWT VC: the claim each presented disclosure revealed (array indices as decimal strings)."""
 
-    @property
+    @cached_property
     def ok(self) -> bool:
         """True when every adapter check passed."""
         return bool(self.checks) and passed(self.checks)

@@ -291,8 +291,8 @@ class Verifier:
     ) -> Secured:
         """Steps 2-3: detect the format (opening a VCDM envelope), run its adapter."""
         secured = self._adapt(value, expected, moment, expect, envelope_ok=True)
-        types = set(secured.types)
-        if all(t in types for t in _BOTH):
+        types = secured.types
+        if _BOTH[0] in types and _BOTH[1] in types:
             conflict = fail(
                 "format",
                 "credential.type_conflict",
@@ -419,6 +419,8 @@ class Verifier:
 
     def _status(self, secured: Secured, moment: datetime) -> list[Check]:
         """Step 9: each status entry against a list that counts for this issuer."""
+        if not secured.status:
+            return []
         trust = self.trust
 
         def may_publish(list_issuer: str, credential_issuer: str) -> bool:
