@@ -280,7 +280,7 @@ class Verifier:
             checks.append(validity(secured, moment, self.policy.clock_skew))  # 8.
         if secured.kind == "credential" and with_status and passed(checks):
             checks += self._status(secured, moment)  # 9.
-        issuer_ok = all(c.ok for c in checks if c.name == "issuer")
+        issuer_ok = passed([c for c in checks if c.name == "issuer"])
         if self.trust is not None and secured.kind == "credential" and secured.ok and issuer_ok:
             checks.append(trust_check(self.trust, secured, moment))  # 10.
         report = VerificationReport.from_checks(secured.format, checks, secured.document, nested)

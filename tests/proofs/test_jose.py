@@ -513,9 +513,9 @@ def test_typ_with_media_type_prefix_is_accepted() -> None:
         ({"iat": int(NOW.timestamp()) + 3600}, "credential.issued_in_future"),
         ({"validUntil": "2025-01-01T00:00:00Z"}, "credential.expired"),
         ({"validFrom": "2026-01-01T00:00:00Z"}, "credential.not_yet_valid"),
-        ({"exp": "tomorrow"}, "jose.claim_invalid"),
-        ({"iat": "yesterday"}, "jose.claim_invalid"),
-        ({"nbf": True}, "jose.claim_invalid"),
+        ({"exp": "tomorrow"}, "credential.date_invalid"),  # the Verifier's validity step
+        ({"iat": "yesterday"}, "credential.date_invalid"),
+        ({"nbf": True}, "credential.date_invalid"),
         ({"iss": "did:example:someone-else"}, "jose.claim_mismatch"),
         ({"id": "urn:uuid:1", "jti": "urn:uuid:2"}, "jose.claim_mismatch"),
         ({"sub": "did:example:eve"}, "jose.claim_mismatch"),

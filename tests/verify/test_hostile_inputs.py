@@ -135,7 +135,7 @@ def test_xsd_edge_date_in_proof_created_is_malformed(date: str) -> None:
 
 @pytest.mark.parametrize("date", EDGE_DATES)
 def test_xsd_edge_date_in_jose_iat_is_invalid(date: str) -> None:
-    assert "jose.claim_invalid" in _verify(_vc_jwt("iat", json.dumps(date)))
+    assert "credential.date_out_of_range" in _verify(_vc_jwt("iat", json.dumps(date)))
 
 
 @pytest.mark.parametrize("date", EDGE_DATES)
@@ -161,7 +161,7 @@ def test_jose_numeric_date_of_1e400_is_refused(claim: str) -> None:
 
 @pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
 def test_jose_numeric_date_of_ten_pow_400_is_refused(claim: str) -> None:
-    assert "jose.claim_invalid" in _verify(_vc_jwt(claim, TEN_POW_400))
+    assert "credential.date_out_of_range" in _verify(_vc_jwt(claim, TEN_POW_400))
 
 
 @pytest.mark.parametrize("claim", ["exp", "nbf"])
@@ -344,7 +344,7 @@ CLI_CASES: dict[str, str] = {
     "huge-int.json": "json.number_too_large",
     "edge-date.json": "credential.date_out_of_range",
     "jose-exp-1e400.jwt": "jose.malformed",
-    "jose-iat-edge.jwt": "jose.claim_invalid",
+    "jose-iat-edge.jwt": "credential.date_out_of_range",
     "sd-exp-10e400.sd-jwt": "credential.date_out_of_range",
     "sd-surrogate.sd-jwt": "sd_jwt.malformed",
     "did-web-hex.json": "did.invalid",
