@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,7 @@ from did_gov.verify._adapter_di import secure_di
 from did_gov.verify._adapter_jose import secure_jose
 from did_gov.verify._adapter_sd_jwt import secure_sd_jwt
 from did_gov.verify._anchor import credentials_of
-from did_gov.verify._anchor_check import LogKeys, anchor_check, unmatched_check
+from did_gov.verify._anchor_check import LogKeys, anchor_check, anchored_time, unmatched_check
 from did_gov.verify._keys import KeyRing
 from did_gov.verify._model import Kind, Secured, as_list, failed, passed
 from did_gov.verify._parse import ENVELOPE_TYPES, compact_token, open_enveloped, parse_input
@@ -65,6 +66,8 @@ class _Expected:
 
 
 _NOTHING = _Expected()
+_RECEIPTS: ContextVar[Sequence[Receipt]] = ContextVar("did_gov_verify_receipts", default=())
+"""The receipts of the document being verified, so the trust step can judge at anchored time."""
 
 
 class Verifier:
@@ -74,8 +77,10 @@ class Verifier:
     directories: ``index.json`` + files) or ``loader``; ``resolver`` (default:
     did:key, did:jwk, and did:web from a cache only); ``now`` (a datetime or a
     callable, else the system clock at each call); ``limits``; status sources —,
-    ``trust`` (a :class:`~did_gov.trust.TrustPolicy`: who is accredited for what;
-    None: no trust check, and a status list must be the credential issuer's own)
+    ``trust`` (a :class:`~did_gov.trust.TrustPolicy`: who is accredited for what, e.g.
+    a :class:`~did_gov.trust.TrustRegistry` or a trust bundle's ``verifier_options()``;
+    None: every credential gets an indeterminate ``trust.not_configured`` check and is
+    not verified; :data:`~did_gov.trust.UNSAFE_TRUST_ANY_ISSUER` for tests and demos)
     and ``policy`` (a :class:`VerificationPolicy`). Nothing here touches the
     network unless the resolver or ``status_fetcher`` was given a fetcher.
     ``log_keys`` are the note verifier keys (vkeys) of the transparency logs whose
@@ -217,7 +222,11 @@ class Verifier:
         if request is not None and _unbound_sd_jwt(parsed.value):
             expected = replace(expected, nonce=None, audience=None)  # step 12 judges it
         nested: list[Secured] = []
-        report, secured = self._steps(parsed.value, expected, moment, collect=nested)  # 2.-10.
+        token = _RECEIPTS.set(parsed.receipts or ())
+        try:
+            report, secured = self._steps(parsed.value, expected, moment, collect=nested)  # 2.-10.
+        finally:
+            _RECEIPTS.reset(token)
         if parsed.receipts is not None or self.policy.require_anchor:  # 11. anchor
             report = self.check_anchors(report, parsed.value, parsed.receipts or [])
         if request is not None:  # 12. request
@@ -254,6 +263,7 @@ class Verifier:
         presented_by: str | None = None,
         presented: bool = False,
         with_status: bool = True,
+        judge_trust: bool = True,
         collect: list[Secured] | None = None,
     ) -> tuple[VerificationReport, Secured]:
         """Steps 2-10 for one document; ``presented`` when it is a credential of a presentation.
@@ -281,8 +291,13 @@ class Verifier:
         if secured.kind == "credential" and with_status and passed(checks):
             checks += self._status(secured, moment)  # 9.
         issuer_ok = passed([c for c in checks if c.name == "issuer"])
-        if self.trust is not None and secured.kind == "credential" and secured.ok and issuer_ok:
-            checks.append(trust_check(self.trust, secured, moment))  # 10.
+        if judge_trust and secured.kind == "credential" and secured.ok and issuer_ok:
+            anchored = (
+                anchored_time(value, _RECEIPTS.get(), self.log_keys)
+                if self.trust is not None and isinstance(value, dict | str)
+                else None
+            )
+            checks.append(trust_check(self.trust, secured, moment, anchored))  # 10.
         report = VerificationReport.from_checks(secured.format, checks, secured.document, nested)
         return report, secured
 
@@ -443,7 +458,10 @@ class Verifier:
         if not isinstance(unverified, dict | str | bytes):
             secured = failed("unknown", fail("parse", "input.not_object", "not a list credential"))
             return VerificationReport.from_checks("unknown", secured.checks), secured
-        return self._steps(unverified, _NOTHING, moment, expect="credential", with_status=False)
+        # A list's issuer is judged by may_publish_status, not by the trust step.
+        return self._steps(
+            unverified, _NOTHING, moment, expect="credential", with_status=False, judge_trust=False
+        )
 
     # -- 11. anchor receipts (specs/anchor-receipt.md §7.3) --------------------------------
 

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 
 GOV = PrivateKey.from_seed("ed25519", bytes([31]) * 32)
 CITIZEN = PrivateKey.from_seed("ed25519", bytes([32]) * 32)
+TRUST = ("--trust-any-issuer",)  # issuer trust is not what these tests are about
 NONCE, CLIENT = "n-cli-1", "decentralized_identifier:did:web:kiosk.example.gov"
 REQUEST = {
     "dcql_query": {
@@ -81,20 +82,20 @@ def _report(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 
 def test_verify_with_request(files: dict[str, Path]) -> None:
-    result = run("verify", str(files["vp"]), "--request", str(files["request"]), "--json")
+    result = run("verify", str(files["vp"]), "--request", str(files["request"]), "--json", *TRUST)
     assert result.returncode == 0, result.stdout + result.stderr
     checks = _report(result)["checks"]
     assert checks[-1]["name"] == "request" and checks[-1]["code"] == "ok"
 
 
 def test_verify_with_request_refuses_a_replayed_presentation(files: dict[str, Path]) -> None:
-    result = run("verify", str(files["old"]), "--request", str(files["request"]), "--json")
+    result = run("verify", str(files["old"]), "--request", str(files["request"]), "--json", *TRUST)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "proof.challenge_mismatch" in {e["code"] for e in _report(result)["errors"]}
 
 
 def test_verify_with_a_malformed_request_is_a_usage_error(files: dict[str, Path]) -> None:
-    result = run("verify", str(files["vp"]), "--request", str(files["bad"]))
+    result = run("verify", str(files["vp"]), "--request", str(files["bad"]), *TRUST)
     assert result.returncode == 2
     assert "request.format_unsupported" in result.stderr
     assert "Traceback" not in result.stderr
@@ -102,7 +103,7 @@ def test_verify_with_a_malformed_request_is_a_usage_error(files: dict[str, Path]
 
 def test_verify_request_with_challenge_is_a_usage_error(files: dict[str, Path]) -> None:
     result = run(
-        "verify", str(files["vp"]), "--request", str(files["request"]), "--challenge", NONCE
+        "verify", str(files["vp"]), "--request", str(files["request"]), "--challenge", NONCE, *TRUST
     )
     assert result.returncode == 2
     assert "--request" in result.stderr

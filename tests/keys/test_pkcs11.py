@@ -11,18 +11,22 @@ from typing import Any
 import pytest
 
 from did_gov import Verifier, issue, present
+from did_gov.dids import did_key
 from did_gov.errors import DidGovError, HsmError, InvalidInputError
 from did_gov.keys import KeyType, PrivateKey
 from did_gov.keys.pkcs11 import Pkcs11Signer, parse_pkcs11_uri
 from did_gov.ledger import NoteVerifier, open_checkpoint, open_ledger
 from did_gov.status import StatusRegistry
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW
 
 LATER = NOW + timedelta(minutes=1)
 KEY_TYPES = [KeyType.ED25519, KeyType.P256, KeyType.P384]
 
 
-def _unsigned(status: dict[str, Any] | None = None) -> dict[str, Any]:
+def _unsigned(
+    status: dict[str, Any] | None = None, subject: str = "did:example:citizen"
+) -> dict[str, Any]:
     vc: dict[str, Any] = {
         "@context": [
             "https://www.w3.org/ns/credentials/v2",
@@ -32,7 +36,7 @@ def _unsigned(status: dict[str, Any] | None = None) -> dict[str, Any]:
         "type": ["VerifiableCredential", "ExampleIdentityCredential"],
         "issuer": "did:example:replaced",
         "validFrom": "2025-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:citizen", "birthDate": "1815-12-10"},
+        "credentialSubject": {"id": subject, "birthDate": "1815-12-10"},
     }
     if status is not None:
         vc["credentialStatus"] = status
@@ -62,7 +66,7 @@ def test_an_hsm_key_signs_every_format_and_each_verifies(
 ) -> None:
     signer = hsm_keys[key_type]
     secured = issue(_unsigned(), signer, format=fmt, now=NOW)
-    report = Verifier(now=LATER).verify(secured)
+    report = Verifier(now=LATER, trust=UNSAFE_TRUST_ANY_ISSUER).verify(secured)
     assert report.verified, report.summary()
 
 
@@ -72,11 +76,16 @@ def test_an_hsm_holder_key_signs_presentations_and_kb_jwts(
 ) -> None:
     holder = hsm_keys[key_type]
     issuer = PrivateKey.generate("p256")
-    vc = issue(_unsigned(), issuer, now=NOW)
+    subject = did_key.did_for_public_key(holder.public_key)  # presented by its subject
+    vc = issue(_unsigned(subject=subject), issuer, now=NOW)
     vp = present([vc], holder, challenge="c-1", domain="kiosk.example", now=NOW)
-    assert Verifier(now=LATER).verify(vp, challenge="c-1", domain="kiosk.example").verified
+    assert (
+        Verifier(now=LATER, trust=UNSAFE_TRUST_ANY_ISSUER)
+        .verify(vp, challenge="c-1", domain="kiosk.example")
+        .verified
+    )
     sd = issue(
-        _unsigned(),
+        _unsigned(subject=subject),
         issuer,
         format="sd-jwt",
         disclosable=["/credentialSubject/birthDate"],
@@ -84,7 +93,9 @@ def test_an_hsm_holder_key_signs_presentations_and_kb_jwts(
         now=NOW,
     )
     shown = present([sd], holder, format="sd-jwt", challenge="n-1", domain="shop.example", now=NOW)
-    report = Verifier(now=LATER).verify(shown, nonce="n-1", audience="shop.example")
+    report = Verifier(now=LATER, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        shown, nonce="n-1", audience="shop.example"
+    )
     assert report.verified, report.summary()
 
 
@@ -102,7 +113,7 @@ def test_an_hsm_key_publishes_a_status_list(
             now=NOW,
             valid_for=timedelta(days=1),
         )
-    report = Verifier(now=LATER, status_lists=[listed]).verify(vc)
+    report = Verifier(now=LATER, status_lists=[listed], trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
     assert not report.verified
     assert report.errors[-1].code == "status.revoked"  # the HSM-signed list was read and trusted
 
