@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import statistics
 import time
@@ -99,4 +100,20 @@ def measure(
         target,
         cpu_median=statistics.median(cpu),
         baseline_cpu_median=statistics.median(theirs_cpu) if theirs_cpu else None,
+    )
+
+
+def per_operation(fig: Figure, batch: int) -> Figure:
+    """A figure of ``batch`` operations per call, restated per operation in µs."""
+    per = 1 / batch
+    return dataclasses.replace(
+        fig,
+        median=fig.median * per,
+        p95=fig.p95 * per,
+        baseline_median=None if fig.baseline_median is None else fig.baseline_median * per,
+        cpu_median=None if fig.cpu_median is None else fig.cpu_median * per,
+        baseline_cpu_median=None
+        if fig.baseline_cpu_median is None
+        else fig.baseline_cpu_median * per,
+        unit="µs",
     )

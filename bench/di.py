@@ -40,6 +40,7 @@ from did_gov.jsonld._loader import _pinned
 from did_gov.jsonld._rdfc import canonical_nquads, from_pyld_dataset
 from did_gov.jsonld._safe import precheck
 from did_gov.limits import DEFAULT_LIMITS, Limits
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 VOCAB = {"@vocab": "https://bench.example/"}
@@ -191,7 +192,9 @@ def figures(rounds: int) -> list[Figure]:
     js_rows: dict[str, dict[str, Any]] = {}
 
     def verify_rows(name: str, items: list[dict[str, Any]], target: str, vp: bool = False) -> None:
-        verifier = Verifier(now=NOW)  # a new verifier: no shape learned before this row
+        verifier = Verifier(
+            now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER
+        )  # a new verifier: no shape learned before this row
         ours, naive = iter(items), iter(items)
 
         def op() -> object:
@@ -275,7 +278,7 @@ def shape_memory(total: int) -> dict[str, float]:
     from bench.run import rss_mib
 
     key = PrivateKey.from_seed("ed25519", bytes(range(32)))
-    verifier = Verifier(now=NOW)
+    verifier = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     shape = new_shapes(1_000_003)
     first = max(1, total // 10)
     figures: dict[str, float] = {"n_first": first, "n_total": total}

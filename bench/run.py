@@ -35,6 +35,7 @@ from did_gov._encoding import multibase_decode
 from did_gov.dids import did_key
 from did_gov.jsonld._loader import _pinned
 from did_gov.keys import PublicKey
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -46,6 +47,7 @@ SECTIONS: tuple[str, ...] = (
     "bench.ledger",
     "bench.ledger_evm",
     "bench.postgres",
+    "bench.trust",
 )
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,7 +235,7 @@ def rss_mib() -> float:
 def memory_growth(total: int) -> dict[str, float]:
     """RSS after verifying ``total // 10`` and after ``total`` distinct credentials, one process."""
     key = PrivateKey.from_seed("ed25519", bytes(range(32)))
-    verifier = Verifier(now=NOW)
+    verifier = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     first = max(1, total // 10)
     figures: dict[str, float] = {"n_first": first, "n_total": total}
     for n in range(total):
@@ -258,7 +260,7 @@ def run(rounds: int, bulk: int, memory: int = 0) -> dict[str, Any]:
     pool = range(min(rounds, 64))
     vcs_ed = [issue(citizen_credential(i), ed, now=NOW) for i in pool]
     vcs_ec = [issue(citizen_credential(i), p256, now=NOW) for i in pool]
-    verifier = Verifier(now=NOW)
+    verifier = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     holder_did = did_key.did_for_public_key(holder.public_key)  # presented by their subject
     held = [issue(citizen_credential(i, holder_did), ed, now=NOW) for i in pool]
     vps1 = [

@@ -10,7 +10,10 @@ command needs.
 ...                          "https://www.w3.org/ns/credentials/examples/v2"],
 ...             "type": ["VerifiableCredential"], "issuer": "did:example:x",
 ...             "credentialSubject": {"name": "Ada"}}, key)
->>> Verifier().verify(vc).verified
+>>> Verifier().verify(vc).errors[0].code            # whom to trust was never said
+'trust.not_configured'
+>>> from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
+>>> Verifier(trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc).verified
 True
 """
 

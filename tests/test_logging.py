@@ -18,6 +18,7 @@ import pytest
 from did_gov import PrivateKey, Verifier, anchor, attach_receipts, issue, present
 from did_gov.ledger import open_ledger
 from did_gov.status import StatusRegistry
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW
 
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
@@ -78,7 +79,12 @@ def test_no_claim_value_is_ever_logged(caplog: pytest.LogCaptureFixture, tmp_pat
     with open_ledger("memory:", log_key=log_key, origin="gov.example/log") as log:
         receipts = anchor([di, token, sd], log)
         vkey = log.verifier.vkey
-    verifier = Verifier(now=NOW + timedelta(minutes=1), status_lists=[status_list], log_keys=[vkey])
+    verifier = Verifier(
+        now=NOW + timedelta(minutes=1),
+        status_lists=[status_list],
+        log_keys=[vkey],
+        trust=UNSAFE_TRUST_ANY_ISSUER,
+    )
     verdicts = [
         verifier.verify(di),
         verifier.verify(token),

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from did_gov.cli import _keys
 from did_gov.cli._io import UsageError
+from did_gov.cli._io import parse_time as _parse_time
 from did_gov.cli._io import read_json as _read_json
 from did_gov.cli._io import read_text as _read_text
 from did_gov.cli._ledger import register as _register_ledger_verbs
@@ -35,18 +36,6 @@ def _print_json(value: Any, compact: bool = False) -> None:
 
     text = json_text(value, separators=(",", ":")) if compact else json_text(value, indent=2)
     sys.stdout.write(text + "\n")
-
-
-def _parse_time(text: str | None, flag: str) -> Any:
-    if text is None:
-        return None
-    from did_gov.credentials import parse_datetime
-    from did_gov.errors import DidGovError
-
-    try:
-        return parse_datetime(text, field=flag)
-    except DidGovError as exc:
-        raise UsageError(f"{flag}: {exc.message}") from None
 
 
 def _load_key(path: str, args: argparse.Namespace) -> Any:
@@ -361,32 +350,44 @@ def _has_status_entry(report: Any) -> bool:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from did_gov.cli._io import json_text
+    from did_gov.cli._trust import trust_material
     from did_gov.verify import VerificationPolicy, Verifier
 
     at = _parse_time(args.at, "--at")
     inputs = [(path, _read_text(path)) for path in args.files]
     lists = [_read_status_list(path) for path in args.status_lists]
+    material = trust_material(args)  # --bundle/--root, --trust-store or --trust-any-issuer
     verifier = Verifier(
-        contexts=args.contexts,
-        resolver=_resolver(args.did_documents),
-        now=at,
-        policy=VerificationPolicy(
-            require_key_binding=args.require_key_binding,
-            require_anchor=args.require_anchor,
-            subject_binding=not args.no_subject_binding,
-        ),
-        status_lists=lists,
-        issuer_jwks=_load_jwks(args.jwk),
-        log_keys=[_log_key(value) for value in args.log_keys],
+        **material.verifier_kwargs(
+            {
+                "contexts": args.contexts,
+                "resolver": _resolver(args.did_documents),
+                "now": at,
+                "policy": VerificationPolicy(
+                    require_key_binding=args.require_key_binding,
+                    require_anchor=args.require_anchor,
+                    subject_binding=not args.no_subject_binding,
+                ),
+                "status_lists": lists,
+                "issuer_jwks": _load_jwks(args.jwk),
+                "log_keys": [_log_key(value) for value in args.log_keys],
+            },
+            did_documents=[_read_json(path) for path in args.did_documents],
+        )
     )
+    material.warn()
     status = EXIT_OK
     for path, text in inputs:
-        report = verifier.verify(
-            text,
-            challenge=args.challenge,
-            domain=args.domain,
-            nonce=args.nonce,
-            audience=args.audience,
+        report = (
+            material.failed_report()
+            if material.failure is not None
+            else verifier.verify(
+                text,
+                challenge=args.challenge,
+                domain=args.domain,
+                nonce=args.nonce,
+                audience=args.audience,
+            )
         )
         if not _challenge_given(args) and _is_presentation(text):
             report = _without_challenge(report)
@@ -551,6 +552,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a did:web DID document to resolve offline (repeatable; never fetched)",
     )
+    from did_gov.cli._trust import add_verify_flags
+
+    add_verify_flags(ver)
     ver.set_defaults(func=_cmd_verify)
 
     from did_gov.cli._status import add_status_parser

@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UsageError", "json_text", "read_bytes", "read_json", "read_text", "safe_streams"]
+__all__ = [
+    "UsageError",
+    "json_text",
+    "parse_time",
+    "read_bytes",
+    "read_json",
+    "read_text",
+    "safe_streams",
+]
 
 
 class UsageError(Exception):
@@ -39,6 +47,19 @@ def read_json(path: str) -> Any:
         return parse_json(read_text(path))
     except DidGovError as exc:
         raise UsageError(f"{path}: {exc.message}") from None
+
+
+def parse_time(text: str | None, flag: str) -> Any:
+    """A date-time flag's value (ISO 8601 with a time zone), or None when not given."""
+    if text is None:
+        return None
+    from did_gov.credentials import parse_datetime
+    from did_gov.errors import DidGovError
+
+    try:
+        return parse_datetime(text, field=flag)
+    except DidGovError as exc:
+        raise UsageError(f"{flag}: {exc.message}") from None
 
 
 def json_text(

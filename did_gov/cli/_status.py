@@ -194,7 +194,8 @@ def _check_issuer(path: str, published: dict[str, Any] | str | None, issuer: str
 
 def _cmd_publish(args: argparse.Namespace) -> int:
     from did_gov._api import issue
-    from did_gov.cli import _load_key, _parse_time
+    from did_gov.cli import _load_key
+    from did_gov.cli._io import parse_time as _parse_time
     from did_gov.credentials import utc_now
     from did_gov.dids import did_key
 

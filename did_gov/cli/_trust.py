@@ -18,9 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from did_gov.cli import _keys
-from did_gov.cli._io import UsageError, read_bytes, read_json
+from did_gov.cli._io import UsageError, parse_time, read_bytes, read_json
 
-__all__ = ["TrustMaterial", "add_verify_flags", "register", "trust_material"]
+__all__ = [
+    "TrustMaterial",
+    "add_verify_flags",
+    "register",
+    "trust_material",
+]
 
 EXIT_OK, EXIT_FAILED = 0, 1
 UNSAFE_WARNING = "WARNING: issuer trust not checked"
@@ -34,18 +39,6 @@ def _duration(text: str, flag: str) -> timedelta:
     if match is None:
         raise UsageError(f"{flag}: {text!r} is not a duration like 30d, 12h or 1y")
     return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
-
-
-def _time(text: str | None, flag: str) -> datetime | None:
-    if text is None:
-        return None
-    from did_gov._time import parse_datetime
-    from did_gov.errors import DidGovError
-
-    try:
-        return parse_datetime(text, field=flag)
-    except DidGovError as exc:
-        raise UsageError(f"{flag}: {exc.message}") from None
 
 
 def _now() -> datetime:
@@ -96,8 +89,8 @@ def _cmd_accredit(args: argparse.Namespace) -> int:
     signer = _keys.load_signer(args.key, args)
     public = signer.public_key
     now = _now()
-    valid_from = _time(args.valid_from, "--valid-from") or now
-    valid_until = _time(args.valid_until, "--valid-until")
+    valid_from = parse_time(args.valid_from, "--valid-from") or now
+    valid_until = parse_time(args.valid_until, "--valid-until")
     if valid_until is not None and valid_until < valid_from:
         raise UsageError("--valid-until is before --valid-from")
     if args.max_path_length is not None and not args.may_accredit:
@@ -254,6 +247,45 @@ class TrustMaterial:
     kwargs: dict[str, Any] = field(default_factory=dict)
     failure: tuple[str, str] | None = None  # (code, message)
     configured: bool = False
+    unsafe: bool = False
+
+    def warn(self) -> None:
+        """Print ``WARNING: issuer trust not checked`` on stderr under ``--trust-any-issuer``."""
+        if self.unsafe:
+            sys.stderr.write(UNSAFE_WARNING + "\n")
+
+    def verifier_kwargs(
+        self,
+        base: dict[str, Any],
+        did_documents: list[Any] = (),  # type: ignore[assignment]
+    ) -> dict[str, Any]:
+        """``base`` (the command's own flags) with the trust material added to it.
+
+        The bundle's resolver also gets the ``--did-document`` files.
+        """
+        out = dict(base)
+        for key, value in self.kwargs.items():
+            if key in ("status_lists", "log_keys", "issuer_jwks"):
+                out[key] = [*out.get(key, []), *value]
+            elif key == "loader":
+                out.pop("contexts", None)  # the bundle's loader already holds --contexts
+                out[key] = value
+            elif key == "resolver":
+                for document in did_documents:
+                    value.preload(document)
+                out[key] = value
+            else:
+                out[key] = value
+        return out
+
+    def failed_report(self) -> Any:
+        """The report every file gets when the bundle or root failed (exit 1, not 2)."""
+        from did_gov.proofs._result import fail
+        from did_gov.verify import VerificationReport
+
+        assert self.failure is not None  # noqa: S101 - only called on failure
+        code, message = self.failure
+        return VerificationReport.from_checks("unknown", [fail("trust", code, message)])
 
 
 def trust_material(args: argparse.Namespace) -> TrustMaterial:
@@ -270,8 +302,7 @@ def trust_material(args: argparse.Namespace) -> TrustMaterial:
     if args.trust_any_issuer:
         from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
-        sys.stderr.write(UNSAFE_WARNING + "\n")
-        return TrustMaterial({"trust": UNSAFE_TRUST_ANY_ISSUER}, configured=True)
+        return TrustMaterial({"trust": UNSAFE_TRUST_ANY_ISSUER}, configured=True, unsafe=True)
     if bundle is None and store is None:
         return TrustMaterial()
     from did_gov.errors import TrustError
@@ -285,23 +316,7 @@ def trust_material(args: argparse.Namespace) -> TrustMaterial:
             verified = verify_bundle(raw, root_value, now=_now())
     except TrustError as exc:
         return TrustMaterial(failure=(exc.code, exc.message), configured=True)
-    return TrustMaterial(bundle_kwargs(verified, args.contexts), configured=True)
-
-
-def bundle_kwargs(verified: Any, contexts: list[str]) -> dict[str, Any]:
-    """Verifier keyword arguments from a verified bundle (``--contexts`` add to its contexts)."""
-    return {
-        "trust": verified.registry(),
-        "resolver": verified.resolver(),
-        "loader": verified.loader(contexts),
-        "status_lists": list(verified.status_lists),
-        "log_keys": list(verified.log_keys),
-        "issuer_jwks": [
-            dict(jwk)
-            for signed in verified.accreditations
-            for jwk in signed.accreditation.issuer_jwks
-        ],
-    }
+    return TrustMaterial(verified.verifier_options(args.contexts), configured=True)
 
 
 def register(verbs: Any) -> None:

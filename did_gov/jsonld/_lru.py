@@ -42,9 +42,12 @@ class LockedLRUCache(LRUCache[K, V]):
             return super().__contains__(key)
 
     def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
-        """The value for ``key`` (marking it recently used), else ``default``."""
+        """The value for ``key`` (marking it recently used), else ``default``: one lock, one lookup."""
         with self._lock:
-            return super().get(key, default)
+            try:
+                return LRUCache.__getitem__(self, key)
+            except KeyError:
+                return default
 
     def pop(self, key: K, *default: Any) -> Any:
         """Remove ``key`` and return its value (or ``default``)."""

@@ -287,6 +287,7 @@ def verify_jwt(
     now: datetime | None = None,
     clock_skew: timedelta = timedelta(minutes=5),
     limits: Limits = DEFAULT_LIMITS,
+    check_times: bool = True,
 ) -> JoseResult:
     """Verify a ``vc+jwt``/``vp+jwt`` or VCDM 1.1 JWT (VC-JOSE-COSE §3, RFC 7515 §5.2). Never raises for bad input.
 
@@ -337,7 +338,10 @@ def verify_jwt(
         if kind == "presentation" and (nonce is not None or audience is not None):
             _binding(claims, kind, nonce, audience)
             checks.append(ok("binding", "nonce and audience match"))
-        checks.append(_time_checks(claims, now or utc_now(), clock_skew))
+        if (
+            check_times
+        ):  # False: the caller judges exp/nbf/iat itself (the Verifier's validity step)
+            checks.append(_time_checks(claims, now or utc_now(), clock_skew))
     except _Failed as failure:
         if failure.check not in checks:
             checks.append(failure.check)

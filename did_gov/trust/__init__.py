@@ -42,6 +42,7 @@ from did_gov.trust._policy import (
     IssuerClaim,
     TrustPolicy,
     UnsafeTrustAnyIssuer,
+    not_configured,
 )
 from did_gov.trust._registry import TrustRegistry
 from did_gov.trust._request import (
@@ -81,6 +82,7 @@ __all__ = [
     "kiosk_query",
     "log_checkpoint",
     "match_request",
+    "not_configured",
     "select_claims",
     "sign_accreditation",
     "verify_bundle",

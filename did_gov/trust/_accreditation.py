@@ -78,11 +78,15 @@ def _strings(value: object, what: str, *, allow_empty: bool = False) -> tuple[st
     return items
 
 
-def _time(value: object, what: str) -> datetime:
+def parse_time(value: object, what: str, code: str = "trust.accreditation_invalid") -> datetime:
+    """A dateTimeStamp member of a trust file; TrustError with ``code`` when it is not one."""
     try:
         return parse_datetime(value, field=what)
     except DidGovError as exc:
-        raise _bad(f"{what}: {exc}") from None
+        raise TrustError(f"{what}: {exc}", code=code) from None
+
+
+_time = parse_time
 
 
 def _is_did(value: str) -> bool:
@@ -238,6 +242,8 @@ class Accreditation:
                 if "d" in jwk:
                     raise _bad("issuerJwks must not carry private keys")
                 thumbprints.add(key.jwk_thumbprint())
+                if isinstance(jwk.get("kid"), str):
+                    thumbprints.add(jwk["kid"])
         object.__setattr__(self, "_thumbprints", frozenset(thumbprints))
 
     @property
@@ -258,7 +264,11 @@ class Accreditation:
         return current
 
     def key_allowed(self, signer: str | None, moment: datetime) -> bool:
-        """Whether ``signer`` may sign for the issuer at ``moment`` (no ``keys``: any key of the DID)."""
+        """Whether ``signer`` may sign for the issuer at ``moment`` (no ``keys``: any key of the DID).
+
+        For a non-DID issuer the signer is one of its ``issuerJwks``, named by RFC 7638
+        thumbprint or by its ``kid`` member.
+        """
         if not self.is_did_issuer and signer not in self._thumbprints:
             return False
         if self.keys is None:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from did_gov._json import _no_duplicates, _reject_constant
-from did_gov._time import format_datetime, parse_datetime
+from did_gov._time import format_datetime
 from did_gov.dids import DefaultResolver, DidDocument
 from did_gov.errors import DidGovError, InvalidInputError, TrustError
 from did_gov.jsonld import OfflineDocumentLoader, jcs
@@ -27,7 +27,7 @@ from did_gov.keys import Signer
 from did_gov.ledger import merkle
 from did_gov.ledger._note import b64decode_strict
 from did_gov.ledger.checkpoint import NoteVerifier, open_checkpoint
-from did_gov.trust._accreditation import SignedAccreditation
+from did_gov.trust._accreditation import SignedAccreditation, parse_time
 from did_gov.trust._registry import TrustRegistry
 from did_gov.trust._root import TrustRoot, walk_roots
 from did_gov.trust._signed import parse_envelope, signed_envelope, signing_input
@@ -206,6 +206,28 @@ class TrustBundle:
             label=self.label,
         )
 
+    def verifier_options(
+        self, extra_contexts: Iterable[str] = (), *, at_anchored_time: bool = True
+    ) -> dict[str, Any]:
+        """The keyword arguments that make a ``Verifier`` use this bundle: ``Verifier(**options)``.
+
+        ``trust`` (the registry), ``resolver`` (did:web documents), ``loader`` (contexts, plus
+        ``extra_contexts`` directories), ``status_lists``, ``log_keys`` and ``issuer_jwks``
+        (the keys of accredited non-DID issuers; the trust step binds each to its issuer).
+        """
+        return {
+            "trust": self.registry(at_anchored_time=at_anchored_time),
+            "resolver": self.resolver(),
+            "loader": self.loader(extra_contexts),
+            "status_lists": list(self.status_lists),
+            "log_keys": list(self.log_keys),
+            "issuer_jwks": [
+                dict(jwk)
+                for signed in self.accreditations
+                for jwk in signed.accreditation.issuer_jwks
+            ],
+        }
+
     def log_verifiers(self) -> list[NoteVerifier]:
         """The log keys as note verifiers."""
         return [NoteVerifier.from_vkey(v) for v in self.log_keys]
@@ -301,10 +323,7 @@ def build_bundle(
 
 
 def _parse_time(value: object, what: str) -> datetime:
-    try:
-        return parse_datetime(value, field=what)
-    except DidGovError as exc:
-        raise _bad(f"bundle {what}: {exc}") from None
+    return parse_time(value, f"bundle {what}", "trust.bundle_malformed")
 
 
 def parse_bundle_bytes(data: bytes) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Protocol, runtime_checkable
 
-from did_gov.proofs._result import Check
+from did_gov.proofs._result import Check, unknown
 
 __all__ = [
     "BASE_TYPE",
@@ -20,6 +20,7 @@ __all__ = [
     "IssuerClaim",
     "TrustPolicy",
     "UnsafeTrustAnyIssuer",
+    "not_configured",
 ]
 
 BASE_TYPE: Final = "VerifiableCredential"
@@ -90,3 +91,13 @@ class UnsafeTrustAnyIssuer:
 
 UNSAFE_TRUST_ANY_ISSUER: Final = UnsafeTrustAnyIssuer()
 """Trust every issuer (tests, demos): ``Verifier(trust=UNSAFE_TRUST_ANY_ISSUER)``."""
+
+
+def not_configured() -> Check:
+    """The trust check of a verifier given no trust material: indeterminate, so not verified."""
+    return unknown(
+        "trust",
+        "trust.not_configured",
+        "no trust material: pass trust= (a TrustRegistry, or a verified trust bundle's "
+        "verifier_options()), or UNSAFE_TRUST_ANY_ISSUER for tests and demos",
+    )

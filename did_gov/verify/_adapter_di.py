@@ -35,15 +35,16 @@ def subject_ids(document: Any) -> tuple[str, ...]:
     """Every ``credentialSubject.id`` that is a string."""
     if not isinstance(document, dict):
         return ()
-    ids = (id_of(s) for s in as_list(document.get("credentialSubject", [])) if isinstance(s, dict))
-    return tuple(i for i in ids if isinstance(i, str))
+    subjects = document.get("credentialSubject", [])
+    ids = [s.get("id") for s in as_list(subjects) if isinstance(s, dict)]
+    return tuple([i for i in ids if isinstance(i, str)])
 
 
 def types_of(document: Any) -> tuple[str, ...]:
     """The ``type`` terms of a document, as written."""
     if not isinstance(document, dict):
         return ()
-    return tuple(t for t in as_list(document.get("type", [])) if isinstance(t, str))
+    return tuple([t for t in as_list(document.get("type", [])) if isinstance(t, str)])
 
 
 def vcdm_window(document: Any) -> tuple[Bound, ...]:

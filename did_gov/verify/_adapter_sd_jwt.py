@@ -13,7 +13,7 @@ from did_gov.proofs._result import fail
 from did_gov.proofs.sd_jwt import verify_sd_jwt
 from did_gov.status import ENTRY_TYPE
 from did_gov.verify._keys import KeyRing
-from did_gov.verify._model import Bound, Secured, Signer
+from did_gov.verify._model import Bound, Secured, Signer, passed
 
 __all__ = ["ACCEPTED_TYPES", "secure_sd_jwt", "status_entries"]
 
@@ -111,7 +111,7 @@ def secure_sd_jwt(
         document=claims,
         issuer=iss if isinstance(iss, str) else None,
         holder_bound=result.key_bound,
-        signers=tuple(signers) if all(c.ok for c in checks) else (),
+        signers=tuple(signers) if passed(checks) else (),
         subject_ids=(sub,) if isinstance(sub, str) else (),
         bearer="cnf" not in claims,
         vct=vct if isinstance(vct, str) else None,

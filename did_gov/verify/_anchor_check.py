@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from did_gov.errors import DidGovError, InvalidInputError
@@ -105,6 +106,36 @@ def anchor_check(
             return check, used
         messages.append(check.message)
     return ok("anchor", "anchored: " + "; ".join(messages)), used
+
+
+def anchored_time(
+    document: Mapping[str, Any] | str, receipts: Sequence[Receipt], keys: LogKeys
+) -> datetime | None:
+    """The earliest checkpoint time a verified receipt proves for ``document`` (trust step).
+
+    Only receipts that commit to the document with its kind and verify under a trusted
+    log count; a checkpoint without a ``time`` line proves no time (anchor-receipt §3.1).
+    """
+    if not receipts:
+        return None
+    try:
+        kind, content = anchored_content(document)
+    except DidGovError:
+        return None
+    times = []
+    for receipt in receipts:
+        if (
+            not _matches(receipt, content)
+            or receipt.anchor is None
+            or receipt.anchor.kind is not kind
+        ):
+            continue
+        for verifier in keys.get(receipt.origin):
+            result = verify_receipt(receipt, verifier, content=content)
+            if result.ok and result.checkpoint is not None and result.checkpoint.time is not None:
+                times.append(result.checkpoint.time)
+                break
+    return min(times, default=None)
 
 
 def unmatched_check(receipts: Sequence[Receipt], used: set[int]) -> Check | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from operator import attrgetter
 from typing import Any, Literal
 
 from did_gov.proofs._result import Check
@@ -23,9 +25,12 @@ def id_of(value: Any) -> Any:
     return value.get("id") if isinstance(value, dict) else value
 
 
+_OK = attrgetter("ok")
+
+
 def passed(checks: Any) -> bool:
     """True when every check passed (an empty list passes)."""
-    return all(c.ok for c in checks)
+    return all(map(_OK, checks))
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ class Secured:
     credentials: tuple[Any, ...] = ()
     disclosed: Mapping[str, Any] | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def ok(self) -> bool:
         """True when every adapter check passed."""
         return bool(self.checks) and passed(self.checks)

@@ -12,7 +12,7 @@ from did_gov._time import numeric_date
 from did_gov.credentials import parse_datetime
 from did_gov.errors import DidGovError
 from did_gov.proofs._result import Check, fail, ok
-from did_gov.trust import BASE_TYPE, IssuerClaim, TrustPolicy
+from did_gov.trust import BASE_TYPE, IssuerClaim, TrustPolicy, not_configured
 from did_gov.verify._model import Bound, Secured
 from did_gov.verify._policy import VerificationPolicy
 
@@ -192,10 +192,21 @@ def issuer_claim(secured: Secured, anchored_at: datetime | None = None) -> Issue
     )
 
 
-def trust_check(trust: TrustPolicy, secured: Secured, moment: datetime) -> Check:
-    """Step 10: the trust policy judges the issuer (never raises; a failure to judge fails closed)."""
+def trust_check(
+    trust: TrustPolicy | None,
+    secured: Secured,
+    moment: datetime,
+    anchored_at: datetime | None = None,
+) -> Check:
+    """Step 10: the trust policy judges the issuer (never raises; a failure to judge fails closed).
+
+    Without a policy the check is indeterminate (``trust.not_configured``): a credential
+    is never verified without someone having said whom to trust.
+    """
+    if trust is None:
+        return not_configured()
     try:
-        check = trust.judge_issuer(issuer_claim(secured), moment)
+        check = trust.judge_issuer(issuer_claim(secured, anchored_at), moment)
     except Exception as exc:  # a plug-in must not crash verification
         return fail(
             "trust", "trust.policy_failed", f"the trust policy failed: {type(exc).__name__}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,7 @@ from did_gov.verify._adapter_di import secure_di
 from did_gov.verify._adapter_jose import secure_jose
 from did_gov.verify._adapter_sd_jwt import secure_sd_jwt
 from did_gov.verify._anchor import credentials_of
-from did_gov.verify._anchor_check import LogKeys, anchor_check, unmatched_check
+from did_gov.verify._anchor_check import LogKeys, anchor_check, anchored_time, unmatched_check
 from did_gov.verify._keys import KeyRing
 from did_gov.verify._model import Kind, Secured, as_list, failed, passed
 from did_gov.verify._parse import ENVELOPE_TYPES, compact_token, open_enveloped, parse_input
@@ -63,6 +64,8 @@ class _Expected:
 
 
 _NOTHING = _Expected()
+_RECEIPTS: ContextVar[Sequence[Receipt]] = ContextVar("did_gov_verify_receipts", default=())
+"""The receipts of the document being verified, so the trust step can judge at anchored time."""
 
 
 class Verifier:
@@ -72,8 +75,10 @@ class Verifier:
     directories: ``index.json`` + files) or ``loader``; ``resolver`` (default:
     did:key, did:jwk, and did:web from a cache only); ``now`` (a datetime or a
     callable, else the system clock at each call); ``limits``; status sources —,
-    ``trust`` (a :class:`~did_gov.trust.TrustPolicy`: who is accredited for what;
-    None: no trust check, and a status list must be the credential issuer's own)
+    ``trust`` (a :class:`~did_gov.trust.TrustPolicy`: who is accredited for what, e.g.
+    a :class:`~did_gov.trust.TrustRegistry` or a trust bundle's ``verifier_options()``;
+    None: every credential gets an indeterminate ``trust.not_configured`` check and is
+    not verified; :data:`~did_gov.trust.UNSAFE_TRUST_ANY_ISSUER` for tests and demos)
     and ``policy`` (a :class:`VerificationPolicy`). Nothing here touches the
     network unless the resolver or ``status_fetcher`` was given a fetcher.
     ``log_keys`` are the note verifier keys (vkeys) of the transparency logs whose
@@ -200,7 +205,11 @@ class Verifier:
         parsed = parse_input(document_or_token, receipts, self.limits)  # 1. parse
         if parsed.problem is not None:
             return VerificationReport.from_checks("unknown", [parsed.problem])
-        report, _ = self._steps(parsed.value, expected, moment)  # 2.-10.
+        token = _RECEIPTS.set(parsed.receipts or ())
+        try:
+            report, _ = self._steps(parsed.value, expected, moment)  # 2.-10.
+        finally:
+            _RECEIPTS.reset(token)
         if parsed.receipts is not None or self.policy.require_anchor:  # 11. anchor
             report = self.check_anchors(report, parsed.value, parsed.receipts or [])
         return report
@@ -217,6 +226,7 @@ class Verifier:
         presented_by: str | None = None,
         presented: bool = False,
         with_status: bool = True,
+        judge_trust: bool = True,
     ) -> tuple[VerificationReport, Secured]:
         """Steps 2-10 for one document; ``presented`` when it is a credential of a presentation."""
         secured = self._secure(value, expected, moment, expect)  # 2.-3.
@@ -239,9 +249,14 @@ class Verifier:
             checks.append(validity(secured, moment, self.policy.clock_skew))  # 8.
         if secured.kind == "credential" and with_status and passed(checks):
             checks += self._status(secured, moment)  # 9.
-        issuer_ok = all(c.ok for c in checks if c.name == "issuer")
-        if self.trust is not None and secured.kind == "credential" and secured.ok and issuer_ok:
-            checks.append(trust_check(self.trust, secured, moment))  # 10.
+        issuer_ok = passed([c for c in checks if c.name == "issuer"])
+        if judge_trust and secured.kind == "credential" and secured.ok and issuer_ok:
+            anchored = (
+                anchored_time(value, _RECEIPTS.get(), self.log_keys)
+                if self.trust is not None and isinstance(value, dict | str)
+                else None
+            )
+            checks.append(trust_check(self.trust, secured, moment, anchored))  # 10.
         report = VerificationReport.from_checks(secured.format, checks, secured.document, nested)
         return report, secured
 
@@ -250,8 +265,8 @@ class Verifier:
     ) -> Secured:
         """Steps 2-3: detect the format (opening a VCDM envelope), run its adapter."""
         secured = self._adapt(value, expected, moment, expect, envelope_ok=True)
-        types = set(secured.types)
-        if all(t in types for t in _BOTH):
+        types = secured.types
+        if _BOTH[0] in types and _BOTH[1] in types:
             conflict = fail(
                 "format",
                 "credential.type_conflict",
@@ -372,6 +387,8 @@ class Verifier:
 
     def _status(self, secured: Secured, moment: datetime) -> list[Check]:
         """Step 9: each status entry against a list that counts for this issuer."""
+        if not secured.status:
+            return []
         trust = self.trust
 
         def may_publish(list_issuer: str, credential_issuer: str) -> bool:
@@ -394,7 +411,10 @@ class Verifier:
         if not isinstance(unverified, dict | str | bytes):
             secured = failed("unknown", fail("parse", "input.not_object", "not a list credential"))
             return VerificationReport.from_checks("unknown", secured.checks), secured
-        return self._steps(unverified, _NOTHING, moment, expect="credential", with_status=False)
+        # A list's issuer is judged by may_publish_status, not by the trust step.
+        return self._steps(
+            unverified, _NOTHING, moment, expect="credential", with_status=False, judge_trust=False
+        )
 
     # -- 11. anchor receipts (specs/anchor-receipt.md §7.3) --------------------------------
 

@@ -73,11 +73,16 @@ def test_generate_issue_present_verify(workdir: Path, key_type: str) -> None:
     (workdir / "vp.json").write_text(presented.stdout)
 
     check = ("--json", "--challenge", "c1", "--domain", "d.example")
-    stolen = run("verify", str(workdir / "vp.json"), *check)
+    stolen = run("verify", str(workdir / "vp.json"), *check, "--trust-any-issuer")
     assert stolen.returncode == 1  # the holder is not the credential's subject
     assert json.loads(stolen.stdout)["errors"][0]["code"] == "subject.holder_mismatch"
     verified = run(
-        "verify", str(workdir / "vc.json"), str(workdir / "vp.json"), *check, "--no-subject-binding"
+        "verify",
+        str(workdir / "vc.json"),
+        str(workdir / "vp.json"),
+        *check,
+        "--no-subject-binding",
+        "--trust-any-issuer",
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
     lines = [json.loads(line) for line in verified.stdout.splitlines()]
@@ -94,6 +99,7 @@ def test_generate_issue_present_verify(workdir: Path, key_type: str) -> None:
         "other",
         "--domain",
         "d.example",
+        "--trust-any-issuer",
     )
     assert replay.returncode == 1
     assert any(e["code"] == "proof.challenge_mismatch" for e in json.loads(replay.stdout)["errors"])
@@ -109,7 +115,7 @@ def test_verify_the_official_vector_and_a_tampered_copy(tmp_path: Path) -> None:
     signed["credentialSubject"]["alumniOf"] = "The School of Forgery"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(signed))
-    result = run("verify", str(good), str(bad), "--json")
+    result = run("verify", str(good), str(bad), "--json", "--trust-any-issuer")
     assert result.returncode == 1
     good_line, bad_line = (json.loads(line) for line in result.stdout.splitlines())
     good_checks = {c["name"]: c for c in good_line["checks"]}
@@ -122,14 +128,14 @@ def test_verify_the_official_vector_and_a_tampered_copy(tmp_path: Path) -> None:
 def test_verify_at_checks_validity_window(tmp_path: Path) -> None:
     vc = tmp_path / "vc.json"
     vc.write_text((VECTORS / "eddsa/eddsa-rdfc-2022/signedDataInt.json").read_text())
-    early = run("verify", str(vc), "--at", "2022-06-01T00:00:00Z", "--json")
+    early = run("verify", str(vc), "--at", "2022-06-01T00:00:00Z", "--json", "--trust-any-issuer")
     assert early.returncode == 1
     assert "credential.not_yet_valid" in {e["code"] for e in json.loads(early.stdout)["errors"]}
 
 
 def test_usage_and_unreadable_input_exit_2(tmp_path: Path) -> None:
-    assert run("verify", str(tmp_path / "missing.json")).returncode == 2
-    assert run("verify").returncode == 2
+    assert run("verify", str(tmp_path / "missing.json"), "--trust-any-issuer").returncode == 2
+    assert run("verify", "--trust-any-issuer").returncode == 2
     assert run("key", "generate", "--type", "rsa").returncode == 2
     not_a_key = tmp_path / "k.json"
     not_a_key.write_text("{}")
@@ -142,7 +148,7 @@ def test_usage_and_unreadable_input_exit_2(tmp_path: Path) -> None:
 def test_garbage_is_a_verification_failure_not_a_crash(tmp_path: Path) -> None:
     garbage = tmp_path / "g.json"
     garbage.write_bytes(b'{"@context": [1, {')
-    result = run("verify", str(garbage), "--json")
+    result = run("verify", str(garbage), "--json", "--trust-any-issuer")
     assert result.returncode == 1
     assert json.loads(result.stdout)["verified"] is False
     assert "Traceback" not in result.stderr

@@ -69,6 +69,7 @@ def test_issue_present_verify_vc_jwt(keys: Path) -> None:
         "--domain",
         "kiosk.example",
         "--no-subject-binding",  # the example credential's subject is not the holder
+        "--trust-any-issuer",
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
     vc_line, vp_line = _lines(verified.stdout)
@@ -76,7 +77,15 @@ def test_issue_present_verify_vc_jwt(keys: Path) -> None:
     assert vp_line["credentials"][0]["format"] == "vc-jwt"
     assert vc_line["verified"] and vp_line["verified"]
 
-    replay = run("verify", str(keys / "vp.jwt"), "--json", "--nonce", "n-2", "--no-subject-binding")
+    replay = run(
+        "verify",
+        str(keys / "vp.jwt"),
+        "--json",
+        "--nonce",
+        "n-2",
+        "--no-subject-binding",
+        "--trust-any-issuer",
+    )
     assert replay.returncode == 1
     assert [e["code"] for e in _lines(replay.stdout)[0]["errors"]] == ["jose.nonce_mismatch"]
 
@@ -87,7 +96,9 @@ def test_verify_detects_each_format(keys: Path) -> None:
     jwt = run("issue", str(keys / "unsigned.json"), *common, "--format", "vc-jwt")
     (keys / "a.json").write_text(di.stdout)
     (keys / "b.jwt").write_text(jwt.stdout)
-    result = run("verify", str(keys / "a.json"), str(keys / "b.jwt"), "--json")
+    result = run(
+        "verify", str(keys / "a.json"), str(keys / "b.jwt"), "--json", "--trust-any-issuer"
+    )
     assert result.returncode == 0, result.stdout
     assert [line["format"] for line in _lines(result.stdout)] == ["vc-di", "vc-jwt"]
 
@@ -106,7 +117,7 @@ def test_tampered_token_fails(keys: Path) -> None:
     claims["credentialSubject"]["degree"]["name"] = "Doctor of Forgery"
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     (keys / "forged.jwt").write_text(f"{head}.{forged}.{sig}\n")
-    result = run("verify", str(keys / "forged.jwt"), "--json")
+    result = run("verify", str(keys / "forged.jwt"), "--json", "--trust-any-issuer")
     assert result.returncode == 1
     assert "signature.invalid" in {e["code"] for e in _lines(result.stdout)[0]["errors"]}
 
@@ -120,17 +131,19 @@ def test_verify_suite_token_with_jwk_and_jwks(tmp_path: Path) -> None:
     (tmp_path / "jwks.json").write_text(json.dumps({"keys": [*others, vm["publicKeyJwk"]]}))
     token = str(SUITE / "credential-jose-minimal.txt")
 
-    without = run("verify", token, "--json")
+    without = run("verify", token, "--json", "--trust-any-issuer")
     assert without.returncode == 1
     key_check = next(c for c in _lines(without.stdout)[0]["checks"] if c["name"] == "key")
     assert key_check["code"] == "issuer.key_unknown" and key_check["indeterminate"]
 
     for flag in ("issuer.jwk", "jwks.json"):
-        result = run("verify", token, "--jwk", str(tmp_path / flag))
+        result = run("verify", token, "--jwk", str(tmp_path / flag), "--trust-any-issuer")
         assert result.returncode == 0, result.stdout
         assert "VERIFIED (vc-jwt)" in result.stdout
 
-    bad_media = run("verify", str(SUITE / "credential-jose-bad-media-type.txt"), "--json")
+    bad_media = run(
+        "verify", str(SUITE / "credential-jose-bad-media-type.txt"), "--json", "--trust-any-issuer"
+    )
     assert bad_media.returncode == 1
     assert [e["code"] for e in _lines(bad_media.stdout)[0]["errors"]] == ["jose.typ_invalid"]
 
@@ -141,7 +154,7 @@ def test_jwk_usage_errors_exit_2(tmp_path: Path) -> None:
     private = json.loads((SUITE / "vm-p256.json").read_text())["secretKeyJwk"]
     (tmp_path / "private.jwk").write_text(json.dumps(private))
     for path in ("missing.json", "not-a-jwk.json", "private.jwk"):
-        result = run("verify", token, "--jwk", str(tmp_path / path))
+        result = run("verify", token, "--jwk", str(tmp_path / path), "--trust-any-issuer")
         assert result.returncode == 2, (path, result.stdout)
         assert result.stderr.startswith("did-gov: error:")
 

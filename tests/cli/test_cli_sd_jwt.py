@@ -109,6 +109,7 @@ def test_issue_present_verify_with_key_binding(files: dict[str, Path]) -> None:
         "--audience",
         "https://kiosk.example",
         "--require-key-binding",
+        "--trust-any-issuer",
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     line = json.loads(ok.stdout)
@@ -121,12 +122,18 @@ def test_issue_present_verify_with_key_binding(files: dict[str, Path]) -> None:
     replay = run(
         "verify", str(files["shown"]), "--json", "--nonce", "n-43", "--audience",
         "https://kiosk.example",
-    )  # fmt: skip
+     "--trust-any-issuer",)  # fmt: skip
     assert replay.returncode == 1
     assert [e["code"] for e in json.loads(replay.stdout)["errors"]] == ["sd_jwt.kb_nonce_mismatch"]
 
     human = run(
-        "verify", str(files["shown"]), "--nonce", "n-42", "--audience", "https://kiosk.example"
+        "verify",
+        str(files["shown"]),
+        "--nonce",
+        "n-42",
+        "--audience",
+        "https://kiosk.example",
+        "--trust-any-issuer",
     )
     assert human.returncode == 0
     assert "VERIFIED (sd-jwt-vc)" in human.stdout
@@ -135,16 +142,28 @@ def test_issue_present_verify_with_key_binding(files: dict[str, Path]) -> None:
 
 def test_non_did_issuer_with_jwk_file(files: dict[str, Path]) -> None:
     files["sd"].write_text(_issue(files, "--verification-method", "gov-2025"))
-    without = run("verify", str(files["sd"]), "--json")
+    without = run("verify", str(files["sd"]), "--json", "--trust-any-issuer")
     assert without.returncode == 1
     assert [e["code"] for e in json.loads(without.stdout)["errors"]] == ["issuer.key_unknown"]
-    with_jwk = run("verify", str(files["sd"]), "--json", "--jwk", str(files["issuer_pub"]))
+    with_jwk = run(
+        "verify",
+        str(files["sd"]),
+        "--json",
+        "--jwk",
+        str(files["issuer_pub"]),
+        "--trust-any-issuer",
+    )
     assert with_jwk.returncode == 0, with_jwk.stdout
     claims = json.loads(with_jwk.stdout)["claims"]
     assert claims["iss"] == "https://gov.example"
     assert claims["birthDate"] == "1990-12-10"
     strict = run(
-        "verify", str(files["sd"]), "--jwk", str(files["issuer_pub"]), "--require-key-binding"
+        "verify",
+        str(files["sd"]),
+        "--jwk",
+        str(files["issuer_pub"]),
+        "--require-key-binding",
+        "--trust-any-issuer",
     )
     assert strict.returncode == 1
     assert "no Key Binding JWT was presented" in strict.stdout

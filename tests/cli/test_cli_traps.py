@@ -72,7 +72,7 @@ def test_presentation_without_challenge_is_refused(
     made: Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
     """A presentation verified with no challenge at all could be a replay: exit 1, a named code."""
-    code, out, _ = cli(capsys, "verify", made / name, "--json")
+    code, out, _ = cli(capsys, "verify", made / name, "--json", "--trust-any-issuer")
     assert code == 1
     assert "presentation.challenge_required" in _codes(out)
 
@@ -90,7 +90,7 @@ def test_presentation_without_challenge_is_refused(
 def test_presentation_with_challenge_or_explicit_opt_out_verifies(
     made: Path, capsys: pytest.CaptureFixture[str], name: str, flags: list[str]
 ) -> None:
-    code, out, err = cli(capsys, "verify", made / name, *flags)
+    code, out, err = cli(capsys, "verify", made / name, *flags, "--trust-any-issuer")
     assert code == 0, out + err
 
 
@@ -98,14 +98,14 @@ def test_presentation_with_challenge_or_explicit_opt_out_verifies(
 def test_credentials_are_unaffected_by_the_challenge_rule(
     made: Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
-    code, out, err = cli(capsys, "verify", made / name)
+    code, out, err = cli(capsys, "verify", made / name, "--trust-any-issuer")
     assert code == 0, out + err
 
 
 def test_replayed_presentation_fails_in_a_real_subprocess(made: Path) -> None:
     """The exit status a script sees, from the installed entry point's module."""
     done = subprocess.run(
-        [sys.executable, "-m", "did_gov", "verify", str(made / "vp.json")],
+        [sys.executable, "-m", "did_gov", "verify", str(made / "vp.json"), "--trust-any-issuer"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 1
@@ -159,10 +159,17 @@ def test_verify_log_key_takes_a_file(made: Path, capsys: pytest.CaptureFixture[s
     assert code == 0, err
     (made / "anchored.json").write_text(envelope)
     code, out, err = cli(capsys, "verify", made / "anchored.json", "--log-key", made / "log.vkey",
-                         "--require-anchor")  # fmt: skip
+                         "--require-anchor", "--trust-any-issuer")  # fmt: skip
     assert code == 0, out + err
     (made / "bad.vkey").write_text("not a vkey\n")
-    code, _, err = cli(capsys, "verify", made / "anchored.json", "--log-key", made / "bad.vkey")
+    code, _, err = cli(
+        capsys,
+        "verify",
+        made / "anchored.json",
+        "--log-key",
+        made / "bad.vkey",
+        "--trust-any-issuer",
+    )
     assert code == 2
     assert "--log-key" in err
 
@@ -204,7 +211,14 @@ def test_a_status_list_that_was_not_used_is_said(
     code, listed, err = cli(capsys, "status", "publish", registry, "--key", made / "issuer.jwk")
     assert code == 0, err
     (made / "list.json").write_text(listed)
-    code, _, err = cli(capsys, "verify", made / "vc.json", "--status-list", made / "list.json")
+    code, _, err = cli(
+        capsys,
+        "verify",
+        made / "vc.json",
+        "--status-list",
+        made / "list.json",
+        "--trust-any-issuer",
+    )
     assert code == 0
     assert "no credentialStatus entry" in err
     code, _, err = cli(capsys, "status", "allocate", registry, "--credential", made / "unsigned.json",
@@ -215,7 +229,12 @@ def test_a_status_list_that_was_not_used_is_said(
     code, listed, err = cli(capsys, "status", "publish", registry, "--key", made / "issuer.jwk")
     (made / "list.json").write_text(listed)
     code, _, err = cli(
-        capsys, "verify", made / "vc-status.json", "--status-list", made / "list.json"
+        capsys,
+        "verify",
+        made / "vc-status.json",
+        "--status-list",
+        made / "list.json",
+        "--trust-any-issuer",
     )
     assert code == 0, err
     assert "no credentialStatus" not in err

@@ -64,9 +64,13 @@ def test_a_did_web_issuer_verifies_offline_with_its_document(
                          "--format", fmt, "--verification-method", f"{DID}#key-1")  # fmt: skip
     assert code == 0, err
     (agency / "vc").write_text(out)
-    code, out, err = cli(capsys, "verify", agency / "vc", "--did-document", agency / "did.json")
+    code, out, err = cli(
+        capsys, "verify", agency / "vc", "--did-document", agency / "did.json", "--trust-any-issuer"
+    )
     assert code == 0, out + err
-    code, out, _ = cli(capsys, "verify", agency / "vc", "--json")  # no document, no network
+    code, out, _ = cli(
+        capsys, "verify", agency / "vc", "--json", "--trust-any-issuer"
+    )  # no document, no network
     assert code == 1
     assert json.loads(out)["verified"] is False
 
@@ -81,7 +85,12 @@ def test_a_document_of_another_did_does_not_vouch_for_the_issuer(
     impostor = json.loads((agency / "did.json").read_text().replace(DID, "did:web:evil.example"))
     (agency / "impostor.json").write_text(json.dumps(impostor))
     code, _, _ = cli(
-        capsys, "verify", agency / "vc.json", "--did-document", agency / "impostor.json"
+        capsys,
+        "verify",
+        agency / "vc.json",
+        "--did-document",
+        agency / "impostor.json",
+        "--trust-any-issuer",
     )
     assert code == 1
 
@@ -95,7 +104,12 @@ def test_a_key_not_in_the_document_is_not_accepted(
     if code == 0:  # issuing may not check; verifying must
         (agency / "vc.json").write_text(out)
         code, _, _ = cli(
-            capsys, "verify", agency / "vc.json", "--did-document", agency / "did.json"
+            capsys,
+            "verify",
+            agency / "vc.json",
+            "--did-document",
+            agency / "did.json",
+            "--trust-any-issuer",
         )
         assert code == 1
     else:
@@ -117,7 +131,12 @@ def test_an_invalid_did_document_file_is_a_usage_error(
 ) -> None:
     (agency / "bad.json").write_text('{"id": "not a did"}')
     code, _, err = cli(
-        capsys, "verify", agency / "unsigned.json", "--did-document", agency / "bad.json"
+        capsys,
+        "verify",
+        agency / "unsigned.json",
+        "--did-document",
+        agency / "bad.json",
+        "--trust-any-issuer",
     )
     assert code == 2
     assert "--did-document" in err

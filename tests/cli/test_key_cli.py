@@ -95,7 +95,7 @@ def test_encrypted_key_signs_with_passphrase_file_or_environment(tmp_path: Path)
     )
     assert by_env.returncode == 0, by_env.stderr
     (tmp_path / "vc.json").write_text(by_env.stdout)
-    verified = run("verify", str(tmp_path / "vc.json"))
+    verified = run("verify", str(tmp_path / "vc.json"), "--trust-any-issuer")
     assert verified.returncode == 0, verified.stdout
 
 

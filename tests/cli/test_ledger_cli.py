@@ -286,10 +286,26 @@ def test_anchor_credentials_and_documents_then_verify(sqlite_log: Log) -> None:
     assert "receipt.valid" in ok("ledger", "verify-receipt", str(envelope), "--log-key", vkey)
     vkey_text = (log.dir / "log.vkey").read_text().strip()
     report = json.loads(
-        ok("verify", str(envelope), "--json", "--log-key", vkey_text, "--require-anchor")
+        ok(
+            "verify",
+            str(envelope),
+            "--json",
+            "--log-key",
+            vkey_text,
+            "--require-anchor",
+            "--trust-any-issuer",
+        )
     )
     assert report["verified"] and report["checks"][-1]["name"] == "anchor"
-    untrusted = run("verify", str(envelope), "--json", "--require-anchor")
+    untrusted = run("verify", str(envelope), "--json", "--require-anchor", "--trust-any-issuer")
     assert untrusted.returncode == 1 and "anchor.log_untrusted" in untrusted.stdout
-    bare = run("verify", str(vc), "--json", "--log-key", vkey_text, "--require-anchor")
+    bare = run(
+        "verify",
+        str(vc),
+        "--json",
+        "--log-key",
+        vkey_text,
+        "--require-anchor",
+        "--trust-any-issuer",
+    )
     assert bare.returncode == 1 and "anchor.required" in bare.stdout

@@ -76,10 +76,17 @@ def test_revoke_publish_verify_cycle(tmp_path: Path) -> None:
         "-o",
         str(lst),
     )
-    verify = ("verify", str(tmp_path / "vc.json"), "--status-list", str(lst), "--json")
+    verify = (
+        "verify",
+        str(tmp_path / "vc.json"),
+        "--status-list",
+        str(lst),
+        "--json",
+        "--trust-any-issuer",
+    )
     fresh = run(*verify, "--at", "2025-06-01T01:00:00Z")
     assert fresh.returncode == 0, fresh.stdout
-    assert json.loads(fresh.stdout)["checks"][-1]["name"] == "status_value"
+    assert [c["name"] for c in json.loads(fresh.stdout)["checks"]][-2:] == ["status_value", "trust"]
 
     assert "now 1" in ok("status", "revoke", str(reg), "--credential", str(tmp_path / "vc.json"))
     ok(
@@ -111,7 +118,14 @@ def test_revoke_publish_verify_cycle(tmp_path: Path) -> None:
         "status.list_stale",
         "status.revoked",
     ]
-    offline = run("verify", str(tmp_path / "vc.json"), "--at", "2025-06-01T01:00:00Z", "--json")
+    offline = run(
+        "verify",
+        str(tmp_path / "vc.json"),
+        "--at",
+        "2025-06-01T01:00:00Z",
+        "--json",
+        "--trust-any-issuer",
+    )
     assert offline.returncode == 1
     assert json.loads(offline.stdout)["errors"][0]["code"] == "status.list_unavailable"
 
@@ -141,11 +155,18 @@ def test_suspend_and_reinstate(tmp_path: Path, registry_at: str) -> None:
     (tmp_path / "vc.json").write_text(ok("issue", str(tmp_path / "u2.json"), "--key", str(key)))
     ok("status", "suspend", str(reg), CID)
     ok("status", "publish", str(reg), "--key", str(key), "-o", str(lst))
-    suspended = run("verify", str(tmp_path / "vc.json"), "--status-list", str(lst))
+    suspended = run(
+        "verify", str(tmp_path / "vc.json"), "--status-list", str(lst), "--trust-any-issuer"
+    )
     assert suspended.returncode == 1 and "status_value" in suspended.stdout
     assert "now 0" in ok("status", "reinstate", str(reg), CID)
     ok("status", "publish", str(reg), "--key", str(key), "-o", str(lst))
-    assert run("verify", str(tmp_path / "vc.json"), "--status-list", str(lst)).returncode == 0
+    assert (
+        run(
+            "verify", str(tmp_path / "vc.json"), "--status-list", str(lst), "--trust-any-issuer"
+        ).returncode
+        == 0
+    )
 
 
 @pytest.fixture(scope="module")

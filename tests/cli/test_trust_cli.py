@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli.test_cli import run
+
 pytestmark = pytest.mark.e2e
 
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "did_gov", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+SEEDS = {"authority": "01", "bundle": "02", "ministry": "03", "office": "04", "forger": "05"}
+BIRTH, CITIZEN = "BirthCertificateCredential", "CitizenIdentityCredential"
 
 
 def ok(*args: str) -> str:
@@ -34,98 +28,65 @@ class World:
     def __init__(self, directory: Path) -> None:
         self.dir = directory
         self.did: dict[str, str] = {}
-        for name, seed in (
-            ("authority", "01"),
-            ("bundle", "02"),
-            ("ministry", "03"),
-            ("office", "04"),
-            ("forger", "05"),
-        ):
-            path = directory / f"{name}.jwk"
-            ok("key", "generate", "--seed", seed * 32, "-o", str(path))
-            self.did[name] = json.loads(ok("key", "show", str(path)))["didKey"]
+        for name, seed in SEEDS.items():
+            ok("key", "generate", "--seed", seed * 32, "-o", self.path(f"{name}.jwk"))
+            self.did[name] = json.loads(ok("key", "show", self.path(f"{name}.jwk")))["didKey"]
 
     def path(self, name: str) -> str:
         return str(self.dir / name)
 
+    def accredit(
+        self, by: str, issuer: str, out: str, *flags: str
+    ) -> subprocess.CompletedProcess[str]:
+        key, who = self.path(f"{by}.jwk"), self.did[issuer]
+        return run("trust", "accredit", "--key", key, "--issuer", who, *flags, "-o", self.path(out))
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    w = World(tmp_path_factory.mktemp("trust"))
-    ok(
-        "trust",
-        "root",
-        "--key",
-        w.path("bundle.jwk"),
-        "--authority",
-        w.did["authority"],
-        "--expires",
-        "365d",
-        "-o",
-        w.path("root.json"),
-    )
-    ok(
-        "trust",
-        "accredit",
-        "--key",
-        w.path("authority.jwk"),
-        "--issuer",
-        w.did["ministry"],
-        "--type",
-        "BirthCertificateCredential",
-        "--type",
-        "CitizenIdentityCredential",
-        "--name",
-        "Ministry of the Interior",
-        "--name-zh",
-        "内政部",
-        "--may-accredit",
-        "--max-path-length",
-        "0",
-        "--valid-from",
-        "2020-01-01T00:00:00Z",
-        "--valid-until",
-        "2099-01-01T00:00:00Z",
-        "-o",
-        w.path("ministry.acc.json"),
-    )
-    ok(
-        "trust",
-        "accredit",
-        "--key",
-        w.path("ministry.jwk"),
-        "--issuer",
-        w.did["office"],
-        "--type",
-        "BirthCertificateCredential",
-        "--name",
-        "Registry Office",
-        "--valid-from",
-        "2021-01-01T00:00:00Z",
-        "--valid-until",
-        "2098-01-01T00:00:00Z",
-        "-o",
-        w.path("office.acc.json"),
-    )
-    for version in (1, 2):
-        ok(
+    def build(
+        self, version: int, out: str, *flags: str, key: str = "bundle"
+    ) -> subprocess.CompletedProcess[str]:
+        return run(
             "bundle",
             "build",
             "--root",
-            w.path("root.json"),
+            self.path("root.json"),
             "--key",
-            w.path("bundle.jwk"),
-            "--accreditation",
-            w.path("ministry.acc.json"),
-            "--accreditation",
-            w.path("office.acc.json"),
+            self.path(f"{key}.jwk"),
+            *flags,
             "--version",
             str(version),
             "--expires",
             "30d",
             "-o",
-            w.path(f"bundle{version}.json"),
+            self.path(out),
         )
+
+    def install(self, bundle: str, store: Path) -> subprocess.CompletedProcess[str]:
+        return run(
+            "bundle", "install", bundle, "--root", self.path("root.json"), "--store", str(store)
+        )
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    w = World(tmp_path_factory.mktemp("trust"))
+    root_flags = ["--authority", w.did["authority"], "--expires", "365d"]
+    ok("trust", "root", "--key", w.path("bundle.jwk"), *root_flags, "-o", w.path("root.json"))
+    window = ["--valid-from", "2020-01-01T00:00:00Z", "--valid-until", "2098-01-01T00:00:00Z"]
+    ministry = ["--type", BIRTH, "--type", CITIZEN, "--name", "Ministry of the Interior"]
+    ministry += ["--name-zh", "内政部", "--may-accredit", "--max-path-length", "0"]
+    assert (
+        w.accredit("authority", "ministry", "ministry.acc.json", *ministry, *window).returncode == 0
+    )
+    office = ["--type", BIRTH, "--name", "Registry Office", *window]
+    assert w.accredit("ministry", "office", "office.acc.json", *office).returncode == 0
+    records = [
+        "--accreditation",
+        w.path("ministry.acc.json"),
+        "--accreditation",
+        w.path("office.acc.json"),
+    ]
+    for version in (1, 2):
+        assert w.build(version, f"bundle{version}.json", *records).returncode == 0
     return w
 
 
@@ -150,31 +111,13 @@ def test_bundle_inspect_prints_one_object(world: World) -> None:
         "did_logs",
     }
     assert summary["version"] == 1
-    names = {a["name_zh"] for a in summary["accreditations"]}
-    assert names == {"内政部", None}
+    assert {a["name_zh"] for a in summary["accreditations"]} == {"内政部", None}
 
 
 def test_install_then_rollback_is_refused(world: World, tmp_path: Path) -> None:
-    store = str(tmp_path / "store")
-    out = ok(
-        "bundle",
-        "install",
-        world.path("bundle2.json"),
-        "--root",
-        world.path("root.json"),
-        "--store",
-        store,
-    )
-    assert "installed trust bundle v2" in out
-    refused = run(
-        "bundle",
-        "install",
-        world.path("bundle1.json"),
-        "--root",
-        world.path("root.json"),
-        "--store",
-        store,
-    )
+    done = world.install(world.path("bundle2.json"), tmp_path)
+    assert done.returncode == 0 and "installed trust bundle v2" in done.stdout
+    refused = world.install(world.path("bundle1.json"), tmp_path)
     assert refused.returncode == 1
     assert "trust.bundle_rollback" in refused.stdout
 
@@ -184,105 +127,121 @@ def test_install_of_a_tampered_bundle_is_refused(world: World, tmp_path: Path) -
     value["files"]["log-keys.json"] = '["x"]'
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(value))
-    done = run(
-        "bundle",
-        "install",
-        str(bad),
-        "--root",
-        world.path("root.json"),
-        "--store",
-        str(tmp_path / "s"),
-    )
+    done = world.install(str(bad), tmp_path / "store")
     assert done.returncode == 1
     assert "trust.bundle_hash_mismatch" in done.stdout
 
 
-def test_accredit_window_before_start_is_a_usage_error(world: World) -> None:
-    done = run(
-        "trust",
-        "accredit",
-        "--key",
-        world.path("ministry.jwk"),
-        "--issuer",
-        world.did["office"],
-        "--type",
-        "X",
-        "--valid-from",
-        "2030-01-01T00:00:00Z",
-        "--valid-until",
-        "2029-01-01T00:00:00Z",
-        "-o",
-        world.path("bad.json"),
-    )
-    assert done.returncode == 2
-
-
-def test_accredit_window_in_the_past_is_allowed(world: World) -> None:
-    ok(
-        "trust",
-        "accredit",
-        "--key",
-        world.path("ministry.jwk"),
-        "--issuer",
-        world.did["office"],
-        "--type",
-        "X",
-        "--valid-from",
-        "2000-01-01T00:00:00Z",
-        "--valid-until",
-        "2001-01-01T00:00:00Z",
-        "-o",
-        world.path("past.json"),
-    )
+@pytest.mark.parametrize(
+    ("window", "status"),
+    [
+        (("2030-01-01T00:00:00Z", "2029-01-01T00:00:00Z"), 2),  # until before from: usage error
+        (("2000-01-01T00:00:00Z", "2001-01-01T00:00:00Z"), 0),  # a window in the past is allowed
+    ],
+)
+def test_accredit_windows(world: World, window: tuple[str, str], status: int) -> None:
+    flags = ["--type", "X", "--valid-from", window[0], "--valid-until", window[1]]
+    assert world.accredit("ministry", "office", "w.json", *flags).returncode == status
 
 
 def test_build_warns_about_unchained_authorities(world: World) -> None:
-    ok(
-        "trust",
-        "accredit",
-        "--key",
-        world.path("forger.jwk"),
-        "--issuer",
-        world.did["forger"],
-        "--type",
-        "BirthCertificateCredential",
-        "-o",
-        world.path("forged.acc.json"),
-    )
-    done = run(
-        "bundle",
-        "build",
-        "--root",
-        world.path("root.json"),
-        "--key",
-        world.path("bundle.jwk"),
-        "--accreditation",
-        world.path("forged.acc.json"),
-        "--version",
-        "9",
-        "--expires",
-        "1d",
-        "-o",
-        world.path("forged-bundle.json"),
-    )
+    assert world.accredit("forger", "forger", "forged.json", "--type", BIRTH).returncode == 0
+    done = world.build(9, "forged-bundle.json", "--accreditation", world.path("forged.json"))
     assert done.returncode == 0
     assert "neither a root authority nor accredited" in done.stderr
 
 
 def test_bundle_build_with_a_key_outside_the_root_is_refused(world: World) -> None:
-    done = run(
-        "bundle",
-        "build",
-        "--root",
-        world.path("root.json"),
-        "--key",
-        world.path("forger.jwk"),
-        "--version",
-        "3",
-        "--expires",
-        "1d",
-        "-o",
-        world.path("x.json"),
-    )
+    done = world.build(3, "x.json", key="forger")
     assert done.returncode == 2
     assert "trust.bundle_signature_invalid" in done.stderr
+
+
+UNSIGNED = {
+    "@context": [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://www.w3.org/ns/credentials/examples/v2",
+    ],
+    "type": ["VerifiableCredential", BIRTH],
+    "issuer": "did:example:placeholder",
+    "validFrom": "2025-01-01T00:00:00Z",
+    "credentialSubject": {"givenName": "Ada"},
+}
+
+
+@pytest.fixture(scope="module")
+def issued(world: World) -> dict[str, str]:
+    """Credentials by the registry office and the forger, in every format."""
+    Path(world.path("unsigned.json")).write_text(json.dumps(UNSIGNED))
+    out = {}
+    for who in ("office", "forger"):
+        for fmt in ("di", "vc-jwt", "sd-jwt"):
+            path = world.path(f"{who}.{fmt}")
+            key = world.path(f"{who}.jwk")
+            Path(path).write_text(
+                ok("issue", world.path("unsigned.json"), "--key", key, "--format", fmt)
+            )
+            out[f"{who}.{fmt}"] = path
+    return out
+
+
+def _verify(
+    world: World, files: list[str], *flags: str
+) -> tuple[int, list[dict[str, object]], str]:
+    done = run("verify", *files, *flags, "--json")
+    return done.returncode, [json.loads(line) for line in done.stdout.splitlines()], done.stderr
+
+
+def _codes(line: dict[str, object]) -> set[object]:
+    return {c["code"] for c in line["checks"] if not c["ok"]}  # type: ignore[attr-defined, index]
+
+
+def test_verify_with_bundle_and_root(world: World, issued: dict[str, str]) -> None:
+    trust = ["--bundle", world.path("bundle2.json"), "--root", world.path("root.json")]
+    office = [issued[f"office.{f}"] for f in ("di", "vc-jwt", "sd-jwt")]
+    status, lines, _ = _verify(world, office, *trust)
+    assert status == 0, lines
+    forged = [issued[f"forger.{f}"] for f in ("di", "vc-jwt", "sd-jwt")]
+    status, lines, _ = _verify(world, forged, *trust)
+    assert status == 1
+    assert all(_codes(line) == {"trust.issuer_not_accredited"} for line in lines), lines
+
+
+def test_verify_with_an_installed_store(
+    world: World, issued: dict[str, str], tmp_path: Path
+) -> None:
+    assert world.install(world.path("bundle1.json"), tmp_path).returncode == 0
+    status, _, _ = _verify(world, [issued["office.di"]], "--trust-store", str(tmp_path))
+    assert status == 0
+
+
+def test_verify_with_a_foreign_root_fails_every_file(
+    world: World, issued: dict[str, str], tmp_path: Path
+) -> None:
+    other = tmp_path / "other-root.json"
+    ok("trust", "root", "--key", world.path("forger.jwk"), "--authority", world.did["forger"],
+       "--expires", "1d", "-o", str(other))  # fmt: skip
+    files = [issued["office.di"], issued["office.vc-jwt"]]
+    status, lines, _ = _verify(
+        world, files, "--bundle", world.path("bundle1.json"), "--root", str(other)
+    )
+    assert status == 1
+    assert [_codes(line) for line in lines] == [{"trust.bundle_signature_invalid"}] * 2
+
+
+def test_verify_trust_any_issuer_warns(world: World, issued: dict[str, str]) -> None:
+    status, lines, stderr = _verify(world, [issued["forger.di"]], "--trust-any-issuer")
+    assert status == 0
+    assert "WARNING: issuer trust not checked" in stderr
+    codes = {c["code"] for c in lines[0]["checks"]}  # type: ignore[attr-defined]
+    assert "trust.unsafe_any_issuer" in codes
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--bundle", "b.json"], ["--root", "r.json"], ["--trust-any-issuer", "--trust-store", "x"]],
+)
+def test_verify_trust_flags_misused_is_a_usage_error(
+    world: World, issued: dict[str, str], flags: list[str]
+) -> None:
+    assert run("verify", issued["office.di"], *flags).returncode == 2

@@ -30,3 +30,25 @@ def test_demo_runs_end_to_end() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Demo complete" in result.stdout
+
+
+def test_trust_kiosk_accepts_accredited_issuers_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the kiosk opened a socket")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    module = runpy.run_path(str(ROOT / "examples" / "trust_kiosk.py"))
+    reports = module["run"](NOW)
+    for fmt in ("di", "vc-jwt", "sd-jwt"):
+        for accepted in ("ministry", "office"):
+            report = reports[f"{accepted}/{fmt}"]
+            assert report.verified, report.summary()
+        codes = {
+            name: {c.code for c in reports[f"{name}/{fmt}"].errors} for name in ("forger", "lapsed")
+        }
+        assert "trust.issuer_not_accredited" in codes["forger"], codes
+        assert "trust.accreditation_expired" in codes["lapsed"], codes

@@ -8,6 +8,7 @@ from typing import Any
 
 from did_gov import PrivateKey, Verifier, issue
 from did_gov.jsonld import OfflineDocumentLoader, canonicalize
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW
 
 
@@ -41,7 +42,7 @@ def test_template_and_context_caches_are_bounded() -> None:
 def test_memory_is_flat_over_distinct_credentials() -> None:
     """Verifying credentials that differ in every value keeps no per-credential state."""
     key = PrivateKey.from_seed("ed25519", bytes(range(32)))
-    verifier = Verifier(now=NOW)
+    verifier = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     credentials = (issue(citizen(n), key, now=NOW) for n in range(800))
     tracemalloc.start()
     try:

@@ -16,6 +16,7 @@ from did_gov.keys import KeyType, PrivateKey
 from did_gov.keys.pkcs11 import Pkcs11Signer, parse_pkcs11_uri
 from did_gov.ledger import NoteVerifier, open_checkpoint, open_ledger
 from did_gov.status import StatusRegistry
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW
 
 LATER = NOW + timedelta(minutes=1)
@@ -62,7 +63,7 @@ def test_an_hsm_key_signs_every_format_and_each_verifies(
 ) -> None:
     signer = hsm_keys[key_type]
     secured = issue(_unsigned(), signer, format=fmt, now=NOW)
-    report = Verifier(now=LATER).verify(secured)
+    report = Verifier(now=LATER, trust=UNSAFE_TRUST_ANY_ISSUER).verify(secured)
     assert report.verified, report.summary()
 
 
@@ -74,7 +75,11 @@ def test_an_hsm_holder_key_signs_presentations_and_kb_jwts(
     issuer = PrivateKey.generate("p256")
     vc = issue(_unsigned(), issuer, now=NOW)
     vp = present([vc], holder, challenge="c-1", domain="kiosk.example", now=NOW)
-    assert Verifier(now=LATER).verify(vp, challenge="c-1", domain="kiosk.example").verified
+    assert (
+        Verifier(now=LATER, trust=UNSAFE_TRUST_ANY_ISSUER)
+        .verify(vp, challenge="c-1", domain="kiosk.example")
+        .verified
+    )
     sd = issue(
         _unsigned(),
         issuer,
@@ -84,7 +89,9 @@ def test_an_hsm_holder_key_signs_presentations_and_kb_jwts(
         now=NOW,
     )
     shown = present([sd], holder, format="sd-jwt", challenge="n-1", domain="shop.example", now=NOW)
-    report = Verifier(now=LATER).verify(shown, nonce="n-1", audience="shop.example")
+    report = Verifier(now=LATER, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        shown, nonce="n-1", audience="shop.example"
+    )
     assert report.verified, report.summary()
 
 
@@ -102,7 +109,7 @@ def test_an_hsm_key_publishes_a_status_list(
             now=NOW,
             valid_for=timedelta(days=1),
         )
-    report = Verifier(now=LATER, status_lists=[listed]).verify(vc)
+    report = Verifier(now=LATER, status_lists=[listed], trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
     assert not report.verified
     assert report.errors[-1].code == "status.revoked"  # the HSM-signed list was read and trusted
 

@@ -22,6 +22,7 @@ from did_gov.keys import KeyType, PrivateKey, PublicKey, Signer, sign_with
 from did_gov.ledger import NoteVerifier, open_checkpoint, open_ledger
 from did_gov.proofs._jws import json_bytes, sign_compact
 from did_gov.status import StatusRegistry
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW
 
 LATER = NOW + timedelta(minutes=1)
@@ -97,7 +98,7 @@ def test_a_kms_signer_issues_every_format_and_each_verifies(key_type: KeyType, f
     signer = KmsSigner(PrivateKey.generate(key_type))
     secured = issue(_unsigned(), signer, format=fmt, now=NOW)
     assert signer.calls == 1
-    report = Verifier(now=LATER).verify(secured)
+    report = Verifier(now=LATER, trust=UNSAFE_TRUST_ANY_ISSUER).verify(secured)
     assert report.verified, report.summary()
 
 
@@ -109,7 +110,9 @@ def test_a_kms_holder_presents_and_the_presentation_verifies(key_type: KeyType, 
     vc = issue(_unsigned(subject=subject), issuer, format=fmt, now=NOW)
     vp = present([vc], holder, format=fmt, challenge="c-1", domain="kiosk.example", now=NOW)
     assert holder.calls == 1
-    report = Verifier(now=LATER).verify(vp, challenge="c-1", domain="kiosk.example")
+    report = Verifier(now=LATER, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        vp, challenge="c-1", domain="kiosk.example"
+    )
     assert report.verified, report.summary()
 
 
@@ -129,7 +132,9 @@ def test_a_kms_holder_signs_the_kb_jwt(key_type: KeyType) -> None:
     )
     shown = present([sd], holder, format="sd-jwt", challenge="n-1", domain="shop.example", now=NOW)
     assert holder.calls == 1
-    report = Verifier(now=LATER).verify(shown, nonce="n-1", audience="shop.example")
+    report = Verifier(now=LATER, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        shown, nonce="n-1", audience="shop.example"
+    )
     assert report.verified, report.summary()
 
 
@@ -153,8 +158,12 @@ def test_a_kms_signer_publishes_a_status_list_that_verifies(tmp_path: Path, fmt:
             now=LATER,
             valid_for=timedelta(days=1),
         )
-    assert Verifier(now=LATER, status_lists=[listed]).verify(vc).verified
-    report = Verifier(now=LATER, status_lists=[revoked]).verify(vc)
+    assert (
+        Verifier(now=LATER, status_lists=[listed], trust=UNSAFE_TRUST_ANY_ISSUER)
+        .verify(vc)
+        .verified
+    )
+    report = Verifier(now=LATER, status_lists=[revoked], trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
     assert not report.verified
     assert report.errors[-1].code == "status.revoked"
 

@@ -19,6 +19,7 @@ from did_gov.keys import KeyType
 from did_gov.limits import Limits
 from did_gov.proofs import jose
 from did_gov.testing import credentials, key_types, private_keys
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from did_gov.verify import VerificationPolicy, VerificationReport
 from tests.conftest import NOW, load_vector, vector_text
 
@@ -99,7 +100,9 @@ def _header(key: PrivateKey, kid: str, **extra: Any) -> dict[str, Any]:
 def test_suite_6_basic_credential_verifies() -> None:
     """Test 6. The payload writes ``iat`` as a date-time string (README): it is read, not refused."""
     case = _case(6)
-    verifier = Verifier(now=NOW, issuer_jwks=[_vm(case["key_file"])["publicKeyJwk"]])
+    verifier = Verifier(
+        now=NOW, issuer_jwks=[_vm(case["key_file"])["publicKeyJwk"]], trust=UNSAFE_TRUST_ANY_ISSUER
+    )
     report = verifier.verify(vector_text(f"{SUITE}/{case['input_file']}"))
     assert report.verified, report.summary()
     assert report.format == "vc-jwt"
@@ -108,7 +111,9 @@ def test_suite_6_basic_credential_verifies() -> None:
 
 def test_suite_6_needs_the_issuer_key() -> None:
     """Without the issuer's JWK the key cannot be found: indeterminate, not verified."""
-    report = Verifier(now=NOW).verify(vector_text(f"{SUITE}/credential-jose-minimal.txt"))
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        vector_text(f"{SUITE}/credential-jose-minimal.txt")
+    )
     assert not report.verified
     key_check = next(c for c in report.checks if c.name == "key")
     assert key_check.code == "issuer.key_unknown"
@@ -127,7 +132,12 @@ def test_suite_7_presentation_verifies() -> None:
     """
     case = _case(7)
     # The suite's presentation is by the issuer, not the credential's subject.
-    verifier = Verifier(now=SUITE_VP_TIME, issuer_jwks=_suite_jwks(), policy=NOT_BOUND)
+    verifier = Verifier(
+        now=SUITE_VP_TIME,
+        issuer_jwks=_suite_jwks(),
+        policy=NOT_BOUND,
+        trust=UNSAFE_TRUST_ANY_ISSUER,
+    )
     report = verifier.verify(vector_text(f"{SUITE}/{case['input_file']}"))
     assert report.format == "vp-jwt"
     assert all(c.ok for c in report.checks), report.summary()
@@ -145,7 +155,7 @@ def test_suite_7_presentation_verifies() -> None:
 
 
 def test_suite_7_presentation_expires() -> None:
-    report = Verifier(now=NOW, issuer_jwks=_suite_jwks()).verify(
+    report = Verifier(now=NOW, issuer_jwks=_suite_jwks(), trust=UNSAFE_TRUST_ANY_ISSUER).verify(
         vector_text(f"{SUITE}/presentation-jose-multiple.txt")
     )
     assert "credential.expired" in _codes(report)
@@ -161,7 +171,7 @@ def test_suite_9_es512_is_refused() -> None:
     assert case["observed_jws_signature_verifies_with"] == ["vm-p521.json"]
     token = vector_text(f"{SUITE}/{case['input_file']}")
     for jwks in ([_vm("vm-p521.json")["publicKeyJwk"]], [_vm(case["key_file"])["publicKeyJwk"]]):
-        report = Verifier(now=NOW, issuer_jwks=jwks).verify(token)
+        report = Verifier(now=NOW, issuer_jwks=jwks, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
         assert not report.verified
         assert _codes(report) == ["alg.unsupported"]
 
@@ -174,7 +184,9 @@ def test_suite_unsecured_documents_fail(number: int) -> None:
     result = jose.verify_jwt(text, lambda *_: pytest.fail("no key lookup for a non-token"))
     assert not result.verified
     assert result.checks[0].code == "jose.malformed"
-    report = Verifier(now=NOW, issuer_jwks=_suite_jwks()).verify(text)
+    report = Verifier(now=NOW, issuer_jwks=_suite_jwks(), trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        text
+    )
     assert not report.verified
     assert "proof.missing" in _codes(report)
 
@@ -183,7 +195,11 @@ def test_suite_unsecured_documents_fail(number: int) -> None:
 def test_suite_bad_media_type_fails(number: int) -> None:
     """Tests 13 and 14: typ ``bad+typ`` is refused before any key is looked up."""
     case = _case(number)
-    verifier = Verifier(now=SUITE_VP_TIME, issuer_jwks=[_vm(case["key_file"])["publicKeyJwk"]])
+    verifier = Verifier(
+        now=SUITE_VP_TIME,
+        issuer_jwks=[_vm(case["key_file"])["publicKeyJwk"]],
+        trust=UNSAFE_TRUST_ANY_ISSUER,
+    )
     report = verifier.verify(vector_text(f"{SUITE}/{case['input_file']}"))
     assert not report.verified
     assert _codes(report) == ["jose.typ_invalid"]
@@ -206,7 +222,9 @@ def test_suite_issue_credential(number: int) -> None:
         "cty": "vc",
         "kid": header["kid"],
     }
-    report = Verifier(now=NOW, issuer_jwks=[vm["publicKeyJwk"]]).verify(token)
+    report = Verifier(
+        now=NOW, issuer_jwks=[vm["publicKeyJwk"]], trust=UNSAFE_TRUST_ANY_ISSUER
+    ).verify(token)
     assert report.document == vc
     if "credentialStatus" in vc:
         # The suite only checks securing. Its credential names a StatusList2021Entry, which
@@ -227,7 +245,9 @@ def test_suite_3_issue_presentation() -> None:
     key = PrivateKey.from_jwk(vm["secretKeyJwk"])
     vp = load_vector(f"{SUITE}/{case['input_file']}")
     token = jose.sign_vp_jwt(vp, key, kid=vm["publicKeyJwk"]["kid"])
-    report = Verifier(now=NOW, issuer_jwks=[vm["publicKeyJwk"]]).verify(token)
+    report = Verifier(
+        now=NOW, issuer_jwks=[vm["publicKeyJwk"]], trust=UNSAFE_TRUST_ANY_ISSUER
+    ).verify(token)
     assert report.format == "vp-jwt"
     assert all(c.ok for c in report.checks), report.summary()
     assert _codes(report.credentials[0]) == ["jose.malformed"]
@@ -250,7 +270,11 @@ def test_suite_5_unknown_extensions_issue() -> None:
     token = jose.sign_vc_jwt(
         vc, PrivateKey.from_jwk(vm["secretKeyJwk"]), kid=vm["publicKeyJwk"]["kid"]
     )
-    assert Verifier(now=NOW, issuer_jwks=[vm["publicKeyJwk"]]).verify(token).verified
+    assert (
+        Verifier(now=NOW, issuer_jwks=[vm["publicKeyJwk"]], trust=UNSAFE_TRUST_ANY_ISSUER)
+        .verify(token)
+        .verified
+    )
 
 
 # --- issue / present / verify across formats ----------------------------------------------------
@@ -262,7 +286,7 @@ def test_issue_vc_jwt_with_did_key(kind: str) -> None:
     token = issue(_unsigned(), key, format="vc-jwt")
     header = jose.decode_unverified(token).header
     assert header == {"alg": key.public_key.jws_alg, "typ": "vc+jwt", "cty": "vc", "kid": vm}
-    report = Verifier(now=NOW).verify(token)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
     assert report.verified, report.summary()
     assert report.document["issuer"] == did
 
@@ -272,7 +296,7 @@ def test_one_credential_three_formats() -> None:
     unsigned = _unsigned()
     di = issue(unsigned, key, now=NOW)
     token = issue(unsigned, key, format="vc-jwt")
-    verifier = Verifier(now=NOW)
+    verifier = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     assert verifier.verify(di).format == "vc-di"
     assert verifier.verify(json.dumps(di)).verified
     assert verifier.verify(token).format == "vc-jwt"
@@ -311,7 +335,7 @@ def test_present_vp_jwt_with_nonce_and_audience(holder_kind: str) -> None:
     claims = jose.decode_unverified(vp).payload
     assert claims["nonce"] == "n-1" and claims["aud"] == "kiosk.example"
     assert claims["verifiableCredential"][0]["id"] == f"data:application/vc+jwt,{token}"
-    verifier = Verifier(now=NOW, policy=NOT_BOUND)
+    verifier = Verifier(now=NOW, policy=NOT_BOUND, trust=UNSAFE_TRUST_ANY_ISSUER)
     report = verifier.verify(vp, challenge="n-1", domain="kiosk.example")
     assert report.verified, report.summary()
     assert [r.format for r in report.credentials] == ["vc-jwt", "vc-di"]
@@ -320,7 +344,9 @@ def test_present_vp_jwt_with_nonce_and_audience(holder_kind: str) -> None:
     assert _codes(verifier.verify(vp, domain="other.example")) == ["jose.audience_mismatch"]
     bare = present([token], holder, format="vp-jwt")
     assert _codes(verifier.verify(bare, nonce="n-1")) == ["jose.nonce_missing"]
-    strict = Verifier(now=NOW, policy=VerificationPolicy(require_challenge=True))
+    strict = Verifier(
+        now=NOW, policy=VerificationPolicy(require_challenge=True), trust=UNSAFE_TRUST_ANY_ISSUER
+    )
     assert "presentation.challenge_required" in _codes(strict.verify(bare))
 
 
@@ -329,7 +355,9 @@ def test_data_integrity_presentation_of_a_vc_jwt() -> None:
     holder, _, _ = _issuer("ed25519")
     token = issue(_unsigned(), issuer, format="vc-jwt")
     vp = present([token], holder, challenge="c", now=NOW)
-    report = Verifier(now=NOW, policy=NOT_BOUND).verify(vp, challenge="c")
+    report = Verifier(now=NOW, policy=NOT_BOUND, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        vp, challenge="c"
+    )
     assert report.verified, report.summary()
     assert report.credentials[0].format == "vc-jwt"
 
@@ -348,7 +376,7 @@ def test_tampered_nested_credential_fails_the_presentation() -> None:
         ).encode()
     )
     vp = present([f"{head}.{forged_payload}.{sig}"], holder, format="vc-jwt")
-    report = Verifier(now=NOW).verify(vp)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vp)
     assert all(c.ok for c in report.checks)
     assert not report.verified
     assert "signature.invalid" in _codes(report)
@@ -358,7 +386,7 @@ def test_presentation_cannot_stand_in_for_a_credential() -> None:
     issuer, _, _ = _issuer()
     inner = present([issue(_unsigned(), issuer, format="vc-jwt")], issuer, format="vc-jwt")
     outer = present([inner], issuer, format="vc-jwt")
-    report = Verifier(now=NOW).verify(outer)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(outer)
     assert "jose.typ_invalid" in _codes(report)
 
 
@@ -382,7 +410,7 @@ def test_alg_none_is_rejected() -> None:
     header = _b64(json.dumps({"alg": "none", "typ": "vc+jwt", "kid": vm}).encode())
     payload = _b64(json.dumps(_unsigned(issuer=did)).encode())
     for token in (f"{header}.{payload}.", f"{header}.{payload}.{_b64(b'x')}"):
-        report = Verifier(now=NOW).verify(token)
+        report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
         assert not report.verified
         assert "alg.unsupported" in _codes(report)
 
@@ -395,7 +423,7 @@ def test_hmac_with_the_public_key_as_secret_is_rejected(alg: str) -> None:
     for secret in (s for s in secrets if len(s) * 8 >= int(alg[2:])):
         hmac_key = jwk.JWK(kty="oct", k=_b64(secret))
         token = _forge({"alg": alg, "typ": "vc+jwt", "kid": vm}, _unsigned(issuer=did), hmac_key)
-        report = Verifier(now=NOW).verify(token)
+        report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
         assert not report.verified
         assert _codes(report) == ["alg.unsupported"]
 
@@ -407,7 +435,7 @@ def test_kid_of_another_did_is_rejected() -> None:
     token = _forge(
         _header(attacker, attacker_vm), _unsigned(issuer=issuer_did), jwk.JWK(**attacker.to_jwk())
     )
-    report = Verifier(now=NOW).verify(token)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
     assert not report.verified
     assert "issuer.key_mismatch" in _codes(report)
 
@@ -417,16 +445,20 @@ def test_relative_kid_must_be_a_method_of_the_issuer() -> None:
     fragment = vm.split("#", 1)[1]
     for kid in (f"#{fragment}", fragment):
         token = _forge(_header(key, kid), _unsigned(issuer=did), jwk.JWK(**key.to_jwk()))
-        assert Verifier(now=NOW).verify(token).verified
+        assert Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token).verified
     token = _forge(_header(key, "#other"), _unsigned(issuer=did), jwk.JWK(**key.to_jwk()))
-    assert "did.vm_not_found" in _codes(Verifier(now=NOW).verify(token))
+    assert "did.vm_not_found" in _codes(
+        Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
+    )
 
 
 def test_did_issuer_without_kid_is_rejected() -> None:
     key, did, _ = _issuer()
     header = {"alg": "EdDSA", "typ": "vc+jwt"}
     token = _forge(header, _unsigned(issuer=did), jwk.JWK(**key.to_jwk()))
-    assert "issuer.kid_missing" in _codes(Verifier(now=NOW).verify(token))
+    assert "issuer.kid_missing" in _codes(
+        Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
+    )
 
 
 def test_a_trusted_jwk_cannot_sign_for_a_did_issuer() -> None:
@@ -435,7 +467,9 @@ def test_a_trusted_jwk_cannot_sign_for_a_did_issuer() -> None:
     outsider = PrivateKey.from_seed("ed25519", bytes([9] * 32))
     thumb = outsider.public_key.jwk_thumbprint()
     token = _forge(_header(outsider, thumb), _unsigned(issuer=did), jwk.JWK(**outsider.to_jwk()))
-    report = Verifier(now=NOW, issuer_jwks=[outsider.public_key.to_jwk()]).verify(token)
+    report = Verifier(
+        now=NOW, issuer_jwks=[outsider.public_key.to_jwk()], trust=UNSAFE_TRUST_ANY_ISSUER
+    ).verify(token)
     assert not report.verified
     assert "did.vm_not_found" in _codes(report)
 
@@ -445,7 +479,9 @@ def test_did_kid_for_a_non_did_issuer_is_rejected() -> None:
     token = _forge(
         _header(key, vm), _unsigned(issuer="https://gov.example"), jwk.JWK(**key.to_jwk())
     )
-    report = Verifier(now=NOW, issuer_jwks=[key.public_key.to_jwk()]).verify(token)
+    report = Verifier(
+        now=NOW, issuer_jwks=[key.public_key.to_jwk()], trust=UNSAFE_TRUST_ANY_ISSUER
+    ).verify(token)
     assert "issuer.key_mismatch" in _codes(report)
 
 
@@ -453,7 +489,7 @@ def test_embedded_jwk_header_is_never_trusted() -> None:
     attacker = PrivateKey.from_seed("p256", bytes(32))
     header = {"alg": "ES256", "typ": "vc+jwt", "jwk": attacker.public_key.to_jwk()}
     token = _forge(header, _unsigned(issuer="https://gov.example"), jwk.JWK(**attacker.to_jwk()))
-    report = Verifier(now=NOW).verify(token)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
     assert "issuer.key_unknown" in _codes(report)
 
 
@@ -473,7 +509,7 @@ def test_alg_must_match_the_key_type(signer: str, alg: str) -> None:
     token = _forge(
         {"alg": alg, "typ": "vc+jwt", "kid": vm}, _unsigned(issuer=did), jwk.JWK(**claimed.to_jwk())
     )
-    report = Verifier(now=NOW).verify(token)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
     assert not report.verified
     assert _codes(report) == ["alg.key_mismatch"]
 
@@ -495,14 +531,14 @@ def test_header_rules(extra: dict[str, Any], code: str) -> None:
     key, did, vm = _issuer()
     header = {**_header(key, vm), **extra}
     token = _forge_raw(header, _unsigned(issuer=did), key)
-    assert _codes(Verifier(now=NOW).verify(token)) == [code]
+    assert _codes(Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)) == [code]
 
 
 def test_typ_with_media_type_prefix_is_accepted() -> None:
     key, did, vm = _issuer()
     header = _header(key, vm, typ="application/vc+jwt", cty="application/vc")
     token = _forge(header, _unsigned(issuer=did), jwk.JWK(**key.to_jwk()))
-    assert Verifier(now=NOW).verify(token).verified
+    assert Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token).verified
 
 
 @pytest.mark.parametrize(
@@ -513,9 +549,9 @@ def test_typ_with_media_type_prefix_is_accepted() -> None:
         ({"iat": int(NOW.timestamp()) + 3600}, "credential.issued_in_future"),
         ({"validUntil": "2025-01-01T00:00:00Z"}, "credential.expired"),
         ({"validFrom": "2026-01-01T00:00:00Z"}, "credential.not_yet_valid"),
-        ({"exp": "tomorrow"}, "jose.claim_invalid"),
-        ({"iat": "yesterday"}, "jose.claim_invalid"),
-        ({"nbf": True}, "jose.claim_invalid"),
+        ({"exp": "tomorrow"}, "credential.date_invalid"),  # the Verifier's validity step
+        ({"iat": "yesterday"}, "credential.date_invalid"),
+        ({"nbf": True}, "credential.date_invalid"),
         ({"iss": "did:example:someone-else"}, "jose.claim_mismatch"),
         ({"id": "urn:uuid:1", "jti": "urn:uuid:2"}, "jose.claim_mismatch"),
         ({"sub": "did:example:eve"}, "jose.claim_mismatch"),
@@ -524,7 +560,7 @@ def test_typ_with_media_type_prefix_is_accepted() -> None:
 def test_claim_rules(claims: dict[str, Any], code: str) -> None:
     key, did, vm = _issuer()
     token = _forge(_header(key, vm), _unsigned(issuer=did, **claims), jwk.JWK(**key.to_jwk()))
-    report = Verifier(now=NOW).verify(token)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
     assert not report.verified
     assert code in _codes(report)
 
@@ -536,7 +572,7 @@ def test_clock_skew_applies_to_exp() -> None:
         _unsigned(issuer=did, exp=int(NOW.timestamp()) - 60),
         jwk.JWK(**key.to_jwk()),
     )
-    assert Verifier(now=NOW).verify(token).verified
+    assert Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token).verified
 
 
 def test_tampered_header_payload_signature() -> None:
@@ -557,10 +593,12 @@ def test_tampered_header_payload_signature() -> None:
         f"{head}.{other_payload}.{sig}",
         f"{head}.{payload}.{_b64(bytes(raw_sig))}",
     ):
-        report = Verifier(now=NOW).verify(forged)
+        report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(forged)
         assert _codes(report) == ["signature.invalid"]
         assert report.document["issuer"] == did  # parsed, but not to be trusted
-    truncated = Verifier(now=NOW).verify(f"{head}.{payload}.{sig[:-4]}")
+    truncated = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        f"{head}.{payload}.{sig[:-4]}"
+    )
     assert _codes(truncated)[0] in ("signature.invalid", "jose.malformed")
 
 
@@ -578,7 +616,7 @@ def test_tampered_header_payload_signature() -> None:
     ],
 )
 def test_malformed_tokens_never_raise(token: str) -> None:
-    report = Verifier(now=NOW).verify(token)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
     assert not report.verified
     result = jose.verify_jwt(token, lambda *_: pytest.fail("no key lookup for a malformed token"))
     assert not result.verified
@@ -588,7 +626,9 @@ def test_malformed_tokens_never_raise(token: str) -> None:
 def test_oversized_token_is_refused_before_work() -> None:
     key, _, _ = _issuer()
     token = issue(_unsigned(description="x" * 5000), key, format="vc-jwt")
-    verifier = Verifier(now=NOW, limits=Limits(max_document_bytes=1000))
+    verifier = Verifier(
+        now=NOW, limits=Limits(max_document_bytes=1000), trust=UNSAFE_TRUST_ANY_ISSUER
+    )
     assert _codes(verifier.verify(token)) == ["input.too_large"]
 
 
@@ -596,7 +636,7 @@ def test_network_is_never_used_for_did_web() -> None:
     key = PrivateKey.from_seed("ed25519", bytes(32))
     did = "did:web:gov.example"
     token = jose.sign_vc_jwt(_unsigned(issuer=did), key, kid=f"{did}#key-1")
-    report = Verifier(now=NOW).verify(token)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
     key_check = next(c for c in report.checks if c.name == "key")
     assert key_check.code == "network.disabled" and key_check.indeterminate
 
@@ -612,29 +652,42 @@ def test_issuer_jwks_matching_rule() -> None:
     by_kid = jose.sign_vc_jwt(_unsigned(issuer=issuer), key, kid="gov-2025")
     by_thumb = jose.sign_vc_jwt(_unsigned(issuer=issuer), key, kid=key.public_key.jwk_thumbprint())
     no_kid = jose.sign_vc_jwt(_unsigned(issuer=issuer), key, kid=None)
-    one = Verifier(now=NOW, issuer_jwks=[public])
+    one = Verifier(now=NOW, issuer_jwks=[public], trust=UNSAFE_TRUST_ANY_ISSUER)
     assert (
         one.verify(by_kid).verified
         and one.verify(by_thumb).verified
         and one.verify(no_kid).verified
     )
-    two = Verifier(now=NOW, issuer_jwks=[public, other.public_key.to_jwk()])
+    two = Verifier(
+        now=NOW, issuer_jwks=[public, other.public_key.to_jwk()], trust=UNSAFE_TRUST_ANY_ISSUER
+    )
     assert two.verify(by_kid).verified
     assert "issuer.key_unknown" in _codes(two.verify(no_kid))
     assert "issuer.key_unknown" in _codes(
         one.verify(jose.sign_vc_jwt(_unsigned(issuer=issuer), key, kid="gov-2024"))
     )
-    wrong = Verifier(now=NOW, issuer_jwks=[{**other.public_key.to_jwk(), "kid": "gov-2025"}])
+    wrong = Verifier(
+        now=NOW,
+        issuer_jwks=[{**other.public_key.to_jwk(), "kid": "gov-2025"}],
+        trust=UNSAFE_TRUST_ANY_ISSUER,
+    )
     assert "signature.invalid" in _codes(wrong.verify(by_kid))
 
 
 def test_issuer_jwks_misuse_raises() -> None:
     key = PrivateKey.from_seed("p256", bytes(32))
     with pytest.raises(KeyFormatError):
-        Verifier(issuer_jwks=[key.to_jwk()])
+        Verifier(issuer_jwks=[key.to_jwk()], trust=UNSAFE_TRUST_ANY_ISSUER)
     with pytest.raises(DidGovError):
-        Verifier(issuer_jwks=[{"kty": "EC", "crv": "P-256", "x": "AA"}])
-    assert Verifier(issuer_jwks=[{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]).keys._jwks == []
+        Verifier(
+            issuer_jwks=[{"kty": "EC", "crv": "P-256", "x": "AA"}], trust=UNSAFE_TRUST_ANY_ISSUER
+        )
+    assert (
+        Verifier(
+            issuer_jwks=[{"kty": "RSA", "n": "AQAB", "e": "AQAB"}], trust=UNSAFE_TRUST_ANY_ISSUER
+        ).keys._jwks
+        == []
+    )
 
 
 def test_parse_jwks() -> None:
@@ -674,7 +727,7 @@ def _legacy_vc(key: PrivateKey, did: str, vm: str, **claims: Any) -> str:
 @pytest.mark.parametrize("kind", ["ed25519", "p256", "p384"])
 def test_legacy_vc_jwt(kind: str) -> None:
     key, did, vm = _issuer(kind)
-    report = Verifier(now=NOW).verify(_legacy_vc(key, did, vm))
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(_legacy_vc(key, did, vm))
     assert report.verified, report.summary()
     doc = report.document
     assert doc["issuer"] == did
@@ -686,7 +739,7 @@ def test_legacy_vc_jwt(kind: str) -> None:
 
 def test_legacy_vc_jwt_failures() -> None:
     key, did, vm = _issuer()
-    verifier = Verifier(now=NOW)
+    verifier = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     expired = _legacy_vc(key, did, vm, exp=int(datetime(2025, 1, 1, tzinfo=UTC).timestamp()))
     assert "credential.expired" in _codes(verifier.verify(expired))
     early = _legacy_vc(key, did, vm, nbf=int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()))
@@ -720,7 +773,7 @@ def test_legacy_vp_jwt_with_nested_legacy_vc() -> None:
     token = _forge(
         {"alg": "EdDSA", "typ": "JWT", "kid": holder_vm}, vp_payload, jwk.JWK(**holder.to_jwk())
     )
-    report = Verifier(now=NOW, policy=NOT_BOUND).verify(
+    report = Verifier(now=NOW, policy=NOT_BOUND, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
         token, nonce="n-9", audience="kiosk.example"
     )
     assert report.verified, report.summary()
@@ -736,7 +789,7 @@ def test_legacy_vp_jwt_with_nested_legacy_vc() -> None:
 @given(vc=credentials(), key=private_keys())
 def test_property_round_trip(vc: dict[str, Any], key: PrivateKey) -> None:
     token = issue(vc, key, format="vc-jwt")
-    report = Verifier(now=NOW).verify(token)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
     assert report.verified, report.summary()
     assert report.document == {**vc, "issuer": did_key.did_for_public_key(key.public_key)}
 
@@ -759,7 +812,7 @@ def test_property_tampering_fails(
     if target[index] == replacement:
         return
     parts[part] = target[:index] + replacement + target[index + 1 :]
-    report = Verifier(now=NOW).verify(".".join(parts))
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(".".join(parts))
     assert not report.verified
 
 
@@ -774,7 +827,11 @@ def test_property_presentation_round_trip(
     vc: dict[str, Any], issuer: PrivateKey, holder: PrivateKey, nonce: str
 ) -> None:
     vp = present([issue(vc, issuer, format="vc-jwt")], holder, format="vc-jwt", challenge=nonce)
-    assert Verifier(now=NOW, policy=NOT_BOUND).verify(vp, challenge=nonce).verified
+    assert (
+        Verifier(now=NOW, policy=NOT_BOUND, trust=UNSAFE_TRUST_ANY_ISSUER)
+        .verify(vp, challenge=nonce)
+        .verified
+    )
 
 
 # --- did:web issuers from a cache (kiosks), key rotation -------------------------------------
@@ -806,7 +863,7 @@ def test_did_web_issuer_from_cache_and_rotation() -> None:
     token = issue(_unsigned(issuer=did), old, format="vc-jwt", verification_method=f"{did}#key-1")
     resolver = DefaultResolver()
     resolver.preload(_web_document(did, old))
-    verifier = Verifier(now=NOW, resolver=resolver)
+    verifier = Verifier(now=NOW, resolver=resolver, trust=UNSAFE_TRUST_ANY_ISSUER)
     assert verifier.verify(token).verified
     assert verifier.verify(token).verified  # served from the verifier's method cache
     resolver.preload(_web_document(did, new))  # the ministry rotated its key
@@ -826,7 +883,7 @@ def test_vp_jwt_holder_binding() -> None:
     thief_vm = did_key.verification_method_id(thief.public_key)
     header = {"alg": "EdDSA", "typ": "vp+jwt", "cty": "vp", "kid": thief_vm}
     stolen = _forge(header, claims, jwk.JWK(**thief.to_jwk()))
-    report = Verifier(now=NOW).verify(stolen)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(stolen)
     assert claims["holder"] == holder_did
     assert "holder.key_mismatch" in _codes(report)
     with pytest.raises(DidGovError) as info:
@@ -848,6 +905,8 @@ def test_presentation_credential_limit() -> None:
     issuer, _, _ = _issuer()
     token = issue(_unsigned(), issuer, format="vc-jwt")
     vp = present([token, token], issuer, format="vc-jwt")
-    report = Verifier(now=NOW, limits=Limits(max_credentials_per_presentation=1)).verify(vp)
+    report = Verifier(
+        now=NOW, limits=Limits(max_credentials_per_presentation=1), trust=UNSAFE_TRUST_ANY_ISSUER
+    ).verify(vp)
     assert "input.limit_exceeded" in _codes(report)
     assert report.credentials == ()

@@ -259,6 +259,10 @@ def test_non_did_issuer_keys_are_bound_to_it_only() -> None:
     agency = "https://agency.gov.example"
     reg = TrustRegistry([ROOT.did], [accredit(ROOT, agency, (BIRTH,), issuer_jwks=(jwk,))])
     assert reg.judge_issuer(claim(agency, BIRTH, signer=thumb), NOW).ok
+    named = TrustRegistry(
+        [ROOT.did], [accredit(ROOT, agency, (BIRTH,), issuer_jwks=(jwk | {"kid": "k-1"},))]
+    )
+    assert named.judge_issuer(claim(agency, BIRTH, signer="k-1"), NOW).ok
     assert reg.issuer_jwks(agency) == (jwk,)
     assert reg.issuer_jwks(MINISTRY.did) == ()
     wrong = reg.judge_issuer(

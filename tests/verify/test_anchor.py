@@ -24,6 +24,7 @@ from did_gov import (
 from did_gov.dids import did_key
 from did_gov.errors import DidGovError, InvalidInputError
 from did_gov.ledger import AnchorKind, BaseLedger, anchor_leaf, open_ledger
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from did_gov.verify import anchored_content, open_anchored
 from tests.conftest import NOW, load_vector
 
@@ -56,7 +57,12 @@ def credential() -> dict[str, Any]:
 
 
 def _verifier(log: BaseLedger, **policy: Any) -> Verifier:
-    return Verifier(now=NOW, log_keys=[log.verifier.vkey], policy=VerificationPolicy(**policy))
+    return Verifier(
+        now=NOW,
+        log_keys=[log.verifier.vkey],
+        policy=VerificationPolicy(**policy),
+        trust=UNSAFE_TRUST_ANY_ISSUER,
+    )
 
 
 def _anchor_checks(report: Any) -> list[Any]:
@@ -134,7 +140,9 @@ def test_anchor_one_document_on_sqlite(tmp_path: Path, credential: dict[str, Any
         [receipt] = anchor(credential, ledger)
         vkey = ledger.verifier.vkey
     envelope = attach_receipts(credential, [receipt])
-    report = Verifier(now=NOW, log_keys=[vkey]).verify(json.dumps(envelope))
+    report = Verifier(now=NOW, log_keys=[vkey], trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        json.dumps(envelope)
+    )
     assert report.verified, report.summary()
     assert _anchor_checks(report)[0].ok
 
@@ -210,7 +218,7 @@ def test_without_a_receipt_only_a_policy_requires_one(
 
 def test_an_untrusted_log_cannot_be_checked(log: BaseLedger, credential: dict[str, Any]) -> None:
     envelope = attach_receipts(credential, anchor(credential, log))
-    [check] = _anchor_checks(Verifier(now=NOW).verify(envelope))
+    [check] = _anchor_checks(Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(envelope))
     assert (check.ok, check.code, check.indeterminate) == (False, "anchor.log_untrusted", True)
 
 
@@ -309,7 +317,7 @@ def test_hostile_envelopes_are_reported_never_raised(
     ledger = open_ledger("memory:", log_key=LOG_KEY, origin=ORIGIN)
     envelope: dict[str, Any] = attach_receipts(credential, anchor(credential, ledger))
     envelope[member] = value
-    verifier = Verifier(now=NOW, log_keys=[ledger.verifier.vkey])
+    verifier = Verifier(now=NOW, log_keys=[ledger.verifier.vkey], trust=UNSAFE_TRUST_ANY_ISSUER)
     report = verifier.verify(json.dumps(envelope) if as_text else envelope)
     assert not report.verified
     assert report.errors

@@ -13,6 +13,7 @@ from did_gov.dids import did_key
 from did_gov.errors import InvalidInputError
 from did_gov.proofs import jose
 from did_gov.proofs.data_integrity import add_proof
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW
 
 MINISTRY = PrivateKey.from_seed("ed25519", bytes(range(32)))
@@ -47,7 +48,7 @@ def test_vc_jwt_carrying_a_vc_or_vp_claim_is_rejected(claim: str) -> None:
     token = jose.sign_vc_jwt(
         {**_vc(), claim: {"type": ["VerifiableCredential"]}}, MINISTRY, kid=MINISTRY_VM
     )
-    report = Verifier(now=NOW).verify(token)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)
     assert _codes(report) == ["jose.claim_invalid"]
 
 
@@ -56,17 +57,21 @@ def test_vc_jwt_carrying_a_vc_or_vp_claim_is_rejected(claim: str) -> None:
 
 def test_a_standalone_enveloped_credential_is_opened_and_verified() -> None:
     token = issue(_vc(), MINISTRY, format="vc-jwt", now=NOW)
-    report = Verifier(now=NOW).verify(jose.envelope(token))
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(jose.envelope(token))
     assert report.verified, report.summary()
     assert (report.format, report.checks[0].name) == ("vc-jwt", "envelope")
     sd = issue(_vc(), MINISTRY, format="sd-jwt", now=NOW)
-    assert Verifier(now=NOW).verify(jose.envelope(sd, "application/dc+sd-jwt")).verified
+    assert (
+        Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
+        .verify(jose.envelope(sd, "application/dc+sd-jwt"))
+        .verified
+    )
 
 
 def test_a_standalone_enveloped_presentation_is_opened_and_verified() -> None:
     vp = present([issue(_vc(), MINISTRY, now=NOW)], MINISTRY, format="vc-jwt", challenge="n")
     envelope = {**jose.envelope(vp, jose.VP_MEDIA_TYPE), "type": "EnvelopedVerifiablePresentation"}
-    report = Verifier(now=NOW).verify(envelope, nonce="n")
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(envelope, nonce="n")
     assert report.verified, report.summary()
     assert report.format == "vp-jwt"
 
@@ -84,13 +89,13 @@ def test_a_standalone_enveloped_presentation_is_opened_and_verified() -> None:
 def test_the_envelope_object_itself_is_checked(change: dict[str, Any], code: str) -> None:
     token = issue(_vc(), MINISTRY, format="vc-jwt", now=NOW)
     envelope = {**jose.envelope(token), **change}
-    report = Verifier(now=NOW).verify(envelope)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(envelope)
     assert not report.verified
     assert _codes(report) == [code]
     holder = PrivateKey.from_seed("ed25519", bytes(32))
     vp = present([issue(_vc(), MINISTRY, now=NOW)], holder, challenge="c", now=NOW)
     vp["verifiableCredential"] = [envelope]
-    nested = Verifier(now=NOW).verify(vp, challenge="c")
+    nested = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vp, challenge="c")
     assert code in _codes(nested.credentials[0])
 
 
@@ -118,11 +123,15 @@ def _co_signed() -> dict[str, Any]:
 
 
 def test_a_proof_set_with_a_co_signer_binds_the_issuer() -> None:
-    report = Verifier(now=NOW).verify(_co_signed())
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(_co_signed())
     assert report.verified, report.summary()
     (issuer,) = [c for c in report.checks if c.name == "issuer"]
     assert NOTARY_VM in issuer.message  # the other party's proof is reported
-    strict = Verifier(now=NOW, policy=VerificationPolicy(require_issuer_proofs=True))
+    strict = Verifier(
+        now=NOW,
+        policy=VerificationPolicy(require_issuer_proofs=True),
+        trust=UNSAFE_TRUST_ANY_ISSUER,
+    )
     assert _codes(strict.verify(_co_signed())) == ["issuer.key_mismatch"]
 
 
@@ -133,11 +142,15 @@ def test_an_https_issuer_is_bound_only_by_its_jwks() -> None:
         verification_method=MINISTRY_VM,
         now=NOW,
     )
-    assert _codes(Verifier(now=NOW).verify(https)) == ["issuer.unbound"]
+    assert _codes(Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(https)) == [
+        "issuer.unbound"
+    ]
     token = jose.sign_vc_jwt({**_vc(), "issuer": "https://ministry.example"}, MINISTRY, kid="k1")
-    assert _codes(Verifier(now=NOW).verify(token)) == ["issuer.key_unknown"]
+    assert _codes(Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token)) == [
+        "issuer.key_unknown"
+    ]
     jwks = [{**MINISTRY.public_key.to_jwk(), "kid": "k1"}]
-    assert Verifier(now=NOW, issuer_jwks=jwks).verify(token).verified
+    assert Verifier(now=NOW, issuer_jwks=jwks, trust=UNSAFE_TRUST_ANY_ISSUER).verify(token).verified
 
 
 # -- clock skew and the policy's own checks ---------------------------------------------------
@@ -145,8 +158,12 @@ def test_an_https_issuer_is_bound_only_by_its_jwks() -> None:
 
 def test_clock_skew_applies_to_data_integrity_created() -> None:
     early = issue(_vc(), MINISTRY, created=NOW + timedelta(minutes=3), now=NOW)
-    assert Verifier(now=NOW).verify(early).verified  # within the default 5 minutes
-    exact = Verifier(now=NOW, policy=VerificationPolicy(clock_skew=timedelta(0)))
+    assert (
+        Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(early).verified
+    )  # within the default 5 minutes
+    exact = Verifier(
+        now=NOW, policy=VerificationPolicy(clock_skew=timedelta(0)), trust=UNSAFE_TRUST_ANY_ISSUER
+    )
     assert _codes(exact.verify(early)) == ["proof.created_in_future"]
 
 

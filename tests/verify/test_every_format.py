@@ -13,6 +13,7 @@ from did_gov import PrivateKey, Verifier, issue, present
 from did_gov._encoding import b64url_decode, b64url_encode
 from did_gov.dids import did_key
 from did_gov.status import StatusList, build_list_credential
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW
 
 MINISTRY = PrivateKey.from_seed("ed25519", bytes(range(32)))
@@ -118,7 +119,9 @@ CASES: dict[str, tuple[Case, str]] = {
 def test_each_defect_in_every_format(defect: str, fmt: str) -> None:
     make, code = CASES[defect]
     document, environment, expected = make(fmt)
-    report = Verifier(now=NOW, **environment).verify(document, **expected)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER, **environment).verify(
+        document, **expected
+    )
     assert not report.verified
     assert [c.code for c in report.errors] == [code], report.summary()
 
@@ -126,7 +129,7 @@ def test_each_defect_in_every_format(defect: str, fmt: str) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_each_format_verifies_when_nothing_is_wrong(fmt: str) -> None:
     document = _issued(fmt)
-    assert Verifier(now=NOW).verify(document).verified
+    assert Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(document).verified
     vp = present([document], CITIZEN, format="di", challenge="n-1", now=NOW)
-    report = Verifier(now=NOW).verify(vp, challenge="n-1")
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vp, challenge="n-1")
     assert report.verified, report.summary()

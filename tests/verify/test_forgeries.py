@@ -17,6 +17,7 @@ from did_gov.dids import did_key
 from did_gov.proofs import jose, sd_jwt
 from did_gov.proofs.data_integrity import add_proof
 from did_gov.status import StatusList, build_list_credential
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW
 
 MINISTRY = PrivateKey.from_seed("ed25519", bytes(range(32)))
@@ -84,7 +85,7 @@ REVOKED_LIST = issue(_list(MINISTRY_DID, revoked=True), MINISTRY, now=NOW)
 
 
 def test_sd_jwt_issuer_impersonation_through_the_key_cache() -> None:
-    kiosk = Verifier(now=NOW)
+    kiosk = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     own = sd_jwt.issue_sd_jwt({"iss": ATTACKER_DID, "vct": "X"}, ATTACKER, kid=ATTACKER_VM)
     assert kiosk.verify(own).verified  # the attacker's own credential warms the cache
     forged = sd_jwt.issue_sd_jwt({"iss": MINISTRY_DID, "vct": "X"}, ATTACKER, kid=ATTACKER_VM)
@@ -132,9 +133,11 @@ def _forged_list_as_sd_jwt_with_plain_issuer() -> Any:
 )
 def test_forged_status_list_does_not_unrevoke(forge: Any) -> None:
     vc = _issued("di", credentialStatus=ENTRY)
-    genuine = Verifier(now=NOW, status_lists=[REVOKED_LIST]).verify(vc)
+    genuine = Verifier(now=NOW, status_lists=[REVOKED_LIST], trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        vc
+    )
     assert "status.revoked" in _codes(genuine)
-    report = Verifier(now=NOW, status_lists=[forge()]).verify(vc)
+    report = Verifier(now=NOW, status_lists=[forge()], trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
     assert not report.verified, report.summary()
     assert _codes(report)[0] in {"status.list_unverified", "status.list_type_invalid"}
 
@@ -142,7 +145,7 @@ def test_forged_status_list_does_not_unrevoke(forge: Any) -> None:
 def test_a_list_signed_by_another_issuer_does_not_count() -> None:
     clean = issue(_list(MINISTRY_DID, revoked=False), ATTACKER, now=NOW)  # issuer := attacker
     vc = _issued("di", credentialStatus=ENTRY)
-    report = Verifier(now=NOW, status_lists=[clean]).verify(vc)
+    report = Verifier(now=NOW, status_lists=[clean], trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
     assert _codes(report) == ["status.list_issuer_mismatch"]
 
 
@@ -151,11 +154,17 @@ def test_a_list_signed_by_another_issuer_does_not_count() -> None:
 
 def test_sd_jwt_vc_status_is_checked() -> None:
     token = _issued("sd-jwt", credentialStatus=ENTRY)
-    report = Verifier(now=NOW, status_lists=[REVOKED_LIST]).verify(token)
+    report = Verifier(now=NOW, status_lists=[REVOKED_LIST], trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        token
+    )
     assert not report.verified
     assert _codes(report) == ["status.revoked"]
     clean = issue(_list(MINISTRY_DID, revoked=False), MINISTRY, now=NOW)
-    assert Verifier(now=NOW, status_lists=[clean]).verify(token).verified
+    assert (
+        Verifier(now=NOW, status_lists=[clean], trust=UNSAFE_TRUST_ANY_ISSUER)
+        .verify(token)
+        .verified
+    )
 
 
 # -- 4. a credential also typed VerifiablePresentation skipped the issuer check -------------
@@ -172,7 +181,7 @@ def test_credential_typed_also_presentation_is_refused() -> None:
         proof_purpose="authentication",
         created=NOW,
     )
-    report = Verifier(now=NOW).verify(forged)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(forged)
     assert not report.verified
     assert "credential.type_conflict" in _codes(report)
 
@@ -188,11 +197,13 @@ def _presented(fmt: str, vc: Any, key: PrivateKey) -> Any:
 
 def test_stolen_credential_presented_by_another_holder() -> None:
     vc = _issued("di")
-    report = Verifier(now=NOW).verify(
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
         _presented("di", vc, ATTACKER), challenge="n-1", domain="kiosk"
     )
     assert _codes(report) == ["subject.holder_mismatch"]
-    own = Verifier(now=NOW).verify(_presented("di", vc, CITIZEN), challenge="n-1", domain="kiosk")
+    own = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        _presented("di", vc, CITIZEN), challenge="n-1", domain="kiosk"
+    )
     assert own.verified, own.summary()
 
 
@@ -209,21 +220,29 @@ def test_stolen_credential_in_a_holderless_vp_jwt() -> None:
         nonce="n-1",
         audience="kiosk",
     )
-    report = Verifier(now=NOW).verify(vp, nonce="n-1", audience="kiosk")
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        vp, nonce="n-1", audience="kiosk"
+    )
     assert _codes(report) == ["subject.holder_mismatch"]
 
 
 def test_bearer_credential_passes_with_a_warning_unless_the_policy_requires_a_subject() -> None:
     vp = _presented("di", _issued("di", subject=None), ATTACKER)
-    report = Verifier(now=NOW).verify(vp, challenge="n-1", domain="kiosk")
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        vp, challenge="n-1", domain="kiosk"
+    )
     assert report.verified, report.summary()
     (subject,) = [c for c in report.credentials[0].checks if c.name == "subject"]
     assert (subject.ok, subject.code) == (True, "subject.bearer")
-    strict = Verifier(now=NOW, policy=VerificationPolicy(require_subject_id=True))
+    strict = Verifier(
+        now=NOW, policy=VerificationPolicy(require_subject_id=True), trust=UNSAFE_TRUST_ANY_ISSUER
+    )
     assert _codes(strict.verify(vp, challenge="n-1", domain="kiosk")) == ["subject.id_missing"]
 
 
 def test_a_kiosk_may_turn_subject_binding_off() -> None:
     vp = _presented("di", _issued("di"), ATTACKER)  # a parent presenting a child's credential
-    kiosk = Verifier(now=NOW, policy=VerificationPolicy(subject_binding=False))
+    kiosk = Verifier(
+        now=NOW, policy=VerificationPolicy(subject_binding=False), trust=UNSAFE_TRUST_ANY_ISSUER
+    )
     assert kiosk.verify(vp, challenge="n-1", domain="kiosk").verified

@@ -22,6 +22,7 @@ from did_gov import PrivateKey, Verifier, issue
 from did_gov.dids import did_key
 from did_gov.errors import ContextInjectedWarning, CredentialError, DidGovError
 from did_gov.proofs.data_integrity import DATA_INTEGRITY_CONTEXT, add_proof
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW, load_vector
 
 ED25519 = PrivateKey.from_seed("ed25519", bytes(range(32)))
@@ -81,7 +82,7 @@ def _signed_without_issue_checks(document: dict[str, Any]) -> dict[str, Any]:
 )
 def test_well_formed_related_resources_issue_and_verify(related: Any) -> None:
     vc = issue({**UNSIGNED, "relatedResource": related}, ED25519, now=NOW)
-    assert Verifier(now=NOW).verify(vc).verified
+    assert Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc).verified
 
 
 MALFORMED_RELATED = {
@@ -109,7 +110,7 @@ def test_malformed_related_resource_is_refused_at_issue(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(MALFORMED_RELATED))
 def test_malformed_related_resource_signed_elsewhere_fails_verification(name: str) -> None:
     vc = _signed_without_issue_checks({**UNSIGNED, "relatedResource": MALFORMED_RELATED[name]})
-    report = Verifier(now=NOW).verify(vc)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
     assert not report.verified
     assert "credential.related_resource_invalid" in _codes(report)
 
@@ -123,20 +124,22 @@ def test_vcdm_1_1_credential_gets_the_data_integrity_context_appended(key: Priva
         vc = issue(V1_CREDENTIAL, key, now=NOW)
     assert vc["@context"] == [*V1_CREDENTIAL["@context"], DATA_INTEGRITY_CONTEXT]
     assert vc["@context"][0] == V1_CONTEXT  # appended, never prepended
-    report = Verifier(now=NOW).verify(vc)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
     assert report.verified, report.summary()
 
 
 def test_vcdm_1_1_credential_with_the_jcs_suite_verifies() -> None:
     with pytest.warns(ContextInjectedWarning):
         vc = issue(V1_CREDENTIAL, ED25519, cryptosuite="eddsa-jcs-2022", now=NOW)
-    assert Verifier(now=NOW).verify(vc).verified
+    assert Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc).verified
 
 
 def test_vcdm_1_1_expiration_is_still_judged() -> None:
     with pytest.warns(ContextInjectedWarning):
         vc = issue({**V1_CREDENTIAL, "expirationDate": "2025-01-01T00:00:00Z"}, ED25519, now=NOW)
-    assert "credential.expired" in _codes(Verifier(now=NOW).verify(vc))
+    assert "credential.expired" in _codes(
+        Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
+    )
 
 
 def test_injection_can_be_made_an_error() -> None:
@@ -207,7 +210,9 @@ def test_issue_refuses_a_malformed_status_entry_as_the_verifier_does(
     credential = {**UNSIGNED, "credentialStatus": _entry(**BAD_ENTRIES[name])}
     with pytest.raises(DidGovError) as issued:
         issue(credential, ED25519, format=format, now=NOW)
-    report = Verifier(now=NOW).verify(_signed_without_issue_checks(credential))
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        _signed_without_issue_checks(credential)
+    )
     assert not report.verified
     assert issued.value.code in _codes(report)
     assert issued.value.code == "status.entry_malformed"

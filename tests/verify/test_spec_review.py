@@ -16,6 +16,7 @@ from did_gov.errors import CredentialError, InvalidDidError
 from did_gov.jsonld import jcs
 from did_gov.keys import PublicKey
 from did_gov.proofs.data_integrity import add_proof, verify_proofs
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW, load_vector
 
 ATTACKER = PrivateKey.from_seed("ed25519", b"\x01" * 32)
@@ -62,7 +63,7 @@ def test_a_document_cannot_lend_its_key_to_another_did() -> None:
     document = _web_document("did:web:attacker.example", ATTACKER, controller="did:web:gov.example")
     resolver.preload(document)
     vc = _signed("did:web:gov.example", "did:web:attacker.example#k")
-    report = Verifier(resolver=resolver, now=NOW).verify(vc)
+    report = Verifier(resolver=resolver, now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
     assert not report.verified
     assert "did.vm_controller_mismatch" in {c.code for c in report.errors}
 
@@ -76,8 +77,14 @@ def test_revoked_or_expired_methods_are_refused(member: str, code: str) -> None:
         _web_document("did:web:gov.example", ATTACKER, **{member: "2025-04-01T00:00:00Z"})
     )
     vc = _signed("did:web:gov.example", "did:web:gov.example#k")
-    assert Verifier(resolver=resolver, now=datetime(2025, 3, 2, tzinfo=UTC)).verify(vc).verified
-    report = Verifier(resolver=resolver, now=NOW).verify(vc)
+    assert (
+        Verifier(
+            resolver=resolver, now=datetime(2025, 3, 2, tzinfo=UTC), trust=UNSAFE_TRUST_ANY_ISSUER
+        )
+        .verify(vc)
+        .verified
+    )
+    report = Verifier(resolver=resolver, now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
     assert code in {c.code for c in report.errors}
 
 
@@ -205,7 +212,7 @@ def test_vcdm_1_1_expiry_holds_even_with_valid_from() -> None:
         "validFrom": "2020-01-01T00:00:00Z",
         "credentialSubject": {"id": "did:example:y"},
     }
-    report = Verifier(now=NOW).verify(issue(v1, key, now=NOW))
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(issue(v1, key, now=NOW))
     assert "credential.expired" in {c.code for c in report.errors}, report.summary()
 
 
@@ -252,7 +259,7 @@ def test_revoked_methods_are_refused_for_tokens_too(fmt: str) -> None:
     }
     before = datetime(2025, 3, 2, tzinfo=UTC)
     token = issue(unsigned, ATTACKER, format=fmt, verification_method=f"{did}#k", now=before)
-    verifier = Verifier(resolver=resolver, now=before)
+    verifier = Verifier(resolver=resolver, now=before, trust=UNSAFE_TRUST_ANY_ISSUER)
     assert verifier.verify(token).verified, verifier.verify(token).summary()
     after = verifier.verify(token, now=NOW)
     assert not after.verified

@@ -12,6 +12,7 @@ import pytest
 from did_gov import PrivateKey, Verifier, issue, present
 from did_gov.dids import did_key
 from did_gov.jsonld._lru import LockedLRUCache
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW
 
 ISSUERS = [
@@ -56,7 +57,7 @@ def _documents() -> list[tuple[Any, dict[str, str]]]:
 @pytest.mark.usefixtures("tiny_switch_interval")
 def test_one_verifier_hammered_from_several_threads() -> None:
     documents = _documents()
-    verifier = Verifier(now=NOW)
+    verifier = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     # A long-lived kiosk's caches are full: shrink them so every thread evicts.
     verifier.loader.templates._templates = LockedLRUCache(maxsize=2)
     verifier.loader._resolved_cache = LockedLRUCache(maxsize=1)

@@ -16,6 +16,7 @@ from did_gov import PrivateKey, VerificationPolicy, Verifier, issue, present
 from did_gov.dids import DefaultResolver, did_key
 from did_gov.errors import DidGovError, InvalidInputError, VerificationFailed
 from did_gov.testing import credentials, private_keys
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW, load_vector
 
 ISSUER = PrivateKey.from_seed("ed25519", bytes(range(32)))
@@ -32,10 +33,10 @@ def _codes(report: Any) -> set[str]:
 
 
 def test_issued_credential_verifies() -> None:
-    report = Verifier(now=NOW).verify(_credential())
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(_credential())
     assert report.verified, report.summary()
     assert report.format == "vc-di"
-    assert [c.name for c in report.checks] == ["shape", "proof", "issuer", "validity"]
+    assert [c.name for c in report.checks] == ["shape", "proof", "issuer", "validity", "trust"]
     report.raise_for_failure()
 
 
@@ -47,7 +48,7 @@ def test_issuer_must_control_the_key() -> None:
         verification_method=did_key.verification_method_id(ISSUER.public_key),
         now=NOW,
     )
-    report = Verifier(now=NOW).verify(forged)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(forged)
     assert not report.verified
     assert "issuer.key_mismatch" in _codes(report)
     with pytest.raises(VerificationFailed) as info:
@@ -63,16 +64,16 @@ def test_issuer_must_control_the_key() -> None:
     ],
 )
 def test_validity_window(extra: dict[str, str], at: datetime, code: str) -> None:
-    report = Verifier(now=at).verify(_credential(**extra))
+    report = Verifier(now=at, trust=UNSAFE_TRUST_ANY_ISSUER).verify(_credential(**extra))
     assert code in _codes(report)
 
 
 def test_injected_clock_and_per_call_now() -> None:
     vc = _credential(validUntil="2026-01-01T00:00:00Z")
-    verifier = Verifier(now=lambda: NOW)
+    verifier = Verifier(now=lambda: NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     assert verifier.verify(vc).verified
     assert not verifier.verify(vc, now=datetime(2027, 1, 1, tzinfo=UTC)).verified
-    skewed = Verifier(now=datetime(2026, 1, 1, 0, 4, tzinfo=UTC))
+    skewed = Verifier(now=datetime(2026, 1, 1, 0, 4, tzinfo=UTC), trust=UNSAFE_TRUST_ANY_ISSUER)
     assert skewed.verify(vc).verified  # within the default 5-minute clock skew
 
 
@@ -85,7 +86,7 @@ def test_presentation_challenge_domain_and_holder() -> None:
         domain="kiosk.example",
         now=NOW,
     )
-    verifier = Verifier(now=NOW)
+    verifier = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     good = verifier.verify(vp, challenge="n-1", domain="kiosk.example")
     assert good.verified, good.summary()
     assert good.format == "vp-di" and len(good.credentials) == 1
@@ -95,7 +96,9 @@ def test_presentation_challenge_domain_and_holder() -> None:
     assert "proof.domain_mismatch" in _codes(
         verifier.verify(vp, challenge="n-1", domain="other.example")
     )
-    strict = Verifier(now=NOW, policy=VerificationPolicy(require_challenge=True))
+    strict = Verifier(
+        now=NOW, policy=VerificationPolicy(require_challenge=True), trust=UNSAFE_TRUST_ANY_ISSUER
+    )
     assert "presentation.challenge_required" in _codes(strict.verify(vp))
 
 
@@ -103,7 +106,7 @@ def test_presentation_holder_binding() -> None:
     vp = present([_credential()], HOLDER, challenge="c", now=NOW)
     stolen = copy.deepcopy(vp)
     stolen["holder"] = did_key.did_for_public_key(ISSUER.public_key)
-    report = Verifier(now=NOW).verify(stolen, challenge="c")
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(stolen, challenge="c")
     assert not report.verified  # the holder is signed, and it is not the signer
 
 
@@ -111,7 +114,7 @@ def test_presentation_with_tampered_credential() -> None:
     vc = _credential()
     vc["credentialSubject"]["alumniOf"] = "Forged University"
     vp = present([vc], HOLDER, challenge="c", now=NOW)
-    report = Verifier(now=NOW).verify(vp, challenge="c")
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vp, challenge="c")
     assert not report.verified
     assert any(c.name.startswith("credential[0].") for c in report.errors)
     assert json.dumps(report.to_json())
@@ -125,7 +128,7 @@ def test_credential_signed_for_authentication_is_not_an_assertion() -> None:
         "issuer": vp["holder"],
         "credentialSubject": {"id": "did:example:x"},
     }
-    report = Verifier(now=NOW).verify(as_credential)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(as_credential)
     assert not report.verified
 
 
@@ -134,7 +137,7 @@ def test_unresolvable_did_web_is_indeterminate_not_invalid(tmp_path: Path) -> No
     did = "did:web:ministry.example.gov"
     unsigned = {**load_vector("eddsa/unsigned.json"), "issuer": did}
     vc = issue(unsigned, key, verification_method=f"{did}#key-1", now=NOW)
-    offline = Verifier(now=NOW).verify(vc)
+    offline = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
     assert not offline.verified
     assert any(c.indeterminate and c.code == "network.disabled" for c in offline.checks)
     resolver = DefaultResolver()
@@ -153,7 +156,7 @@ def test_unresolvable_did_web_is_indeterminate_not_invalid(tmp_path: Path) -> No
             "assertionMethod": [f"{did}#key-1"],
         }
     )
-    assert Verifier(now=NOW, resolver=resolver).verify(vc).verified
+    assert Verifier(now=NOW, resolver=resolver, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc).verified
 
 
 def test_registered_contexts(tmp_path: Path) -> None:
@@ -178,21 +181,21 @@ def test_registered_contexts(tmp_path: Path) -> None:
         "credentialSubject": {"licenceClass": "B"},
     }
     vc = issue(unsigned, ISSUER, contexts=[tmp_path], now=NOW)
-    assert Verifier(contexts=[tmp_path], now=NOW).verify(vc).verified
-    report = Verifier(now=NOW).verify(vc)
+    assert Verifier(contexts=[tmp_path], now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc).verified
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(vc)
     assert "jsonld.context_not_allowed" in _codes(report)
 
 
 def test_wrong_argument_type_is_misuse() -> None:
     with pytest.raises(InvalidInputError):
-        Verifier().verify(42)  # type: ignore[arg-type]
+        Verifier(trust=UNSAFE_TRUST_ANY_ISSUER).verify(42)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     "raw", [b"", b"\xff\xfe", b"[]", b"null", b'{"a":1,"a":2}', b"{" * 5000, "x" * 10]
 )
 def test_unparseable_input_reports(raw: bytes | str) -> None:
-    report = Verifier(now=NOW).verify(raw)
+    report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(raw)
     assert not report.verified
     assert report.checks
 
@@ -201,7 +204,7 @@ def test_unparseable_input_reports(raw: bytes | str) -> None:
 @given(credentials(), private_keys())
 def test_round_trip_through_the_verifier(vc: dict[str, Any], key: PrivateKey) -> None:
     signed = issue(vc, key, now=NOW)
-    assert Verifier(now=NOW).verify(json.dumps(signed)).verified
+    assert Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(json.dumps(signed)).verified
 
 
 @settings(max_examples=150, deadline=None)
@@ -235,15 +238,15 @@ def test_round_trip_through_the_verifier(vc: dict[str, Any], key: PrivateKey) ->
 )
 def test_hostile_input_never_raises(value: Any) -> None:
     if isinstance(value, dict | bytes | str):
-        assert not Verifier(now=NOW).verify(value).verified
+        assert not Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(value).verified
     else:
         with pytest.raises(DidGovError):
-            Verifier(now=NOW).verify(value)
+            Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(value)
 
 
 def test_truncated_credentials_fail() -> None:
     text = json.dumps(_credential())
-    verifier = Verifier(now=NOW)
+    verifier = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER)
     for cut in range(0, len(text), max(1, len(text) // 25)):
         assert not verifier.verify(text[:cut]).verified
     assert verifier.verify(text).verified
