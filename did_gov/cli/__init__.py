@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 from did_gov.cli import _keys
 from did_gov.cli._io import UsageError
 from did_gov.cli._io import parse_time as _parse_time
+from did_gov.cli._io import read_bytes as _read_bytes
 from did_gov.cli._io import read_json as _read_json
 from did_gov.cli._io import read_text as _read_text
 from did_gov.cli._ledger import register as _register_ledger_verbs
@@ -348,6 +349,24 @@ def _has_status_entry(report: Any) -> bool:
     )
 
 
+def _read_request(args: argparse.Namespace) -> Any:
+    """The ``--request`` file as a :class:`~did_gov.trust.PresentationRequest`, or None."""
+    if args.request is None:
+        return None
+    if any(v is not None for v in (args.challenge, args.domain, args.nonce, args.audience)):
+        raise UsageError(
+            "--request sets the expected challenge, domain, nonce and audience; "
+            "do not give --challenge, --domain, --nonce or --audience with it"
+        )
+    from did_gov.errors import DidGovError
+    from did_gov.trust import PresentationRequest
+
+    try:
+        return PresentationRequest.from_json(_read_bytes(args.request))
+    except DidGovError as exc:
+        raise UsageError(f"{args.request}: {exc.message} [{exc.code}]") from None
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from did_gov.cli._io import json_text
     from did_gov.cli._trust import trust_material
@@ -375,19 +394,24 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             did_documents=[_read_json(path) for path in args.did_documents],
         )
     )
+    request = _read_request(args)
+    binding: dict[str, Any] = (
+        {"request": request}
+        if request is not None
+        else {
+            "challenge": args.challenge,
+            "domain": args.domain,
+            "nonce": args.nonce,
+            "audience": args.audience,
+        }
+    )
     material.warn()
     status = EXIT_OK
     for path, text in inputs:
         report = (
             material.failed_report()
             if material.failure is not None
-            else verifier.verify(
-                text,
-                challenge=args.challenge,
-                domain=args.domain,
-                nonce=args.nonce,
-                audience=args.audience,
-            )
+            else verifier.verify(text, **binding)
         )
         if not _challenge_given(args) and _is_presentation(text):
             report = _without_challenge(report)
@@ -524,6 +548,13 @@ def _parser() -> argparse.ArgumentParser:
         "--no-challenge",
         action="store_true",
         help="accept a presentation not bound to a challenge or nonce (a replay would pass)",
+    )
+    ver.add_argument(
+        "--request",
+        metavar="REQUEST.json",
+        help="an OpenID4VP presentation request {dcql_query, nonce, client_id}: its nonce and "
+        "client_id are the expected challenge/nonce and domain/audience, and the presentation "
+        "must meet its DCQL query",
     )
     ver.add_argument("--nonce", help="expected token nonce (default: --challenge)")
     ver.add_argument("--audience", help="expected token aud (default: --domain)")

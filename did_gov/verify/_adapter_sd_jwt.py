@@ -118,4 +118,5 @@ def secure_sd_jwt(
         window=_window(claims),
         status=status_entries(claims.get("status")),
         disclosed=claims,
+        disclosed_paths=result.disclosed_paths,
     )

@@ -89,6 +89,8 @@ class Secured:
     status: tuple[Any, ...] = ()
     credentials: tuple[Any, ...] = ()
     disclosed: Mapping[str, Any] | None = field(default=None, repr=False)
+    disclosed_paths: tuple[tuple[str, ...], ...] = ()
+    """SD-JWT VC: the claim each presented disclosure revealed (array indices as decimal strings)."""
 
     @cached_property
     def ok(self) -> bool:

@@ -25,7 +25,7 @@ from did_gov.status import (
     StatusListCache,
     StatusSource,
 )
-from did_gov.trust import TrustPolicy
+from did_gov.trust import PresentationRequest, TrustPolicy
 from did_gov.verify._adapter_di import secure_di
 from did_gov.verify._adapter_jose import secure_jose
 from did_gov.verify._adapter_sd_jwt import secure_sd_jwt
@@ -36,11 +36,13 @@ from did_gov.verify._model import Kind, Secured, as_list, failed, passed
 from did_gov.verify._parse import ENVELOPE_TYPES, compact_token, open_enveloped, parse_input
 from did_gov.verify._policy import UnknownStatus, VerificationPolicy
 from did_gov.verify._report import VerificationReport
+from did_gov.verify._request import TypeExpander, request_checks
 from did_gov.verify._status import OfflineLists, StatusSession, VerifiedLists, status_checks
 from did_gov.verify._steps import (
     holder_binding,
     holder_of,
     issuer_binding,
+    issuer_claim,
     subject_binding,
     trust_check,
     validity,
@@ -145,6 +147,7 @@ class Verifier:
         self.status_cache = status_cache if status_cache is not None else StatusListCache()
         self._verified_lists = VerifiedLists()
         self.log_keys = LogKeys(log_keys)
+        self._types = TypeExpander(self.loader)
 
     def _status_source(
         self, fetcher: StatusFetcher | None, source: StatusSource | None
@@ -177,6 +180,7 @@ class Verifier:
         nonce: str | None = None,
         audience: str | None = None,
         receipts: Iterable[Receipt | dict[str, Any] | str] | None = None,
+        request: PresentationRequest | None = None,
     ) -> VerificationReport:
         """Verify a credential or presentation (a parsed object, JSON text or bytes), or an SD-JWT.
 
@@ -188,6 +192,12 @@ class Verifier:
 
         An ``AnchoredCredential``/``AnchoredPresentation`` envelope, or ``receipts`` given
         beside the document, adds an ``anchor`` check per credential (:meth:`check_anchors`).
+
+        ``request`` (a :class:`~did_gov.trust.PresentationRequest`) makes the document the
+        answer to an OpenID4VP presentation request: its ``nonce`` is the expected
+        challenge/nonce and its ``client_id`` the expected domain/audience (give none of
+        those beside it), and a last ``request`` check matches what was presented against
+        its DCQL query (``specs/presentation-requests.md``).
         Never raises for invalid input: the report says which check failed and why.
         Raises :class:`~did_gov.errors.InvalidInputError` only for a wrong argument type.
         """
@@ -196,6 +206,10 @@ class Verifier:
                 f"verify() takes a dict, str or bytes, not {type(document_or_token).__name__}"
             )
         moment = self._clock(now)
+        if request is not None:
+            _check_request(request, challenge, domain, nonce, audience)
+            challenge = nonce = request.nonce
+            domain = audience = request.client_id
         expected = _Expected(
             challenge,
             domain,
@@ -205,14 +219,37 @@ class Verifier:
         parsed = parse_input(document_or_token, receipts, self.limits)  # 1. parse
         if parsed.problem is not None:
             return VerificationReport.from_checks("unknown", [parsed.problem])
+        if request is not None and _unbound_sd_jwt(parsed.value):
+            expected = replace(expected, nonce=None, audience=None)  # step 12 judges it
+        nested: list[Secured] = []
         token = _RECEIPTS.set(parsed.receipts or ())
         try:
-            report, _ = self._steps(parsed.value, expected, moment)  # 2.-10.
+            report, secured = self._steps(parsed.value, expected, moment, collect=nested)  # 2.-10.
         finally:
             _RECEIPTS.reset(token)
         if parsed.receipts is not None or self.policy.require_anchor:  # 11. anchor
             report = self.check_anchors(report, parsed.value, parsed.receipts or [])
+        if request is not None:  # 12. request
+            chain = self._chain_of(moment)
+            report = _with_checks(
+                report, request_checks(request, secured, nested, self._types, chain)
+            )
         return report
+
+    def _chain_of(self, moment: datetime) -> Callable[[Secured], tuple[str, ...]] | None:
+        """The trust policy's accreditation chain of a credential's issuer, when it has one."""
+        chain_of = getattr(self.trust, "chain_of", None)
+        if chain_of is None:
+            return None
+
+        def chain(secured: Secured) -> tuple[str, ...]:
+            claim = issuer_claim(secured)
+            if secured.format in ("vc-di", "vc-jwt"):
+                claim = replace(claim, expanded_types=self._types(secured.document))
+            found = chain_of(claim, moment)
+            return tuple(str(link) for link in found) if isinstance(found, tuple) else ()
+
+        return chain
 
     # -- the steps -------------------------------------------------------------------------
 
@@ -227,8 +264,12 @@ class Verifier:
         presented: bool = False,
         with_status: bool = True,
         judge_trust: bool = True,
+        collect: list[Secured] | None = None,
     ) -> tuple[VerificationReport, Secured]:
-        """Steps 2-10 for one document; ``presented`` when it is a credential of a presentation."""
+        """Steps 2-10 for one document; ``presented`` when it is a credential of a presentation.
+
+        ``collect`` receives the shared value of each credential of a presentation.
+        """
         secured = self._secure(value, expected, moment, expect)  # 2.-3.
         checks = list(secured.checks)
         nested: list[VerificationReport] = []
@@ -244,7 +285,7 @@ class Verifier:
         else:
             challenge = expected.challenge if secured.format == "vp-di" else expected.nonce
             checks += holder_binding(secured, self.policy, challenge)  # 5.
-            nested = self._nested(secured, checks, moment)  # 6.
+            nested = self._nested(secured, checks, moment, collect)  # 6.
         if isinstance(secured.document, dict) and secured.format != "unknown":
             checks.append(validity(secured, moment, self.policy.clock_skew))  # 8.
         if secured.kind == "credential" and with_status and passed(checks):
@@ -350,7 +391,11 @@ class Verifier:
         )
 
     def _nested(
-        self, presentation: Secured, checks: list[Check], moment: datetime
+        self,
+        presentation: Secured,
+        checks: list[Check],
+        moment: datetime,
+        collect: list[Secured] | None = None,
     ) -> list[VerificationReport]:
         """Step 6: one report per credential of a presentation, within ``Limits``; each with step 7."""
         entries = presentation.credentials
@@ -374,7 +419,7 @@ class Verifier:
                     )
                 )
                 continue
-            report, _ = self._steps(
+            report, secured = self._steps(
                 entry,
                 _NOTHING,
                 moment,
@@ -383,6 +428,8 @@ class Verifier:
                 presented=True,
             )
             reports.append(report)
+            if collect is not None:
+                collect.append(secured)
         return reports
 
     def _status(self, secured: Secured, moment: datetime) -> list[Check]:
@@ -448,6 +495,23 @@ class Verifier:
                     nested[i] = _with_checks(nested[i], [check])
         leftover = unmatched_check(receipts, used)
         return _with_checks(report, [leftover] if leftover else [], nested)
+
+
+def _check_request(request: Any, *expected: str | None) -> None:
+    """A request is a PresentationRequest, and it alone says what the binding must be."""
+    if not isinstance(request, PresentationRequest):
+        raise InvalidInputError("request must be a did_gov.trust.PresentationRequest")
+    if any(value is not None for value in expected):
+        raise InvalidInputError(
+            "a request sets the expected challenge, domain, nonce and audience: "
+            "give none of them beside it"
+        )
+
+
+def _unbound_sd_jwt(value: Any) -> bool:
+    """An SD-JWT presented without a Key Binding JWT (it ends with ``~``)."""
+    token = compact_token(value)
+    return token is not None and "~" in token and token.endswith("~")
 
 
 def _with_checks(

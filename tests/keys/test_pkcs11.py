@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from did_gov import Verifier, issue, present
+from did_gov.dids import did_key
 from did_gov.errors import DidGovError, HsmError, InvalidInputError
 from did_gov.keys import KeyType, PrivateKey
 from did_gov.keys.pkcs11 import Pkcs11Signer, parse_pkcs11_uri
@@ -23,7 +24,9 @@ LATER = NOW + timedelta(minutes=1)
 KEY_TYPES = [KeyType.ED25519, KeyType.P256, KeyType.P384]
 
 
-def _unsigned(status: dict[str, Any] | None = None) -> dict[str, Any]:
+def _unsigned(
+    status: dict[str, Any] | None = None, subject: str = "did:example:citizen"
+) -> dict[str, Any]:
     vc: dict[str, Any] = {
         "@context": [
             "https://www.w3.org/ns/credentials/v2",
@@ -33,7 +36,7 @@ def _unsigned(status: dict[str, Any] | None = None) -> dict[str, Any]:
         "type": ["VerifiableCredential", "ExampleIdentityCredential"],
         "issuer": "did:example:replaced",
         "validFrom": "2025-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:citizen", "birthDate": "1815-12-10"},
+        "credentialSubject": {"id": subject, "birthDate": "1815-12-10"},
     }
     if status is not None:
         vc["credentialStatus"] = status
@@ -73,7 +76,8 @@ def test_an_hsm_holder_key_signs_presentations_and_kb_jwts(
 ) -> None:
     holder = hsm_keys[key_type]
     issuer = PrivateKey.generate("p256")
-    vc = issue(_unsigned(), issuer, now=NOW)
+    subject = did_key.did_for_public_key(holder.public_key)  # presented by its subject
+    vc = issue(_unsigned(subject=subject), issuer, now=NOW)
     vp = present([vc], holder, challenge="c-1", domain="kiosk.example", now=NOW)
     assert (
         Verifier(now=LATER, trust=UNSAFE_TRUST_ANY_ISSUER)
@@ -81,7 +85,7 @@ def test_an_hsm_holder_key_signs_presentations_and_kb_jwts(
         .verified
     )
     sd = issue(
-        _unsigned(),
+        _unsigned(subject=subject),
         issuer,
         format="sd-jwt",
         disclosable=["/credentialSubject/birthDate"],

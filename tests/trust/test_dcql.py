@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from did_gov.errors import PresentationRequestError
 from did_gov.limits import Limits
@@ -288,3 +290,63 @@ def test_bounds_are_enforced_before_work(limits: Limits, query: Any) -> None:
     with pytest.raises(PresentationRequestError) as caught:
         DcqlQuery.from_json(query, limits)
     assert caught.value.code == "request.limit_exceeded"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "credentials",
+                    "credential_sets",
+                    "id",
+                    "format",
+                    "meta",
+                    "claims",
+                    "claim_sets",
+                    "path",
+                    "values",
+                    "options",
+                    "required",
+                    "multiple",
+                    "type_values",
+                    "vct_values",
+                    "trusted_authorities",
+                    "type",
+                    "require_cryptographic_holder_binding",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+def test_any_json_either_parses_or_raises_a_request_error(value: Any) -> None:
+    """Hostile queries: never a bare KeyError/TypeError from the parser."""
+    try:
+        query = DcqlQuery.from_json(value)
+    except PresentationRequestError as exc:
+        code = exc.code
+    else:
+        code = "request.parsed"
+        assert DcqlQuery.from_json(query.to_json()) == query
+    assert code.startswith("request.")
+
+
+@given(json_values, st.sampled_from(["ldp_vc", "jwt_vc_json", "dc+sd-jwt"]))
+def test_hostile_credential_queries_never_crash(value: Any, fmt: str) -> None:
+    raw = value if isinstance(value, dict) else {"x": value}
+    query = {"credentials": [{"id": "q", "format": fmt, **raw}]}
+    code = "request.parsed"
+    try:
+        DcqlQuery.from_json(query)
+    except PresentationRequestError as exc:
+        code = exc.code
+    assert code.startswith("request.")
