@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from did_gov._json import parse_json
+from did_gov._json import check_json_value, parse_json
 from did_gov.credentials import VC_V2_CONTEXT
 from did_gov.errors import DidGovError
 from did_gov.ledger import Receipt
@@ -79,6 +79,11 @@ def parse_input(
             document = parse_json(document, limits)
         except DidGovError:
             return Parsed(value)
+    elif isinstance(document, dict):  # never went through the parser: same bounds, same codes
+        try:
+            check_json_value(document, limits)
+        except DidGovError as exc:
+            return Parsed(value, None, fail("parse", exc.code, exc.message))
     parsed: list[Receipt] | None = None
     try:
         if is_envelope(document):
