@@ -13,7 +13,7 @@ SUITES = sorted(p for p in VECTORS.iterdir() if p.is_dir())
 
 
 def test_vectors_live_inside_the_repository() -> None:
-    """A clean clone needs nothing beside it: the vectors are under tests/, not ../shared."""
+    """A clean clone needs nothing beside it: every vector the tests read is under tests/vectors."""
     assert VECTORS.is_dir()
     assert VECTORS.resolve().is_relative_to(Path(__file__).resolve().parent)
     assert SUITES

@@ -15,41 +15,21 @@ from did_gov.dids import did_key
 from did_gov.status import StatusList, build_list_credential
 from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW
-
-MINISTRY = PrivateKey.from_seed("ed25519", bytes(range(32)))
-ATTACKER = PrivateKey.from_seed("ed25519", bytes(range(7, 39)))
-CITIZEN = PrivateKey.from_seed("p256", bytes(range(32)))
-MINISTRY_DID = did_key.did_for_public_key(MINISTRY.public_key)
-CITIZEN_DID = did_key.did_for_public_key(CITIZEN.public_key)
-ATTACKER_VM = did_key.verification_method_id(ATTACKER.public_key)
-LIST_URL = "https://ministry.example/status/1"
-ENTRY = {
-    "id": f"{LIST_URL}#94",
-    "type": "BitstringStatusListEntry",
-    "statusPurpose": "revocation",
-    "statusListIndex": "94",
-    "statusListCredential": LIST_URL,
-}
-FORMATS = ("di", "vc-jwt", "sd-jwt")
-
-
-def _vc(**extra: Any) -> dict[str, Any]:
-    return {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://www.w3.org/ns/credentials/examples/v2",
-        ],
-        "type": ["VerifiableCredential", "CitizenCredential"],
-        "issuer": MINISTRY_DID,
-        "validFrom": "2025-01-01T00:00:00Z",
-        "credentialSubject": {"id": CITIZEN_DID, "name": "Ada"},
-        **extra,
-    }
+from tests.verify._actors import (
+    ATTACKER,
+    CITIZEN,
+    ENTRY,
+    FORMATS,
+    LIST_URL,
+    MINISTRY,
+    MINISTRY_DID,
+    citizen_vc,
+)
 
 
 def _issued(fmt: str, key: PrivateKey = MINISTRY, **extra: Any) -> Any:
     vm = None if key is MINISTRY else did_key.verification_method_id(key.public_key)
-    return issue(_vc(**extra), key, format=fmt, verification_method=vm, now=NOW)  # type: ignore[call-overload]
+    return issue(citizen_vc(**extra), key, format=fmt, verification_method=vm, now=NOW)  # type: ignore[call-overload]
 
 
 def _revoked_list() -> dict[str, Any]:

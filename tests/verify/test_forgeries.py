@@ -13,51 +13,27 @@ from typing import Any
 import pytest
 
 from did_gov import PrivateKey, VerificationPolicy, Verifier, issue, present
-from did_gov.dids import did_key
 from did_gov.proofs import jose, sd_jwt
 from did_gov.proofs.data_integrity import add_proof
 from did_gov.status import StatusList, build_list_credential
 from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from tests.conftest import NOW
-
-MINISTRY = PrivateKey.from_seed("ed25519", bytes(range(32)))
-ATTACKER = PrivateKey.from_seed("ed25519", bytes(range(7, 39)))
-CITIZEN = PrivateKey.from_seed("p256", bytes(range(32)))
-MINISTRY_DID = did_key.did_for_public_key(MINISTRY.public_key)
-ATTACKER_DID = did_key.did_for_public_key(ATTACKER.public_key)
-CITIZEN_DID = did_key.did_for_public_key(CITIZEN.public_key)
-ATTACKER_VM = did_key.verification_method_id(ATTACKER.public_key)
-LIST_URL = "https://ministry.example/status/1"
-INDEX = 94
-ENTRY = {
-    "id": f"{LIST_URL}#{INDEX}",
-    "type": "BitstringStatusListEntry",
-    "statusPurpose": "revocation",
-    "statusListIndex": str(INDEX),
-    "statusListCredential": LIST_URL,
-}
-FORMATS = ("di", "vc-jwt", "sd-jwt")
-
-
-def _vc(subject: str | None = CITIZEN_DID, **extra: Any) -> dict[str, Any]:
-    claims: dict[str, Any] = {"name": "Ada"}
-    if subject is not None:
-        claims["id"] = subject
-    return {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://www.w3.org/ns/credentials/examples/v2",
-        ],
-        "type": ["VerifiableCredential", "CitizenCredential"],
-        "issuer": MINISTRY_DID,
-        "validFrom": "2025-01-01T00:00:00Z",
-        "credentialSubject": claims,
-        **extra,
-    }
+from tests.verify._actors import (
+    ATTACKER,
+    ATTACKER_DID,
+    ATTACKER_VM,
+    CITIZEN,
+    ENTRY,
+    INDEX,
+    LIST_URL,
+    MINISTRY,
+    MINISTRY_DID,
+    citizen_vc,
+)
 
 
 def _issued(fmt: str, **extra: Any) -> Any:
-    return issue(_vc(**extra), MINISTRY, format=fmt, now=NOW)  # type: ignore[call-overload]
+    return issue(citizen_vc(**extra), MINISTRY, format=fmt, now=NOW)  # type: ignore[call-overload]
 
 
 def _list(issuer: str, revoked: bool) -> dict[str, Any]:
@@ -171,7 +147,7 @@ def test_sd_jwt_vc_status_is_checked() -> None:
 
 
 def test_credential_typed_also_presentation_is_refused() -> None:
-    doc = _vc()
+    doc = citizen_vc()
     doc["type"] = [*doc["type"], "VerifiablePresentation"]
     forged = add_proof(
         doc,
