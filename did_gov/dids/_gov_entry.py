@@ -83,7 +83,7 @@ def entry_leaf(scid: str, number: int, entry_hash_value: str) -> bytes:
 
     >>> entry_leaf("QmT3R8WJV2idiy6u3rVx1S4kxyQJkFQPQCdjnETMDvQXHW", 1,
     ...            "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG").hex()[:16]
-    '8b4bc1d8f6c5f8f1'
+    '8a92285e7adea5ba'
     """
     name = scid.encode("ascii")
     if not _HASH.fullmatch(scid) or not 1 <= number < 1 << 64:

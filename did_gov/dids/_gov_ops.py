@@ -216,13 +216,25 @@ def _without(state: dict[str, Any], target: str | PublicKey) -> dict[str, Any]:
     return state
 
 
-def _with(state: dict[str, Any], key: PublicKey) -> dict[str, Any]:
+def _last_key_number(log: GovLog) -> int:
+    """The highest ``#key-N`` any version ever listed: an id is never given to another key."""
+    numbers = [
+        int(match[1])
+        for version in log.versions
+        for method in version.state.get("verificationMethod", [])
+        if isinstance(method, dict)
+        for match in [_KEY_ID.search(str(method.get("id", "")))]
+        if match
+    ]
+    return max(numbers, default=0)
+
+
+def _with(state: dict[str, Any], key: PublicKey, number: int) -> dict[str, Any]:
     did = state["id"]
     methods = list(state.get("verificationMethod", []))
     if any(m.get("publicKeyMultibase") == key.to_multikey() for m in methods):
         raise _misuse(f"{did} already lists the key {key.to_multikey()}")
-    numbers = [int(m[1]) for m in (_KEY_ID.search(v.get("id", "")) for v in methods) if m]
-    method = _method(did, max(numbers, default=0) + 1, key)
+    method = _method(did, number, key)
     state = dict(state)
     state["verificationMethod"] = [*methods, method]
     for relationship in _RELATIONSHIPS:
@@ -255,8 +267,9 @@ def update_log(
     state = dict(log.latest.state)
     for target in remove_keys:
         state = _without(state, target)
-    for key in add_keys:
-        state = _with(state, key)
+    last = _last_key_number(log)
+    for offset, key in enumerate(add_keys, start=1):
+        state = _with(state, key, last + offset)
     return _next(log, update_key, parameters, state, ledger, now)
 
 

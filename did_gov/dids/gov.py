@@ -252,6 +252,8 @@ class DidGov(DidMethod):
             head = LogHead(did, version_id, receipt)
         with self._lock:
             self._heads[head.did] = head
+            for cached in [k for k in self._fresh if k[0] == head.did]:
+                del self._fresh[cached]
 
     def log(self, did: str) -> GovLog:
         """The verified log of ``did`` (fetched once through the fetcher if not held)."""
