@@ -142,7 +142,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def register(verbs: Any) -> None:
     """Add the ``serve`` verb."""
-    from did_gov.cli._trust import add_verify_flags
+    from did_gov.cli._trust import add_trust_flags
 
     srv = verbs.add_parser("serve", help="run the agency service (W3C VC-API over HTTP)")
     srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -164,11 +164,10 @@ def register(verbs: Any) -> None:
         action="store_true",
         help="serve without authentication (loopback addresses only)",
     )
-    srv.add_argument("--contexts", action="append", default=[], metavar="DIR")
     srv.add_argument(
         "--fetch-status",
         action="store_true",
         help="fetch other issuers' status lists over the network when verifying",
     )
-    add_verify_flags(srv)
+    add_trust_flags(srv)
     srv.set_defaults(func=_cmd_serve)
