@@ -74,6 +74,9 @@ class World:
     bundle: dict[str, Any]
     policy: dict[str, Any]
     log_key: PrivateKey
+    bundle_key: PrivateKey
+    accreditations: list[Any] = field(default_factory=list)
+    status_lists: list[Any] = field(default_factory=list)
     credentials: dict[str, Any] = field(default_factory=dict)
     challenge: str = "c-" + secrets.token_hex(8)
     domain: str = "https://housing.springfield.example.gov"
@@ -81,13 +84,21 @@ class World:
     def verifier(self) -> tuple[Verifier, TrustState]:
         """The office's verifier over the bundle, and the bundle's identity for the records."""
         verified = verify_bundle(json.dumps(self.bundle).encode(), self.root, now=self.now)
-        return Verifier(now=self.now, **verified.verifier_options()), TrustState.of_bundle(
-            verified
-        )
+        return Verifier(now=self.now, **verified.verifier_options()), TrustState.of_bundle(verified)
 
-    def bundle_bytes(self) -> bytes:
-        """The bundle file as the office stores it."""
-        return json.dumps(self.bundle).encode()
+    def rebundle(self, version: int) -> dict[str, Any]:
+        """The authority's next bundle: the same accreditations, a new version."""
+        from did_gov.trust import TrustRoot
+
+        return build_bundle(
+            roots=[TrustRoot.parse(self.root)],
+            signers=[self.bundle_key],
+            version=version,
+            issued=self.now - timedelta(minutes=30),
+            expires=self.now + timedelta(days=30),
+            accreditations=self.accreditations,
+            status_lists=self.status_lists,
+        )
 
 
 def _accredit(by: Party, who: Party, types: tuple[str, ...], now: datetime) -> Any:
@@ -103,7 +114,9 @@ def _accredit(by: Party, who: Party, types: tuple[str, ...], now: datetime) -> A
     return sign_accreditation(record, by.key, by.vm)
 
 
-def _credential(issuer: Party, kind: str, subject: dict[str, Any], now: datetime, **extra: Any) -> Any:
+def _credential(
+    issuer: Party, kind: str, subject: dict[str, Any], now: datetime, **extra: Any
+) -> Any:
     return issue(
         {
             "@context": [V2, EXAMPLES],
@@ -193,23 +206,24 @@ def build_world(now: datetime = NOW) -> World:
         expires=now + timedelta(days=5 * 365),
         signers=[bundle_key.key],
     )
+    accreditations = [
+        _accredit(authority, interior, (IDENTITY,), now),
+        _accredit(authority, tax, (INCOME,), now),
+        _accredit(authority, housing, (BENEFIT,), now),
+    ]
     bundle = build_bundle(
         roots=[root],
         signers=[bundle_key.key],
         version=1,
         issued=now - timedelta(hours=1),
         expires=now + timedelta(days=30),
-        accreditations=[
-            _accredit(authority, interior, (IDENTITY,), now),
-            _accredit(authority, tax, (INCOME,), now),
-            _accredit(authority, housing, (BENEFIT,), now),
-        ],
+        accreditations=accreditations,
         status_lists=[status_list],
     )
     policy = sign_policy(policy_document(housing, now), housing.key, housing.vm)
     world = World(
         now, authority, interior, tax, housing, adviser, citizens, root.to_json(), bundle,
-        policy.to_json(), PrivateKey.generate(),
+        policy.to_json(), PrivateKey.generate(), bundle_key.key, accreditations, [status_list],
     )  # fmt: skip
     incomes = {"ada": 21000, "ben": 58000, "cleo": 18000, "dan": 15000, "eve": 99000}
     for index, (name, citizen) in enumerate(citizens.items()):

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,8 +47,25 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _RESERVED = frozenset(
-    "as break const continue else for function if import let loop package namespace return"
-    " var void while".split()
+    [
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
+    ]
 )
 _LITERALS = frozenset({"true", "false", "null"})
 _RELATIONS = frozenset({"<", "<=", ">", ">=", "==", "!=", "in"})
@@ -87,7 +105,7 @@ class _Parser:
     nesting: int = 0
     scopes: list[str] = field(default_factory=list)
     variables: set[str] = field(default_factory=set)
-    paths: set[tuple[str, ...]] = field(default_factory=set)
+    paths: Counter[tuple[str, ...]] = field(default_factory=Counter)
     optional: set[tuple[str, ...]] = field(default_factory=set)
 
     # -- tokens ------------------------------------------------------------------------
@@ -121,10 +139,17 @@ class _Parser:
     def leave(self) -> None:
         self.nesting -= 1
 
-    def record(self, node: _Node) -> _Node:
-        """A member chain ends here: remember the claim it reads."""
+    def selected(self, node: _Node, previous: tuple[str, ...] | None) -> _Node:
+        """A member selection rooted at a variable: remember the claim it reads (not its prefix)."""
         if node.path is not None and len(node.path) > 1:
-            self.paths.add(node.path)
+            self.paths[node.path] += 1
+            if previous is not None and len(previous) > 1:
+                self.paths[previous] -= 1
+        return node
+
+    @staticmethod
+    def record(node: _Node) -> _Node:
+        """A member chain ends here: what follows reads a value, not a claim path."""
         return _Node(node.depth, node.comprehensions)
 
     # -- grammar (cel-spec langdef.md) -----------------------------------------------
@@ -144,7 +169,7 @@ class _Parser:
     def conjunction(self) -> _Node:
         return self.logical("&&", self.relation)
 
-    def logical(self, op: str, operand: Any) -> _Node:
+    def logical(self, op: str, operand: Callable[[], _Node]) -> _Node:
         nodes = [operand()]
         while self.at(op):
             self.take()
@@ -163,8 +188,8 @@ class _Parser:
     def binary_mul(self) -> _Node:
         return self.binary(("*", "/", "%"), self.unary)
 
-    def binary(self, ops: tuple[str, ...], operand: Any) -> _Node:
-        node: _Node = operand()
+    def binary(self, ops: tuple[str, ...], operand: Callable[[], _Node]) -> _Node:
+        node = operand()
         while self.at(*ops):
             self.take()
             node = _combine(node, operand())
@@ -191,8 +216,10 @@ class _Parser:
                 if self.at("("):
                     node = self.call(self.record(node), name)
                 else:
-                    path = node.path + (name,) if node.path is not None else None
-                    node = _Node(node.depth + 1, node.comprehensions, path)
+                    path = (*node.path, name) if node.path is not None else None
+                    node = self.selected(
+                        _Node(node.depth + 1, node.comprehensions, path), node.path
+                    )
             elif self.at("["):
                 self.take()
                 self.enter()
@@ -201,14 +228,12 @@ class _Parser:
                 self.expect("]")
                 key = self.tokens[self.pos - 2]
                 literal = key[0] == "string" and self.tokens[self.pos - 3] == ("op", "[")
-                path = (
-                    node.path + (_unquote(key[1]),)
-                    if node.path is not None and literal
-                    else None
-                )
+                path = (*node.path, _unquote(key[1])) if node.path is not None and literal else None
                 if path is None:
                     node = self.record(node)
-                node = _Node(max(node.depth, index.depth) + 1, _most(node, index), path)
+                node = self.selected(
+                    _Node(max(node.depth, index.depth) + 1, _most(node, index), path), node.path
+                )
             elif self.at("{"):
                 node = self.fields(self.record(node))
             else:
@@ -330,6 +355,7 @@ class _Parser:
         if node.path is None or len(node.path) < 2:
             raise _invalid(f"{self.where}: has() takes a field selection such as has(a.b)")
         self.optional.add(node.path)
+        self.paths[node.path] -= 1
         return _Node(node.depth + 1, node.comprehensions)
 
 
@@ -384,7 +410,7 @@ def analyse(source: str, where: str = "expression") -> Analysis:
         node.depth,
         node.comprehensions,
         frozenset(parser.variables),
-        frozenset(parser.paths),
+        frozenset(p for p, n in parser.paths.items() if n > 0),
         frozenset(parser.optional),
     )
 
@@ -417,7 +443,9 @@ class Rule:
                 "approval.policy_claim_missing",
             ) from None
         except (TypeError, ValueError, ArithmeticError, RuntimeError, OverflowError) as exc:
-            raise _invalid(f"{self.where}: {_first_line(exc)}", "approval.policy_rule_error") from None
+            raise _invalid(
+                f"{self.where}: {_first_line(exc)}", "approval.policy_rule_error"
+            ) from None
         if time.perf_counter() > deadline:
             raise _invalid(
                 f"{self.where}: evaluation ran past the policy's time budget",

@@ -107,8 +107,8 @@ class TrustState:
 
     @classmethod
     def of_bundle(cls, bundle: Any) -> TrustState:
-        """The version and the SHA-256 of the raw bytes of a verified trust bundle."""
-        return cls(int(bundle.version), sha256(bytes(bundle.raw)))
+        """A verified trust bundle's version and the SHA-256 of its JCS form (whitespace aside)."""
+        return cls(int(bundle.version), sha256(jcs(json.loads(bytes(bundle.raw)))))
 
     @classmethod
     def unsafe(cls) -> TrustState:

@@ -135,8 +135,14 @@ def _evidence(raw: Any, report: VerificationReport, presented_by: str | None) ->
         key = _cnf_key(document)
         bound = key is not None and any(c.name == "key_binding" and c.ok for c in report.checks)
         sub = document.get("sub")
-        person = _key_person(key) if key is not None else person_of(sub if isinstance(sub, str) else None)
-        subject_id = sub if isinstance(sub, str) else (did_jwk.did_for_public_key(key) if key else None)
+        person = (
+            _key_person(key)
+            if key is not None
+            else person_of(sub if isinstance(sub, str) else None)
+        )
+        subject_id = (
+            sub if isinstance(sub, str) else (did_jwk.did_for_public_key(key) if key else None)
+        )
         issuer = document.get("iss")
         return Evidence(
             raw=raw,
@@ -160,7 +166,9 @@ def _evidence(raw: Any, report: VerificationReport, presented_by: str | None) ->
     return Evidence(
         raw=raw,
         format=report.format,
-        types=tuple(t for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)),
+        types=tuple(
+            t for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)
+        ),
         issuer=issuer if isinstance(issuer, str) else None,
         claims={k: v for k, v in claims.items() if k != "id"},
         subject_id=sid if isinstance(sid, str) else None,
@@ -205,14 +213,18 @@ def collect_evidence(
             reason = f"presentation {i} carries unreadable credentials"
             return found, Denial("approval.evidence_rejected", reason), presentation
         by = person_of(holder if isinstance(holder, str) else None)
-        found += [_evidence(r, nested, by) for r, nested in zip(raws, report.credentials, strict=True)]
+        found += [
+            _evidence(r, nested, by) for r, nested in zip(raws, report.credentials, strict=True)
+        ]
         if len(found) > limits.max_credentials_per_presentation:
             raise ApprovalError(
                 f"more than {limits.max_credentials_per_presentation} evidence credentials",
                 code="approval.policy_evidence_limit",
             )
     for i, credential in enumerate(submission.credentials):
-        report = verifier.verify(credential, nonce=submission.challenge, audience=submission.domain, now=now)
+        report = verifier.verify(
+            credential, nonce=submission.challenge, audience=submission.domain, now=now
+        )
         if not report.verified:
             code, message = _first_error(report)
             reason = f"credential {i} was not accepted: {message} [{code}]"
@@ -282,7 +294,9 @@ def one_person(policy: Policy, matched: Mapping[str, Evidence]) -> tuple[str | N
     an SD-JWT VC's Key Binding JWT by its ``cnf`` key).
     """
     items = list(matched.values())
-    subject_ids = [e.subject_id for e in items if e.subject_id is not None and e.format != "sd-jwt-vc"]
+    subject_ids = [
+        e.subject_id for e in items if e.subject_id is not None and e.format != "sd-jwt-vc"
+    ]
     subject_id = subject_ids[0] if subject_ids else next((e.subject_id for e in items), None)
     if policy.subject_link is not None:
         values = [claim(matched[name].claims, path) for name, path in policy.subject_link.items()]

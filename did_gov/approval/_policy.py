@@ -279,17 +279,27 @@ def _parse(document: Any, method: str, signature: bytes) -> Policy:
     _template(credential["credentialSubject"], declared)
     valid_days = credential.get("validDays")
     if valid_days is not None and (
-        not isinstance(valid_days, int) or isinstance(valid_days, bool) or not 1 <= valid_days <= 36600
+        not isinstance(valid_days, int)
+        or isinstance(valid_days, bool)
+        or not 1 <= valid_days <= 36600
     ):
         raise _bad("credential.validDays is an integer from 1 to 36600")
     status = credential.get("status")
     if status not in (None, "revocation", "suspension"):
         raise _bad('credential.status is "revocation" or "suspension"')
-    disclosable = tuple(_string(p, "credential.disclosable[]") for p in credential.get("disclosable", []))
+    disclosable = tuple(
+        _string(p, "credential.disclosable[]") for p in credential.get("disclosable", [])
+    )
+    if any(not p.startswith("/credentialSubject/") for p in disclosable):
+        raise _bad("credential.disclosable paths look like /credentialSubject/name")
     if disclosable and fmt != "sd-jwt":
         raise _bad("credential.disclosable applies to format sd-jwt only")
     budget = doc.get("timeBudgetMs", DEFAULT_TIME_BUDGET_MS)
-    if not isinstance(budget, int) or isinstance(budget, bool) or not 1 <= budget <= MAX_TIME_BUDGET_MS:
+    if (
+        not isinstance(budget, int)
+        or isinstance(budget, bool)
+        or not 1 <= budget <= MAX_TIME_BUDGET_MS
+    ):
         raise _bad(f"policy.timeBudgetMs is an integer from 1 to {MAX_TIME_BUDGET_MS}")
     withdrawn = doc.get("withdrawn", False)
     if not isinstance(withdrawn, bool):
@@ -363,7 +373,9 @@ def _covered(path: tuple[str, ...], declared: set[tuple[str, ...]]) -> bool:
     return any(path[: len(d)] == d or d[: len(path)] == path for d in declared)
 
 
-def _link(value: object, evidence: tuple[EvidenceRequirement, ...]) -> dict[str, tuple[str, ...]] | None:
+def _link(
+    value: object, evidence: tuple[EvidenceRequirement, ...]
+) -> dict[str, tuple[str, ...]] | None:
     if value is None:
         return None
     names = {e.id for e in evidence}
@@ -391,7 +403,9 @@ def _clauses(value: object, declared: set[tuple[str, ...]]) -> tuple[Clause, ...
             raise _bad(f"rule[{i}].id {cid!r} is repeated")
         rule = Rule(item["expr"], f"clause {cid}") if isinstance(item["expr"], str) else None
         if rule is None:
-            raise _bad(f"rule[{i}].expr is a CEL expression string", "approval.policy_expression_invalid")
+            raise _bad(
+                f"rule[{i}].expr is a CEL expression string", "approval.policy_expression_invalid"
+            )
         unknown = sorted(rule.analysis.variables - roots)
         if unknown:
             raise _bad(

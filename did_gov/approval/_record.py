@@ -132,9 +132,7 @@ def _issue(
             now=moment,
             disclosable=policy.disclosable,
         )
-    return issue(
-        credential, key, format=policy.format, verification_method=method, now=moment
-    )
+    return issue(credential, key, format=policy.format, verification_method=method, now=moment)
 
 
 # -- replay ---------------------------------------------------------------------------------
@@ -160,9 +158,7 @@ def parse_decision(value: object) -> tuple[dict[str, Any], Receipt]:
         try:
             value = json.loads(value)
         except ValueError:
-            raise ApprovalError(
-                "a decision file is JSON", code="approval.record_invalid"
-            ) from None
+            raise ApprovalError("a decision file is JSON", code="approval.record_invalid") from None
     if not isinstance(value, dict) or set(value) != {"record", "receipt"}:
         raise ApprovalError("a decision file is {record, receipt}", code="approval.record_invalid")
     record = value["record"]
@@ -239,7 +235,10 @@ def replay(
         return _fail(exc.code, f"the evaluation failed on replay: {exc.message}")
     again = dict(outcome.record)
     if "credential" in again and isinstance(record.get("credential"), Mapping):
-        again["credential"] = {**again["credential"], "issuedHash": record["credential"].get("issuedHash")}
+        again["credential"] = {
+            **again["credential"],
+            "issuedHash": record["credential"].get("issuedHash"),
+        }
     for name in ("policy", "decisionTime", "trust", "evidence", "statusLists", "result", "trace",
                  "credential"):  # fmt: skip
         if again.get(name) != record.get(name):
@@ -253,11 +252,16 @@ def replay(
     if issued is not None:
         want = record.get("credential", {}).get("issuedHash") if record.get("credential") else None
         if want != sha256(content_of(issued)):
-            return _fail("approval.replay_mismatch", "the issued credential is not the recorded one")
+            return _fail(
+                "approval.replay_mismatch", "the issued credential is not the recorded one"
+            )
         compared.append("issuedHash")
     verdict = "approval" if outcome.approved else f"denial ({outcome.code})"
     return ReplayResult(
-        True, "approval.replayed", f"reproduced the {verdict} of {record['decisionTime']}", tuple(compared)
+        True,
+        "approval.replayed",
+        f"reproduced the {verdict} of {record['decisionTime']}",
+        tuple(compared),
     )
 
 
