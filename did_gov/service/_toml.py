@@ -217,7 +217,11 @@ def load_config(
         auth=None if auth is None else read_auth(_auth_table(auth), base),
         no_auth=no_auth,
     )
-    return LoadedConfig(config, _workflows(document.get("workflows"), base), unsafe)
+    workflows = _workflows(document.get("workflows"), base)
+    for spec in workflows:
+        if config.issuer(spec.issuer) is None:
+            raise _bad(f"workflow {spec.id}: no issuer called {spec.issuer!r}")
+    return LoadedConfig(config, workflows, unsafe)
 
 
 def build_workflows(loaded: LoadedConfig) -> list[Any]:
@@ -242,8 +246,7 @@ def build_workflows(loaded: LoadedConfig) -> list[Any]:
     workflows = []
     for spec in loaded.workflows:
         issuer = config.issuer(spec.issuer)
-        if issuer is None:
-            raise _bad(f"workflow {spec.id}: no issuer called {spec.issuer!r}")
+        assert issuer is not None  # noqa: S101 - load_config checked it
         ledger = None
         if config.database is not None and config.log_key is not None:
             ledger = open_ledger(config.database, log_key=config.log_key, origin=config.origin)

@@ -10,10 +10,10 @@ import pytest
 
 from did_gov._encoding import b64url_encode
 from did_gov.keys import PrivateKey
+from did_gov.ledger import verify_receipt
 from did_gov.proofs._jws import json_bytes, sign_compact
 from did_gov.service._audit import record_line, subject_of
 from did_gov.service._auth import ApiToken, AuthConfig, OAuthIssuer, token_digest
-from did_gov.ledger import verify_receipt
 from tests.service.conftest import unsigned
 
 CLERK = "clerk-token-0123456789abcdef"

@@ -17,14 +17,14 @@ from did_gov.service._toml import load_config
 from did_gov.testing.server import CliServer
 from tests.service.conftest import unsigned
 
-TOKEN = "clerk-token-0123456789abcdef"
+TOKEN = "clerk-token-0123456789abcdef"  # noqa: S105 - a test token
 
 
 def _agency(folder: Path, extra: str = "", auth: bool = True) -> Path:
     (folder / "keys").mkdir(exist_ok=True)
     PrivateKey.generate("p256").save(folder / "keys" / "issuer.json", overwrite=True)
     PrivateKey.generate("ed25519").save(folder / "keys" / "log.json", overwrite=True)
-    text = f"""
+    text = """
 [service]
 public_url = "https://agency.example"
 data = "state"
@@ -72,15 +72,18 @@ def test_a_file_sets_the_service(tmp_path: Path) -> None:
     ("extra", "message"),
     [
         ("\n[logging]\nlevel = 1\n", "unknown table"),
-        ('\n[[workflows]]\nid = "w"\npolicy = "p.json"\n', "PolicyWorkflow"),
+        ('\n[[workflows]]\nid = "w"\npolicy = "p.json"\nissuer = "nobody"\n', "no issuer"),
+        ('\n[[workflows]]\nid = "w"\n', "policy file"),
     ],
 )
 def test_refused_files(tmp_path: Path, extra: str, message: str) -> None:
-    with pytest.raises(InvalidInputError, match=message) as caught:
-        build = load_config(_agency(tmp_path, extra))
-        from did_gov.service._toml import build_workflows
+    from did_gov.service._toml import build_workflows
 
-        build_workflows(build)
+    def build() -> None:
+        build_workflows(load_config(_agency(tmp_path, extra)))
+
+    with pytest.raises(InvalidInputError, match=message) as caught:
+        build()
     assert caught.value.code == "service.config_invalid"
 
 
