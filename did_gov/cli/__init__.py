@@ -595,6 +595,9 @@ def _parser() -> argparse.ArgumentParser:
     from did_gov.cli._trust import register as _register_trust_verbs
 
     _register_trust_verbs(verbs)
+    from did_gov.cli._serve import register as _register_serve
+
+    _register_serve(verbs)
     return parser
 
 

@@ -12,6 +12,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from did_gov.cli._io import UsageError, parse_time, read_bytes, read_json
 
 __all__ = [
     "TrustMaterial",
+    "add_trust_flags",
     "add_verify_flags",
     "register",
     "trust_material",
@@ -154,6 +156,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     documents = [read_json(p) for p in args.did_document]
     for signed in accreditations:
         signed.verify(_resolver_with(documents))
+    log_keys, checkpoints = _checkpoints(args)
     now = _now()
     bundle = build_bundle(
         roots=roots,
@@ -165,11 +168,72 @@ def _cmd_build(args: argparse.Namespace) -> int:
         did_documents=documents,
         contexts=_contexts_of(args.contexts),
         status_lists=[_status_list(p) for p in args.status_list],
-        log_keys=args.log_key,
+        log_keys=log_keys,
+        checkpoints=checkpoints,
     )
     _write(args.output, bundle)
     _warn_unchained(roots[-1].authorities, accreditations)
     return EXIT_OK
+
+
+def _checkpoints(args: argparse.Namespace) -> tuple[list[str], list[Any]]:
+    """``--ledger``/``--checkpoint``/``--previous``: the log keys and checkpoints a bundle carries.
+
+    Each ``--ledger`` (opened read-only) gives its checkpoint (a ``--checkpoint`` file of
+    that origin, else its newest) with consistency proofs from the tree heads the
+    ``--previous`` bundles carried, and its log key. A ``--checkpoint`` of no given ledger
+    is carried without proofs and must verify with a ``--log-key``.
+    """
+    from did_gov.cli._io import read_text
+    from did_gov.cli._ledger import _open
+    from did_gov.errors import DidGovError
+    from did_gov.ledger.checkpoint import NoteVerifier, open_checkpoint
+    from did_gov.trust import LogCheckpoint, earlier_heads, log_checkpoint
+
+    log_keys = [_vkey(value) for value in args.log_key]
+    previous: dict[str, list[Any]] = {}
+    for path in args.previous:
+        try:
+            for origin, heads in earlier_heads(read_bytes(path)).items():
+                previous.setdefault(origin, []).extend(heads)
+        except DidGovError as exc:
+            raise UsageError(f"{path}: {exc.message} [{exc.code}]") from None
+    notes: dict[str, str] = {}
+    for path in args.checkpoint:
+        note = read_text(path)
+        origin = note.split("\n", 1)[0]
+        if origin in notes:
+            raise UsageError(f"two --checkpoint files of {origin}")
+        notes[origin] = note
+    checkpoints: list[Any] = []
+    for url in args.ledger:
+        reader = argparse.Namespace(ledger=url, key=None, origin=args.origin)
+        with _open(reader) as log:
+            origin = log.origin
+            if any(c.origin == origin for c in checkpoints):
+                raise UsageError(f"two --ledger URLs of the log {origin}")
+            checkpoints.append(
+                log_checkpoint(log, previous.get(origin, ()), note=notes.pop(origin, None))
+            )
+            if log.verifier.vkey not in log_keys:
+                log_keys.append(log.verifier.vkey)
+    verifiers = [NoteVerifier.from_vkey(v) for v in log_keys]
+    for origin, note in notes.items():
+        try:
+            open_checkpoint(note, verifiers, origin=origin)
+        except DidGovError as exc:
+            raise UsageError(
+                f"--checkpoint of {origin}: no --log-key verifies it ({exc.code})"
+            ) from None
+        checkpoints.append(LogCheckpoint(origin, note, ()))
+    return log_keys, checkpoints
+
+
+def _vkey(value: str) -> str:
+    """A vkey given inline or as a file holding one."""
+    from did_gov.cli._io import read_text
+
+    return read_text(value).strip() if Path(value).is_file() else value
 
 
 def _resolver_with(documents: list[Any]) -> Any:
@@ -226,18 +290,40 @@ def _cmd_install(args: argparse.Namespace) -> int:
 # -- verify's trust flags ----------------------------------------------------------------
 
 
-def add_verify_flags(parser: argparse.ArgumentParser) -> None:
-    """``--bundle B --root R | --trust-store DIR | --trust-any-issuer`` on ``verify``."""
+def add_trust_flags(
+    parser: argparse.ArgumentParser, *, trust_any: bool = True, contexts: bool = True
+) -> None:
+    """Add the trust flags every verifying command shares (``specs/cli.md`` § trust flags).
+
+    ``--bundle FILE --root FILE`` (stateless), ``--trust-store DIR`` (an installed bundle),
+    ``--trust-any-issuer`` (unsafe; left out when ``trust_any`` is false, as on the kiosk)
+    and, when ``contexts`` is true, ``--contexts DIR`` (repeatable; added to the bundle's
+    contexts). :func:`trust_material` reads them back.
+    """
     parser.add_argument("--bundle", metavar="FILE", help="a signed trust bundle (with --root)")
     parser.add_argument("--root", metavar="FILE", help="the trust root the bundle is signed under")
     parser.add_argument(
         "--trust-store", metavar="DIR", help="a store a bundle was installed in (bundle install)"
     )
-    parser.add_argument(
-        "--trust-any-issuer",
-        action="store_true",
-        help="UNSAFE: do not check that the issuer is accredited (tests and demos)",
-    )
+    if trust_any:
+        parser.add_argument(
+            "--trust-any-issuer",
+            action="store_true",
+            help="UNSAFE: do not check that the issuer is accredited (tests and demos)",
+        )
+    if contexts:
+        parser.add_argument(
+            "--contexts",
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="more pinned JSON-LD contexts: a directory with index.json (repeatable)",
+        )
+
+
+def add_verify_flags(parser: argparse.ArgumentParser) -> None:
+    """``verify``'s trust flags (it declares ``--contexts`` itself): :func:`add_trust_flags`."""
+    add_trust_flags(parser, contexts=False)
 
 
 @dataclass
@@ -248,6 +334,8 @@ class TrustMaterial:
     failure: tuple[str, str] | None = None  # (code, message)
     configured: bool = False
     unsafe: bool = False
+    contexts: tuple[str, ...] = ()
+    """``--contexts`` directories read by :func:`trust_material` (already in a bundle's loader)."""
 
     def warn(self) -> None:
         """Print ``WARNING: issuer trust not checked`` on stderr under ``--trust-any-issuer``."""
@@ -256,14 +344,23 @@ class TrustMaterial:
 
     def verifier_kwargs(
         self,
-        base: dict[str, Any],
-        did_documents: list[Any] = (),  # type: ignore[assignment]
+        base: Mapping[str, Any] | None = None,
+        did_documents: Iterable[Any] = (),
     ) -> dict[str, Any]:
-        """``base`` (the command's own flags) with the trust material added to it.
+        """The keyword arguments for ``Verifier(**kwargs)``: ``base`` plus the trust material.
 
-        The bundle's resolver also gets the ``--did-document`` files.
+        ``base`` holds the command's own options (``contexts``, ``status_lists``,
+        ``log_keys``, ``issuer_jwks``, ``policy``, …); the bundle's lists, keys and JWKs are
+        added to the command's, its loader (which already holds ``--contexts``) replaces
+        ``contexts``, and its resolver also gets the ``did_documents`` (``--did-document``).
+        Without trust flags the result has no ``trust`` (the Verifier reports
+        ``trust.not_configured``). Check :attr:`failure` first: a bundle that failed
+        gives no trust material.
         """
-        out = dict(base)
+        out = dict(base or {})
+        if self.contexts and "loader" not in self.kwargs:
+            given = list(out.get("contexts", []))
+            out["contexts"] = [*given, *(c for c in self.contexts if c not in given)]
         for key, value in self.kwargs.items():
             if key in ("status_lists", "log_keys", "issuer_jwks"):
                 out[key] = [*out.get(key, []), *value]
@@ -289,22 +386,28 @@ class TrustMaterial:
 
 
 def trust_material(args: argparse.Namespace) -> TrustMaterial:
-    """Read ``verify``'s trust flags: a bundle (stateless), a store, or the unsafe mode."""
+    """Read the flags of :func:`add_trust_flags`: a bundle (stateless), a store, or the unsafe mode.
+
+    Raises :class:`~did_gov.cli._io.UsageError` (exit 2) for contradictory flags; a bundle,
+    root or store that fails its checks is not raised but kept in :attr:`TrustMaterial.failure`
+    (``verify`` fails every file with it, exit 1; a server refuses to start).
+    """
     bundle, root, store = args.bundle, args.root, args.trust_store
-    chosen = sum(
-        x
-        for x in (bundle is not None or root is not None, store is not None, args.trust_any_issuer)
-    )
+    any_issuer = bool(getattr(args, "trust_any_issuer", False))
+    contexts = tuple(getattr(args, "contexts", None) or ())
+    chosen = sum(x for x in (bundle is not None or root is not None, store is not None, any_issuer))
     if chosen > 1:
         raise UsageError("use one of --bundle/--root, --trust-store, --trust-any-issuer")
     if (bundle is None) != (root is None):
         raise UsageError("--bundle and --root go together")
-    if args.trust_any_issuer:
+    if any_issuer:
         from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
-        return TrustMaterial({"trust": UNSAFE_TRUST_ANY_ISSUER}, configured=True, unsafe=True)
+        return TrustMaterial(
+            {"trust": UNSAFE_TRUST_ANY_ISSUER}, configured=True, unsafe=True, contexts=contexts
+        )
     if bundle is None and store is None:
-        return TrustMaterial()
+        return TrustMaterial(contexts=contexts)
     from did_gov.errors import TrustError
     from did_gov.trust import TrustStore, verify_bundle
 
@@ -315,8 +418,8 @@ def trust_material(args: argparse.Namespace) -> TrustMaterial:
             raw, root_value = read_bytes(bundle), read_json(root)
             verified = verify_bundle(raw, root_value, now=_now())
     except TrustError as exc:
-        return TrustMaterial(failure=(exc.code, exc.message), configured=True)
-    return TrustMaterial(verified.verifier_options(args.contexts), configured=True)
+        return TrustMaterial(failure=(exc.code, exc.message), configured=True, contexts=contexts)
+    return TrustMaterial(verified.verifier_options(contexts), configured=True, contexts=contexts)
 
 
 def register(verbs: Any) -> None:
@@ -368,6 +471,29 @@ def register(verbs: Any) -> None:
     build.add_argument("--accreditation", action="append", default=[], metavar="FILE")
     build.add_argument("--status-list", action="append", default=[], metavar="FILE")
     build.add_argument("--log-key", action="append", default=[], metavar="VKEY")
+    build.add_argument(
+        "--ledger",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="carry this log's checkpoint (read-only: sqlite: or postgresql:) with consistency "
+        "proofs from the --previous bundles' checkpoints, and its log key (repeatable)",
+    )
+    build.add_argument("--origin", metavar="ORIGIN", help="the log to read in a --ledger database")
+    build.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the checkpoint to carry for a log (default: the --ledger's newest)",
+    )
+    build.add_argument(
+        "--previous",
+        action="append",
+        default=[],
+        metavar="BUNDLE",
+        help="an earlier bundle: proofs are made from the checkpoints it carried (repeatable)",
+    )
     build.add_argument("--did-document", action="append", default=[], metavar="FILE")
     build.add_argument("--contexts", action="append", default=[], metavar="DIR")
     build.add_argument("--version", type=int, required=True)
