@@ -148,3 +148,18 @@ def prepare(mirrors: Path, cache: Path, suite: Suite, *, log: bool = True) -> Pa
         raise PrepareError(f"npm install for {suite.name} failed:\n{result.stderr[-2000:]}")
     installed.write_text(wanted)
     return suite_dir
+
+
+def installed_versions(suite_dir: Path) -> dict[str, str]:
+    """The version npm installed for each direct dependency of a prepared suite.
+
+    The suites' lockfiles cannot be used (their GitHub entries do not resolve here), so the run
+    records what the registry gave, to compare two runs.
+    """
+    package = json.loads((suite_dir / "package.json").read_text())
+    versions: dict[str, str] = {}
+    for name in sorted(package.get("dependencies", {})):
+        manifest = suite_dir / "node_modules" / name / "package.json"
+        if manifest.is_file():
+            versions[name] = str(json.loads(manifest.read_text()).get("version", "?"))
+    return versions

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conformance._config import ISSUERS, local_config, local_config_cjs, serve_arguments
-from conformance._prepare import SUITES, PrepareError, prepare
+from conformance._prepare import PINS, SUITES, PrepareError, installed_versions, prepare
 from conformance._relay import TlsRelay, write_certificate
 from conformance._results import Results, count_by_suite
 from did_gov.errors import DidGovError
@@ -187,5 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in results.exceptions_passing:
         print(f"a listed exception passed (update specs/conformance.md): {line}")
     if args.json:
-        args.json.write_text(json.dumps(results.summary(), indent=2) + "\n")
+        summary = results.summary()
+        summary["suites"] = {
+            s.name: {"commit": PINS[s.repo], "npm": installed_versions(prepared[s.name])}
+            for s in suites
+        }
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
     return 1 if results.unexpected else 0
