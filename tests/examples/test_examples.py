@@ -5,6 +5,7 @@ from __future__ import annotations
 import runpy
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -69,3 +70,13 @@ def test_housing_benefit_every_decision_anchored_and_replayed() -> None:
     assert len({d.receipt.index for d in result["decisions"].values()}) == 5
     for name, replayed in result["replays"].items():
         assert replayed.ok, (name, replayed.message)
+
+
+def test_agency_rotation_old_credentials_survive_a_compromise(tmp_path: Any) -> None:
+    module = runpy.run_path(str(ROOT / "examples" / "agency_rotation.py"))
+    reports = module["run"](tmp_path)
+    assert reports["before the compromise"].verified
+    assert reports["after the rotation"].verified
+    forged = reports["forged with the removed key"]
+    assert not forged.verified
+    assert "did.gov_key_removed" in {c.code for c in forged.errors}

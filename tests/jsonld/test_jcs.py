@@ -6,6 +6,8 @@ import json
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from did_gov.jsonld import jcs
 from did_gov.jsonld._jcs import format_number
@@ -37,3 +39,17 @@ def _samples() -> list[tuple[str, str]]:
 def test_es6_number_serialization(bits: str, expected: str) -> None:
     (value,) = struct.unpack(">d", bytes.fromhex(bits.rjust(16, "0")))
     assert format_number(value) == expected
+
+
+@given(st.text())
+def test_property_string_fast_path_equals_the_character_loop(text: str) -> None:
+    from did_gov.errors import CanonicalizationError
+    from did_gov.jsonld._jcs import _escaped, _string
+
+    try:
+        expected = _escaped(text)
+    except CanonicalizationError:
+        with pytest.raises(CanonicalizationError):
+            _string(text)
+        return
+    assert _string(text) == expected
