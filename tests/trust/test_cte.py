@@ -91,6 +91,7 @@ def test_without_the_extension_the_cte_members_still_map(records: list[Accredita
     del document["participants"]["entries"][EXTENSION_SCHEMA]
     imported = import_cte(document, authority=AUTHOR, issued=NOW)
     dids = [r for r in records if not r.issuer.startswith("https://")]
+
     def members(r: Accreditation) -> str:
         return repr((r.issuer, r.types, r.valid_from, r.valid_until))
 
