@@ -166,6 +166,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         expires=now + _duration(args.expires, "--expires"),
         accreditations=accreditations,
         did_documents=documents,
+        did_logs=_did_logs(args.did_log),
         contexts=_contexts_of(args.contexts),
         status_lists=[_status_list(p) for p in args.status_list],
         log_keys=log_keys,
@@ -174,6 +175,20 @@ def _cmd_build(args: argparse.Namespace) -> int:
     _write(args.output, bundle)
     _warn_unchained(roots[-1].authorities, accreditations)
     return EXIT_OK
+
+
+def _did_logs(paths: list[str]) -> list[dict[str, Any]]:
+    """``--did-log FILE``: each did:gov log (receipts beside it), verified, as a did-logs.json item."""
+    from did_gov.dids.gov import DidGov, bundle_item
+    from did_gov.errors import DidGovError
+
+    items = []
+    for path in paths:
+        try:
+            items.append(bundle_item(DidGov().load(path)))
+        except DidGovError as exc:
+            raise UsageError(f"--did-log {path}: {exc.message} [{exc.code}]") from None
+    return items
 
 
 def _checkpoints(args: argparse.Namespace) -> tuple[list[str], list[Any]]:
@@ -478,6 +493,13 @@ def register(verbs: Any) -> None:
     build.add_argument("--accreditation", action="append", default=[], metavar="FILE")
     build.add_argument("--status-list", action="append", default=[], metavar="FILE")
     build.add_argument("--log-key", action="append", default=[], metavar="VKEY")
+    build.add_argument(
+        "--did-log",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="carry a did:gov DID log (receipts beside it) and its latest version (repeatable)",
+    )
     build.add_argument(
         "--ledger",
         action="append",
