@@ -12,6 +12,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from did_gov.cli._io import UsageError, parse_time, read_bytes, read_json
 
 __all__ = [
     "TrustMaterial",
+    "add_trust_flags",
     "add_verify_flags",
     "register",
     "trust_material",
@@ -226,18 +228,40 @@ def _cmd_install(args: argparse.Namespace) -> int:
 # -- verify's trust flags ----------------------------------------------------------------
 
 
-def add_verify_flags(parser: argparse.ArgumentParser) -> None:
-    """``--bundle B --root R | --trust-store DIR | --trust-any-issuer`` on ``verify``."""
+def add_trust_flags(
+    parser: argparse.ArgumentParser, *, trust_any: bool = True, contexts: bool = True
+) -> None:
+    """Add the trust flags every verifying command shares (``specs/cli.md`` § trust flags).
+
+    ``--bundle FILE --root FILE`` (stateless), ``--trust-store DIR`` (an installed bundle),
+    ``--trust-any-issuer`` (unsafe; left out when ``trust_any`` is false, as on the kiosk)
+    and, when ``contexts`` is true, ``--contexts DIR`` (repeatable; added to the bundle's
+    contexts). :func:`trust_material` reads them back.
+    """
     parser.add_argument("--bundle", metavar="FILE", help="a signed trust bundle (with --root)")
     parser.add_argument("--root", metavar="FILE", help="the trust root the bundle is signed under")
     parser.add_argument(
         "--trust-store", metavar="DIR", help="a store a bundle was installed in (bundle install)"
     )
-    parser.add_argument(
-        "--trust-any-issuer",
-        action="store_true",
-        help="UNSAFE: do not check that the issuer is accredited (tests and demos)",
-    )
+    if trust_any:
+        parser.add_argument(
+            "--trust-any-issuer",
+            action="store_true",
+            help="UNSAFE: do not check that the issuer is accredited (tests and demos)",
+        )
+    if contexts:
+        parser.add_argument(
+            "--contexts",
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="more pinned JSON-LD contexts: a directory with index.json (repeatable)",
+        )
+
+
+def add_verify_flags(parser: argparse.ArgumentParser) -> None:
+    """``verify``'s trust flags (it declares ``--contexts`` itself): :func:`add_trust_flags`."""
+    add_trust_flags(parser, contexts=False)
 
 
 @dataclass
@@ -248,6 +272,8 @@ class TrustMaterial:
     failure: tuple[str, str] | None = None  # (code, message)
     configured: bool = False
     unsafe: bool = False
+    contexts: tuple[str, ...] = ()
+    """``--contexts`` directories read by :func:`trust_material` (already in a bundle's loader)."""
 
     def warn(self) -> None:
         """Print ``WARNING: issuer trust not checked`` on stderr under ``--trust-any-issuer``."""
@@ -256,14 +282,23 @@ class TrustMaterial:
 
     def verifier_kwargs(
         self,
-        base: dict[str, Any],
-        did_documents: list[Any] = (),  # type: ignore[assignment]
+        base: Mapping[str, Any] | None = None,
+        did_documents: Iterable[Any] = (),
     ) -> dict[str, Any]:
-        """``base`` (the command's own flags) with the trust material added to it.
+        """The keyword arguments for ``Verifier(**kwargs)``: ``base`` plus the trust material.
 
-        The bundle's resolver also gets the ``--did-document`` files.
+        ``base`` holds the command's own options (``contexts``, ``status_lists``,
+        ``log_keys``, ``issuer_jwks``, ``policy``, …); the bundle's lists, keys and JWKs are
+        added to the command's, its loader (which already holds ``--contexts``) replaces
+        ``contexts``, and its resolver also gets the ``did_documents`` (``--did-document``).
+        Without trust flags the result has no ``trust`` (the Verifier reports
+        ``trust.not_configured``). Check :attr:`failure` first: a bundle that failed
+        gives no trust material.
         """
-        out = dict(base)
+        out = dict(base or {})
+        if self.contexts and "loader" not in self.kwargs:
+            given = list(out.get("contexts", []))
+            out["contexts"] = [*given, *(c for c in self.contexts if c not in given)]
         for key, value in self.kwargs.items():
             if key in ("status_lists", "log_keys", "issuer_jwks"):
                 out[key] = [*out.get(key, []), *value]
@@ -289,22 +324,28 @@ class TrustMaterial:
 
 
 def trust_material(args: argparse.Namespace) -> TrustMaterial:
-    """Read ``verify``'s trust flags: a bundle (stateless), a store, or the unsafe mode."""
+    """Read the flags of :func:`add_trust_flags`: a bundle (stateless), a store, or the unsafe mode.
+
+    Raises :class:`~did_gov.cli._io.UsageError` (exit 2) for contradictory flags; a bundle,
+    root or store that fails its checks is not raised but kept in :attr:`TrustMaterial.failure`
+    (``verify`` fails every file with it, exit 1; a server refuses to start).
+    """
     bundle, root, store = args.bundle, args.root, args.trust_store
-    chosen = sum(
-        x
-        for x in (bundle is not None or root is not None, store is not None, args.trust_any_issuer)
-    )
+    any_issuer = bool(getattr(args, "trust_any_issuer", False))
+    contexts = tuple(getattr(args, "contexts", None) or ())
+    chosen = sum(x for x in (bundle is not None or root is not None, store is not None, any_issuer))
     if chosen > 1:
         raise UsageError("use one of --bundle/--root, --trust-store, --trust-any-issuer")
     if (bundle is None) != (root is None):
         raise UsageError("--bundle and --root go together")
-    if args.trust_any_issuer:
+    if any_issuer:
         from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
-        return TrustMaterial({"trust": UNSAFE_TRUST_ANY_ISSUER}, configured=True, unsafe=True)
+        return TrustMaterial(
+            {"trust": UNSAFE_TRUST_ANY_ISSUER}, configured=True, unsafe=True, contexts=contexts
+        )
     if bundle is None and store is None:
-        return TrustMaterial()
+        return TrustMaterial(contexts=contexts)
     from did_gov.errors import TrustError
     from did_gov.trust import TrustStore, verify_bundle
 
@@ -315,8 +356,8 @@ def trust_material(args: argparse.Namespace) -> TrustMaterial:
             raw, root_value = read_bytes(bundle), read_json(root)
             verified = verify_bundle(raw, root_value, now=_now())
     except TrustError as exc:
-        return TrustMaterial(failure=(exc.code, exc.message), configured=True)
-    return TrustMaterial(verified.verifier_options(args.contexts), configured=True)
+        return TrustMaterial(failure=(exc.code, exc.message), configured=True, contexts=contexts)
+    return TrustMaterial(verified.verifier_options(contexts), configured=True, contexts=contexts)
 
 
 def register(verbs: Any) -> None:

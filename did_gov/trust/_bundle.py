@@ -27,6 +27,7 @@ from did_gov.keys import Signer
 from did_gov.ledger import merkle
 from did_gov.ledger._note import b64decode_strict
 from did_gov.ledger.checkpoint import NoteVerifier, open_checkpoint
+from did_gov.status import BundledStatusList
 from did_gov.trust._accreditation import SignedAccreditation, parse_time
 from did_gov.trust._registry import TrustRegistry
 from did_gov.trust._root import TrustRoot, walk_roots
@@ -212,14 +213,15 @@ class TrustBundle:
         """The keyword arguments that make a ``Verifier`` use this bundle: ``Verifier(**options)``.
 
         ``trust`` (the registry), ``resolver`` (did:web documents), ``loader`` (contexts, plus
-        ``extra_contexts`` directories), ``status_lists``, ``log_keys`` and ``issuer_jwks``
-        (the keys of accredited non-DID issuers; the trust step binds each to its issuer).
+        ``extra_contexts`` directories), ``status_lists`` (as :meth:`bundled_status_lists`:
+        fresh until the bundle expires), ``log_keys`` and ``issuer_jwks`` (the keys of
+        accredited non-DID issuers; the trust step binds each to its issuer).
         """
         return {
             "trust": self.registry(at_anchored_time=at_anchored_time),
             "resolver": self.resolver(),
             "loader": self.loader(extra_contexts),
-            "status_lists": list(self.status_lists),
+            "status_lists": self.bundled_status_lists(),
             "log_keys": list(self.log_keys),
             "issuer_jwks": [
                 dict(jwk)
@@ -227,6 +229,17 @@ class TrustBundle:
                 for jwk in signed.accreditation.issuer_jwks
             ],
         }
+
+    def bundled_status_lists(self) -> list[BundledStatusList]:
+        """The carried status lists, each marked with this bundle (trust-bundle §4).
+
+        A verifier counts such a list as fresh until the bundle expires, unless its own
+        ``validUntil`` has passed (``status.list_from_bundle``, naming ``issued``).
+        """
+        return [
+            BundledStatusList(item, self.label, self.issued, self.expires)
+            for item in self.status_lists
+        ]
 
     def log_verifiers(self) -> list[NoteVerifier]:
         """The log keys as note verifiers."""

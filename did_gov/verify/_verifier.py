@@ -19,6 +19,7 @@ from did_gov.ledger import NoteVerifier, Receipt
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs._result import Check, fail
 from did_gov.status import (
+    BundledStatusList,
     ChainedStatusSource,
     FetchingStatusSource,
     StatusFetcher,
@@ -87,7 +88,9 @@ class Verifier:
     anchor receipts are trusted. The steps are ``specs/verification.md``.
 
     ``credentialStatus`` entries (Bitstring Status List) are checked against
-    ``status_lists`` (secured list credentials, offline), then
+    ``status_lists`` (secured list credentials, offline; a
+    :class:`~did_gov.status.BundledStatusList` from a trust bundle is fresh until the
+    bundle expires, ``status.list_from_bundle``), then
     ``status_source`` (a :class:`~did_gov.status.StatusSource`), then
     ``status_fetcher`` (``fetch(url)``, online only if given); decoded lists
     are kept in ``status_cache``. A list that cannot be had is an
@@ -119,7 +122,7 @@ class Verifier:
         trust: TrustPolicy | None = None,
         limits: Limits = DEFAULT_LIMITS,
         loader: OfflineDocumentLoader | None = None,
-        status_lists: Iterable[dict[str, Any] | str] = (),
+        status_lists: Iterable[dict[str, Any] | str | BundledStatusList] = (),
         status_fetcher: StatusFetcher | None = None,
         status_source: StatusSource | None = None,
         status_cache: StatusListCache | None = None,

@@ -245,3 +245,55 @@ def test_verify_trust_flags_misused_is_a_usage_error(
     world: World, issued: dict[str, str], flags: list[str]
 ) -> None:
     assert run("verify", issued["office.di"], *flags).returncode == 2
+
+
+def test_verify_counts_a_bundle_carried_status_list_fresh(world: World) -> None:
+    """A list past its ttl, carried in a valid bundle: status.list_from_bundle (trust-bundle §4)."""
+    from datetime import timedelta
+
+    from did_gov._time import format_datetime, utc_now
+    from did_gov.status import StatusList
+
+    url = "https://gov.example/status/cli"
+    unsigned_list = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": world.did["office"],
+        "validFrom": format_datetime(utc_now() - timedelta(days=1)),
+        "credentialSubject": {
+            "id": url + "#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": StatusList().encode(),
+            "ttl": 3_600_000,
+        },
+    }
+    entry = {
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "5",
+        "statusListCredential": url,
+    }
+    Path(world.path("list.unsigned.json")).write_text(json.dumps(unsigned_list))
+    Path(world.path("vc-status.unsigned.json")).write_text(
+        json.dumps(UNSIGNED | {"credentialStatus": entry})
+    )
+    office = world.path("office.jwk")
+    for name in ("list", "vc-status"):
+        signed = ok("issue", world.path(f"{name}.unsigned.json"), "--key", office)
+        Path(world.path(f"{name}.json")).write_text(signed)
+    records = ["--accreditation", world.path("ministry.acc.json")]
+    records += ["--accreditation", world.path("office.acc.json")]
+    done = world.build(5, "bundle-list.json", *records, "--status-list", world.path("list.json"))
+    assert done.returncode == 0, done.stderr
+    trust = ["--bundle", world.path("bundle-list.json"), "--root", world.path("root.json")]
+    status, lines, _ = _verify(world, [world.path("vc-status.json")], *trust)
+    assert status == 0, lines
+    [validity] = [c for c in lines[0]["checks"] if c["name"] == "status_validity"]  # type: ignore[attr-defined, index]
+    assert validity["code"] == "status.list_from_bundle"
+    assert "trust bundle v5 issued" in validity["message"]
+    stale = ["--status-list", world.path("list.json"), "--trust-any-issuer"]
+    status, lines, _ = _verify(world, [world.path("vc-status.json")], *stale)
+    assert status == 1
+    assert "status.list_stale" in _codes(lines[0])
