@@ -125,9 +125,7 @@ def build_app(
             "img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
             "frame-ancestors 'none'"
         )
-        return HTMLResponse(
-            render_page(CATALOGUE, nonce), headers={"content-security-policy": csp}
-        )
+        return HTMLResponse(render_page(CATALOGUE, nonce), headers={"content-security-policy": csp})
 
     async def login(request: Request) -> Response:
         if counter_token is None:

@@ -52,7 +52,6 @@ _JWT_RESERVED = frozenset(
 )
 
 
-
 @dataclass
 class Outcome:
     """A session's verdict: what ``GET /sessions/<state>`` and the page show (in memory only)."""
@@ -111,8 +110,7 @@ def _flat_checks(report: VerificationReport) -> list[dict[str, Any]]:
     out = [{"name": c.name, "ok": c.ok, "code": c.code} for c in report.checks]
     for i, nested in enumerate(report.credentials):
         out += [
-            {"name": f"credential[{i}].{c.name}", "ok": c.ok, "code": c.code}
-            for c in nested.checks
+            {"name": f"credential[{i}].{c.name}", "ok": c.ok, "code": c.code} for c in nested.checks
         ]
     return out
 
@@ -162,7 +160,9 @@ class Kiosk:
         """Load the trust again (SIGHUP with a store); keep the old state if the new one fails."""
         fresh = self.source.load(self.now())
         if fresh.bundle is None and self.trust.bundle is not None:
-            self._log_event("reload", loaded=False, codes=[fresh.failure[0] if fresh.failure else ""])
+            self._log_event(
+                "reload", loaded=False, codes=[fresh.failure[0] if fresh.failure else ""]
+            )
             return False
         self.trust = fresh
         self._log_event("reload", **self._trust_fields())
@@ -257,7 +257,9 @@ class Kiosk:
             try:
                 parsed = parse_json(text)
             except DidGovError as exc:
-                raise PresentationRequestError(exc.message, code="oid4vp.vp_token_invalid") from None
+                raise PresentationRequestError(
+                    exc.message, code="oid4vp.vp_token_invalid"
+                ) from None
             if not isinstance(parsed, dict) or not parsed:
                 raise PresentationRequestError(
                     "a presentation is a JSON object", code="oid4vp.vp_token_invalid"
@@ -380,4 +382,3 @@ def _deciding_code(report: VerificationReport) -> str:
     definite = [c for c in errors if not c.indeterminate]
     chosen = (definite or list(errors))[:1]
     return chosen[0].code if chosen else "verification.failed"
-

@@ -242,7 +242,7 @@ _HTML = """<!doctype html>
 
 def render_page(catalogue: dict[str, Any], nonce: str) -> str:
     """The page, with the catalogue embedded and ``nonce`` on its inline style and script (CSP)."""
-    text = json.dumps(catalogue, ensure_ascii=True).replace("</", "<\\/")
+    text = json.dumps(catalogue, ensure_ascii=False).replace("<", "\\u003c")
     return (
         _HTML.replace("{css}", _CSS)
         .replace("{js}", _JS)

@@ -95,7 +95,10 @@ REASONS: Final[dict[str, tuple[str, str]]] = {
         "The presentation was made for another check (an old or copied presentation).",
         "该出示是为另一次核验生成的（旧的或被复制的出示）。",
     ),
-    "jose.nonce_missing": ("The presentation is not bound to this check.", "该出示未绑定到本次核验。"),
+    "jose.nonce_missing": (
+        "The presentation is not bound to this check.",
+        "该出示未绑定到本次核验。",
+    ),
     "jose.audience_mismatch": (
         "The presentation was made for another verifier.",
         "该出示是为另一个核验方生成的。",
@@ -169,7 +172,10 @@ REASONS: Final[dict[str, tuple[str, str]]] = {
         "No accepted credential was presented.",
         "未出示任何可接受的凭证。",
     ),
-    "request.credential_missing": ("No accepted credential was presented.", "未出示任何可接受的凭证。"),
+    "request.credential_missing": (
+        "No accepted credential was presented.",
+        "未出示任何可接受的凭证。",
+    ),
     "request.query_unknown": (
         "The wallet answered a question this kiosk did not ask.",
         "钱包回答了本机未提出的请求。",

@@ -241,3 +241,38 @@ def result(base: str, state: str) -> dict[str, Any]:
     status, _, body = http("GET", f"{base}/sessions/{state}")
     assert status == 200, body
     return json.loads(body)  # type: ignore[no-any-return]
+
+
+def legacy_presentation(world: World, nonce: str, client_id: str) -> str:
+    """A VCDM 1.1 JWT VP (``vp`` claim) holding a 1.1 JWT VC of the ministry (``jwt_vc_json``)."""
+    from did_gov.proofs._jws import json_bytes, sign_compact
+
+    now = int(world.now.timestamp())
+    vc = {
+        "iss": MINISTRY.did,
+        "sub": HOLDER.did,
+        "jti": f"urn:uuid:{secrets.token_hex(16)}",
+        "nbf": now - 3600,
+        "vc": {
+            "@context": ["https://www.w3.org/2018/credentials/v1", EXAMPLES],
+            "type": ["VerifiableCredential", CITIZEN],
+            "credentialSubject": {"givenName": "Ada"},
+        },
+    }
+    vc_token = sign_compact(
+        {"alg": "EdDSA", "typ": "JWT", "kid": MINISTRY.vm}, json_bytes(vc), MINISTRY.key
+    )
+    vp = {
+        "iss": HOLDER.did,
+        "aud": client_id,
+        "nonce": nonce,
+        "iat": now,
+        "vp": {
+            "@context": ["https://www.w3.org/2018/credentials/v1"],
+            "type": ["VerifiablePresentation"],
+            "verifiableCredential": [vc_token],
+        },
+    }
+    return sign_compact(
+        {"alg": "ES256", "typ": "JWT", "kid": HOLDER.vm}, json_bytes(vp), HOLDER.key
+    )
