@@ -25,6 +25,7 @@ __all__ = [
     "DidError",
     "DidGovError",
     "DidResolutionError",
+    "GovLogError",
     "HsmError",
     "InvalidDidError",
     "InvalidInputError",
@@ -133,6 +134,12 @@ class NetworkDisabledError(DidResolutionError):
     """Resolution needed the network but no fetcher was given (offline by default)."""
 
     code = "network.disabled"
+
+
+class GovLogError(DidResolutionError):
+    """A did:gov DID log that does not verify (``specs/did-gov-method.md`` §6), or misuse of its operations."""
+
+    code = "did.gov_log_invalid"
 
 
 class VerificationMethodError(DidError):

@@ -595,6 +595,9 @@ def _parser() -> argparse.ArgumentParser:
     from did_gov.cli._trust import register as _register_trust_verbs
 
     _register_trust_verbs(verbs)
+    from did_gov.cli._serve import register as _register_serve
+
+    _register_serve(verbs)
     from did_gov.cli._kiosk import register as _register_kiosk_verb
 
     _register_kiosk_verb(verbs)
