@@ -156,6 +156,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     documents = [read_json(p) for p in args.did_document]
     for signed in accreditations:
         signed.verify(_resolver_with(documents))
+    log_keys, checkpoints = _checkpoints(args)
     now = _now()
     bundle = build_bundle(
         roots=roots,
@@ -167,11 +168,72 @@ def _cmd_build(args: argparse.Namespace) -> int:
         did_documents=documents,
         contexts=_contexts_of(args.contexts),
         status_lists=[_status_list(p) for p in args.status_list],
-        log_keys=args.log_key,
+        log_keys=log_keys,
+        checkpoints=checkpoints,
     )
     _write(args.output, bundle)
     _warn_unchained(roots[-1].authorities, accreditations)
     return EXIT_OK
+
+
+def _checkpoints(args: argparse.Namespace) -> tuple[list[str], list[Any]]:
+    """``--ledger``/``--checkpoint``/``--previous``: the log keys and checkpoints a bundle carries.
+
+    Each ``--ledger`` (opened read-only) gives its checkpoint (a ``--checkpoint`` file of
+    that origin, else its newest) with consistency proofs from the tree heads the
+    ``--previous`` bundles carried, and its log key. A ``--checkpoint`` of no given ledger
+    is carried without proofs and must verify with a ``--log-key``.
+    """
+    from did_gov.cli._io import read_text
+    from did_gov.cli._ledger import _open
+    from did_gov.errors import DidGovError
+    from did_gov.ledger.checkpoint import NoteVerifier, open_checkpoint
+    from did_gov.trust import LogCheckpoint, earlier_heads, log_checkpoint
+
+    log_keys = [_vkey(value) for value in args.log_key]
+    previous: dict[str, list[Any]] = {}
+    for path in args.previous:
+        try:
+            for origin, heads in earlier_heads(read_bytes(path)).items():
+                previous.setdefault(origin, []).extend(heads)
+        except DidGovError as exc:
+            raise UsageError(f"{path}: {exc.message} [{exc.code}]") from None
+    notes: dict[str, str] = {}
+    for path in args.checkpoint:
+        note = read_text(path)
+        origin = note.split("\n", 1)[0]
+        if origin in notes:
+            raise UsageError(f"two --checkpoint files of {origin}")
+        notes[origin] = note
+    checkpoints: list[Any] = []
+    for url in args.ledger:
+        reader = argparse.Namespace(ledger=url, key=None, origin=args.origin)
+        with _open(reader) as log:
+            origin = log.origin
+            if any(c.origin == origin for c in checkpoints):
+                raise UsageError(f"two --ledger URLs of the log {origin}")
+            checkpoints.append(
+                log_checkpoint(log, previous.get(origin, ()), note=notes.pop(origin, None))
+            )
+            if log.verifier.vkey not in log_keys:
+                log_keys.append(log.verifier.vkey)
+    verifiers = [NoteVerifier.from_vkey(v) for v in log_keys]
+    for origin, note in notes.items():
+        try:
+            open_checkpoint(note, verifiers, origin=origin)
+        except DidGovError as exc:
+            raise UsageError(
+                f"--checkpoint of {origin}: no --log-key verifies it ({exc.code})"
+            ) from None
+        checkpoints.append(LogCheckpoint(origin, note, ()))
+    return log_keys, checkpoints
+
+
+def _vkey(value: str) -> str:
+    """A vkey given inline or as a file holding one."""
+    from did_gov.cli._io import read_text
+
+    return read_text(value).strip() if Path(value).is_file() else value
 
 
 def _resolver_with(documents: list[Any]) -> Any:
@@ -409,6 +471,29 @@ def register(verbs: Any) -> None:
     build.add_argument("--accreditation", action="append", default=[], metavar="FILE")
     build.add_argument("--status-list", action="append", default=[], metavar="FILE")
     build.add_argument("--log-key", action="append", default=[], metavar="VKEY")
+    build.add_argument(
+        "--ledger",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="carry this log's checkpoint (read-only: sqlite: or postgresql:) with consistency "
+        "proofs from the --previous bundles' checkpoints, and its log key (repeatable)",
+    )
+    build.add_argument("--origin", metavar="ORIGIN", help="the log to read in a --ledger database")
+    build.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the checkpoint to carry for a log (default: the --ledger's newest)",
+    )
+    build.add_argument(
+        "--previous",
+        action="append",
+        default=[],
+        metavar="BUNDLE",
+        help="an earlier bundle: proofs are made from the checkpoints it carried (repeatable)",
+    )
     build.add_argument("--did-document", action="append", default=[], metavar="FILE")
     build.add_argument("--contexts", action="append", default=[], metavar="DIR")
     build.add_argument("--version", type=int, required=True)

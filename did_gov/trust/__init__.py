@@ -25,6 +25,7 @@ from did_gov.trust._bundle import (
     LogCheckpoint,
     TrustBundle,
     build_bundle,
+    earlier_heads,
     log_checkpoint,
     verify_bundle,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "UnsafeTrustAnyIssuer",
     "build_bundle",
     "build_root",
+    "earlier_heads",
     "kiosk_query",
     "log_checkpoint",
     "match_request",

@@ -26,7 +26,7 @@ from did_gov.jsonld import OfflineDocumentLoader, jcs
 from did_gov.keys import Signer
 from did_gov.ledger import merkle
 from did_gov.ledger._note import b64decode_strict
-from did_gov.ledger.checkpoint import NoteVerifier, open_checkpoint
+from did_gov.ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from did_gov.status import BundledStatusList
 from did_gov.trust._accreditation import SignedAccreditation, parse_time
 from did_gov.trust._registry import TrustRegistry
@@ -39,6 +39,7 @@ __all__ = [
     "LogCheckpoint",
     "TrustBundle",
     "build_bundle",
+    "earlier_heads",
     "inspect_bundle",
     "log_checkpoint",
     "verify_bundle",
@@ -140,22 +141,90 @@ class LogCheckpoint:
         return cls(origin, note, tuple(proofs))
 
 
-def log_checkpoint(ledger: Any, previous: Iterable[str] = ()) -> LogCheckpoint:
-    """The current checkpoint of ``ledger`` with consistency proofs from ``previous`` notes.
+TreeHead = tuple[int, bytes]
+"""A log's tree size and root hash, as an earlier bundle carried it."""
 
-    ``previous`` are checkpoints carried by earlier bundle versions (the newest 32 are
-    kept); each must be of this log (opened with its key).
+
+def log_checkpoint(
+    ledger: Any, previous: Iterable[str | TreeHead] = (), *, note: str | None = None
+) -> LogCheckpoint:
+    """A checkpoint of ``ledger`` with consistency proofs from the earlier tree heads ``previous``.
+
+    ``note`` is the checkpoint to carry (default: the ledger's current one); it must be
+    signed by the ledger's key. ``previous`` are checkpoints carried by earlier bundle
+    versions (notes of this log, opened with its key) or their ``(size, root)`` heads
+    (:func:`earlier_heads`); the newest 32 below the carried size get a proof. Each proof
+    is checked against its old root before it is carried: a head the ledger's history
+    does not extend raises :class:`~did_gov.errors.TrustError` ``trust.log_fork`` (the
+    log forked, or the earlier bundle was of another log).
     """
-    note = ledger.checkpoint()
-    head = open_checkpoint(note, [ledger.verifier], origin=ledger.origin).checkpoint
-    proofs: dict[int, tuple[int, bytes, tuple[bytes, ...]]] = {}
+    note = ledger.checkpoint() if note is None else note
+    verifiers = [ledger.verifier]
+    try:
+        head = open_checkpoint(note, verifiers, origin=ledger.origin).checkpoint
+    except DidGovError as exc:
+        raise TrustError(
+            f"the checkpoint is not one of {ledger.origin} signed by its key: {exc}",
+            code="trust.bundle_malformed",
+        ) from None
+    heads: dict[int, bytes] = {}
     for old in previous:
-        was = open_checkpoint(old, [ledger.verifier], origin=ledger.origin).checkpoint
-        if was.size <= head.size and was.size not in proofs:
-            proof = tuple(ledger.prove_consistency(was.size, head.size))
-            proofs[was.size] = (was.size, was.root_hash, proof)
-    newest = sorted(proofs.values(), key=lambda p: p[0])[-MAX_CONSISTENCY_PROOFS:]
-    return LogCheckpoint(ledger.origin, note, tuple(newest))
+        if isinstance(old, str):
+            was = open_checkpoint(old, verifiers, origin=ledger.origin).checkpoint
+            size, root = was.size, was.root_hash
+        else:
+            size, root = old
+        if size > head.size:
+            raise TrustError(
+                f"an earlier bundle carried {ledger.origin} at size {size}, beyond the carried "
+                f"checkpoint's {head.size}",
+                code="trust.log_fork",
+            )
+        if size in heads and not hmac.compare_digest(heads[size], root):
+            raise TrustError(
+                f"two different roots of {ledger.origin} at size {size}", code="trust.log_fork"
+            )
+        heads[size] = root
+    proofs = []
+    for size in sorted(s for s in heads if 0 < s < head.size)[-MAX_CONSISTENCY_PROOFS:]:
+        proof = tuple(ledger.prove_consistency(size, head.size))
+        if not merkle.verify_consistency(size, head.size, list(proof), heads[size], head.root_hash):
+            raise TrustError(
+                f"{ledger.origin} at size {head.size} does not extend the tree of size {size} an "
+                "earlier bundle carried",
+                code="trust.log_fork",
+            )
+        proofs.append((size, heads[size], proof))
+    if head.size in heads and not hmac.compare_digest(heads[head.size], head.root_hash):
+        raise TrustError(
+            f"two different roots of {ledger.origin} at size {head.size}", code="trust.log_fork"
+        )
+    return LogCheckpoint(ledger.origin, note, tuple(proofs))
+
+
+def earlier_heads(bundle: bytes) -> dict[str, list[TreeHead]]:
+    """The tree heads an earlier bundle carried, per log origin: its checkpoints and their proofs' ``from``.
+
+    Read for building the next bundle (:func:`log_checkpoint`); the earlier bundle's
+    signatures are not checked here: every head is re-proved against the ledger.
+    """
+    value = parse_bundle_bytes(bundle)
+    manifest = value.get("signed")
+    if not isinstance(manifest, dict) or set(manifest) != _MANIFEST:
+        raise _bad("a bundle manifest has exactly " + ", ".join(sorted(_MANIFEST)))
+    parsed = _parse_files(_checked_files(value.get("files"), manifest["files"]))
+    out: dict[str, list[TreeHead]] = {}
+    for item in parsed["checkpoints.json"]:
+        entry = LogCheckpoint.from_json(item)
+        try:
+            body = entry.note.split("\n\n", 1)[0] + "\n"
+            head = Checkpoint.parse_body(body, origin=entry.origin)
+        except DidGovError as exc:
+            raise _bad(f"checkpoints.json: {exc}") from None
+        heads = out.setdefault(entry.origin, [])
+        heads.append((head.size, head.root_hash))
+        heads.extend((size, root) for size, root, _ in entry.consistency)
+    return out
 
 
 @dataclass(frozen=True)

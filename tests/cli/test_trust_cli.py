@@ -297,3 +297,36 @@ def test_verify_counts_a_bundle_carried_status_list_fresh(world: World) -> None:
     status, lines, _ = _verify(world, [world.path("vc-status.json")], *stale)
     assert status == 1
     assert "status.list_stale" in _codes(lines[0])
+
+
+def test_bundle_build_carries_log_checkpoints_with_proofs(world: World, tmp_path: Path) -> None:
+    """`bundle build --ledger --previous`: each install checks that the log only grew."""
+    log_key, origin = str(tmp_path / "log.jwk"), "gov.example/log/trust-cli"
+    ok("key", "generate", "--seed", "06" * 32, "-o", log_key)
+    ledgers = {name: f"sqlite:{tmp_path / name}.db" for name in ("honest", "fork")}
+    for name, url in ledgers.items():
+        ok("ledger", "init", "--ledger", url, "--key", log_key, "--origin", origin)
+        fill = "a" if name == "honest" else "f"
+        ok("ledger", "append", *(fill * 63 + str(i) for i in range(5)), "--ledger", url,
+           "--key", log_key)  # fmt: skip
+    honest = ["--ledger", ledgers["honest"]]
+    records = ["--accreditation", world.path("office.acc.json")]
+    store = str(tmp_path / "store")
+    assert world.build(11, "log1.json", *records, *honest).returncode == 0
+    assert world.install(world.path("log1.json"), Path(store)).returncode == 0
+    ok("ledger", "append", "b" * 64, "c" * 64, "--ledger", ledgers["honest"], "--key", log_key)
+    bare = world.build(12, "log2-bare.json", *records, *honest)
+    assert bare.returncode == 0, bare.stderr
+    refused = world.install(world.path("log2-bare.json"), Path(store))
+    assert (refused.returncode, "trust.log_consistency_unknown" in refused.stdout) == (1, True)
+    previous = ["--previous", world.path("log1.json")]
+    assert world.build(12, "log2.json", *records, *honest, *previous).returncode == 0
+    done = world.install(world.path("log2.json"), Path(store))
+    assert done.returncode == 0, done.stdout
+    forked = ["--ledger", ledgers["fork"], "--previous", world.path("log2.json")]
+    done = world.build(13, "log3.json", *records, *forked)
+    assert (done.returncode, "trust.log_fork" in done.stderr) == (2, True)
+    ok("ledger", "append", "d" * 64, "e" * 64, "--ledger", ledgers["fork"], "--key", log_key)
+    assert world.build(13, "log3.json", *records, "--ledger", ledgers["fork"]).returncode == 0
+    refused = world.install(world.path("log3.json"), Path(store))
+    assert (refused.returncode, "trust.log_fork" in refused.stdout) == (1, True)
