@@ -39,11 +39,12 @@ softhsm:
 	else echo "softhsm2 is missing: install it (Debian: apt-get install softhsm2) for the HSM tests"; fi
 
 # Chromium for the kiosk's browser tests (Playwright drives the system binary; it cannot
-# download its own browser here): Debian's package when root and absent.
+# download its own browser here), and a CJK font for the Chinese page's screenshots:
+# Debian's packages when root and absent.
 chromium:
-	@if command -v chromium >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/wqy ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; \
 	else echo "chromium is missing: install it (Debian: apt-get install chromium) for the kiosk's browser tests"; fi
 
 install: $(BIN)/did-gov contracts/node_modules/.compiled postgresql softhsm chromium

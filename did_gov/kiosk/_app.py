@@ -12,6 +12,7 @@ is never taken for a loopback one. Every response carries ``Cache-Control: no-st
 from __future__ import annotations
 
 import hmac
+import io
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -200,8 +201,9 @@ def build_app(
         if session is None:
             return problem(404, "kiosk.session_unknown", "no such session, or it expired")
         url = kiosk_url(session)
-        svg = segno.make(url, error="m").svg_inline(scale=4, border=4)
-        return Response(svg, media_type="image/svg+xml")
+        out = io.BytesIO()
+        segno.make(url, error="m").save(out, kind="svg", scale=6, border=4, light="#fff")
+        return Response(out.getvalue(), media_type="image/svg+xml")
 
     def kiosk_url(session: Session) -> str:
         from did_gov.trust._oid4vp import authorization_request_url

@@ -55,6 +55,7 @@ _JS = """
 const C = JSON.parse(document.getElementById("catalogue").textContent);
 let lang = (navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en";
 let state = null, poll = null, clearTimer = null, countdown = null, lastView = null, trust = null;
+let clearLeft = null;
 const $ = (id) => document.getElementById(id);
 const t = (key, vars) => {
   let s = C.ui[lang][key] || key;
@@ -86,6 +87,7 @@ function labels() {
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   showTrust();
   if (lastView) showVerdict(lastView);
+  if (clearLeft !== null) $("clears").textContent = t("clears_in", {s: clearLeft});
 }
 function showTrust() {
   const info = $("bundle"), warn = $("warn"), refused = $("refused");
@@ -107,9 +109,11 @@ async function loadTrust() {
 }
 function reset() {
   clearInterval(poll); clearTimeout(clearTimer); clearInterval(countdown);
-  poll = null; lastView = null;
+  poll = null; lastView = null; clearLeft = null;
   $("verdict").hidden = true; $("qr").hidden = true; $("paste").hidden = true;
-  $("message").textContent = "";
+  for (const id of ["message", "claims", "issuers", "reason", "reason-code", "verdict-word", "link"])
+    $(id).textContent = "";
+  $("paste-text").value = "";
 }
 async function endSession() {
   if (state) { const s = state; state = null; await api("DELETE", "sessions/" + encodeURIComponent(s)); }
@@ -177,10 +181,10 @@ function table(value) {
   return tbl;
 }
 function startClearing(seconds) {
-  let left = seconds;
-  const show = () => { $("clears").textContent = t("clears_in", {s: left}); };
+  clearLeft = seconds;
+  const show = () => { $("clears").textContent = t("clears_in", {s: clearLeft}); };
   show();
-  countdown = setInterval(() => { left = Math.max(0, left - 1); show(); }, 1000);
+  countdown = setInterval(() => { clearLeft = Math.max(0, clearLeft - 1); show(); }, 1000);
   clearTimer = setTimeout(async () => { reset(); await endSession(); }, seconds * 1000);
 }
 async function submitPasted(text) {
