@@ -18,6 +18,7 @@ parsed. Verifying an *invalid* credential never raises: the verifier returns a
 from __future__ import annotations
 
 __all__ = [
+    "ApprovalError",
     "CanonicalizationError",
     "ContextInjectedWarning",
     "ContextLoadError",
@@ -194,6 +195,12 @@ class PresentationRequestError(InvalidInputError):
     """A presentation request (OpenID4VP ``dcql_query``, ``nonce``, ``client_id``) that is malformed."""
 
     code = "request.invalid"
+
+
+class ApprovalError(DidGovError):
+    """An issuance policy that is invalid or unbounded, or a decision record that does not replay."""
+
+    code = "approval.error"
 
 
 class VerificationFailed(DidGovError):

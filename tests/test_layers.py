@@ -32,6 +32,7 @@ RANKS = {
     "verify": 9,
     "testing": 9,
     "_api": 10,
+    "approval": 10,
     "cli": 11,
     "kiosk": 11,
     "service": 11,

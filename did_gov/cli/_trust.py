@@ -336,6 +336,8 @@ class TrustMaterial:
     unsafe: bool = False
     contexts: tuple[str, ...] = ()
     """``--contexts`` directories read by :func:`trust_material` (already in a bundle's loader)."""
+    bundle: Any = None
+    """The verified :class:`~did_gov.trust.TrustBundle` (``--bundle``/``--trust-store``), if any."""
 
     def warn(self) -> None:
         """Print ``WARNING: issuer trust not checked`` on stderr under ``--trust-any-issuer``."""
@@ -385,8 +387,11 @@ class TrustMaterial:
         return VerificationReport.from_checks("unknown", [fail("trust", code, message)])
 
 
-def trust_material(args: argparse.Namespace) -> TrustMaterial:
+def trust_material(args: argparse.Namespace, *, now: datetime | None = None) -> TrustMaterial:
     """Read the flags of :func:`add_trust_flags`: a bundle (stateless), a store, or the unsafe mode.
+
+    The bundle's expiry is judged at ``now`` (default: the real clock; ``approval replay`` gives
+    the recorded decision time).
 
     Raises :class:`~did_gov.cli._io.UsageError` (exit 2) for contradictory flags; a bundle,
     root or store that fails its checks is not raised but kept in :attr:`TrustMaterial.failure`
@@ -413,13 +418,15 @@ def trust_material(args: argparse.Namespace) -> TrustMaterial:
 
     try:
         if store is not None:
-            verified = TrustStore(store).load(now=_now())
+            verified = TrustStore(store).load(now=now or _now())
         else:
             raw, root_value = read_bytes(bundle), read_json(root)
-            verified = verify_bundle(raw, root_value, now=_now())
+            verified = verify_bundle(raw, root_value, now=now or _now())
     except TrustError as exc:
         return TrustMaterial(failure=(exc.code, exc.message), configured=True, contexts=contexts)
-    return TrustMaterial(verified.verifier_options(contexts), configured=True, contexts=contexts)
+    return TrustMaterial(
+        verified.verifier_options(contexts), configured=True, contexts=contexts, bundle=verified
+    )
 
 
 def register(verbs: Any) -> None:

@@ -12,15 +12,28 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from did_gov._api import default_cryptosuite
 from did_gov._asgi import BodyLimit, ProblemError, problem, read_json_object
+from did_gov._time import utc_now
 from did_gov.errors import DidGovError
-from did_gov.service._config import ServiceConfig
+from did_gov.service import _exchange_api as exchanges
+from did_gov.service._config import IssuerConfig, ServiceConfig
 from did_gov.service._exchanges import Workflow
 from did_gov.service._issue import issue_credential, read_issue_request
+from did_gov.service._log_api import consistency, inclusion, integer_parameter
+from did_gov.service._metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from did_gov.service._metrics import Metrics, MetricsMiddleware
+from did_gov.service._openapi import openapi_document
 from did_gov.service._state import ServiceState
+from did_gov.service._status_api import (
+    cache_headers,
+    change_status,
+    read_status_request,
+    served_list,
+)
 from did_gov.service._verify import read_verify_request, report_body, run_verification
 from did_gov.verify import VerificationPolicy, Verifier
 
@@ -34,6 +47,7 @@ _UNAVAILABLE = frozenset(
         "ledger.backend_failed",
         "ledger.closed",
         "postgres.driver_missing",
+        "service.store_failed",
     }
 )
 """Codes that mean the store failed, not the request: 503, worth retrying."""
@@ -48,6 +62,7 @@ class _Service:
         self.config = config
         self.state = ServiceState(config)
         self.workflows = {workflow.id: workflow for workflow in workflows}
+        self.metrics = Metrics()
         self.verifiers = {binding: self._verifier(binding) for binding in (False, True)}
 
     def _verifier(self, subject_binding: bool) -> Verifier:
@@ -131,11 +146,10 @@ async def issue(request: Request) -> Response:
     """``POST /credentials/issue`` and ``/issuers/{issuer}/credentials/issue``."""
     service = _service(request)
     name = request.path_params.get("issuer")
-    issuer = service.config.issuer(name)
-    if issuer is None:
-        raise ProblemError(404, "service.issuer_unknown", f"no issuer called {name!r}")
+    issuer = _named_issuer(service, name) or service.config.issuers[0]
     credential, options = read_issue_request(await read_json_object(request))
     body = await _in_thread(issue_credential, service.state, issuer, credential, options)
+    service.metrics.event("credentials_issued", issuer=issuer.name, format=options.format)
     return JSONResponse(body, status_code=201)
 
 
@@ -144,10 +158,146 @@ def _verify_handler(member: str) -> Handler:
         service = _service(request)
         document, options = read_verify_request(await read_json_object(request), member)
         report = await _in_thread(run_verification, service.verifiers, document, options)
+        service.metrics.event("verifications", kind=member, verified=str(report.verified).lower())
         return JSONResponse(report_body(report), status_code=200 if report.verified else 400)
 
     verify.__doc__ = f"``POST`` a ``{member}``: 200 with the report, 400 when not verified."
     return verify
+
+
+async def issuers(request: Request) -> Response:
+    """``GET /issuers``: each issuer's name, DID, verification method and cryptosuite."""
+    from did_gov.service._state import issuer_did, issuer_method
+
+    service = _service(request)
+    return JSONResponse(
+        [
+            {
+                "name": issuer.name,
+                "id": issuer_did(issuer),
+                "verificationMethod": issuer_method(issuer),
+                "cryptosuite": issuer.cryptosuite or default_cryptosuite(issuer.signer),
+            }
+            for issuer in service.config.issuers
+        ]
+    )
+
+
+async def update_status(request: Request) -> Response:
+    """``POST /credentials/status`` and ``/issuers/{issuer}/credentials/status``."""
+    service = _service(request)
+    issuer = _named_issuer(service, request.path_params.get("issuer"))
+    change = read_status_request(await read_json_object(request))
+    body = await _in_thread(change_status, service.state, change, issuer)
+    service.metrics.event("status_changes", purpose=change.purpose, set=str(change.status).lower())
+    return JSONResponse(body)
+
+
+async def status_list(request: Request) -> Response:
+    """``GET /status-lists/{id}``: the secured list credential, with ETag and Cache-Control."""
+    service = _service(request)
+    now = utc_now()
+    publication = await _in_thread(served_list, service.state, request.path_params["id"], now)
+    headers = cache_headers(service.state, publication, now)
+    if publication.etag in _etags(request.headers.get("if-none-match", "")):
+        return Response(status_code=304, headers=headers)
+    return Response(publication.body, media_type="application/json", headers=headers)
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+async def log_checkpoint(request: Request) -> Response:
+    """``GET /log/checkpoint``: the log's signed checkpoint note (text)."""
+    service = _service(request)
+    note = await _in_thread(lambda: service.state.ledger().checkpoint())
+    return PlainTextResponse(note, headers={"Cache-Control": "no-cache"})
+
+
+async def log_inclusion(request: Request) -> Response:
+    """``GET /log/proofs/inclusion?index=&size=``."""
+    service = _service(request)
+    index = integer_parameter(request.query_params, "index")
+    size = integer_parameter(request.query_params, "size")
+    body = await _in_thread(lambda: inclusion(service.state.ledger(), index, size))
+    return JSONResponse(body)
+
+
+async def log_consistency(request: Request) -> Response:
+    """``GET /log/proofs/consistency?old=&new=``."""
+    service = _service(request)
+    old = integer_parameter(request.query_params, "old")
+    new = integer_parameter(request.query_params, "new")
+    body = await _in_thread(lambda: consistency(service.state.ledger(), old, new))
+    return JSONResponse(body)
+
+
+def _workflow(service: _Service, request: Request) -> Workflow:
+    name = request.path_params["workflow"]
+    workflow = service.workflows.get(name)
+    if workflow is None:
+        raise ProblemError(404, "service.workflow_unknown", f"no workflow {name!r}")
+    return workflow
+
+
+async def create_exchange(request: Request) -> Response:
+    """``POST /workflows/{workflow}/exchanges``: a new exchange (201, ``Location``)."""
+    service = _service(request)
+    workflow = _workflow(service, request)
+    body = await read_json_object(request)
+    if body:
+        raise ProblemError(400, "service.body_invalid", "create an exchange with {}")
+    created = await _in_thread(exchanges.create, service.state, workflow)
+    return JSONResponse(created, status_code=201, headers={"Location": created["exchangeUrl"]})
+
+
+async def exchange_step(request: Request) -> Response:
+    """``POST /workflows/{workflow}/exchanges/{exchange}``: ``{}`` asks, a presentation answers."""
+    service = _service(request)
+    workflow = _workflow(service, request)
+    exchange_id = request.path_params["exchange"]
+    presentation = exchanges.read_exchange_post(await read_json_object(request))
+    if presentation is None:
+        return JSONResponse(await _in_thread(exchanges.ask, service.state, workflow, exchange_id))
+    result = await _in_thread(
+        exchanges.present_to, service.state, workflow, exchange_id, presentation
+    )
+    service.metrics.event("exchanges", workflow=workflow.id, approved=str(result.approved).lower())
+    if not result.approved:
+        raise ProblemError(
+            403,
+            result.code or "service.exchange_denied",
+            result.reason or "the workflow did not approve the presentation",
+        )
+    return JSONResponse(exchanges.result_body(result))
+
+
+async def metrics(request: Request) -> Response:
+    """``GET /metrics``: Prometheus text."""
+    return Response(_service(request).metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
+
+async def openapi(request: Request) -> Response:
+    """``GET /openapi.json``: the OpenAPI 3.1 document of these endpoints."""
+    return Response(openapi_document(), media_type="application/json")
+
+
+async def trust_bundle(request: Request) -> Response:
+    """``GET /trust/bundle``: the signed trust bundle this service verifies with."""
+    bundle = _service(request).config.trust_bundle
+    if bundle is None:
+        raise ProblemError(404, "service.bundle_unavailable", "this service holds no trust bundle")
+    return Response(bundle, media_type="application/json")
+
+
+def _named_issuer(service: _Service, name: str | None) -> IssuerConfig | None:
+    if name is None:
+        return None
+    issuer = service.config.issuer(name)
+    if issuer is None:
+        raise ProblemError(404, "service.issuer_unknown", f"no issuer called {name!r}")
+    return issuer
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -191,6 +341,18 @@ def create_app(config: ServiceConfig, *, workflows: Iterable[Workflow] = ()) -> 
         Route("/issuers/{issuer}/credentials/issue", issue, methods=["POST"]),
         Route("/credentials/verify", _verify_handler("verifiableCredential"), methods=["POST"]),
         Route("/presentations/verify", _verify_handler("verifiablePresentation"), methods=["POST"]),
+        Route("/issuers", issuers, methods=["GET"]),
+        Route("/credentials/status", update_status, methods=["POST"]),
+        Route("/issuers/{issuer}/credentials/status", update_status, methods=["POST"]),
+        Route("/status-lists/{id}", status_list, methods=["GET"]),
+        Route("/log/checkpoint", log_checkpoint, methods=["GET"]),
+        Route("/log/proofs/inclusion", log_inclusion, methods=["GET"]),
+        Route("/log/proofs/consistency", log_consistency, methods=["GET"]),
+        Route("/workflows/{workflow}/exchanges", create_exchange, methods=["POST"]),
+        Route("/workflows/{workflow}/exchanges/{exchange}", exchange_step, methods=["POST"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/trust/bundle", trust_bundle, methods=["GET"]),
     ]
 
     @asynccontextmanager
@@ -202,7 +364,10 @@ def create_app(config: ServiceConfig, *, workflows: Iterable[Workflow] = ()) -> 
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(BodyLimit, max_bytes=config.max_body_bytes)],
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=service.metrics),
+            Middleware(BodyLimit, max_bytes=config.max_body_bytes),
+        ],
         exception_handlers={
             ProblemError: _problem,
             HTTPException: _http_error,

@@ -93,7 +93,9 @@ def read_issue_request(body: Mapping[str, Any]) -> tuple[dict[str, Any], IssueOp
     credential = body.get("credential")
     if not isinstance(credential, dict):
         raise _bad("service.body_invalid", "credential must be a JSON object")
-    options = body.get("options", {})
+    options = body.get("options")
+    if options is None:
+        options = {}
     if not isinstance(options, dict):
         raise _bad("service.body_invalid", "options must be a JSON object")
     return credential, read_options(options)

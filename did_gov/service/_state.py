@@ -22,9 +22,10 @@ from did_gov.errors import InvalidInputError, StatusError
 from did_gov.keys import PrivateKey, Signer, load_private_key
 from did_gov.ledger import LedgerBackend, open_ledger
 from did_gov.service._config import IssuerConfig, ServiceConfig
+from did_gov.service._store import ServiceStore, open_store
 from did_gov.status import StatusRegistry
 
-__all__ = ["PURPOSES", "Publication", "ServiceState"]
+__all__ = ["PURPOSES", "Publication", "ServiceState", "issuer_did", "issuer_method"]
 
 PURPOSES = ("revocation", "suspension")
 """The status purposes the service allocates entries for (one bit each)."""
@@ -48,8 +49,8 @@ class ServiceState:
         self.config = config
         self._registries: dict[str, StatusRegistry] = {}
         self._ledger: LedgerBackend | None = None
+        self._store: ServiceStore | None = None
         self._lock = threading.Lock()
-        self._published: dict[str, Publication] = {}
 
     # -- status lists ------------------------------------------------------------------------
 
@@ -121,24 +122,20 @@ class ServiceState:
         issuer, registry = found
         moment = (now or utc_now()).replace(microsecond=0)
         secured = registry.publish(
-            _issuer_did(issuer),
+            issuer_did(issuer),
             lambda unsigned: _secure_list(unsigned, issuer),
             now=moment,
             valid_for=self.config.status_valid_for,
             ttl=self.config.status_ttl,
         )
-        publication = _publication(secured, moment)
-        with self._lock:
-            self._published[list_id] = publication
-        return publication
+        return _publication(secured, moment)
 
     def current_list(self, list_id: str, *, now: datetime | None = None) -> Publication | None:
-        """The newest publication of the list, signed again when older than the ttl."""
+        """The newest publication of the list, signed again when older than the ttl.
+
+        Always read from the store: another instance may have changed a status since.
+        """
         moment = now or utc_now()
-        with self._lock:
-            kept = self._published.get(list_id)
-        if kept is not None and moment - kept.valid_from < self.config.status_ttl / 2:
-            return kept
         found = self.registry_of_list(list_id)
         if found is None:
             return None
@@ -146,16 +143,8 @@ class ServiceState:
         if isinstance(stored, dict):
             valid_from = parse_datetime(str(stored.get("validFrom")), field="validFrom")
             if moment - valid_from < self.config.status_ttl:
-                publication = _publication(stored, valid_from)
-                with self._lock:
-                    self._published[list_id] = publication
-                return publication
+                return _publication(stored, valid_from)
         return self.publish(list_id, now=moment)
-
-    def forget_publication(self, list_id: str) -> None:
-        """Drop the kept copy so the next read goes to the store (another instance changed it)."""
-        with self._lock:
-            self._published.pop(list_id, None)
 
     # -- the transparency log ----------------------------------------------------------------
 
@@ -179,9 +168,19 @@ class ServiceState:
                     )
             return self._ledger
 
+    def store(self) -> ServiceStore:
+        """The exchanges and audit tables, opened on first use."""
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(database=self.config.database, data=self.config.data)
+            return self._store
+
     def close(self) -> None:
         """Close every store."""
         with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
             for registry in self._registries.values():
                 registry.close()
             self._registries.clear()
@@ -190,12 +189,18 @@ class ServiceState:
                 self._ledger = None
 
 
-def _issuer_did(issuer: IssuerConfig) -> str:
+def issuer_did(issuer: IssuerConfig) -> str:
+    """The DID the issuer's credentials name as ``issuer``."""
+    return issuer_method(issuer).split("#", 1)[0]
+
+
+def issuer_method(issuer: IssuerConfig) -> str:
+    """The verification method the issuer signs with (its did:key's, unless configured)."""
     from did_gov.dids import did_key
 
     if issuer.verification_method is not None:
-        return issuer.verification_method.split("#", 1)[0]
-    return did_key.did_for_public_key(issuer.signer.public_key)
+        return issuer.verification_method
+    return did_key.verification_method_id(issuer.signer.public_key)
 
 
 def _secure_list(unsigned: dict[str, Any], issuer: IssuerConfig) -> dict[str, Any]:

@@ -77,7 +77,8 @@ def read_verify_request(
     if any(t in wrong for t in listed):
         raise _bad("service.body_invalid", f"{member} holds a {listed[0]}")
     allowed = _PRESENTATION_OPTIONS if member == "verifiablePresentation" else _CREDENTIAL_OPTIONS
-    return document, _options(body.get("options", {}), allowed)
+    options = body.get("options")
+    return document, _options({} if options is None else options, allowed)
 
 
 def run_verification(

@@ -45,7 +45,7 @@ def make_client(tmp_path: Path, issuer_keys: dict[str, PrivateKey]) -> Iterator[
 
     clients: list[Any] = []
 
-    def make(**overrides: Any) -> Any:
+    def make(*, workflows: Any = (), **overrides: Any) -> Any:
         settings: dict[str, Any] = {
             "issuers": (
                 IssuerConfig("ed", issuer_keys["ed25519"]),
@@ -58,8 +58,10 @@ def make_client(tmp_path: Path, issuer_keys: dict[str, PrivateKey]) -> Iterator[
             "verifier_options": {"trust": UNSAFE_TRUST_ANY_ISSUER},
         }
         settings.update(overrides)
-        settings["data"].mkdir(exist_ok=True) if settings.get("data") else None
-        client = TestClient(create_app(ServiceConfig(**settings)), raise_server_exceptions=False)
+        if settings.get("data") is not None:
+            settings["data"].mkdir(exist_ok=True)
+        app = create_app(ServiceConfig(**settings), workflows=workflows)
+        client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
         return client
