@@ -52,6 +52,7 @@ install: $(BIN)/did-gov contracts/node_modules/.compiled postgresql softhsm chro
 demo: install
 	$(BIN)/python examples/demo.py --evm
 	$(BIN)/python examples/housing_benefit.py
+	$(BIN)/python examples/kiosk_demo.py
 
 lint: install
 	$(BIN)/ruff check did_gov tests examples bench

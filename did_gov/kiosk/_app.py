@@ -112,7 +112,7 @@ def build_app(
     *,
     counter_token: str | None = None,
     display_seconds: int = DISPLAY_SECONDS,
-    rate: tuple[float, int] = (2.0, 20),
+    rate: tuple[float, int] = (5.0, 60),
 ) -> KioskApp:
     """The ASGI app around ``kiosk`` (``create_app`` builds the Kiosk first)."""
     counter = _Counter(counter_token)
