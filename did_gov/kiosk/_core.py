@@ -25,7 +25,7 @@ from did_gov._time import utc_now
 from did_gov.errors import DidGovError, PresentationRequestError
 from did_gov.keys import Signer
 from did_gov.kiosk._trust import TrustSource, TrustState
-from did_gov.trust import PresentationRequest
+from did_gov.trust import PresentationRequest, kiosk_query
 from did_gov.trust._oid4vp import (
     DirectPostResponse,
     authorization_request_url,
@@ -45,6 +45,8 @@ SESSION_TTL = timedelta(minutes=5)
 """A session expires five minutes after it was made (issue 13)."""
 MAX_SESSIONS = 10_000
 """Open sessions kept at most; the oldest are dropped first."""
+_REFUSING_QUERY = kiosk_query([], ["urn:did-gov:kiosk:no-trust"])
+"""The query of a session made while no bundle is loaded (its verdict is a refusal)."""
 
 _JWT_RESERVED = frozenset(
     {"iss", "sub", "aud", "iat", "nbf", "exp", "jti", "cnf", "vct", "vct#integrity", "status"}
@@ -184,11 +186,7 @@ class Kiosk:
         now = self.now()
         self._sweep(now)
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
-        query = self.trust.query
-        if query is None:
-            from did_gov.trust import kiosk_query
-
-            query = kiosk_query([], ["urn:did-gov:kiosk:refusing"])  # refused at verification
+        query = self.trust.query or _REFUSING_QUERY  # without trust, every verdict is refused
         request = PresentationRequest(query, nonce, self.client_id)
         payload = request_object(
             client_id=self.client_id,
@@ -278,7 +276,12 @@ class Kiosk:
     def verify_response(self, session: Session, response: DirectPostResponse) -> Outcome:
         """Verify every presentation of ``response`` for ``session``; record and log the outcome."""
         now = self.now()
-        outcome = self._outcome(session, response, now)
+        try:
+            outcome = self._outcome(session, response, now)
+        except DidGovError as exc:  # misuse inside a verification: still a verdict, fail closed
+            outcome = Outcome(
+                "rejected", [{"name": "kiosk", "ok": False, "code": exc.code}], {}, exc.code
+            )
         session.outcome = outcome
         session.status = outcome.status
         self._log_verdict(session, response, outcome)

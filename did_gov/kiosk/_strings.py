@@ -184,10 +184,6 @@ REASONS: Final[dict[str, tuple[str, str]]] = {
         "The holder did not prove possession of the credential.",
         "持有人未证明其持有该凭证。",
     ),
-    "kiosk.unreadable": (
-        "The presentation could not be read.",
-        "无法读取该出示。",
-    ),
 }
 """A sentence per check code, (English, Chinese)."""
 

@@ -461,3 +461,12 @@ def _reversion(world: World, version: int) -> None:
         status_lists=old.status_lists,
     )
     world.bundle_path.write_text(json.dumps(bundle))
+
+
+def test_unloadable_bundle_refuses_every_verdict(world: World, clock: Clock) -> None:
+    with _client(_app(world, clock, bundle=b'{"signed": {}}')) as client:
+        refused = client.get("/trust").json()["refused"]
+        assert refused[0].startswith("trust.bundle_")
+        result = _answer(client, world, "vc-jwt")
+    assert result["status"] == "rejected"
+    assert _failed(result) == {refused[0]}
