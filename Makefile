@@ -55,8 +55,8 @@ demo: install
 	$(BIN)/python examples/kiosk_demo.py
 
 lint: install
-	$(BIN)/ruff check did_gov tests examples bench
-	$(BIN)/ruff format --check did_gov tests examples bench
+	$(BIN)/ruff check did_gov tests examples bench conformance
+	$(BIN)/ruff format --check did_gov tests examples bench conformance
 
 typecheck: install
 	$(BIN)/mypy

@@ -265,7 +265,7 @@ def application(world: World, name: str) -> dict[str, Any]:
 
 
 def run(now: datetime = NOW, keep: Path | None = None) -> dict[str, Any]:
-    """Every citizen applies; the auditor replays every decision. Returns decisions and replays."""
+    """Every citizen applies at ``now``; the auditor replays every decision. Returns both."""
     from did_gov.approval import load_policy
 
     world = build_world(now)
@@ -341,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="write the files the CLI takes into DIR")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        result = run(NOW, args.keep or Path(tmp) / "files")
+        now = datetime.now(UTC).replace(microsecond=0)  # the command line judges at the real time
+        result = run(now, args.keep or Path(tmp) / "files")
     ok = True
     for name, decision in result["decisions"].items():
         verdict = "APPROVED" if decision.approved else f"DENIED [{decision.code}]"

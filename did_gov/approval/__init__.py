@@ -29,6 +29,7 @@ from did_gov.approval._policy import (
     sign_policy,
 )
 from did_gov.approval._record import Decision, ReplayResult, decide, parse_decision, replay
+from did_gov.approval._workflow import PolicyResult, PolicyWorkflow
 
 __all__ = [
     "EVALUATOR",
@@ -40,6 +41,8 @@ __all__ = [
     "EvidenceRequirement",
     "Outcome",
     "Policy",
+    "PolicyResult",
+    "PolicyWorkflow",
     "ReplayResult",
     "StatusAllocator",
     "Submission",

@@ -85,6 +85,54 @@ def _check_cryptosuites(issuers: tuple[Any, ...]) -> None:
             )
 
 
+_FILE_SETTINGS = (
+    ("key", "--key"), ("issuer", "--issuer"), ("public_url", "--public-url"),
+    ("data", "--data"), ("log_key", "--log-key"), ("bundle", "--bundle"), ("root", "--root"),
+    ("trust_store", "--trust-store"), ("trust_any_issuer", "--trust-any-issuer"),
+    ("contexts", "--contexts"), ("fetch_status", "--fetch-status"),
+)  # fmt: skip
+
+
+def _serve_config_file(args: argparse.Namespace) -> int:
+    """``serve --config agency.toml``: everything but the address comes from the file."""
+    from did_gov._asgi import bind, serve
+    from did_gov.errors import DidGovError
+    from did_gov.service import create_app
+    from did_gov.service._toml import build_workflows, load_config
+
+    given = [flag for name, flag in _FILE_SETTINGS if getattr(args, name, None)]
+    if given:
+        raise UsageError(f"with --config, set {', '.join(given)} in the file instead")
+    sock = _bind(args, bind)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    try:
+        loaded = load_config(
+            args.config, default_public_url=f"http://{shown}:{port}", no_auth=args.no_auth
+        )
+        _check_cryptosuites(loaded.config.issuers)
+        if loaded.config.data is not None:
+            loaded.config.data.mkdir(parents=True, exist_ok=True)
+        app = create_app(loaded.config, workflows=build_workflows(loaded))
+    except (DidGovError, UsageError) as exc:
+        sock.close()
+        message = f"{exc.message} [{exc.code}]" if isinstance(exc, DidGovError) else str(exc)
+        raise UsageError(f"{args.config}: {message}") from None
+    if loaded.unsafe_trust:
+        from did_gov.cli._trust import UNSAFE_WARNING
+
+        sys.stderr.write(UNSAFE_WARNING + "\n")
+    serve(app, args.host, port, sock=sock)
+    return EXIT_OK
+
+
+def _bind(args: argparse.Namespace, bind: Any) -> Any:
+    try:
+        return bind(args.host, args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from did_gov._asgi import bind, is_loopback_host, serve
     from did_gov.cli._trust import trust_material
@@ -96,10 +144,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             f"--no-auth is refused on {args.host}: without authentication the service "
             "listens on a loopback address only (127.0.0.1, ::1)"
         )
+    if args.config is not None:
+        return _serve_config_file(args)
     if not args.no_auth:
         raise UsageError(
-            "this version serves only without authentication: give --no-auth "
-            "(on a loopback address)"
+            "authentication is configured in agency.toml ([auth], --config FILE); "
+            "give --no-auth to serve without it on a loopback address"
         )
     issuers = _issuers(args)
     _check_cryptosuites(issuers)
@@ -114,10 +164,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         sys.stderr.write(f"did-gov serve: state in {data} (a new temporary folder)\n")
     data.mkdir(parents=True, exist_ok=True)
     log_key = _keys.load_signer(args.log_key, args) if args.log_key else None
-    try:
-        sock = bind(args.host, args.port)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    sock = _bind(args, bind)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     try:
@@ -145,6 +192,9 @@ def register(verbs: Any) -> None:
     from did_gov.cli._trust import add_trust_flags
 
     srv = verbs.add_parser("serve", help="run the agency service (W3C VC-API over HTTP)")
+    srv.add_argument(
+        "--config", metavar="agency.toml", help="the service's configuration (specs/service.md §5)"
+    )
     srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     srv.add_argument("--port", type=int, required=True, help="port (0: a free one, printed)")
     _keys.add_key_argument(srv, required=False, help="the issuer key (issuer 'default')")

@@ -50,6 +50,7 @@ __all__ = [
     "GovResolution",
     "GovVersion",
     "LogHead",
+    "bundle_item",
     "create_log",
     "deactivate_log",
     "entry_leaf",
@@ -167,6 +168,19 @@ def head_of(log: GovLog) -> dict[str, Any]:
     return {"versionId": log.latest.version_id, "receipt": log.latest.receipt.to_json()}
 
 
+def bundle_item(log: GovLog) -> dict[str, Any]:
+    """A trust bundle's ``did-logs.json`` item: ``{did, log, receipts, latest}`` (§8 source 1)."""
+    return {
+        "did": log.did,
+        "log": log.entries(),
+        "receipts": log.receipts(),
+        "latest": head_of(log),
+    }
+
+
+_BUNDLE_ITEM = frozenset({"did", "log", "receipts", "latest"})
+
+
 class DidGov(DidMethod):
     """The did:gov method: verified DID logs, resolution, freshness and keys in force.
 
@@ -238,6 +252,30 @@ class DidGov(DidMethod):
         """Read, verify and hold a DID log file and its ``.receipts.jsonl``."""
         entries, receipts = read_log(path, self.limits)
         return self.add_log(entries, receipts, log_key=log_key)
+
+    def add_bundle_item(self, item: object, source: str = "trust bundle") -> GovLog:
+        """Verify and hold a ``did-logs.json`` item; its ``latest`` becomes the DID's head."""
+        if not isinstance(item, dict) or set(item) != _BUNDLE_ITEM:
+            raise bad(f"a did-logs.json item is an object with exactly {sorted(_BUNDLE_ITEM)}")
+        did, entries, receipts = item["did"], item["log"], item["receipts"]
+        if (
+            not isinstance(did, str)
+            or not isinstance(entries, list)
+            or not isinstance(receipts, list)
+        ):
+            raise bad("did is a string; log and receipts are arrays")
+        log = self.add_log(entries, receipts, did=did)
+        head = item["latest"]
+        try:
+            receipt = Receipt.from_json(head["receipt"])
+            version_id = head["versionId"]
+        except (DidGovError, KeyError, TypeError) as exc:
+            raise bad(f"latest is {{versionId, receipt}}: {exc}") from None
+        if not isinstance(version_id, str):
+            raise bad("latest.versionId is a string")
+        self.add_head(LogHead(did, version_id, receipt, source))
+        self.freshness(did)  # a bundle whose log is behind its own head is refused now
+        return log
 
     def add_head(self, head: LogHead | Mapping[str, Any], did: str | None = None) -> None:
         """Hold a freshness statement (a bundle's ``{versionId, receipt}`` for ``did``)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -16,10 +18,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from did_gov._api import default_cryptosuite
-from did_gov._asgi import BodyLimit, ProblemError, problem, read_json_object
+from did_gov._asgi import BodyLimit, ProblemError, is_loopback, problem, read_json_object
 from did_gov._time import utc_now
 from did_gov.errors import DidGovError
 from did_gov.service import _exchange_api as exchanges
+from did_gov.service._audit import Auditor, issued_detail
+from did_gov.service._auth import Authenticator, Caller
 from did_gov.service._config import IssuerConfig, ServiceConfig
 from did_gov.service._exchanges import Workflow
 from did_gov.service._issue import issue_credential, read_issue_request
@@ -33,6 +37,7 @@ from did_gov.service._status_api import (
     change_status,
     read_status_request,
     served_list,
+    status_action,
 )
 from did_gov.service._verify import read_verify_request, report_body, run_verification
 from did_gov.verify import VerificationPolicy, Verifier
@@ -63,6 +68,8 @@ class _Service:
         self.state = ServiceState(config)
         self.workflows = {workflow.id: workflow for workflow in workflows}
         self.metrics = Metrics()
+        self.auth = Authenticator(config.auth)
+        self.auditor = Auditor(self.state)
         self.verifiers = {binding: self._verifier(binding) for binding in (False, True)}
 
     def _verifier(self, subject_binding: bool) -> Verifier:
@@ -121,6 +128,20 @@ def _service(request: Request) -> _Service:
     return service
 
 
+def _guard(request: Request, scope: str | None) -> tuple[_Service, Caller]:
+    """The service and the caller: rate-limited, authenticated, and holding ``scope``."""
+    service = _service(request)
+    auth = service.auth
+    caller = auth.caller(request.headers.get("authorization"))
+    client = request.client.host if request.client is not None else "unknown"
+    auth.check_rate(caller.actor if caller.scopes else f"ip:{client}")
+    if scope is not None:
+        auth.authorize(caller, scope)
+    if service.config.no_auth and not is_loopback(request):
+        raise ProblemError(403, "service.forbidden", "without authentication only loopback")
+    return service, caller
+
+
 async def _in_thread(function: Callable[..., Any], *args: Any) -> Any:
     """Run blocking work (signing, the database) off the event loop; map our errors to 4xx/503."""
     try:
@@ -144,18 +165,27 @@ async def health(request: Request) -> Response:
 
 async def issue(request: Request) -> Response:
     """``POST /credentials/issue`` and ``/issuers/{issuer}/credentials/issue``."""
-    service = _service(request)
+    service, caller = _guard(request, "credentials:issue")
     name = request.path_params.get("issuer")
     issuer = _named_issuer(service, name) or service.config.issuers[0]
     credential, options = read_issue_request(await read_json_object(request))
-    body = await _in_thread(issue_credential, service.state, issuer, credential, options)
+    body, credential_id = await _in_thread(
+        issue_credential, service.state, issuer, credential, options
+    )
+    await _in_thread(
+        service.auditor.record,
+        caller.actor,
+        "issue",
+        credential_id,
+        issued_detail(issuer.name, options.format),
+    )
     service.metrics.event("credentials_issued", issuer=issuer.name, format=options.format)
     return JSONResponse(body, status_code=201)
 
 
 def _verify_handler(member: str) -> Handler:
     async def verify(request: Request) -> Response:
-        service = _service(request)
+        service, _ = _guard(request, "credentials:verify")
         document, options = read_verify_request(await read_json_object(request), member)
         report = await _in_thread(run_verification, service.verifiers, document, options)
         service.metrics.event("verifications", kind=member, verified=str(report.verified).lower())
@@ -169,7 +199,7 @@ async def issuers(request: Request) -> Response:
     """``GET /issuers``: each issuer's name, DID, verification method and cryptosuite."""
     from did_gov.service._state import issuer_did, issuer_method
 
-    service = _service(request)
+    service, _ = _guard(request, None)
     return JSONResponse(
         [
             {
@@ -185,17 +215,24 @@ async def issuers(request: Request) -> Response:
 
 async def update_status(request: Request) -> Response:
     """``POST /credentials/status`` and ``/issuers/{issuer}/credentials/status``."""
-    service = _service(request)
+    service, caller = _guard(request, "credentials:status")
     issuer = _named_issuer(service, request.path_params.get("issuer"))
     change = read_status_request(await read_json_object(request))
     body = await _in_thread(change_status, service.state, change, issuer)
+    await _in_thread(
+        service.auditor.record,
+        caller.actor,
+        status_action(change.purpose, change.status),
+        change.credential_id,
+        f"list={body['statusListCredential'].rsplit('/', 1)[-1]}",
+    )
     service.metrics.event("status_changes", purpose=change.purpose, set=str(change.status).lower())
     return JSONResponse(body)
 
 
 async def status_list(request: Request) -> Response:
     """``GET /status-lists/{id}``: the secured list credential, with ETag and Cache-Control."""
-    service = _service(request)
+    service, _ = _guard(request, None)
     now = utc_now()
     publication = await _in_thread(served_list, service.state, request.path_params["id"], now)
     headers = cache_headers(service.state, publication, now)
@@ -210,14 +247,14 @@ def _etags(header: str) -> set[str]:
 
 async def log_checkpoint(request: Request) -> Response:
     """``GET /log/checkpoint``: the log's signed checkpoint note (text)."""
-    service = _service(request)
+    service, _ = _guard(request, None)
     note = await _in_thread(lambda: service.state.ledger().checkpoint())
     return PlainTextResponse(note, headers={"Cache-Control": "no-cache"})
 
 
 async def log_inclusion(request: Request) -> Response:
     """``GET /log/proofs/inclusion?index=&size=``."""
-    service = _service(request)
+    service, _ = _guard(request, None)
     index = integer_parameter(request.query_params, "index")
     size = integer_parameter(request.query_params, "size")
     body = await _in_thread(lambda: inclusion(service.state.ledger(), index, size))
@@ -226,7 +263,7 @@ async def log_inclusion(request: Request) -> Response:
 
 async def log_consistency(request: Request) -> Response:
     """``GET /log/proofs/consistency?old=&new=``."""
-    service = _service(request)
+    service, _ = _guard(request, None)
     old = integer_parameter(request.query_params, "old")
     new = integer_parameter(request.query_params, "new")
     body = await _in_thread(lambda: consistency(service.state.ledger(), old, new))
@@ -243,7 +280,7 @@ def _workflow(service: _Service, request: Request) -> Workflow:
 
 async def create_exchange(request: Request) -> Response:
     """``POST /workflows/{workflow}/exchanges``: a new exchange (201, ``Location``)."""
-    service = _service(request)
+    service, _ = _guard(request, "exchanges")
     workflow = _workflow(service, request)
     body = await read_json_object(request)
     if body:
@@ -254,7 +291,7 @@ async def create_exchange(request: Request) -> Response:
 
 async def exchange_step(request: Request) -> Response:
     """``POST /workflows/{workflow}/exchanges/{exchange}``: ``{}`` asks, a presentation answers."""
-    service = _service(request)
+    service, _ = _guard(request, None)
     workflow = _workflow(service, request)
     exchange_id = request.path_params["exchange"]
     presentation = exchanges.read_exchange_post(await read_json_object(request))
@@ -275,7 +312,8 @@ async def exchange_step(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     """``GET /metrics``: Prometheus text."""
-    return Response(_service(request).metrics.render(), media_type=METRICS_CONTENT_TYPE)
+    service, _ = _guard(request, None)
+    return Response(service.metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
 
 async def openapi(request: Request) -> Response:
@@ -285,7 +323,8 @@ async def openapi(request: Request) -> Response:
 
 async def trust_bundle(request: Request) -> Response:
     """``GET /trust/bundle``: the signed trust bundle this service verifies with."""
-    bundle = _service(request).config.trust_bundle
+    service, _ = _guard(request, None)
+    bundle = service.config.trust_bundle
     if bundle is None:
         raise ProblemError(404, "service.bundle_unavailable", "this service holds no trust bundle")
     return Response(bundle, media_type="application/json")
@@ -357,9 +396,25 @@ def create_app(config: ServiceConfig, *, workflows: Iterable[Workflow] = ()) -> 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async def anchor_audit_trail() -> None:
+            while True:
+                await asyncio.sleep(config.audit_interval)
+                try:
+                    await run_in_threadpool(service.auditor.anchor_pending)
+                except DidGovError as exc:  # the store is down: the records stay pending
+                    _LOG.warning("audit anchoring failed: %s [%s]", exc.message, exc.code)
+
+        task = asyncio.create_task(anchor_audit_trail())
         try:
             yield
         finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            try:
+                await run_in_threadpool(service.auditor.anchor_pending)
+            except DidGovError as exc:
+                _LOG.warning("audit anchoring at shutdown failed: %s [%s]", exc.message, exc.code)
             service.state.close()
 
     app = Starlette(

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from did_gov.errors import InvalidInputError
 from did_gov.keys import Signer
+from did_gov.service._auth import AuthConfig
 
 __all__ = ["IssuerConfig", "ServiceConfig"]
 
@@ -60,7 +61,8 @@ class ServiceConfig:
       :class:`~did_gov.verify.Verifier`: trust, loader, resolver, status lists…),
       ``contexts`` (extra context folders), ``fetch_status`` (fetch other issuers' status
       lists over the network; this service's own lists are always read from its store);
-    * ``no_auth``: serve without authentication (the command allows it on loopback only);
+    * ``auth`` (tokens, OAuth issuers, public verification, rate limit) or ``no_auth``: serve
+      without authentication (the command allows it on loopback only); one of them;
     * bounds: ``max_body_bytes``; status list publication: ``status_ttl`` (how long a
       published list is served before it is signed again) and ``status_valid_for``;
     * ``trust_bundle``: the bytes of the trust bundle served at ``GET /trust/bundle``.
@@ -76,6 +78,8 @@ class ServiceConfig:
     contexts: tuple[str, ...] = ()
     fetch_status: bool = False
     no_auth: bool = False
+    auth: AuthConfig | None = None
+    audit_interval: float = 2.0
     max_body_bytes: int = 1 << 20
     status_ttl: timedelta = timedelta(minutes=5)
     status_valid_for: timedelta = timedelta(days=1)
@@ -109,6 +113,11 @@ class ServiceConfig:
         if self.database is not None and self.log_key is None:
             raise InvalidInputError(
                 "a shared database needs the log key (every instance signs the same log)",
+                code="service.config_invalid",
+            )
+        if (self.auth is None) == (not self.no_auth):
+            raise InvalidInputError(
+                "configure authentication (auth) or say no_auth, one of them",
                 code="service.config_invalid",
             )
         if self.max_body_bytes < 1024:

@@ -137,8 +137,9 @@ def issue_credential(
     issuer: IssuerConfig,
     credential: dict[str, Any],
     options: IssueOptions,
-) -> dict[str, Any]:
-    """Secure ``credential`` as ``options`` say; the 201 body ``{verifiableCredential, …}``.
+) -> tuple[dict[str, Any], object]:
+    """Secure ``credential`` as ``options`` say: the 201 body ``{verifiableCredential, …}``
+    and the credential's id (for the audit trail; None when it has none).
 
     Raises :class:`~did_gov.errors.DidGovError` for a credential ``issue()`` refuses.
     """
@@ -164,4 +165,4 @@ def issue_credential(
     if options.anchor:
         receipts = anchor(secured, state.ledger(), kind="credential")
         body["anchorReceipts"] = [receipt.to_json() for receipt in receipts]
-    return body
+    return body, doc.get("id")

@@ -14,7 +14,7 @@ from did_gov.service._config import IssuerConfig
 from did_gov.service._state import PURPOSES, Publication, ServiceState
 from did_gov.status import ENTRY_TYPE
 
-__all__ = ["StatusChange", "change_status", "read_status_request", "served_list"]
+__all__ = ["StatusChange", "change_status", "read_status_request", "served_list", "status_action"]
 
 _BODY = ("credentialId", "credentialStatus", "status")
 
@@ -99,6 +99,13 @@ def change_status(
         "status": change.status,
         "statusListCredential": state.list_url(list_id),
     }
+
+
+def status_action(purpose: str, status: bool) -> str:
+    """The audit action of a change: revoke, suspend, reinstate (or clear)."""
+    if purpose == "revocation":
+        return "revoke" if status else "clear"
+    return "suspend" if status else "reinstate"
 
 
 def served_list(state: ServiceState, list_id: str, now: datetime | None = None) -> Publication:

@@ -46,6 +46,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             subject text NOT NULL,
             detail text NOT NULL,
             leaf_index bigint)""",
+        """CREATE TABLE did_gov.service_audit_anchors(
+            leaf_index bigint PRIMARY KEY,
+            first_seq bigint NOT NULL,
+            last_seq bigint NOT NULL,
+            receipt text NOT NULL)""",
+        """CREATE FUNCTION did_gov.service_audit_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND OLD.leaf_index IS NULL AND NEW.seq = OLD.seq
+                    AND NEW.at = OLD.at AND NEW.actor = OLD.actor AND NEW.action = OLD.action
+                    AND NEW.subject = OLD.subject AND NEW.detail = OLD.detail THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'did_gov audit records are append-only';
+        END $$""",
+        "CREATE TRIGGER service_audit_append_only BEFORE UPDATE OR DELETE"
+        " ON did_gov.service_audit FOR EACH ROW EXECUTE FUNCTION did_gov.service_audit_guard()",
     ),
 )
 """``MIGRATIONS[i]`` takes the service tables from schema version ``i`` to ``i + 1``."""
@@ -56,8 +72,14 @@ _SQLITE_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,"
     " actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL,"
     " leaf_index INTEGER)",
+    "CREATE TABLE IF NOT EXISTS audit_anchors(leaf_index INTEGER PRIMARY KEY,"
+    " first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, receipt TEXT NOT NULL)",
     "CREATE TRIGGER IF NOT EXISTS audit_append_only BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'did_gov audit records are never deleted'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_fixed BEFORE UPDATE ON audit"
+    " WHEN OLD.leaf_index IS NOT NULL OR NEW.actor != OLD.actor OR NEW.action != OLD.action"
+    " OR NEW.subject != OLD.subject OR NEW.detail != OLD.detail OR NEW.at != OLD.at"
+    " BEGIN SELECT RAISE(ABORT, 'did_gov audit records are append-only'); END",
 )
 
 
@@ -123,8 +145,8 @@ class ServiceStore(ABC):
         """Append an audit record; return its sequence number."""
 
     @abstractmethod
-    def set_audit_leaf(self, seq: int, leaf_index: int) -> None:
-        """Note the log leaf that anchors audit record ``seq``."""
+    def anchor_audit(self, seqs: list[int], leaf_index: int, receipt: str) -> None:
+        """Note the log leaf (and its receipt) that anchors audit records ``seqs``."""
 
     @abstractmethod
     def audit(self, after: int = 0, limit: int = 100) -> list[AuditRecord]:
@@ -211,9 +233,16 @@ class _SqliteStore(ServiceStore):
             )
             return int(cursor.lastrowid or 0)
 
-    def set_audit_leaf(self, seq: int, leaf_index: int) -> None:
+    def anchor_audit(self, seqs: list[int], leaf_index: int, receipt: str) -> None:
         with self._write() as db:
-            db.execute("UPDATE audit SET leaf_index = ? WHERE seq = ?", (leaf_index, seq))
+            db.execute(
+                "INSERT INTO audit_anchors(leaf_index, first_seq, last_seq, receipt)"
+                " VALUES (?, ?, ?, ?)",
+                (leaf_index, min(seqs), max(seqs), receipt),
+            )
+            db.executemany(
+                "UPDATE audit SET leaf_index = ? WHERE seq = ?", [(leaf_index, s) for s in seqs]
+            )
 
     def audit(self, after: int = 0, limit: int = 100) -> list[AuditRecord]:
         rows = self._read(
@@ -311,13 +340,20 @@ class _PostgresStore(ServiceStore):
         )
         return int(row[0])
 
-    def set_audit_leaf(self, seq: int, leaf_index: int) -> None:
-        self._run(
-            lambda c: c.execute(
-                "UPDATE did_gov.service_audit SET leaf_index = %s WHERE seq = %s",
-                (leaf_index, seq),
+    def anchor_audit(self, seqs: list[int], leaf_index: int, receipt: str) -> None:
+        def work(connection: Any) -> None:
+            connection.execute(
+                "INSERT INTO did_gov.service_audit_anchors(leaf_index, first_seq, last_seq,"
+                " receipt) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (leaf_index, min(seqs), max(seqs), receipt),
             )
-        )
+            connection.execute(
+                "UPDATE did_gov.service_audit SET leaf_index = %s"
+                " WHERE seq = ANY(%s) AND leaf_index IS NULL",
+                (leaf_index, seqs),
+            )
+
+        self._run(work)
 
     def audit(self, after: int = 0, limit: int = 100) -> list[AuditRecord]:
         rows = self._run(

@@ -21,6 +21,7 @@ from typing import Any, Final
 from did_gov._json import _no_duplicates, _reject_constant
 from did_gov._time import format_datetime
 from did_gov.dids import DefaultResolver, DidDocument
+from did_gov.dids.gov import DidGov
 from did_gov.errors import DidGovError, InvalidInputError, TrustError
 from did_gov.jsonld import OfflineDocumentLoader, jcs
 from did_gov.keys import Signer
@@ -249,6 +250,7 @@ class TrustBundle:
     checkpoints: tuple[LogCheckpoint, ...]
     raw: bytes = field(repr=False, compare=False)
     roots_applied: tuple[TrustRoot, ...] = field(default=(), repr=False, compare=False)
+    _gov: DidGov | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -256,11 +258,20 @@ class TrustBundle:
         return f"trust bundle v{self.version}"
 
     def resolver(self) -> DefaultResolver:
-        """An offline resolver preloaded with the bundle's did:web documents."""
+        """An offline resolver preloaded with the bundle's did:web documents and did:gov logs."""
         resolver = DefaultResolver()
         for document in self.did_documents:
             resolver.preload(document)
+        resolver.register(self.did_gov())
         return resolver
+
+    def did_gov(self) -> DidGov:
+        """The bundle's did:gov logs, verified once, each with its latest version as freshness."""
+        gov = self._gov
+        if gov is None:
+            gov = did_gov_of(self.did_logs, self.label)
+            object.__setattr__(self, "_gov", gov)
+        return gov
 
     def loader(self, extra_contexts: Iterable[str] = ()) -> OfflineDocumentLoader:
         """An offline document loader serving the pinned contexts, the bundle's, and ``extra_contexts`` dirs."""
@@ -348,6 +359,7 @@ def build_bundle(
     expires: datetime,
     accreditations: Iterable[SignedAccreditation] = (),
     did_documents: Iterable[Mapping[str, Any]] = (),
+    did_logs: Iterable[Mapping[str, Any]] = (),
     contexts: Mapping[str, Any] | None = None,
     status_lists: Iterable[Mapping[str, Any] | str] = (),
     log_keys: Iterable[str] = (),
@@ -356,7 +368,8 @@ def build_bundle(
     """Build and sign a bundle under the last of ``roots`` (earlier ones are carried rotations).
 
     ``signers`` must meet the newest root's threshold; windows in the past are allowed
-    (only ``expires`` before ``issued`` is refused).
+    (only ``expires`` before ``issued`` is refused). ``did_logs`` are did:gov
+    ``did-logs.json`` items (``did_gov.dids.gov.bundle_item(log)``), verified here.
     """
     if not roots:
         raise InvalidInputError("a bundle is built under a root", code="trust.key_missing")
@@ -372,10 +385,12 @@ def build_bundle(
         NoteVerifier.from_vkey(vkey)
     for document in did_documents:
         DidDocument.from_json(dict(document))
+    logs = [dict(item) for item in did_logs]
+    did_gov_of(logs, "the bundle being built")
     files = {
         "accreditations.json": [a.to_json() for a in accreditations],
         "did-documents.json": [dict(d) for d in did_documents],
-        "did-logs.json": [],
+        "did-logs.json": logs,
         "contexts.json": {
             url: {"sha256": hashlib.sha256(jcs(doc)).hexdigest(), "document": doc}
             for url, doc in (contexts or {}).items()
@@ -528,6 +543,20 @@ def _accreditation_summary(signed: SignedAccreditation) -> dict[str, Any]:
     }
 
 
+def did_gov_of(items: Iterable[Any], label: str) -> DidGov:
+    """A :class:`DidGov` holding ``did-logs.json`` items, each verified with its latest head.
+
+    A log that does not verify, or that is behind its own head, makes the bundle malformed.
+    """
+    gov = DidGov()
+    for item in items:
+        try:
+            gov.add_bundle_item(item, label)
+        except DidGovError as exc:
+            raise _bad(f"did-logs.json: {exc.message} [{exc.code}]") from None
+    return gov
+
+
 def _parse_files(files: Mapping[str, str]) -> dict[str, Any]:
     parsed: dict[str, Any] = {}
     for name in BUNDLE_FILES:
@@ -583,6 +612,7 @@ def verify_bundle(
         for vkey in log_keys:
             NoteVerifier.from_vkey(vkey)
         checkpoints = tuple(LogCheckpoint.from_json(c) for c in parsed["checkpoints.json"])
+        gov = did_gov_of(parsed["did-logs.json"], f"trust bundle v{manifest['version']}")
     except TrustError:
         raise
     except DidGovError as exc:
@@ -604,6 +634,7 @@ def verify_bundle(
         checkpoints=checkpoints,
         raw=raw,
         roots_applied=tuple(applied),
+        _gov=gov,
     )
 
 

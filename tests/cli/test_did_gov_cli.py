@@ -48,6 +48,7 @@ class Agency:
     ledger: list[str]
     anchor: list[str]
     vkey: str
+    bundle: bool = False
 
     def key(self, name: str) -> str:
         path = self.dir / f"{name}.jwk"
@@ -148,6 +149,9 @@ def _scenario(agency: Agency) -> None:
     after = agency.credential(did, "after", "signing2", f"{did}#key-2")
     assert agency.verify(after, log).returncode == 0
 
+    if agency.bundle:
+        _offline_with_a_bundle(agency, did, log, before, forged)
+
     tampered = agency.dir / "tampered.jsonl"
     lines = log.read_text().splitlines()
     lines[0] = lines[0].replace("key-1", "key-9", 1)
@@ -165,6 +169,27 @@ def _scenario(agency: Agency) -> None:
     assert agency.verify(after, log).returncode == 0
 
 
+def _offline_with_a_bundle(agency: Agency, did: str, log: Path, before: Path, forged: Path) -> None:
+    """A trust bundle carries the DID's log: a kiosk verifies offline with nothing else."""
+    d = agency.dir
+    authority = agency.key("authority")
+    authority_did = json.loads(ok("key", "show", authority))["didKey"]
+    ok("trust", "root", "--key", agency.key("bundle"), "--authority", authority_did,
+       "--expires", "30d", "-o", str(d / "root.json"))  # fmt: skip
+    ok("trust", "accredit", "--key", authority, "--issuer", did, "--type", "PermitCredential",
+       "--valid-from", "2026-01-01T00:00:00Z",
+       "-o", str(d / "accreditation.json"))  # fmt: skip
+    ok("bundle", "build", "--root", str(d / "root.json"), "--key", agency.key("bundle"),
+       "--accreditation", str(d / "accreditation.json"), "--log-key", agency.vkey,
+       "--did-log", str(log), "--version", "1", "--expires", "30d", "-o", str(d / "bundle.json"))  # fmt: skip
+    assert json.loads(ok("bundle", "inspect", str(d / "bundle.json")))["did_logs"] == 1
+    trusted = ["--bundle", str(d / "bundle.json"), "--root", str(d / "root.json"), "--json"]
+    kept = run("verify", str(before), *trusted)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    refused = run("verify", str(forged), *trusted)
+    assert refused.returncode == 1 and "did.gov_key_removed" in refused.stdout
+
+
 def test_agency_did_gov_on_sqlite(tmp_path: Path) -> None:
     log_key = tmp_path / "log.jwk"
     ok("key", "generate", "--type", "ed25519", "-o", str(log_key))
@@ -175,6 +200,7 @@ def test_agency_did_gov_on_sqlite(tmp_path: Path) -> None:
         ["--ledger", url, "--ledger-key", str(log_key)],
         ["--ledger", url, "--key", str(log_key)],
         vkey,
+        bundle=True,
     )
     _scenario(agency)
 

@@ -61,7 +61,7 @@ def make_client(tmp_path: Path, issuer_keys: dict[str, PrivateKey]) -> Iterator[
         if settings.get("data") is not None:
             settings["data"].mkdir(exist_ok=True)
         app = create_app(ServiceConfig(**settings), workflows=workflows)
-        client = TestClient(app, raise_server_exceptions=False)
+        client = TestClient(app, raise_server_exceptions=False, client=("127.0.0.1", 50000))
         client.__enter__()
         clients.append(client)
         return client
