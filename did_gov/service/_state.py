@@ -115,19 +115,26 @@ class ServiceState:
         return None if registry is None else (issuer, registry)
 
     def publish(self, list_id: str, *, now: datetime | None = None) -> Publication | None:
-        """Sign the list as it is now and record the publication (after a status change)."""
+        """Sign the list as it is now and record the publication (after a status change).
+
+        If the list changed while it was being signed (another instance set a status), it is
+        signed again, so the newest publication never holds an older snapshot.
+        """
         found = self.registry_of_list(list_id)
         if found is None:
             return None
         issuer, registry = found
         moment = (now or utc_now()).replace(microsecond=0)
-        secured = registry.publish(
-            issuer_did(issuer),
-            lambda unsigned: _secure_list(unsigned, issuer),
-            now=moment,
-            valid_for=self.config.status_valid_for,
-            ttl=self.config.status_ttl,
-        )
+        for _ in range(3):
+            secured = registry.publish(
+                issuer_did(issuer),
+                lambda unsigned: _secure_list(unsigned, issuer),
+                now=moment,
+                valid_for=self.config.status_valid_for,
+                ttl=self.config.status_ttl,
+            )
+            if secured["credentialSubject"]["encodedList"] == registry.status_list().encode():
+                break
         return _publication(secured, moment)
 
     def current_list(self, list_id: str, *, now: datetime | None = None) -> Publication | None:
