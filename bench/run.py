@@ -48,6 +48,7 @@ SECTIONS: tuple[str, ...] = (
     "bench.ledger_evm",
     "bench.postgres",
     "bench.trust",
+    "bench.approval",
     "bench.kiosk",
 )
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
