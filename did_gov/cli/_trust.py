@@ -126,6 +126,90 @@ def _jwk(path: str) -> dict[str, Any]:
     return {k: v for k, v in value.items() if k != "d"}
 
 
+# -- trust cte-export / cte-import (DIF Credential Trust Establishment) -------------------
+
+
+def _cmd_cte_export(args: argparse.Namespace) -> int:
+    from did_gov.dids import did_key
+    from did_gov.trust import SignedAccreditation, export_cte, sign_cte, verify_bundle
+
+    signer = _keys.load_signer(args.key, args)
+    author = did_key.did_for_public_key(signer.public_key)
+    documents = [read_json(p) for p in args.did_document]
+    signed = [SignedAccreditation.from_json(read_json(p)) for p in args.accreditation]
+    if args.bundle is not None or args.root is not None:
+        if args.bundle is None or args.root is None:
+            raise UsageError("--bundle and --root go together")
+        bundle = verify_bundle(read_bytes(args.bundle), read_json(args.root), now=_now())
+        signed += bundle.accreditations
+        documents += bundle.did_documents
+    resolver = _resolver_with(documents)
+    records = []
+    for item in signed:
+        item.verify(resolver)
+        record = item.accreditation
+        if record.authority != author:
+            sys.stderr.write(
+                f"did-gov: note: the accreditation of {record.issuer} by {record.authority} is "
+                "not by --key's DID: not exported (a CTE document has one author)\n"
+            )
+            continue
+        records.append(record)
+    document = export_cte(
+        records,
+        author=author,
+        document_id=args.id,
+        name=args.name,
+        version=args.version,
+        last_updated=_now(),
+        description=args.description,
+    )
+    if args.unsigned:
+        _write(args.output, document)
+        return EXIT_OK
+    token = sign_cte(document, signer, did_key.verification_method_id(signer.public_key))
+    _write_text(args.output, token + "\n")
+    return EXIT_OK
+
+
+def _write_text(path: str, text: str) -> None:
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _cmd_cte_import(args: argparse.Namespace) -> int:
+    from did_gov.dids import did_key
+    from did_gov.trust import import_cte, open_cte, sign_accreditation
+
+    signer = _keys.load_signer(args.key, args)
+    authority = did_key.did_for_public_key(signer.public_key)
+    resolver = _resolver_with([read_json(p) for p in args.did_document])
+    document, kid = open_cte(read_bytes(args.file), resolver)
+    if kid is None and not args.unsigned:
+        raise UsageError(
+            f"{args.file} is an unsigned CTE document: pass --unsigned to vouch for it yourself"
+        )
+    result = import_cte(document, authority=authority, issued=_now())
+    for note in result.notes:
+        sys.stderr.write(f"did-gov: note: {note}\n")
+    out = Path(args.output)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out}: {exc.strerror}") from None
+    method = did_key.verification_method_id(signer.public_key)
+    for i, record in enumerate(result.accreditations, 1):
+        path = out / f"accreditation-{i}.json"
+        _write(str(path), sign_accreditation(record, signer, method).to_json())
+        sys.stdout.write(f"{path}: {record.issuer} for {', '.join(record.types)}\n")
+    return EXIT_OK
+
+
 # -- bundle build / inspect / install ----------------------------------------------------
 
 
@@ -482,6 +566,36 @@ def register(verbs: Any) -> None:
     acc.add_argument("--status-for", action="append", default=[], metavar="DID")
     acc.add_argument("-o", "--output", required=True, metavar="FILE")
     acc.set_defaults(func=_cmd_accredit)
+
+    cte_out = trust.add_parser(
+        "cte-export", help="write accreditations as a DIF Credential Trust Establishment document"
+    )
+    _keys.add_key_argument(cte_out, required=True, help="the authority's key (the CTE author)")
+    cte_out.add_argument("--accreditation", action="append", default=[], metavar="FILE")
+    cte_out.add_argument("--bundle", metavar="FILE", help="export the accreditations of a bundle")
+    cte_out.add_argument("--root", metavar="FILE", help="the root the --bundle is signed under")
+    cte_out.add_argument("--did-document", action="append", default=[], metavar="FILE")
+    cte_out.add_argument("--id", required=True, help="the document's id (stable across versions)")
+    cte_out.add_argument("--name", required=True, help="the document's title")
+    cte_out.add_argument("--description")
+    cte_out.add_argument("--version", type=int, default=1)
+    cte_out.add_argument(
+        "--unsigned", action="store_true", help="write plain JSON instead of a signed JWT"
+    )
+    cte_out.add_argument("-o", "--output", required=True, metavar="FILE")
+    cte_out.set_defaults(func=_cmd_cte_export)
+
+    cte_in = trust.add_parser(
+        "cte-import", help="sign accreditations stating what a DIF CTE document says"
+    )
+    cte_in.add_argument("file", metavar="CTE_FILE")
+    _keys.add_key_argument(cte_in, required=True, help="the accrediting authority's key")
+    cte_in.add_argument("--did-document", action="append", default=[], metavar="FILE")
+    cte_in.add_argument(
+        "--unsigned", action="store_true", help="accept a plain-JSON (unsigned) CTE document"
+    )
+    cte_in.add_argument("-o", "--output", required=True, metavar="DIR")
+    cte_in.set_defaults(func=_cmd_cte_import)
 
     bundle = verbs.add_parser("bundle", help="signed trust bundles").add_subparsers(
         dest="action", required=True

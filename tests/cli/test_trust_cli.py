@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from pathlib import Path
@@ -330,3 +331,33 @@ def test_bundle_build_carries_log_checkpoints_with_proofs(world: World, tmp_path
     assert world.build(13, "log3.json", *records, "--ledger", ledgers["fork"]).returncode == 0
     refused = world.install(world.path("log3.json"), Path(store))
     assert (refused.returncode, "trust.log_fork" in refused.stdout) == (1, True)
+
+
+def test_cte_export_then_import_round_trips(world: World, tmp_path: Path) -> None:
+    """`trust cte-export` / `cte-import`: the authority's records survive a DIF CTE document."""
+    key = ["--key", world.path("authority.jwk")]
+    files = ["--accreditation", world.path("ministry.acc.json")]
+    files += ["--accreditation", world.path("office.acc.json")]
+    cte = str(tmp_path / "gov.cte.jwt")
+    done = run("trust", "cte-export", *key, *files, "--id", "gov", "--name", "Gov", "-o", cte)
+    assert done.returncode == 0, done.stderr
+    assert "not exported" in done.stderr  # the office is accredited by the ministry
+    header = json.loads(base64.urlsafe_b64decode(Path(cte).read_text().split(".")[0] + "=="))
+    assert header["kid"].startswith(world.did["authority"] + "#")
+    done = run("trust", "cte-import", cte, *key, "-o", str(tmp_path / "in"))
+    assert done.returncode == 0, done.stderr
+    [imported] = sorted((tmp_path / "in").iterdir())
+    assert json.loads(imported.read_text()) == json.loads(
+        Path(world.path("ministry.acc.json")).read_text()
+    )
+    plain = str(tmp_path / "gov.cte.json")
+    flags = ["--id", "gov", "--name", "Gov", "--unsigned", "-o", plain]
+    assert run("trust", "cte-export", *key, *files, *flags).returncode == 0
+    assert run("trust", "cte-import", plain, *key, "-o", str(tmp_path / "x")).returncode == 2
+    head, payload, signature = Path(cte).read_text().strip().split(".")
+    document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    document["roles"]["issue_1"]["issue"].append("DiplomaticPassportCredential")
+    body = base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
+    Path(tmp_path / "forged.jwt").write_text(f"{head}.{body}.{signature}")
+    forged = run("trust", "cte-import", str(tmp_path / "forged.jwt"), *key, "-o", str(tmp_path))
+    assert (forged.returncode, "trust.cte_signature_invalid" in forged.stderr) == (2, True)
