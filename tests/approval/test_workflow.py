@@ -183,3 +183,27 @@ def test_the_workflow_result_record_replays(housing: Housing, tmp_path: Path) ->
         issued=result.credential,  # type: ignore[arg-type]
     )
     assert replayed.ok, replayed.message
+
+
+def test_a_workflow_without_a_log_is_refused(housing: Housing, tmp_path: Path) -> None:
+    from did_gov.errors import ApprovalError
+
+    with pytest.raises(ApprovalError) as caught:
+        PolicyWorkflow(
+            "housing",
+            housing.policy,
+            signer=housing.world.housing.key,
+            verification_method=None,
+            verifier=housing.verifier,
+            ledger=None,  # type: ignore[arg-type]
+        )
+    assert caught.value.code == "approval.ledger_missing"
+    lazy = PolicyWorkflow(
+        "housing",
+        housing.policy,
+        signer=housing.world.housing.key,
+        verification_method=None,
+        verifier=housing.verifier,
+        ledger=housing.ledger,
+    )
+    assert lazy.ledger is lazy.ledger and lazy.ledger.size() == 0
