@@ -207,3 +207,19 @@ def test_a_workflow_without_a_log_is_refused(housing: Housing, tmp_path: Path) -
         ledger=housing.ledger,
     )
     assert lazy.ledger is lazy.ledger and lazy.ledger.size() == 0
+
+
+def test_an_openid4vp_vp_token_of_sd_jwt_vcs_is_decided(housing: Housing, tmp_path: Path) -> None:
+    """The exchange's OID4VP protocol hands complete() a vp_token keyed by DCQL query ids."""
+    from tests.approval.test_decide import _sd_jwt_application
+
+    submission = _sd_jwt_application(housing, "ada", ["/annualIncome"])
+    identity, income = submission.presentations
+    vp_token = {"identity-sd-jwt-vc": [identity], "income-sd-jwt-vc": [income]}
+    world = housing.world
+    result = _workflow(housing, tmp_path).complete(
+        vp_token, challenge=world.challenge, domain=world.domain
+    )
+    assert result.approved, result.reason
+    wrong = _workflow(housing, tmp_path).complete(vp_token, challenge="other", domain=world.domain)
+    assert wrong.code == "approval.evidence_rejected"
