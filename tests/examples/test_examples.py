@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import runpy
 import subprocess
 import sys
@@ -69,3 +70,18 @@ def test_housing_benefit_every_decision_anchored_and_replayed() -> None:
     assert len({d.receipt.index for d in result["decisions"].values()}) == 5
     for name, replayed in result["replays"].items():
         assert replayed.ok, (name, replayed.message)
+
+
+@pytest.mark.e2e
+def test_kiosk_demo_starts_prints_its_url_answers_and_stops() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "kiosk_demo.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"the counter page is at http://127\.0\.0\.1:\d+/", result.stdout)
+    assert "VERIFIED" in result.stdout
+    assert result.stdout.rstrip().endswith("kiosk: stopped")
