@@ -48,6 +48,8 @@ SECTIONS: tuple[str, ...] = (
     "bench.ledger_evm",
     "bench.postgres",
     "bench.trust",
+    "bench.approval",
+    "bench.kiosk",
     "bench.didgov",
 )
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""

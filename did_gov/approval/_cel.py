@@ -24,7 +24,14 @@ from typing import Any
 
 from did_gov.errors import ApprovalError
 
-__all__ = ["MAX_COMPREHENSION_NESTING", "MAX_DEPTH", "MAX_EXPRESSION_BYTES", "Analysis", "Rule"]
+__all__ = [
+    "MAX_COMPREHENSION_NESTING",
+    "MAX_DEPTH",
+    "MAX_EXPRESSION_BYTES",
+    "Activation",
+    "Analysis",
+    "Rule",
+]
 
 MAX_EXPRESSION_BYTES = 4096
 """Longest expression, in UTF-8 bytes."""
@@ -415,6 +422,21 @@ def analyse(source: str, where: str = "expression") -> Analysis:
     )
 
 
+class Activation:
+    """Variables converted to CEL values once, for every clause of one evaluation."""
+
+    def __init__(self, variables: Mapping[str, Any]) -> None:
+        import cel
+
+        try:
+            self.context = cel.Context(dict(variables))
+        except (TypeError, ValueError, OverflowError, RuntimeError) as exc:
+            raise _invalid(
+                f"the evidence cannot be given to the rule: {_first_line(exc)}",
+                "approval.policy_rule_error",
+            ) from None
+
+
 class Rule:
     """One CEL expression, analysed and compiled once; :meth:`run` evaluates it under a budget."""
 
@@ -429,14 +451,17 @@ class Rule:
         except (ValueError, RuntimeError) as exc:
             raise _invalid(f"{where}: {_first_line(exc)}") from None
 
-    def run(self, variables: Mapping[str, Any], deadline: float) -> Any:
+    def run(self, variables: Mapping[str, Any] | Activation, deadline: float) -> Any:
         """The expression's value over ``variables``; raise ``approval.policy_*`` on an error.
 
+        ``variables`` is a mapping, or an :class:`Activation` made once for several rules
+        (converting the evidence to CEL values costs more than evaluating a clause).
         ``deadline`` is a ``time.perf_counter()`` value: a result obtained after it is refused
         (``approval.policy_time_budget``), so a slow rule never decides.
         """
+        context = variables.context if isinstance(variables, Activation) else dict(variables)
         try:
-            value = self._program.execute(dict(variables))
+            value = self._program.execute(context)
         except KeyError as exc:
             raise _invalid(
                 f"{self.where}: reads {exc.args[0]!r}, which the evidence does not carry",

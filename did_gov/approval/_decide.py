@@ -9,6 +9,7 @@ again at the recorded time with the recorded salts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 
 from did_gov._encoding import b64url_encode
 from did_gov._time import format_datetime
+from did_gov.approval._cel import Activation
 from did_gov.approval._evidence import (
     Denial,
     Evidence,
@@ -54,6 +56,7 @@ SALT_BYTES = 16
 RECORD_TYPE = "DecisionRecord"
 
 
+@functools.cache
 def evaluator_version() -> str:
     """``did-gov <version>; cel <version>``: what evaluated, as the record names it."""
     from importlib.metadata import PackageNotFoundError, version
@@ -181,10 +184,11 @@ def _run_rule(
     variables["subject"] = {"id": subject_id} if subject_id is not None else {}
     variables["now"] = now
     deadline = time.perf_counter() + policy.time_budget_ms / 1000
+    activation = Activation(variables)
     trace: list[dict[str, Any]] = []
     failing: str | None = None
     for clause in policy.clauses:
-        value = clause.rule.run(variables, deadline)
+        value = clause.rule.run(activation, deadline)
         if not isinstance(value, bool):
             raise ApprovalError(
                 f"clause {clause.id} gave a {type(value).__name__}, not a boolean",

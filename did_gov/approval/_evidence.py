@@ -8,6 +8,7 @@ requirements and the one-person rule is applied.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,6 +92,7 @@ def _key_person(key: PublicKey) -> str:
     return _THUMBPRINT + key.jwk_thumbprint()
 
 
+@functools.lru_cache(maxsize=4096)
 def person_of(subject_id: str | None) -> str | None:
     """A subject id as a comparable key: did:key and did:jwk become their key's thumbprint URN."""
     if subject_id is None or not subject_id.startswith(("did:key:", "did:jwk:")):
