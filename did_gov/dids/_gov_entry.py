@@ -157,7 +157,10 @@ def jcs(value: Any) -> bytes:
             ).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: the reference refuses it
             pass
-    return canonicalize(value)
+    try:
+        return canonicalize(value)
+    except DidGovError as exc:
+        raise bad(f"an entry that has no RFC 8785 form: {exc.message}") from None
 
 
 def _without_proof(entry: dict[str, Any]) -> dict[str, Any]:
