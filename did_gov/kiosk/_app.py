@@ -30,10 +30,12 @@ from did_gov.kiosk._page import render_page
 from did_gov.kiosk._strings import CATALOGUE, reason
 from did_gov.trust._oid4vp import parse_direct_post
 
-__all__ = ["DISPLAY_SECONDS", "KioskApp", "build_app"]
+__all__ = ["DISPLAY_SECONDS", "SESSION_RATE", "KioskApp", "build_app"]
 
 DISPLAY_SECONDS = 60
 """How long the page shows a verdict before it clears itself (and ends the session)."""
+SESSION_RATE = (5.0, 60)
+"""``POST /sessions`` per client: 5 a second, bursts of 60 (50 concurrent sessions pass)."""
 MAX_BODY = 4 * 1024 * 1024
 """Largest request body (a ``direct_post`` with a few presentations)."""
 _PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
@@ -112,7 +114,7 @@ def build_app(
     *,
     counter_token: str | None = None,
     display_seconds: int = DISPLAY_SECONDS,
-    rate: tuple[float, int] = (5.0, 60),
+    rate: tuple[float, int] = SESSION_RATE,
 ) -> KioskApp:
     """The ASGI app around ``kiosk`` (``create_app`` builds the Kiosk first)."""
     counter = _Counter(counter_token)
