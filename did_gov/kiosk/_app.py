@@ -57,8 +57,9 @@ def _invalid() -> JSONResponse:
 class _Counter:
     """Who may use the counter endpoints: loopback, or the counter token."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: str | None, limiter: RateLimiter | None = None) -> None:
         self.token = token
+        self.limiter = limiter
 
     def allowed(self, request: Request) -> bool:
         direct = not any(h in request.headers for h in _PROXY_HEADERS)
@@ -75,6 +76,15 @@ class _Counter:
     def guard(self, handler: Handler) -> Handler:
         async def guarded(request: Request) -> Response:
             if not self.allowed(request):
+                # a refused request takes from the login bucket: guessing the token is not free
+                key = "login:" + (request.client.host if request.client else "?")
+                if self.token is not None and self.limiter and not self.limiter.allow(key):
+                    return problem(
+                        429,
+                        "kiosk.rate_limited",
+                        "too many attempts",
+                        headers={"retry-after": str(self.limiter.retry_after(key))},
+                    )
                 if request.url.path.endswith("/") and request.method == "GET":
                     return HTMLResponse(_LOGIN if self.token else _FORBIDDEN, status_code=403)
                 return problem(403, "kiosk.forbidden", "the counter endpoints answer loopback only")
@@ -121,8 +131,8 @@ def build_app(
     rate: tuple[float, int] = SESSION_RATE,
 ) -> KioskApp:
     """The ASGI app around ``kiosk`` (``create_app`` builds the Kiosk first)."""
-    counter = _Counter(counter_token)
     limiter = RateLimiter(rate=rate[0], burst=rate[1])
+    counter = _Counter(counter_token, limiter)
     guard = counter.guard
 
     async def page(request: Request) -> Response:

@@ -131,3 +131,12 @@ def test_attack_exchange_ids_are_unguessable_and_not_shared_across_workflows(
     wrong = client.post(f"/workflows/other/exchanges/{exchange}", json={})
     assert wrong.status_code == 404
     assert wrong.json()["code"] == "service.exchange_unknown"
+
+
+def test_attack_invented_http_methods_do_not_grow_the_metrics(client: Any) -> None:
+    """Each unknown method used to add a series to /metrics: memory grew without bound."""
+    for i in range(50):
+        assert client.request(f"M{i}", "/health").status_code == 405
+    text = client.get("/metrics").text
+    assert 'method="M1"' not in text
+    assert 'method="OTHER",route="/health",status="405"} 50' in text
