@@ -7,9 +7,13 @@ a temporary directory and times the same inputs in subprocesses: one with
 ``PYTHONPATH`` pointing at the export, one at the current tree (its Verifier
 given ``trust=UNSAFE_TRUST_ANY_ISSUER``: the old code had no trust step), and one
 at the current tree with a real ``TrustRegistry`` accrediting the issuer. The
-three processes take turns batch by batch, each verifying the same distinct
-credentials (issued here by the current code) once, and a row's figure is the
-least CPU time per verify over its batches. ``DID_GOV_BENCH_BASELINE``
+three processes take turns batch by batch on one CPU, each verifying the same
+distinct credentials (issued here by the current code) once. A row gives the
+least CPU time per verify over its batches on each side, and the median over
+batches of the paired ratio (a batch's time over the same batch's time on the
+baseline, measured next to it): run old against old, the least times of two
+processes on a loaded 2-core machine drift up to ±10 % apart, the paired
+median ±2 %, so the paired median is the figure the 1.10 bound judges. ``DID_GOV_BENCH_BASELINE``
 names another commit. Without git history the section prints why and gives no rows.
 
 ``python -m bench --only verify_baseline`` runs this section alone.
@@ -21,6 +25,7 @@ import io
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -40,8 +45,8 @@ BASELINE = os.environ.get("DID_GOV_BENCH_BASELINE", "d00943b")
 LIMIT = 1.10
 """The issue's bound: now ÷ baseline CPU time per verify."""
 WARMUP = 20
-REPEATS = 12
-"""Batches of distinct inputs per row; the figure is the least CPU time per verify of any."""
+REPEATS = 40
+"""Batches of distinct inputs per row (each ``rounds // 20`` inputs, at least 5)."""
 DISCLOSED = [
     "/credentialSubject/givenName",
     "/credentialSubject/familyName",
@@ -133,13 +138,16 @@ def export(commit: str, into: Path) -> Path | None:
 
 
 MODES = ("old", "trust-any", "registry")
+CPU = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+"""Every worker runs on this one CPU, so that they take turns on the same core and caches."""
 
 
 def _start(path: Path, mode: str, pythonpath: Path) -> subprocess.Popen[str]:
     """A worker process for ``mode`` importing did_gov from ``pythonpath``, warmed up."""
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    pin = [str(CPU)] if CPU is not None else []
     worker = subprocess.Popen(
-        [sys.executable, str(WORKER), str(path), mode],
+        [sys.executable, str(WORKER), str(path), mode, *pin],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -167,7 +175,11 @@ def _batch(worker: subprocess.Popen[str], row: int, batch: int) -> float:
 
 
 def compare(per_batch: int) -> dict[str, dict[str, float]] | None:
-    """Least CPU seconds per verify of each row for each of ``MODES``.
+    """Least CPU seconds per verify of each row for each of ``MODES``, and paired ratios.
+
+    ``"trust-any/old"`` and ``"registry/old"`` are the medians, over batches, of a batch's
+    time divided by the same batch's time on the baseline (a second estimate, robust to
+    load that changes between batches).
 
     One process per mode; batch by batch, each row's batch runs in every process
     in turn (the order rotating), so a change of load hits every side alike.
@@ -193,7 +205,13 @@ def compare(per_batch: int) -> dict[str, dict[str, float]] | None:
                 assert worker.stdin is not None
                 worker.stdin.close()
                 worker.wait()
-    return {row: {mode: min(t) for mode, t in by_mode.items()} for row, by_mode in samples.items()}
+    best: dict[str, dict[str, float]] = {}
+    for row, by_mode in samples.items():
+        best[row] = {mode: min(t) for mode, t in by_mode.items()}
+        for mode in MODES[1:]:  # each batch beside the same batch on the baseline
+            pairs = zip(by_mode[mode], by_mode["old"], strict=True)
+            best[row][f"{mode}/old"] = statistics.median(t / o for t, o in pairs)
+    return best
 
 
 def table(best: dict[str, dict[str, float]], per_batch: int) -> str:
@@ -201,22 +219,27 @@ def table(best: dict[str, dict[str, float]], per_batch: int) -> str:
     lines = [
         f"verify vs {BASELINE}: CPU µs per verify, least of {REPEATS} batches of "
         f"{per_batch} distinct inputs, processes interleaved",
-        f"| row | {BASELINE} | now, trust-any | ratio | now, registry | ratio | ≤{LIMIT:.2f}× |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "(ratio: of the least times; paired: median over batches of a batch's time over the same "
+        f"batch's on {BASELINE}, the figure the ≤{LIMIT:.2f}× column judges: on a loaded machine the "
+        "least times of two processes drift ±10 % apart, paired ratios ±2 %)",
+        f"| row | {BASELINE} | now, trust-any | ratio | paired | now, registry | ratio | paired "
+        f"| ≤{LIMIT:.2f}× |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row, by_mode in best.items():
         old, now, registry = (by_mode[m] * 1e6 for m in ("old", "trust-any", "registry"))
-        verdict = "yes" if now / old <= LIMIT else "NO"
+        verdict = "yes" if by_mode["trust-any/old"] <= LIMIT else "NO"
         lines.append(
-            f"| {row} | {old:.1f} | {now:.1f} | {now / old:.2f}× | {registry:.1f} "
-            f"| {registry / old:.2f}× | {verdict} |"
+            f"| {row} | {old:.1f} | {now:.1f} | {now / old:.2f}× | {by_mode['trust-any/old']:.2f}× "
+            f"| {registry:.1f} | {registry / old:.2f}× | {by_mode['registry/old']:.2f}× "
+            f"| {verdict} |"
         )
     return "\n".join(lines)
 
 
 def figures(rounds: int) -> list[Figure]:
     """One figure per verify row (now, trust-any, beside the baseline commit); prints the table."""
-    per_batch = max(10, rounds // 4)
+    per_batch = max(5, rounds // 20)
     best = compare(per_batch)
     if best is None:
         print(f"verify vs {BASELINE}: skipped (no git history to export {BASELINE} from)")
@@ -224,7 +247,7 @@ def figures(rounds: int) -> list[Figure]:
     print(table(best, per_batch))
     return [
         Figure(
-            f"verify {row} (÷ {BASELINE}, least CPU)",
+            f"verify {row} (÷ {BASELINE}, least CPU; paired ratio above)",
             by_mode["trust-any"],
             by_mode["trust-any"],
             by_mode["old"],
