@@ -78,11 +78,14 @@ def _embeds_context(body: dict[str, Any]) -> bool:
     while layer:
         below: list[Any] = []
         for node in layer:
-            if isinstance(node, dict):
+            kind = type(node)
+            if kind is str:  # most nodes: one type() instead of two isinstance()
+                continue
+            if kind is dict or isinstance(node, dict):
                 if "@context" in node:
                     return True
                 below.extend(node.values())
-            elif isinstance(node, list):
+            elif kind is list or isinstance(node, list):
                 below.extend(node)
         layer = below
     return False
@@ -145,23 +148,25 @@ def validate_contexts(
     >>> v.recompacted, v.expanded_types
     (False, ('https://www.w3.org/2018/credentials#VerifiableCredential',))
     """
-    from did_gov.jsonld import _pyld_call, default_loader, expand
-
     if not isinstance(document, dict):
         raise InvalidInputError("a JSON-LD document is a JSON object")
     if not isinstance(policy, ContextPolicy):
         raise InvalidInputError(f"policy must be a ContextPolicy, not {type(policy).__name__}")
-    loader = loader or default_loader()
-    body = {k: v for k, v in document.items() if k != "proof"}
-    unpinned = _foreign(body, loader.urls)
-    pinned = tuple(c for c in _as_list(body.get("@context")) if isinstance(c, str))
+    if loader is None:
+        from did_gov.jsonld import default_loader
+
+        loader = default_loader()
+    unpinned = _foreign(document, loader.urls)  # the proof's own members aside
+    pinned = tuple(c for c in _as_list(document.get("@context")) if isinstance(c, str))
     # The type IRIs depend only on the top-level contexts and the type values (type-scoped
     # contexts apply after them), so a two-member document gives them without a full expansion.
-    typed: dict[str, Any] = {k: body[k] for k in ("@context", "type", "@type") if k in body}
+    typed: dict[str, Any] = {k: document[k] for k in ("@context", "type", "@type") if k in document}
     cache = getattr(loader, "expanded_types", None)
     key = type_key(typed) if not unpinned and cache is not None else None
     types: tuple[str, ...] | None = cache.get(key) if cache is not None and key else None
     if types is None:
+        from did_gov.jsonld import expand
+
         head = expand(typed, loader=loader) if len(typed) > 1 else []
         types = ()
         if len(head) == 1 and isinstance(head[0], dict):
@@ -176,6 +181,9 @@ def validate_contexts(
             "they can change what its JSON says without changing what was signed",
             code="jsonld.context_unpinned",
         )
+    from did_gov.jsonld import _pyld_call, expand
+
+    body = {k: v for k, v in document.items() if k != "proof"}
     expanded = expand(body, loader=loader)
     compacted: dict[str, Any] = _pyld_call("compact", loader, expanded, list(pinned))
     compacted.pop("@context", None)
