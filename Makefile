@@ -42,10 +42,11 @@ install: $(BIN)/did-gov contracts/node_modules/.compiled postgresql softhsm
 
 demo: install
 	$(BIN)/python examples/demo.py --evm
+	$(BIN)/python examples/housing_benefit.py
 
 lint: install
-	$(BIN)/ruff check did_gov tests examples bench
-	$(BIN)/ruff format --check did_gov tests examples bench
+	$(BIN)/ruff check did_gov tests examples bench conformance
+	$(BIN)/ruff format --check did_gov tests examples bench conformance
 
 typecheck: install
 	$(BIN)/mypy

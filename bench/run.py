@@ -49,6 +49,7 @@ SECTIONS: tuple[str, ...] = (
     "bench.postgres",
     "bench.trust",
     "bench.verify_baseline",
+    "bench.approval",
 )
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
 ROOT = Path(__file__).resolve().parents[1]

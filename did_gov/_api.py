@@ -23,10 +23,11 @@ from did_gov.errors import (
     CredentialError,
     InvalidInputError,
 )
-from did_gov.jsonld import OfflineDocumentLoader, default_loader
+from did_gov.jsonld import OfflineDocumentLoader, default_loader, expand
 from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import AnchorKind, LedgerBackend, Receipt, anchor_leaf, new_salt
 from did_gov.proofs import jose
+from did_gov.proofs._di_suites import suite_by_name
 from did_gov.proofs.data_integrity import DATA_INTEGRITY_CONTEXT, add_proof, with_proof_context
 from did_gov.status import ENTRY_TYPE, StatusListEntry
 from did_gov.verify._anchor import anchored_content
@@ -70,6 +71,42 @@ def _with_issuer(credential: Mapping[str, Any], issuer: str) -> dict[str, Any]:
     current = doc.get("issuer")
     doc["issuer"] = {**current, "id": issuer} if isinstance(current, dict) else issuer
     return doc
+
+
+def _check_named_issuer(credential: Mapping[str, Any]) -> None:
+    """Refuse a malformed ``issuer`` in the input even though the key's DID replaces it (VCDM 2.0 §4.7).
+
+    An absent issuer, or an object without ``id``, is filled in; ``null``, a string that is
+    not a URL, or an object whose ``id`` is not a URL is ``credential.issuer_invalid``.
+    """
+    if "issuer" not in credential:
+        return
+    issuer = credential["issuer"]
+    if isinstance(issuer, Mapping) and "id" not in issuer:
+        return
+    problems = [
+        p
+        for p in credential_problems({"issuer": issuer})
+        if p.code in ("credential.issuer_invalid", "credential.issuer_missing")
+    ]
+    if problems:
+        raise CredentialError(
+            f"issuer must be a URL or an object with a URL id, got {issuer!r}",
+            code="credential.issuer_invalid",
+        )
+
+
+def _check_json_ld(
+    document: Mapping[str, Any], cryptosuite: str, loader: OfflineDocumentLoader
+) -> None:
+    """A JCS suite signs JSON, not JSON-LD: expand in safe mode first (VCDM 2.0 §2.1 conformance).
+
+    RDFC-1.0 suites read the document as JSON-LD while signing; a JCS suite would sign an
+    invalid context, a redefined protected term, a value object with extra keys or an
+    undefined term without noticing, so :func:`issue` expands it first (``jsonld.*`` codes).
+    """
+    if not suite_by_name(cryptosuite).expands_jsonld:
+        expand(dict(document), loader=loader)
 
 
 def _check_status_entries(credential: Mapping[str, Any]) -> None:
@@ -168,8 +205,10 @@ def issue(
     ``credentialSubject.birthDate``) are selectively disclosable.
 
     Without ``verification_method`` the key's did:key is used and becomes the
-    credential's ``issuer`` (replacing whatever issuer the input named). With
-    one, the input's issuer is kept and must be the method's DID. The default
+    credential's ``issuer`` (replacing whatever issuer the input named; a malformed one —
+    not a URL, ``null`` — is ``credential.issuer_invalid``). With one, the input's issuer
+    is kept and must be the method's DID. A JCS cryptosuite signs JSON, so the credential
+    is first expanded as JSON-LD in safe mode (``jsonld.*``), as RDFC-1.0 does anyway. The default
     cryptosuite follows the key type (see :func:`default_cryptosuite`).
 
     A VCDM 1.1 credential (``https://www.w3.org/2018/credentials/v1`` first, with
@@ -193,6 +232,7 @@ def issue(
     if not isinstance(credential, Mapping):
         raise InvalidInputError("a credential is a JSON object")
     if verification_method is None:
+        _check_named_issuer(credential)
         verification_method = did_key.verification_method_id(key.public_key)
         doc = _with_issuer(credential, _did_of(verification_method))
     else:
@@ -222,14 +262,17 @@ def issue(
             ContextInjectedWarning,
             stacklevel=2,
         )
+    suite = cryptosuite or default_cryptosuite(key)
+    loader = _loader(contexts)
+    _check_json_ld(doc, suite, loader)
     return add_proof(
         doc,
         key,
-        cryptosuite=cryptosuite or default_cryptosuite(key),
+        cryptosuite=suite,
         verification_method=verification_method,
         proof_purpose="assertionMethod",
         created=created if created is not None else (now or utc_now()),
-        loader=_loader(contexts),
+        loader=loader,
     )
 
 

@@ -18,6 +18,7 @@ parsed. Verifying an *invalid* credential never raises: the verifier returns a
 from __future__ import annotations
 
 __all__ = [
+    "ApprovalError",
     "CanonicalizationError",
     "ContextInjectedWarning",
     "ContextLoadError",
@@ -25,6 +26,7 @@ __all__ = [
     "DidError",
     "DidGovError",
     "DidResolutionError",
+    "GovLogError",
     "HsmError",
     "InvalidDidError",
     "InvalidInputError",
@@ -135,6 +137,12 @@ class NetworkDisabledError(DidResolutionError):
     code = "network.disabled"
 
 
+class GovLogError(DidResolutionError):
+    """A did:gov DID log that does not verify (``specs/did-gov-method.md`` §6), or misuse of its operations."""
+
+    code = "did.gov_log_invalid"
+
+
 class VerificationMethodError(DidError):
     """A DID URL does not dereference to a usable verification method."""
 
@@ -187,6 +195,12 @@ class PresentationRequestError(InvalidInputError):
     """A presentation request (OpenID4VP ``dcql_query``, ``nonce``, ``client_id``) that is malformed."""
 
     code = "request.invalid"
+
+
+class ApprovalError(DidGovError):
+    """An issuance policy that is invalid or unbounded, or a decision record that does not replay."""
+
+    code = "approval.error"
 
 
 class VerificationFailed(DidGovError):

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from did_gov import (
     KeyType,
@@ -31,7 +32,13 @@ from did_gov.credentials import build_credential
 from did_gov.dids import DefaultResolver, did_key
 from did_gov.ledger import open_ledger
 from did_gov.status import StatusRegistry
-from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
+from did_gov.trust import (
+    Accreditation,
+    build_bundle,
+    build_root,
+    sign_accreditation,
+    verify_bundle,
+)
 
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 
@@ -59,7 +66,10 @@ def main() -> None:
     citizen = did_key.did_for_public_key(citizen_key.public_key)
     print(f"   citizen DID: {citizen[:48]}...")
 
-    step("3. The ministry issues a citizen identity credential (eddsa-rdfc-2022)")
+    step("3. The state accredits the ministry; kiosks get its trust root and a signed bundle")
+    trust = trust_step(ministry, now)
+
+    step("4. The ministry issues a citizen identity credential (eddsa-rdfc-2022)")
     unsigned = build_credential(
         issuer={"id": ministry, "name": "Ministry of the Interior"},
         subject={
@@ -80,25 +90,25 @@ def main() -> None:
         f"   proof: {credential['proof']['cryptosuite']} by {credential['proof']['verificationMethod'][:40]}..."
     )
 
-    step("4. At a city-hall kiosk the citizen presents it, bound to the kiosk's challenge")
+    step("5. At a city-hall kiosk the citizen presents it, bound to the kiosk's challenge")
     challenge = secrets.token_urlsafe(16)
     domain = "kiosk-7.city-hall.example"
     presentation = present([credential], citizen_key, challenge=challenge, domain=domain, now=now)
     print(f"   challenge {challenge!r}, domain {domain!r}")
 
-    step("5. The kiosk verifies offline")
-    kiosk = Verifier(now=now, trust=UNSAFE_TRUST_ANY_ISSUER)
+    step("6. The kiosk verifies offline")
+    kiosk = Verifier(now=now, **trust)
     report = kiosk.verify(presentation, challenge=challenge, domain=domain)
     print("   " + report.summary().replace("\n", "\n   "))
 
-    step("6. Someone replays the same presentation at another kiosk")
+    step("7. Someone replays the same presentation at another kiosk")
     replay = kiosk.verify(presentation, challenge=secrets.token_urlsafe(16), domain=domain)
     print(
         f"   {'VERIFIED' if replay.verified else 'REJECTED'}: "
         + "; ".join(c.message for c in replay.errors)
     )
 
-    step("7. Someone edits the birth date")
+    step("8. Someone edits the birth date")
     forged = json.loads(json.dumps(credential))
     forged["credentialSubject"]["birthDate"] = "1980-12-10"
     tampered = kiosk.verify(forged)
@@ -107,7 +117,16 @@ def main() -> None:
         + "; ".join(c.code for c in tampered.errors)
     )
 
-    step("8. The ministry anchors the credential in its embedded ledger (sqlite)")
+    step("9. A forger's own key issues a citizen identity credential")
+    forger_key = PrivateKey.generate(KeyType.ED25519)
+    forgery = issue({**unsigned, "issuer": "did:example:placeholder"}, forger_key, now=now)
+    foreign = kiosk.verify(forgery)
+    print(
+        f"   {'VERIFIED' if foreign.verified else 'REJECTED'}: "
+        + "; ".join(c.code for c in foreign.errors)
+    )
+
+    step("10. The ministry anchors the credential in its embedded ledger (sqlite)")
     log_key = PrivateKey.generate(KeyType.ED25519)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'ledger.db'}"
@@ -115,14 +134,14 @@ def main() -> None:
             [receipt] = anchor(credential, log)
             vkey = log.verifier.vkey
     print(f"   entry {receipt.index} of {receipt.origin}; only a salted hash left the ministry")
-    anchored = Verifier(now=now, log_keys=[vkey], trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+    anchored = Verifier(now=now, **(trust | {"log_keys": [vkey]})).verify(
         attach_receipts(credential, [receipt])
     )
     anchor_check = anchored.checks[-1]
     print(f"   the kiosk checks the receipt offline with the log key: {anchor_check.message}")
 
     step(
-        "9. Selective disclosure: the citizen proves age over 18 to a shop, nothing else (SD-JWT VC)"
+        "11. Selective disclosure: the citizen proves age over 18 to a shop, nothing else (SD-JWT VC)"
     )
     sd_jwt = issue_sd_jwt(
         {**unsigned, "credentialSubject": {**unsigned["credentialSubject"], "ageOver18": True}},
@@ -141,13 +160,14 @@ def main() -> None:
     visible = {k: v for k, v in (selective.document or {}).items() if k not in ("cnf", "iss")}
     print(f"   {'VERIFIED' if selective.verified else 'REJECTED'}; the shop sees {visible}")
 
-    revoked = revocation_step(ministry, ministry_key, citizen, now)
-    on_chain = evm_step(credential, now) if "--evm" in sys.argv[1:] else True
+    revoked = revocation_step(ministry, ministry_key, citizen, now, trust)
+    on_chain = evm_step(credential, now, trust) if "--evm" in sys.argv[1:] else True
 
     if (
         not report.verified
         or replay.verified
         or tampered.verified
+        or foreign.verified
         or not selective.verified
         or "birthDate" in selective.document
         or revoked.verified
@@ -157,17 +177,46 @@ def main() -> None:
     ):
         raise SystemExit("demo failed: unexpected verification outcome")
     print(
-        "\nDemo complete: issued, presented, verified offline; replay and forgery rejected;"
-        " age proven without the birth date; a revoked credential rejected; the credential\n"
-        "anchored and its receipt verified offline."
+        "\nDemo complete: issued, presented, verified offline by a kiosk that trusts only the"
+        " state's\naccreditations; replay, tampering and a forger's credential rejected; age proven"
+        " without the\nbirth date; a revoked credential rejected; the credential anchored and its"
+        " receipt verified offline."
     )
 
 
+def trust_step(ministry: str, now: datetime) -> dict[str, Any]:
+    """Step 3: the national trust authority accredits the ministry; a kiosk's trust material."""
+    state_key, bundle_key = (PrivateKey.generate(KeyType.ED25519) for _ in range(2))
+    state = did_key.did_for_public_key(state_key.public_key)
+    accreditation = Accreditation(
+        authority=state,
+        issuer=ministry,
+        types=("CitizenIdentityCredential", "ResidencePermitCredential"),
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=365),
+        issued=now,
+        name="Ministry of the Interior",
+        name_zh="内政部",
+    )
+    signed = sign_accreditation(
+        accreditation, state_key, did_key.verification_method_id(state_key.public_key)
+    )
+    root = build_root(keys=[bundle_key.public_key], threshold=1, authorities=[state],
+                      version=1, expires=now + timedelta(days=365), signers=[bundle_key])  # fmt: skip
+    bundle = build_bundle(roots=[root], signers=[bundle_key], version=1, issued=now,
+                          expires=now + timedelta(days=7), accreditations=[signed])  # fmt: skip
+    print(f"   trust root: authority {state[:40]}..., 1 bundle key")
+    print(
+        "   bundle v1: the ministry accredited for CitizenIdentityCredential, ResidencePermitCredential"
+    )
+    return verify_bundle(bundle, root, now=now).verifier_options()
+
+
 def revocation_step(
-    ministry: str, key: PrivateKey, citizen: str, now: datetime
+    ministry: str, key: PrivateKey, citizen: str, now: datetime, trust: dict[str, Any]
 ) -> VerificationReport:
-    """Step 10: the ministry revokes a credential and publishes its list; a kiosk sees it offline."""
-    step("10. The ministry revokes a credential, publishes its status list; the kiosk syncs it")
+    """Step 12: the ministry revokes a credential and publishes its list; a kiosk sees it offline."""
+    step("12. The ministry revokes a credential, publishes its status list; the kiosk syncs it")
     credential_id = f"urn:uuid:{secrets.token_hex(16)}"
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -199,9 +248,7 @@ def revocation_step(
             ttl=timedelta(hours=1),
         )
     print(f"   revoked {credential_id} (index {permit['credentialStatus']['statusListIndex']})")
-    report = Verifier(now=now, status_lists=[status_list], trust=UNSAFE_TRUST_ANY_ISSUER).verify(
-        permit
-    )
+    report = Verifier(now=now, **(trust | {"status_lists": [status_list]})).verify(permit)
     print(
         f"   kiosk, offline: {'VERIFIED' if report.verified else 'REJECTED'}: "
         + "; ".join(c.code for c in report.errors)
@@ -209,12 +256,12 @@ def revocation_step(
     return report
 
 
-def evm_step(credential: dict[str, object], now: datetime) -> bool:
-    """Step 11 (``--evm``): anchor on a chain's AnchorRegistry and check the receipt against it."""
+def evm_step(credential: dict[str, object], now: datetime, trust: dict[str, Any]) -> bool:
+    """Step 13 (``--evm``): anchor on a chain's AnchorRegistry and check the receipt against it."""
     from did_gov.ledger.evm import deploy_registry, set_writer, verify_chain_anchor, writer_address
     from did_gov.testing.anvil import Anvil
 
-    step("11. The ministry anchors on the consortium chain (a local anvil node here)")
+    step("13. The ministry anchors on the consortium chain (a local anvil node here)")
     admin_key, writer_key = secrets.token_bytes(32), secrets.token_bytes(32)
     log_key = PrivateKey.generate(KeyType.ED25519)
     with Anvil.start() as node:
@@ -230,7 +277,7 @@ def evm_step(credential: dict[str, object], now: datetime) -> bool:
             vkey = log.verifier.vkey
         chain = receipt.chain
         print(f"   registry {contract}; anchored in block {chain.block if chain else None}")
-        report = Verifier(now=now, log_keys=[vkey], trust=UNSAFE_TRUST_ANY_ISSUER).verify(
+        report = Verifier(now=now, **(trust | {"log_keys": [vkey]})).verify(
             attach_receipts(credential, [receipt])
         )
         online = verify_chain_anchor(receipt, vkey, rpc_url=node.url, contract=contract)

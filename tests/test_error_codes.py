@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
-CHECK_BUILDERS = {"fail", "unknown", "Check", "_problem"}
+CHECK_BUILDERS = {"fail", "unknown", "Check", "_problem", "problem", "ProblemError", "_bad"}
 
 
 def _codes_in(path: Path) -> set[str]:

@@ -19,6 +19,7 @@ RANKS = {
     "_log": 0,
     "_postgres": 0,
     "_sqlite": 0,
+    "_asgi": 0,
     "keys": 1,
     "dids": 2,
     "jsonld": 3,
@@ -26,12 +27,15 @@ RANKS = {
     "proofs": 5,
     "status": 6,
     "ledger": 6,
+    "dids.gov": 7,  # did:gov verifies anchor receipts: above the ledger, below trust
     "trust": 8,
     "verify": 9,
     "testing": 9,
     "_api": 10,
+    "approval": 10,
     "cli": 11,
     "kiosk": 11,
+    "service": 11,
     "__init__": 12,
     "__main__": 12,
     "py": 12,
@@ -40,8 +44,19 @@ RANKS = {
 FORBIDDEN = {"ledger": {"credentials", "proofs", "status", "dids", "jsonld"}}
 
 
+def _is_gov(parts: tuple[str, ...] | list[str]) -> bool:
+    """did_gov/dids/gov.py and its private modules dids/_gov_*.py form the layer "dids.gov"."""
+    return (
+        len(parts) > 1
+        and parts[0] == "dids"
+        and parts[1].removesuffix(".py").lstrip("_")[:3] == "gov"
+    )
+
+
 def _layer_of(path: Path) -> str:
     relative = path.relative_to(ROOT / "did_gov")
+    if _is_gov(relative.parts):
+        return "dids.gov"
     return relative.parts[0].removesuffix(".py")
 
 
@@ -57,7 +72,7 @@ def _imported_layers(path: Path) -> set[str]:
         for name in names:
             parts = name.split(".")
             if parts[0] == "did_gov" and len(parts) > 1:
-                found.add(parts[1])
+                found.add("dids.gov" if _is_gov(parts[1:]) else parts[1])
     return found
 
 

@@ -47,6 +47,13 @@ def _load_key(path: str, args: argparse.Namespace) -> Any:
 def _cmd_did_resolve(args: argparse.Namespace) -> int:
     from did_gov.dids import DefaultResolver
 
+    if args.did.startswith("did:gov:"):
+        from did_gov.cli._did_gov import resolve_gov
+
+        return resolve_gov(args)
+    if args.did_log or args.at or args.version_id or args.log_key:
+        raise UsageError("--did-log, --at, --version-id and --log-key resolve did:gov DIDs")
+
     document = DefaultResolver().resolve(args.did)
     _print_json(dict(document.data), compact=args.json)
     return EXIT_OK
@@ -379,22 +386,27 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     inputs = [(path, _read_text(path)) for path in args.files]
     lists = [_read_status_list(path) for path in args.status_lists]
     material = trust_material(args)  # --bundle/--root, --trust-store or --trust-any-issuer
+    from did_gov.cli._did_gov import add_did_logs
+
     verifier = Verifier(
-        **material.verifier_kwargs(
-            {
-                "contexts": args.contexts,
-                "resolver": _resolver(args.did_documents),
-                "now": at,
-                "policy": VerificationPolicy(
-                    require_key_binding=args.require_key_binding,
-                    require_anchor=args.require_anchor,
-                    subject_binding=not args.no_subject_binding,
-                ),
-                "status_lists": lists,
-                "issuer_jwks": _load_jwks(args.jwk),
-                "log_keys": [_log_key(value) for value in args.log_keys],
-            },
-            did_documents=[_read_json(path) for path in args.did_documents],
+        **add_did_logs(
+            material.verifier_kwargs(
+                {
+                    "contexts": args.contexts,
+                    "resolver": _resolver(args.did_documents),
+                    "now": at,
+                    "policy": VerificationPolicy(
+                        require_key_binding=args.require_key_binding,
+                        require_anchor=args.require_anchor,
+                        subject_binding=not args.no_subject_binding,
+                    ),
+                    "status_lists": lists,
+                    "issuer_jwks": _load_jwks(args.jwk),
+                    "log_keys": [_log_key(value) for value in args.log_keys],
+                },
+                did_documents=[_read_json(path) for path in args.did_documents],
+            ),
+            args.did_logs,
         )
     )
     request = _read_request(args)
@@ -458,7 +470,14 @@ def _parser() -> argparse.ArgumentParser:
     res = did.add_parser("resolve", help="print the DID document of a DID (offline methods)")
     res.add_argument("did")
     res.add_argument("--json", action="store_true", help="compact one-line JSON")
+    res.add_argument("--did-log", metavar="FILE", help="did:gov: its DID log (receipts beside it)")
+    res.add_argument("--at", metavar="TIME", help="did:gov: the version in force at this time")
+    res.add_argument("--version-id", metavar="ID", help="did:gov: the version with this versionId")
+    res.add_argument("--log-key", metavar="VKEY", help="did:gov: the anchorLog key it must have")
     res.set_defaults(func=_cmd_did_resolve)
+    from did_gov.cli._did_gov import register as _register_did_gov
+
+    _register_did_gov(did)
     web = did.add_parser("web", help="write the did:web DID document an agency publishes")
     web.add_argument(
         "--domain",
@@ -588,6 +607,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a did:web DID document to resolve offline (repeatable; never fetched)",
     )
+    ver.add_argument(
+        "--did-log",
+        dest="did_logs",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a did:gov DID log (its receipts beside it) to resolve issuers offline (repeatable)",
+    )
     from did_gov.cli._trust import add_verify_flags
 
     add_verify_flags(ver)
@@ -600,6 +627,12 @@ def _parser() -> argparse.ArgumentParser:
     from did_gov.cli._trust import register as _register_trust_verbs
 
     _register_trust_verbs(verbs)
+    from did_gov.cli._serve import register as _register_serve
+
+    _register_serve(verbs)
+    from did_gov.cli._approval import register as _register_approval
+
+    _register_approval(verbs)
     return parser
 
 

@@ -12,6 +12,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from did_gov.cli._io import UsageError, parse_time, read_bytes, read_json
 
 __all__ = [
     "TrustMaterial",
+    "add_trust_flags",
     "add_verify_flags",
     "register",
     "trust_material",
@@ -124,6 +126,90 @@ def _jwk(path: str) -> dict[str, Any]:
     return {k: v for k, v in value.items() if k != "d"}
 
 
+# -- trust cte-export / cte-import (DIF Credential Trust Establishment) -------------------
+
+
+def _cmd_cte_export(args: argparse.Namespace) -> int:
+    from did_gov.dids import did_key
+    from did_gov.trust import SignedAccreditation, export_cte, sign_cte, verify_bundle
+
+    signer = _keys.load_signer(args.key, args)
+    author = did_key.did_for_public_key(signer.public_key)
+    documents = [read_json(p) for p in args.did_document]
+    signed = [SignedAccreditation.from_json(read_json(p)) for p in args.accreditation]
+    if args.bundle is not None or args.root is not None:
+        if args.bundle is None or args.root is None:
+            raise UsageError("--bundle and --root go together")
+        bundle = verify_bundle(read_bytes(args.bundle), read_json(args.root), now=_now())
+        signed += bundle.accreditations
+        documents += bundle.did_documents
+    resolver = _resolver_with(documents)
+    records = []
+    for item in signed:
+        item.verify(resolver)
+        record = item.accreditation
+        if record.authority != author:
+            sys.stderr.write(
+                f"did-gov: note: the accreditation of {record.issuer} by {record.authority} is "
+                "not by --key's DID: not exported (a CTE document has one author)\n"
+            )
+            continue
+        records.append(record)
+    document = export_cte(
+        records,
+        author=author,
+        document_id=args.id,
+        name=args.name,
+        version=args.version,
+        last_updated=_now(),
+        description=args.description,
+    )
+    if args.unsigned:
+        _write(args.output, document)
+        return EXIT_OK
+    token = sign_cte(document, signer, did_key.verification_method_id(signer.public_key))
+    _write_text(args.output, token + "\n")
+    return EXIT_OK
+
+
+def _write_text(path: str, text: str) -> None:
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _cmd_cte_import(args: argparse.Namespace) -> int:
+    from did_gov.dids import did_key
+    from did_gov.trust import import_cte, open_cte, sign_accreditation
+
+    signer = _keys.load_signer(args.key, args)
+    authority = did_key.did_for_public_key(signer.public_key)
+    resolver = _resolver_with([read_json(p) for p in args.did_document])
+    document, kid = open_cte(read_bytes(args.file), resolver)
+    if kid is None and not args.unsigned:
+        raise UsageError(
+            f"{args.file} is an unsigned CTE document: pass --unsigned to vouch for it yourself"
+        )
+    result = import_cte(document, authority=authority, issued=_now())
+    for note in result.notes:
+        sys.stderr.write(f"did-gov: note: {note}\n")
+    out = Path(args.output)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out}: {exc.strerror}") from None
+    method = did_key.verification_method_id(signer.public_key)
+    for i, record in enumerate(result.accreditations, 1):
+        path = out / f"accreditation-{i}.json"
+        _write(str(path), sign_accreditation(record, signer, method).to_json())
+        sys.stdout.write(f"{path}: {record.issuer} for {', '.join(record.types)}\n")
+    return EXIT_OK
+
+
 # -- bundle build / inspect / install ----------------------------------------------------
 
 
@@ -154,6 +240,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     documents = [read_json(p) for p in args.did_document]
     for signed in accreditations:
         signed.verify(_resolver_with(documents))
+    log_keys, checkpoints = _checkpoints(args)
     now = _now()
     bundle = build_bundle(
         roots=roots,
@@ -163,13 +250,89 @@ def _cmd_build(args: argparse.Namespace) -> int:
         expires=now + _duration(args.expires, "--expires"),
         accreditations=accreditations,
         did_documents=documents,
+        did_logs=_did_logs(args.did_log),
         contexts=_contexts_of(args.contexts),
         status_lists=[_status_list(p) for p in args.status_list],
-        log_keys=args.log_key,
+        log_keys=log_keys,
+        checkpoints=checkpoints,
     )
     _write(args.output, bundle)
     _warn_unchained(roots[-1].authorities, accreditations)
     return EXIT_OK
+
+
+def _did_logs(paths: list[str]) -> list[dict[str, Any]]:
+    """``--did-log FILE``: each did:gov log (receipts beside it), verified, as a did-logs.json item."""
+    from did_gov.dids.gov import DidGov, bundle_item
+    from did_gov.errors import DidGovError
+
+    items = []
+    for path in paths:
+        try:
+            items.append(bundle_item(DidGov().load(path)))
+        except DidGovError as exc:
+            raise UsageError(f"--did-log {path}: {exc.message} [{exc.code}]") from None
+    return items
+
+
+def _checkpoints(args: argparse.Namespace) -> tuple[list[str], list[Any]]:
+    """``--ledger``/``--checkpoint``/``--previous``: the log keys and checkpoints a bundle carries.
+
+    Each ``--ledger`` (opened read-only) gives its checkpoint (a ``--checkpoint`` file of
+    that origin, else its newest) with consistency proofs from the tree heads the
+    ``--previous`` bundles carried, and its log key. A ``--checkpoint`` of no given ledger
+    is carried without proofs and must verify with a ``--log-key``.
+    """
+    from did_gov.cli._io import read_text
+    from did_gov.cli._ledger import _open
+    from did_gov.errors import DidGovError
+    from did_gov.ledger.checkpoint import NoteVerifier, open_checkpoint
+    from did_gov.trust import LogCheckpoint, earlier_heads, log_checkpoint
+
+    log_keys = [_vkey(value) for value in args.log_key]
+    previous: dict[str, list[Any]] = {}
+    for path in args.previous:
+        try:
+            for origin, heads in earlier_heads(read_bytes(path)).items():
+                previous.setdefault(origin, []).extend(heads)
+        except DidGovError as exc:
+            raise UsageError(f"{path}: {exc.message} [{exc.code}]") from None
+    notes: dict[str, str] = {}
+    for path in args.checkpoint:
+        note = read_text(path)
+        origin = note.split("\n", 1)[0]
+        if origin in notes:
+            raise UsageError(f"two --checkpoint files of {origin}")
+        notes[origin] = note
+    checkpoints: list[Any] = []
+    for url in args.ledger:
+        reader = argparse.Namespace(ledger=url, key=None, origin=args.origin)
+        with _open(reader) as log:
+            origin = log.origin
+            if any(c.origin == origin for c in checkpoints):
+                raise UsageError(f"two --ledger URLs of the log {origin}")
+            checkpoints.append(
+                log_checkpoint(log, previous.get(origin, ()), note=notes.pop(origin, None))
+            )
+            if log.verifier.vkey not in log_keys:
+                log_keys.append(log.verifier.vkey)
+    verifiers = [NoteVerifier.from_vkey(v) for v in log_keys]
+    for origin, note in notes.items():
+        try:
+            open_checkpoint(note, verifiers, origin=origin)
+        except DidGovError as exc:
+            raise UsageError(
+                f"--checkpoint of {origin}: no --log-key verifies it ({exc.code})"
+            ) from None
+        checkpoints.append(LogCheckpoint(origin, note, ()))
+    return log_keys, checkpoints
+
+
+def _vkey(value: str) -> str:
+    """A vkey given inline or as a file holding one."""
+    from did_gov.cli._io import read_text
+
+    return read_text(value).strip() if Path(value).is_file() else value
 
 
 def _resolver_with(documents: list[Any]) -> Any:
@@ -226,18 +389,40 @@ def _cmd_install(args: argparse.Namespace) -> int:
 # -- verify's trust flags ----------------------------------------------------------------
 
 
-def add_verify_flags(parser: argparse.ArgumentParser) -> None:
-    """``--bundle B --root R | --trust-store DIR | --trust-any-issuer`` on ``verify``."""
+def add_trust_flags(
+    parser: argparse.ArgumentParser, *, trust_any: bool = True, contexts: bool = True
+) -> None:
+    """Add the trust flags every verifying command shares (``specs/cli.md`` § trust flags).
+
+    ``--bundle FILE --root FILE`` (stateless), ``--trust-store DIR`` (an installed bundle),
+    ``--trust-any-issuer`` (unsafe; left out when ``trust_any`` is false, as on the kiosk)
+    and, when ``contexts`` is true, ``--contexts DIR`` (repeatable; added to the bundle's
+    contexts). :func:`trust_material` reads them back.
+    """
     parser.add_argument("--bundle", metavar="FILE", help="a signed trust bundle (with --root)")
     parser.add_argument("--root", metavar="FILE", help="the trust root the bundle is signed under")
     parser.add_argument(
         "--trust-store", metavar="DIR", help="a store a bundle was installed in (bundle install)"
     )
-    parser.add_argument(
-        "--trust-any-issuer",
-        action="store_true",
-        help="UNSAFE: do not check that the issuer is accredited (tests and demos)",
-    )
+    if trust_any:
+        parser.add_argument(
+            "--trust-any-issuer",
+            action="store_true",
+            help="UNSAFE: do not check that the issuer is accredited (tests and demos)",
+        )
+    if contexts:
+        parser.add_argument(
+            "--contexts",
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="more pinned JSON-LD contexts: a directory with index.json (repeatable)",
+        )
+
+
+def add_verify_flags(parser: argparse.ArgumentParser) -> None:
+    """``verify``'s trust flags (it declares ``--contexts`` itself): :func:`add_trust_flags`."""
+    add_trust_flags(parser, contexts=False)
 
 
 @dataclass
@@ -248,6 +433,10 @@ class TrustMaterial:
     failure: tuple[str, str] | None = None  # (code, message)
     configured: bool = False
     unsafe: bool = False
+    contexts: tuple[str, ...] = ()
+    """``--contexts`` directories read by :func:`trust_material` (already in a bundle's loader)."""
+    bundle: Any = None
+    """The verified :class:`~did_gov.trust.TrustBundle` (``--bundle``/``--trust-store``), if any."""
 
     def warn(self) -> None:
         """Print ``WARNING: issuer trust not checked`` on stderr under ``--trust-any-issuer``."""
@@ -256,14 +445,23 @@ class TrustMaterial:
 
     def verifier_kwargs(
         self,
-        base: dict[str, Any],
-        did_documents: list[Any] = (),  # type: ignore[assignment]
+        base: Mapping[str, Any] | None = None,
+        did_documents: Iterable[Any] = (),
     ) -> dict[str, Any]:
-        """``base`` (the command's own flags) with the trust material added to it.
+        """The keyword arguments for ``Verifier(**kwargs)``: ``base`` plus the trust material.
 
-        The bundle's resolver also gets the ``--did-document`` files.
+        ``base`` holds the command's own options (``contexts``, ``status_lists``,
+        ``log_keys``, ``issuer_jwks``, ``policy``, …); the bundle's lists, keys and JWKs are
+        added to the command's, its loader (which already holds ``--contexts``) replaces
+        ``contexts``, and its resolver also gets the ``did_documents`` (``--did-document``).
+        Without trust flags the result has no ``trust`` (the Verifier reports
+        ``trust.not_configured``). Check :attr:`failure` first: a bundle that failed
+        gives no trust material.
         """
-        out = dict(base)
+        out = dict(base or {})
+        if self.contexts and "loader" not in self.kwargs:
+            given = list(out.get("contexts", []))
+            out["contexts"] = [*given, *(c for c in self.contexts if c not in given)]
         for key, value in self.kwargs.items():
             if key in ("status_lists", "log_keys", "issuer_jwks"):
                 out[key] = [*out.get(key, []), *value]
@@ -288,35 +486,46 @@ class TrustMaterial:
         return VerificationReport.from_checks("unknown", [fail("trust", code, message)])
 
 
-def trust_material(args: argparse.Namespace) -> TrustMaterial:
-    """Read ``verify``'s trust flags: a bundle (stateless), a store, or the unsafe mode."""
+def trust_material(args: argparse.Namespace, *, now: datetime | None = None) -> TrustMaterial:
+    """Read the flags of :func:`add_trust_flags`: a bundle (stateless), a store, or the unsafe mode.
+
+    The bundle's expiry is judged at ``now`` (default: the real clock; ``approval replay`` gives
+    the recorded decision time).
+
+    Raises :class:`~did_gov.cli._io.UsageError` (exit 2) for contradictory flags; a bundle,
+    root or store that fails its checks is not raised but kept in :attr:`TrustMaterial.failure`
+    (``verify`` fails every file with it, exit 1; a server refuses to start).
+    """
     bundle, root, store = args.bundle, args.root, args.trust_store
-    chosen = sum(
-        x
-        for x in (bundle is not None or root is not None, store is not None, args.trust_any_issuer)
-    )
+    any_issuer = bool(getattr(args, "trust_any_issuer", False))
+    contexts = tuple(getattr(args, "contexts", None) or ())
+    chosen = sum(x for x in (bundle is not None or root is not None, store is not None, any_issuer))
     if chosen > 1:
         raise UsageError("use one of --bundle/--root, --trust-store, --trust-any-issuer")
     if (bundle is None) != (root is None):
         raise UsageError("--bundle and --root go together")
-    if args.trust_any_issuer:
+    if any_issuer:
         from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
-        return TrustMaterial({"trust": UNSAFE_TRUST_ANY_ISSUER}, configured=True, unsafe=True)
+        return TrustMaterial(
+            {"trust": UNSAFE_TRUST_ANY_ISSUER}, configured=True, unsafe=True, contexts=contexts
+        )
     if bundle is None and store is None:
-        return TrustMaterial()
+        return TrustMaterial(contexts=contexts)
     from did_gov.errors import TrustError
     from did_gov.trust import TrustStore, verify_bundle
 
     try:
         if store is not None:
-            verified = TrustStore(store).load(now=_now())
+            verified = TrustStore(store).load(now=now or _now())
         else:
             raw, root_value = read_bytes(bundle), read_json(root)
-            verified = verify_bundle(raw, root_value, now=_now())
+            verified = verify_bundle(raw, root_value, now=now or _now())
     except TrustError as exc:
-        return TrustMaterial(failure=(exc.code, exc.message), configured=True)
-    return TrustMaterial(verified.verifier_options(args.contexts), configured=True)
+        return TrustMaterial(failure=(exc.code, exc.message), configured=True, contexts=contexts)
+    return TrustMaterial(
+        verified.verifier_options(contexts), configured=True, contexts=contexts, bundle=verified
+    )
 
 
 def register(verbs: Any) -> None:
@@ -358,6 +567,36 @@ def register(verbs: Any) -> None:
     acc.add_argument("-o", "--output", required=True, metavar="FILE")
     acc.set_defaults(func=_cmd_accredit)
 
+    cte_out = trust.add_parser(
+        "cte-export", help="write accreditations as a DIF Credential Trust Establishment document"
+    )
+    _keys.add_key_argument(cte_out, required=True, help="the authority's key (the CTE author)")
+    cte_out.add_argument("--accreditation", action="append", default=[], metavar="FILE")
+    cte_out.add_argument("--bundle", metavar="FILE", help="export the accreditations of a bundle")
+    cte_out.add_argument("--root", metavar="FILE", help="the root the --bundle is signed under")
+    cte_out.add_argument("--did-document", action="append", default=[], metavar="FILE")
+    cte_out.add_argument("--id", required=True, help="the document's id (stable across versions)")
+    cte_out.add_argument("--name", required=True, help="the document's title")
+    cte_out.add_argument("--description")
+    cte_out.add_argument("--version", type=int, default=1)
+    cte_out.add_argument(
+        "--unsigned", action="store_true", help="write plain JSON instead of a signed JWT"
+    )
+    cte_out.add_argument("-o", "--output", required=True, metavar="FILE")
+    cte_out.set_defaults(func=_cmd_cte_export)
+
+    cte_in = trust.add_parser(
+        "cte-import", help="sign accreditations stating what a DIF CTE document says"
+    )
+    cte_in.add_argument("file", metavar="CTE_FILE")
+    _keys.add_key_argument(cte_in, required=True, help="the accrediting authority's key")
+    cte_in.add_argument("--did-document", action="append", default=[], metavar="FILE")
+    cte_in.add_argument(
+        "--unsigned", action="store_true", help="accept a plain-JSON (unsigned) CTE document"
+    )
+    cte_in.add_argument("-o", "--output", required=True, metavar="DIR")
+    cte_in.set_defaults(func=_cmd_cte_import)
+
     bundle = verbs.add_parser("bundle", help="signed trust bundles").add_subparsers(
         dest="action", required=True
     )
@@ -368,6 +607,36 @@ def register(verbs: Any) -> None:
     build.add_argument("--accreditation", action="append", default=[], metavar="FILE")
     build.add_argument("--status-list", action="append", default=[], metavar="FILE")
     build.add_argument("--log-key", action="append", default=[], metavar="VKEY")
+    build.add_argument(
+        "--did-log",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="carry a did:gov DID log (receipts beside it) and its latest version (repeatable)",
+    )
+    build.add_argument(
+        "--ledger",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="carry this log's checkpoint (read-only: sqlite: or postgresql:) with consistency "
+        "proofs from the --previous bundles' checkpoints, and its log key (repeatable)",
+    )
+    build.add_argument("--origin", metavar="ORIGIN", help="the log to read in a --ledger database")
+    build.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the checkpoint to carry for a log (default: the --ledger's newest)",
+    )
+    build.add_argument(
+        "--previous",
+        action="append",
+        default=[],
+        metavar="BUNDLE",
+        help="an earlier bundle: proofs are made from the checkpoints it carried (repeatable)",
+    )
     build.add_argument("--did-document", action="append", default=[], metavar="FILE")
     build.add_argument("--contexts", action="append", default=[], metavar="DIR")
     build.add_argument("--version", type=int, required=True)

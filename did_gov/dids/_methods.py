@@ -443,6 +443,10 @@ class DefaultResolver:
             raise MethodNotSupportedError("a DID method needs a name")
         self._methods[method.name] = method
 
+    def handler(self, method: str) -> DidMethod | None:
+        """The handler registered for the DID method ``method`` (e.g. ``"gov"``), or None."""
+        return self._methods.get(method)
+
     def preload(self, document: dict[str, Any]) -> None:
         """Put a did:web document in the cache (for kiosks and trust bundles)."""
         checked = DidDocument.from_json(document)

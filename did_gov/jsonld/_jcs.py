@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +23,14 @@ _ESCAPES = {
 _MAX_SAFE = 2**53
 
 
+_PLAIN = re.compile(r'[^\x00-\x1f"\\\ud800-\udfff]*')
+"""A string with nothing to escape and no surrogate: written as it is (the common case)."""
+
+
 def _string(value: str) -> str:
     """RFC 8785 §3.2.2.2: minimal JSON string escaping, everything else as UTF-8."""
+    if _PLAIN.fullmatch(value):
+        return '"' + value + '"'
     out = ['"']
     for ch in value:
         code = ord(ch)

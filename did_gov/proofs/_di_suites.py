@@ -48,6 +48,11 @@ class Cryptosuite:
     context_in_proof: bool = False
     """JCS suites copy the document's ``@context`` into the proof (eddsa-jcs-2022 §3.3.1)."""
 
+    @property
+    def expands_jsonld(self) -> bool:
+        """Whether the transformation reads the document as JSON-LD (RDFC-1.0), unlike JCS."""
+        return self.transform is _rdfc
+
     def hash_name(self, key_type: KeyType) -> str:
         """SHA-256, or SHA-384 for P-384 keys (ECDSA suites §3.3.3: P-384 uses SHA-384 throughout)."""
         return key_type.hash_name

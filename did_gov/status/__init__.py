@@ -10,7 +10,8 @@
   callable (``specs/status-registry.md``).
 * :class:`StatusSource` is where a verifier obtains list credentials: offline
   (:class:`StaticStatusSource`), through an injected fetcher (:class:`FetchingStatusSource`),
-  or several in order (:class:`ChainedStatusSource`).
+  or several in order (:class:`ChainedStatusSource`); a list carried in a trust bundle is a
+  :class:`BundledStatusList` (fresh until the bundle expires).
 * :func:`check_entry` runs the spec's Validate Algorithm on a list the caller has already
   verified and returns a :class:`StatusResult`; it never raises for invalid data.
 
@@ -45,6 +46,7 @@ from did_gov.status._registry import (
     credential_hash,
 )
 from did_gov.status._source import (
+    BundledStatusList,
     ChainedStatusSource,
     FetchingStatusSource,
     StaticStatusSource,
@@ -53,6 +55,7 @@ from did_gov.status._source import (
 )
 
 __all__ = [
+    "BundledStatusList",
     "ChainedStatusSource",
     "FetchingStatusSource",
     "StaticStatusSource",

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from did_gov._time import format_datetime
 from did_gov.errors import LimitExceededError, StatusError
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs._result import Check, fail, ok
@@ -21,6 +22,7 @@ from did_gov.status._bitstring import MIN_ENTRIES, StatusList
 from did_gov.status._cache import StatusListCache
 from did_gov.status._credential import StatusListCredential
 from did_gov.status._entry import StatusListEntry, StatusPurpose
+from did_gov.status._source import BundledStatusList
 
 __all__ = ["DEFAULT_CACHE", "StalePolicy", "StatusResult", "check_entry"]
 
@@ -170,15 +172,32 @@ def _read_value(
 
 
 def _freshness(
-    listed: StatusListCredential, now: datetime, policy: StalePolicy, skew: timedelta
+    listed: StatusListCredential,
+    now: datetime,
+    policy: StalePolicy,
+    skew: timedelta,
+    bundled: BundledStatusList | None = None,
 ) -> Check:
-    """The list's validity period (VCDM 2.0 §4.9) and ``ttl`` (§2.2) against ``now`` ± ``skew``."""
+    """The list's validity period (VCDM 2.0 §4.9) and ``ttl`` (§2.2) against ``now`` ± ``skew``.
+
+    A list carried in a trust bundle (``bundled``) is fresh until the bundle expires
+    instead of for its ``ttl``; its own ``validUntil`` still ends it.
+    """
     name = "status_validity"
     if listed.valid_from is not None and now + skew < listed.valid_from:
         return fail(name, "status.list_not_yet_valid", "the status list is not valid yet")
     late: tuple[str, str] | None = None
     if listed.valid_until is not None and now - skew > listed.valid_until:
         late = ("status.list_expired", f"the status list expired at {listed.valid_until}")
+    elif bundled is not None and now - skew <= bundled.expires:
+        return Check(
+            name,
+            True,
+            "status.list_from_bundle",
+            f"the status list is from {bundled.bundle} issued "
+            f"{format_datetime(bundled.issued)}: fresh until the bundle expires at "
+            f"{format_datetime(bundled.expires)} (revocations after its issue are not seen)",
+        )
     elif (
         listed.ttl is not None
         and listed.valid_from is not None
@@ -222,13 +241,15 @@ def check_entry(
     limits: Limits = DEFAULT_LIMITS,
     cache: StatusListCache | None = None,
     clock_skew: timedelta = timedelta(0),
+    bundled: BundledStatusList | None = None,
 ) -> StatusResult:
     """Validate Algorithm (§3.2) for one entry against its list credential, already verified.
 
     ``min_entries`` is step 2's lower bound (131,072 unless an ecosystem sets another).
     Decoded lists are cached in ``cache`` (default :data:`DEFAULT_CACHE`). ``clock_skew``
     is tolerated on the list's ``validFrom``, ``validUntil`` and ``ttl`` (a kiosk's clock
-    may lag the issuer's).
+    may lag the issuer's). ``bundled`` says the list came from a trust bundle: it is then
+    fresh until the bundle expires (``status.list_from_bundle``) rather than for its ``ttl``.
 
     >>> from datetime import UTC, datetime
     >>> from did_gov.status import StatusList, build_list_credential
@@ -245,6 +266,8 @@ def check_entry(
     _check_arguments(entry, list_credential, now, (min_entries, limits, cache))
     if not isinstance(clock_skew, timedelta) or clock_skew < timedelta(0):
         raise _misuse("clock_skew must be a non-negative timedelta")
+    if bundled is not None and not isinstance(bundled, BundledStatusList):
+        raise _misuse("bundled must be a BundledStatusList")
     policy = _policy(stale_policy)
     checks: list[Check] = []
     parsed: StatusListEntry | None = None
@@ -258,7 +281,7 @@ def check_entry(
             message = f"entry purpose {wanted!r} is not the list's {found}"
             raise _Stop("status_purpose", "status.purpose_mismatch", message)
         checks.append(_PASSED["status_purpose"])
-        checks.append(_freshness(listed, now, policy, clock_skew))
+        checks.append(_freshness(listed, now, policy, clock_skew, bundled))
         value = _read_value(
             parsed, listed, min_entries, limits, DEFAULT_CACHE if cache is None else cache
         )

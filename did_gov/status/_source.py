@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -24,6 +25,7 @@ from did_gov.status._credential import LIST_CREDENTIAL_TYPE
 from did_gov.status._entry import is_url
 
 __all__ = [
+    "BundledStatusList",
     "ChainedStatusSource",
     "FetchingStatusSource",
     "StaticStatusSource",
@@ -47,6 +49,37 @@ class StatusSource(Protocol):
         should have one and could not get it.
         """
         ...
+
+
+@dataclass(frozen=True)
+class BundledStatusList:
+    """A status list credential carried in a verified trust bundle (``specs/trust-bundle.md`` §4).
+
+    Given to a verifier among its offline ``status_lists``, the list counts as fresh until
+    the bundle ``expires`` (its ``ttl`` is not applied), unless its own ``validUntil`` has
+    passed; the freshness check then has the code ``status.list_from_bundle`` and names
+    ``bundle`` and its ``issued`` (how old the revocation data may be). The credential is
+    verified like any other list: the bundle vouches for its freshness, not its signature.
+    """
+
+    credential: Mapping[str, Any] | str
+    bundle: str
+    """How messages name the bundle, e.g. ``trust bundle v12``."""
+    issued: datetime
+    expires: datetime
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.credential, Mapping | str) or not isinstance(self.bundle, str):
+            raise StatusError(
+                "a bundled status list is a list credential (object or token) and a bundle label",
+                code="status.invalid_argument",
+            )
+        for moment in (self.issued, self.expires):
+            if not isinstance(moment, datetime) or moment.tzinfo is None:
+                raise StatusError(
+                    "issued and expires are timezone-aware datetimes",
+                    code="status.invalid_argument",
+                )
 
 
 def _types(value: object) -> list[Any]:

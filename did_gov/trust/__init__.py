@@ -11,7 +11,8 @@ check passes with the warning code ``trust.unsafe_any_issuer``).
 A :class:`PresentationRequest` (an OpenID4VP 1.0 ``dcql_query`` with its
 ``nonce`` and ``client_id``) says what a verifier asks a wallet for;
 :func:`match_request` judges a verified presentation against it
-(``specs/presentation-requests.md``).
+(``specs/presentation-requests.md``). :func:`export_cte` and :func:`import_cte` map
+accreditations to and from DIF Credential Trust Establishment documents.
 """
 
 from did_gov.trust._accreditation import (
@@ -25,9 +26,11 @@ from did_gov.trust._bundle import (
     LogCheckpoint,
     TrustBundle,
     build_bundle,
+    earlier_heads,
     log_checkpoint,
     verify_bundle,
 )
+from did_gov.trust._cte import CteImport, export_cte, import_cte, open_cte, sign_cte
 from did_gov.trust._dcql import (
     ClaimsQuery,
     CredentialQuery,
@@ -59,6 +62,7 @@ __all__ = [
     "UNSAFE_TRUST_ANY_ISSUER",
     "Accreditation",
     "ClaimsQuery",
+    "CteImport",
     "CredentialQuery",
     "CredentialSetQuery",
     "DcqlQuery",
@@ -79,11 +83,16 @@ __all__ = [
     "UnsafeTrustAnyIssuer",
     "build_bundle",
     "build_root",
+    "earlier_heads",
+    "export_cte",
+    "import_cte",
     "kiosk_query",
     "log_checkpoint",
     "match_request",
     "not_configured",
+    "open_cte",
     "select_claims",
     "sign_accreditation",
+    "sign_cte",
     "verify_bundle",
 ]

@@ -21,12 +21,14 @@ from typing import Any, Final
 from did_gov._json import _no_duplicates, _reject_constant
 from did_gov._time import format_datetime
 from did_gov.dids import DefaultResolver, DidDocument
+from did_gov.dids.gov import DidGov
 from did_gov.errors import DidGovError, InvalidInputError, TrustError
 from did_gov.jsonld import OfflineDocumentLoader, jcs
 from did_gov.keys import Signer
 from did_gov.ledger import merkle
 from did_gov.ledger._note import b64decode_strict
-from did_gov.ledger.checkpoint import NoteVerifier, open_checkpoint
+from did_gov.ledger.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
+from did_gov.status import BundledStatusList
 from did_gov.trust._accreditation import SignedAccreditation, parse_time
 from did_gov.trust._registry import TrustRegistry
 from did_gov.trust._root import TrustRoot, walk_roots
@@ -38,6 +40,7 @@ __all__ = [
     "LogCheckpoint",
     "TrustBundle",
     "build_bundle",
+    "earlier_heads",
     "inspect_bundle",
     "log_checkpoint",
     "verify_bundle",
@@ -139,22 +142,90 @@ class LogCheckpoint:
         return cls(origin, note, tuple(proofs))
 
 
-def log_checkpoint(ledger: Any, previous: Iterable[str] = ()) -> LogCheckpoint:
-    """The current checkpoint of ``ledger`` with consistency proofs from ``previous`` notes.
+TreeHead = tuple[int, bytes]
+"""A log's tree size and root hash, as an earlier bundle carried it."""
 
-    ``previous`` are checkpoints carried by earlier bundle versions (the newest 32 are
-    kept); each must be of this log (opened with its key).
+
+def log_checkpoint(
+    ledger: Any, previous: Iterable[str | TreeHead] = (), *, note: str | None = None
+) -> LogCheckpoint:
+    """A checkpoint of ``ledger`` with consistency proofs from the earlier tree heads ``previous``.
+
+    ``note`` is the checkpoint to carry (default: the ledger's current one); it must be
+    signed by the ledger's key. ``previous`` are checkpoints carried by earlier bundle
+    versions (notes of this log, opened with its key) or their ``(size, root)`` heads
+    (:func:`earlier_heads`); the newest 32 below the carried size get a proof. Each proof
+    is checked against its old root before it is carried: a head the ledger's history
+    does not extend raises :class:`~did_gov.errors.TrustError` ``trust.log_fork`` (the
+    log forked, or the earlier bundle was of another log).
     """
-    note = ledger.checkpoint()
-    head = open_checkpoint(note, [ledger.verifier], origin=ledger.origin).checkpoint
-    proofs: dict[int, tuple[int, bytes, tuple[bytes, ...]]] = {}
+    note = ledger.checkpoint() if note is None else note
+    verifiers = [ledger.verifier]
+    try:
+        head = open_checkpoint(note, verifiers, origin=ledger.origin).checkpoint
+    except DidGovError as exc:
+        raise TrustError(
+            f"the checkpoint is not one of {ledger.origin} signed by its key: {exc}",
+            code="trust.bundle_malformed",
+        ) from None
+    heads: dict[int, bytes] = {}
     for old in previous:
-        was = open_checkpoint(old, [ledger.verifier], origin=ledger.origin).checkpoint
-        if was.size <= head.size and was.size not in proofs:
-            proof = tuple(ledger.prove_consistency(was.size, head.size))
-            proofs[was.size] = (was.size, was.root_hash, proof)
-    newest = sorted(proofs.values(), key=lambda p: p[0])[-MAX_CONSISTENCY_PROOFS:]
-    return LogCheckpoint(ledger.origin, note, tuple(newest))
+        if isinstance(old, str):
+            was = open_checkpoint(old, verifiers, origin=ledger.origin).checkpoint
+            size, root = was.size, was.root_hash
+        else:
+            size, root = old
+        if size > head.size:
+            raise TrustError(
+                f"an earlier bundle carried {ledger.origin} at size {size}, beyond the carried "
+                f"checkpoint's {head.size}",
+                code="trust.log_fork",
+            )
+        if size in heads and not hmac.compare_digest(heads[size], root):
+            raise TrustError(
+                f"two different roots of {ledger.origin} at size {size}", code="trust.log_fork"
+            )
+        heads[size] = root
+    proofs = []
+    for size in sorted(s for s in heads if 0 < s < head.size)[-MAX_CONSISTENCY_PROOFS:]:
+        proof = tuple(ledger.prove_consistency(size, head.size))
+        if not merkle.verify_consistency(size, head.size, list(proof), heads[size], head.root_hash):
+            raise TrustError(
+                f"{ledger.origin} at size {head.size} does not extend the tree of size {size} an "
+                "earlier bundle carried",
+                code="trust.log_fork",
+            )
+        proofs.append((size, heads[size], proof))
+    if head.size in heads and not hmac.compare_digest(heads[head.size], head.root_hash):
+        raise TrustError(
+            f"two different roots of {ledger.origin} at size {head.size}", code="trust.log_fork"
+        )
+    return LogCheckpoint(ledger.origin, note, tuple(proofs))
+
+
+def earlier_heads(bundle: bytes) -> dict[str, list[TreeHead]]:
+    """The tree heads an earlier bundle carried, per log origin: its checkpoints and their proofs' ``from``.
+
+    Read for building the next bundle (:func:`log_checkpoint`); the earlier bundle's
+    signatures are not checked here: every head is re-proved against the ledger.
+    """
+    value = parse_bundle_bytes(bundle)
+    manifest = value.get("signed")
+    if not isinstance(manifest, dict) or set(manifest) != _MANIFEST:
+        raise _bad("a bundle manifest has exactly " + ", ".join(sorted(_MANIFEST)))
+    parsed = _parse_files(_checked_files(value.get("files"), manifest["files"]))
+    out: dict[str, list[TreeHead]] = {}
+    for item in parsed["checkpoints.json"]:
+        entry = LogCheckpoint.from_json(item)
+        try:
+            body = entry.note.split("\n\n", 1)[0] + "\n"
+            head = Checkpoint.parse_body(body, origin=entry.origin)
+        except DidGovError as exc:
+            raise _bad(f"checkpoints.json: {exc}") from None
+        heads = out.setdefault(entry.origin, [])
+        heads.append((head.size, head.root_hash))
+        heads.extend((size, root) for size, root, _ in entry.consistency)
+    return out
 
 
 @dataclass(frozen=True)
@@ -179,6 +250,7 @@ class TrustBundle:
     checkpoints: tuple[LogCheckpoint, ...]
     raw: bytes = field(repr=False, compare=False)
     roots_applied: tuple[TrustRoot, ...] = field(default=(), repr=False, compare=False)
+    _gov: DidGov | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -186,11 +258,20 @@ class TrustBundle:
         return f"trust bundle v{self.version}"
 
     def resolver(self) -> DefaultResolver:
-        """An offline resolver preloaded with the bundle's did:web documents."""
+        """An offline resolver preloaded with the bundle's did:web documents and did:gov logs."""
         resolver = DefaultResolver()
         for document in self.did_documents:
             resolver.preload(document)
+        resolver.register(self.did_gov())
         return resolver
+
+    def did_gov(self) -> DidGov:
+        """The bundle's did:gov logs, verified once, each with its latest version as freshness."""
+        gov = self._gov
+        if gov is None:
+            gov = did_gov_of(self.did_logs, self.label)
+            object.__setattr__(self, "_gov", gov)
+        return gov
 
     def loader(self, extra_contexts: Iterable[str] = ()) -> OfflineDocumentLoader:
         """An offline document loader serving the pinned contexts, the bundle's, and ``extra_contexts`` dirs."""
@@ -212,14 +293,15 @@ class TrustBundle:
         """The keyword arguments that make a ``Verifier`` use this bundle: ``Verifier(**options)``.
 
         ``trust`` (the registry), ``resolver`` (did:web documents), ``loader`` (contexts, plus
-        ``extra_contexts`` directories), ``status_lists``, ``log_keys`` and ``issuer_jwks``
-        (the keys of accredited non-DID issuers; the trust step binds each to its issuer).
+        ``extra_contexts`` directories), ``status_lists`` (as :meth:`bundled_status_lists`:
+        fresh until the bundle expires), ``log_keys`` and ``issuer_jwks`` (the keys of
+        accredited non-DID issuers; the trust step binds each to its issuer).
         """
         return {
             "trust": self.registry(at_anchored_time=at_anchored_time),
             "resolver": self.resolver(),
             "loader": self.loader(extra_contexts),
-            "status_lists": list(self.status_lists),
+            "status_lists": self.bundled_status_lists(),
             "log_keys": list(self.log_keys),
             "issuer_jwks": [
                 dict(jwk)
@@ -227,6 +309,17 @@ class TrustBundle:
                 for jwk in signed.accreditation.issuer_jwks
             ],
         }
+
+    def bundled_status_lists(self) -> list[BundledStatusList]:
+        """The carried status lists, each marked with this bundle (trust-bundle §4).
+
+        A verifier counts such a list as fresh until the bundle expires, unless its own
+        ``validUntil`` has passed (``status.list_from_bundle``, naming ``issued``).
+        """
+        return [
+            BundledStatusList(item, self.label, self.issued, self.expires)
+            for item in self.status_lists
+        ]
 
     def log_verifiers(self) -> list[NoteVerifier]:
         """The log keys as note verifiers."""
@@ -266,6 +359,7 @@ def build_bundle(
     expires: datetime,
     accreditations: Iterable[SignedAccreditation] = (),
     did_documents: Iterable[Mapping[str, Any]] = (),
+    did_logs: Iterable[Mapping[str, Any]] = (),
     contexts: Mapping[str, Any] | None = None,
     status_lists: Iterable[Mapping[str, Any] | str] = (),
     log_keys: Iterable[str] = (),
@@ -274,7 +368,8 @@ def build_bundle(
     """Build and sign a bundle under the last of ``roots`` (earlier ones are carried rotations).
 
     ``signers`` must meet the newest root's threshold; windows in the past are allowed
-    (only ``expires`` before ``issued`` is refused).
+    (only ``expires`` before ``issued`` is refused). ``did_logs`` are did:gov
+    ``did-logs.json`` items (``did_gov.dids.gov.bundle_item(log)``), verified here.
     """
     if not roots:
         raise InvalidInputError("a bundle is built under a root", code="trust.key_missing")
@@ -290,10 +385,12 @@ def build_bundle(
         NoteVerifier.from_vkey(vkey)
     for document in did_documents:
         DidDocument.from_json(dict(document))
+    logs = [dict(item) for item in did_logs]
+    did_gov_of(logs, "the bundle being built")
     files = {
         "accreditations.json": [a.to_json() for a in accreditations],
         "did-documents.json": [dict(d) for d in did_documents],
-        "did-logs.json": [],
+        "did-logs.json": logs,
         "contexts.json": {
             url: {"sha256": hashlib.sha256(jcs(doc)).hexdigest(), "document": doc}
             for url, doc in (contexts or {}).items()
@@ -446,6 +543,20 @@ def _accreditation_summary(signed: SignedAccreditation) -> dict[str, Any]:
     }
 
 
+def did_gov_of(items: Iterable[Any], label: str) -> DidGov:
+    """A :class:`DidGov` holding ``did-logs.json`` items, each verified with its latest head.
+
+    A log that does not verify, or that is behind its own head, makes the bundle malformed.
+    """
+    gov = DidGov()
+    for item in items:
+        try:
+            gov.add_bundle_item(item, label)
+        except DidGovError as exc:
+            raise _bad(f"did-logs.json: {exc.message} [{exc.code}]") from None
+    return gov
+
+
 def _parse_files(files: Mapping[str, str]) -> dict[str, Any]:
     parsed: dict[str, Any] = {}
     for name in BUNDLE_FILES:
@@ -501,6 +612,7 @@ def verify_bundle(
         for vkey in log_keys:
             NoteVerifier.from_vkey(vkey)
         checkpoints = tuple(LogCheckpoint.from_json(c) for c in parsed["checkpoints.json"])
+        gov = did_gov_of(parsed["did-logs.json"], f"trust bundle v{manifest['version']}")
     except TrustError:
         raise
     except DidGovError as exc:
@@ -522,6 +634,7 @@ def verify_bundle(
         checkpoints=checkpoints,
         raw=raw,
         roots_applied=tuple(applied),
+        _gov=gov,
     )
 
 

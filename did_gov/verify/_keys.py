@@ -9,7 +9,8 @@ the JWKs the caller vouched for. The cache is safe to share between threads.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +21,20 @@ from did_gov.dids import (
     parse_did_url,
     resolve_verification_method,
 )
-from did_gov.errors import VerificationMethodError
+from did_gov.dids.gov import DidGov
+from did_gov.errors import DidGovError, VerificationMethodError
 from did_gov.keys import PublicKey
+from did_gov.ledger import Receipt
 from did_gov.proofs import jose
+from did_gov.verify._anchor import anchored_content
 from did_gov.verify._model import Signer
 
-__all__ = ["KeyRing"]
+__all__ = ["ANCHORED", "KeyRing"]
+
+ANCHORED: ContextVar[tuple[Any, Sequence[Receipt]]] = ContextVar(
+    "did_gov_verify_anchored", default=(None, ())
+)
+"""The document being verified and its receipts: a did:gov key is judged at its anchor position."""
 
 _IMMUTABLE = ("did:key:", "did:jwk:")
 """DID methods whose document is a function of the DID: a cached key never goes stale."""
@@ -40,11 +49,21 @@ def _key_of(method: VerificationMethod, vm_url: str) -> PublicKey:
     return method.public_key
 
 
+def _gov_of(resolver: Resolver) -> DidGov | None:
+    """The did:gov handler a resolver uses, if any (a DidGov, or one registered on it)."""
+    if isinstance(resolver, DidGov):
+        return resolver
+    handler = getattr(resolver, "handler", None)
+    found = handler("gov") if callable(handler) else None
+    return found if isinstance(found, DidGov) else None
+
+
 class KeyRing:
     """The keys a verifier may check signatures with: resolved DIDs and the caller's JWKs."""
 
     def __init__(self, resolver: Resolver, issuer_jwks: Iterable[Mapping[str, Any]]) -> None:
         self.resolver = resolver
+        self._gov = _gov_of(resolver)
         self._jwks = [(kid, key, key.jwk_thumbprint()) for kid, key in jose.jwks_keys(issuer_jwks)]
         self._methods: dict[
             tuple[str, str], tuple[DidDocument | None, PublicKey, VerificationMethod]
@@ -55,6 +74,8 @@ class KeyRing:
         self, vm_url: str, purpose: str, moment: datetime
     ) -> tuple[PublicKey, VerificationMethod]:
         """The key and verification method a Data Integrity proof names (any controller: step 4 judges)."""
+        if self._gov is not None and vm_url.startswith("did:gov:"):
+            return self._gov_method(vm_url, purpose, moment)
         method = resolve_verification_method(self.resolver, vm_url, purpose=purpose, now=moment)
         return _key_of(method, vm_url), method
 
@@ -99,6 +120,14 @@ class KeyRing:
     def _did_method(
         self, vm_url: str, did: str, purpose: str, moment: datetime
     ) -> tuple[PublicKey, VerificationMethod]:
+        if self._gov is not None and did.startswith("did:gov:"):
+            key, method = self._gov_method(vm_url, purpose, moment)
+            if method.controller != did:
+                raise VerificationMethodError(
+                    f"{vm_url} is controlled by {method.controller}, not by {did}",
+                    code="did.vm_controller_mismatch",
+                )
+            return key, method
         immutable = did.startswith(_IMMUTABLE)
         document = None if immutable else self.resolver.resolve(did)
         with self._lock:
@@ -119,6 +148,24 @@ class KeyRing:
                     self._methods.clear()
                 self._methods[(vm_url, purpose)] = (document, key, method)
         return key, method
+
+    def _gov_method(
+        self, vm_url: str, purpose: str, moment: datetime
+    ) -> tuple[PublicKey, VerificationMethod]:
+        """A did:gov method as in force at the document's anchor position (did-gov-method §9)."""
+        if self._gov is None:  # pragma: no cover - callers check
+            raise VerificationMethodError(f"no did:gov resolver for {vm_url}")
+        document, receipts = ANCHORED.get()
+        content = None
+        if receipts and document is not None:
+            try:
+                content = anchored_content(document)[1]
+            except DidGovError:
+                content = None
+        method = self._gov.method_in_force(
+            vm_url, purpose, receipts=receipts, content=content, now=moment
+        )
+        return _key_of(method, vm_url), method
 
     def _jwk(self, kid: Any, alg: str, what: str) -> tuple[PublicKey, str]:
         if isinstance(kid, str):

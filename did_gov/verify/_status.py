@@ -25,6 +25,7 @@ from did_gov.proofs._result import Check, fail, ok, unknown
 from did_gov.status import (
     ENTRY_TYPE,
     LIST_CREDENTIAL_TYPE,
+    BundledStatusList,
     StaticStatusSource,
     StatusListCache,
     StatusListEntry,
@@ -52,13 +53,17 @@ class OfflineLists:
     A list that cannot be indexed (not a list credential, no URL ``id``) is set aside in
     ``problems`` instead of refusing them all, and a second list under a known ``id`` (an
     older copy, or a forgery with a later ``validFrom``) never hides the one that verifies:
-    the status step tries each copy, newest first, until one counts.
+    the status step tries each copy, newest first, until one counts. A
+    :class:`~did_gov.status.BundledStatusList` is indexed by its credential and remembers
+    the bundle it came from (:meth:`bundled`).
     """
 
     def __init__(self, lists: Iterable[Any] = ()) -> None:
         self._by_url: dict[str, list[tuple[str, Any]]] = {}
+        self._bundled: dict[int, BundledStatusList] = {}
         self.problems: list[StatusError] = []
-        for doc in lists:
+        for item in lists:
+            doc = item.credential if isinstance(item, BundledStatusList) else item
             try:
                 StaticStatusSource([doc])  # the same indexing rules, one list at a time
             except StatusError as exc:
@@ -69,10 +74,16 @@ class OfflineLists:
             copies = self._by_url.setdefault(url, [])
             copies.append((valid_from if isinstance(valid_from, str) else "", doc))
             copies.sort(key=lambda c: c[0], reverse=True)
+            if isinstance(item, BundledStatusList):
+                self._bundled[id(doc)] = item
 
     def candidates(self, url: str) -> list[Any]:
         """The copies of the list at ``url``, newest ``validFrom`` first (at most a few)."""
         return [doc for _, doc in self._by_url.get(url, [])[:_MAX_COPIES]]
+
+    def bundled(self, candidate: Any) -> BundledStatusList | None:
+        """The bundle provenance of a copy :meth:`candidates` returned, or None."""
+        return self._bundled.get(id(candidate))
 
 
 def _unverified_fields(token: str) -> Mapping[str, Any]:
@@ -100,12 +111,17 @@ class StatusSession:
         self._moment = moment
         self._may_publish = may_publish
         self._seen: dict[str, dict[str, Any] | Check] = {}
+        self._carried: dict[str, BundledStatusList] = {}
 
     def list_credential(self, url: str, issuer: str | None) -> dict[str, Any] | Check:
         """The verified list credential at ``url`` that counts for ``issuer``, or the failed check."""
         if url not in self._seen:
             self._seen[url] = self._obtain(url, issuer)
         return self._seen[url]
+
+    def bundled(self, url: str) -> BundledStatusList | None:
+        """The trust bundle that carried the list that counted for ``url``, if one did."""
+        return self._carried.get(url)
 
     def _obtain(self, url: str, issuer: str | None) -> dict[str, Any] | Check:
         candidates = self._offline.candidates(url)
@@ -125,6 +141,9 @@ class StatusSession:
         for unverified in candidates:
             outcome = self._judge(url, unverified, issuer)
             if not isinstance(outcome, Check):
+                carried = self._offline.bundled(unverified)
+                if carried is not None:
+                    self._carried[url] = carried
                 return outcome
             first = first or outcome
         assert first is not None  # noqa: S101 - candidates is not empty
@@ -224,6 +243,7 @@ def _entry_checks(
         limits=limits,
         cache=cache,
         clock_skew=policy.clock_skew,
+        bundled=session.bundled(entry.status_list_credential),
     )
     url = entry.status_list_credential
     return [ok(_NAME, f"status list {url} verified"), *result.checks]

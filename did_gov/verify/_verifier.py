@@ -19,6 +19,7 @@ from did_gov.ledger import NoteVerifier, Receipt
 from did_gov.limits import DEFAULT_LIMITS, Limits
 from did_gov.proofs._result import Check, fail
 from did_gov.status import (
+    BundledStatusList,
     ChainedStatusSource,
     FetchingStatusSource,
     StatusFetcher,
@@ -31,7 +32,7 @@ from did_gov.verify._adapter_jose import secure_jose
 from did_gov.verify._adapter_sd_jwt import secure_sd_jwt
 from did_gov.verify._anchor import credentials_of
 from did_gov.verify._anchor_check import LogKeys, anchor_check, anchored_time, unmatched_check
-from did_gov.verify._keys import KeyRing
+from did_gov.verify._keys import ANCHORED, KeyRing
 from did_gov.verify._model import Kind, Secured, as_list, failed, passed
 from did_gov.verify._parse import ENVELOPE_TYPES, compact_token, open_enveloped, parse_input
 from did_gov.verify._policy import UnknownStatus, VerificationPolicy
@@ -86,7 +87,9 @@ class Verifier:
     anchor receipts are trusted. The steps are ``specs/verification.md``.
 
     ``credentialStatus`` entries (Bitstring Status List) are checked against
-    ``status_lists`` (secured list credentials, offline), then
+    ``status_lists`` (secured list credentials, offline; a
+    :class:`~did_gov.status.BundledStatusList` from a trust bundle is fresh until the
+    bundle expires, ``status.list_from_bundle``), then
     ``status_source`` (a :class:`~did_gov.status.StatusSource`), then
     ``status_fetcher`` (``fetch(url)``, online only if given); decoded lists
     are kept in ``status_cache``. A list that cannot be had is an
@@ -118,7 +121,7 @@ class Verifier:
         trust: TrustPolicy | None = None,
         limits: Limits = DEFAULT_LIMITS,
         loader: OfflineDocumentLoader | None = None,
-        status_lists: Iterable[dict[str, Any] | str] = (),
+        status_lists: Iterable[dict[str, Any] | str | BundledStatusList] = (),
         status_fetcher: StatusFetcher | None = None,
         status_source: StatusSource | None = None,
         status_cache: StatusListCache | None = None,
@@ -270,7 +273,11 @@ class Verifier:
         ``collect`` receives the shared value of each credential of a presentation;
         ``checked`` says ``value`` (an object) already passed the parser's bounds.
         """
-        secured = self._secure(value, expected, moment, expect, checked)  # 2.-3.
+        position = ANCHORED.set((value, _RECEIPTS.get()))  # a did:gov key's anchor position
+        try:
+            secured = self._secure(value, expected, moment, expect, checked)  # 2.-3.
+        finally:
+            ANCHORED.reset(position)
         checks = list(secured.checks)
         nested: list[VerificationReport] = []
         if secured.kind == "credential":

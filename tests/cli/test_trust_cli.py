@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from pathlib import Path
@@ -245,3 +246,118 @@ def test_verify_trust_flags_misused_is_a_usage_error(
     world: World, issued: dict[str, str], flags: list[str]
 ) -> None:
     assert run("verify", issued["office.di"], *flags).returncode == 2
+
+
+def test_verify_counts_a_bundle_carried_status_list_fresh(world: World) -> None:
+    """A list past its ttl, carried in a valid bundle: status.list_from_bundle (trust-bundle §4)."""
+    from datetime import timedelta
+
+    from did_gov._time import format_datetime, utc_now
+    from did_gov.status import StatusList
+
+    url = "https://gov.example/status/cli"
+    unsigned_list = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": world.did["office"],
+        "validFrom": format_datetime(utc_now() - timedelta(days=1)),
+        "credentialSubject": {
+            "id": url + "#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": StatusList().encode(),
+            "ttl": 3_600_000,
+        },
+    }
+    entry = {
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "5",
+        "statusListCredential": url,
+    }
+    Path(world.path("list.unsigned.json")).write_text(json.dumps(unsigned_list))
+    Path(world.path("vc-status.unsigned.json")).write_text(
+        json.dumps(UNSIGNED | {"credentialStatus": entry})
+    )
+    office = world.path("office.jwk")
+    for name in ("list", "vc-status"):
+        signed = ok("issue", world.path(f"{name}.unsigned.json"), "--key", office)
+        Path(world.path(f"{name}.json")).write_text(signed)
+    records = ["--accreditation", world.path("ministry.acc.json")]
+    records += ["--accreditation", world.path("office.acc.json")]
+    done = world.build(5, "bundle-list.json", *records, "--status-list", world.path("list.json"))
+    assert done.returncode == 0, done.stderr
+    trust = ["--bundle", world.path("bundle-list.json"), "--root", world.path("root.json")]
+    status, lines, _ = _verify(world, [world.path("vc-status.json")], *trust)
+    assert status == 0, lines
+    [validity] = [c for c in lines[0]["checks"] if c["name"] == "status_validity"]  # type: ignore[attr-defined, index]
+    assert validity["code"] == "status.list_from_bundle"
+    assert "trust bundle v5 issued" in validity["message"]
+    stale = ["--status-list", world.path("list.json"), "--trust-any-issuer"]
+    status, lines, _ = _verify(world, [world.path("vc-status.json")], *stale)
+    assert status == 1
+    assert "status.list_stale" in _codes(lines[0])
+
+
+def test_bundle_build_carries_log_checkpoints_with_proofs(world: World, tmp_path: Path) -> None:
+    """`bundle build --ledger --previous`: each install checks that the log only grew."""
+    log_key, origin = str(tmp_path / "log.jwk"), "gov.example/log/trust-cli"
+    ok("key", "generate", "--seed", "06" * 32, "-o", log_key)
+    ledgers = {name: f"sqlite:{tmp_path / name}.db" for name in ("honest", "fork")}
+    for name, url in ledgers.items():
+        ok("ledger", "init", "--ledger", url, "--key", log_key, "--origin", origin)
+        fill = "a" if name == "honest" else "f"
+        ok("ledger", "append", *(fill * 63 + str(i) for i in range(5)), "--ledger", url,
+           "--key", log_key)  # fmt: skip
+    honest = ["--ledger", ledgers["honest"]]
+    records = ["--accreditation", world.path("office.acc.json")]
+    store = str(tmp_path / "store")
+    assert world.build(11, "log1.json", *records, *honest).returncode == 0
+    assert world.install(world.path("log1.json"), Path(store)).returncode == 0
+    ok("ledger", "append", "b" * 64, "c" * 64, "--ledger", ledgers["honest"], "--key", log_key)
+    bare = world.build(12, "log2-bare.json", *records, *honest)
+    assert bare.returncode == 0, bare.stderr
+    refused = world.install(world.path("log2-bare.json"), Path(store))
+    assert (refused.returncode, "trust.log_consistency_unknown" in refused.stdout) == (1, True)
+    previous = ["--previous", world.path("log1.json")]
+    assert world.build(12, "log2.json", *records, *honest, *previous).returncode == 0
+    done = world.install(world.path("log2.json"), Path(store))
+    assert done.returncode == 0, done.stdout
+    forked = ["--ledger", ledgers["fork"], "--previous", world.path("log2.json")]
+    done = world.build(13, "log3.json", *records, *forked)
+    assert (done.returncode, "trust.log_fork" in done.stderr) == (2, True)
+    ok("ledger", "append", "d" * 64, "e" * 64, "--ledger", ledgers["fork"], "--key", log_key)
+    assert world.build(13, "log3.json", *records, "--ledger", ledgers["fork"]).returncode == 0
+    refused = world.install(world.path("log3.json"), Path(store))
+    assert (refused.returncode, "trust.log_fork" in refused.stdout) == (1, True)
+
+
+def test_cte_export_then_import_round_trips(world: World, tmp_path: Path) -> None:
+    """`trust cte-export` / `cte-import`: the authority's records survive a DIF CTE document."""
+    key = ["--key", world.path("authority.jwk")]
+    files = ["--accreditation", world.path("ministry.acc.json")]
+    files += ["--accreditation", world.path("office.acc.json")]
+    cte = str(tmp_path / "gov.cte.jwt")
+    done = run("trust", "cte-export", *key, *files, "--id", "gov", "--name", "Gov", "-o", cte)
+    assert done.returncode == 0, done.stderr
+    assert "not exported" in done.stderr  # the office is accredited by the ministry
+    header = json.loads(base64.urlsafe_b64decode(Path(cte).read_text().split(".")[0] + "=="))
+    assert header["kid"].startswith(world.did["authority"] + "#")
+    done = run("trust", "cte-import", cte, *key, "-o", str(tmp_path / "in"))
+    assert done.returncode == 0, done.stderr
+    [imported] = sorted((tmp_path / "in").iterdir())
+    assert json.loads(imported.read_text()) == json.loads(
+        Path(world.path("ministry.acc.json")).read_text()
+    )
+    plain = str(tmp_path / "gov.cte.json")
+    flags = ["--id", "gov", "--name", "Gov", "--unsigned", "-o", plain]
+    assert run("trust", "cte-export", *key, *files, *flags).returncode == 0
+    assert run("trust", "cte-import", plain, *key, "-o", str(tmp_path / "x")).returncode == 2
+    head, payload, signature = Path(cte).read_text().strip().split(".")
+    document = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    document["roles"]["issue_1"]["issue"].append("DiplomaticPassportCredential")
+    body = base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
+    Path(tmp_path / "forged.jwt").write_text(f"{head}.{body}.{signature}")
+    forged = run("trust", "cte-import", str(tmp_path / "forged.jwt"), *key, "-o", str(tmp_path))
+    assert (forged.returncode, "trust.cte_signature_invalid" in forged.stderr) == (2, True)

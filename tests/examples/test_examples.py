@@ -52,3 +52,20 @@ def test_trust_kiosk_accepts_accredited_issuers_only(monkeypatch: pytest.MonkeyP
         }
         assert "trust.issuer_not_accredited" in codes["forger"], codes
         assert "trust.accreditation_expired" in codes["lapsed"], codes
+
+
+def test_housing_benefit_every_decision_anchored_and_replayed() -> None:
+    module = runpy.run_path(str(ROOT / "examples" / "housing_benefit.py"))
+    result = module["run"]()
+    codes = {name: d.code for name, d in result["decisions"].items()}
+    assert codes == {
+        "ada": None,
+        "ben": "approval.denied",
+        "cleo": "approval.evidence_rejected",
+        "dan": "approval.evidence_rejected",
+        "eve": "approval.subject_mismatch",
+    }
+    assert result["decisions"]["ada"].approved
+    assert len({d.receipt.index for d in result["decisions"].values()}) == 5
+    for name, replayed in result["replays"].items():
+        assert replayed.ok, (name, replayed.message)

@@ -1,0 +1,205 @@
+"""A policy on the agency service's exchanges (``specs/issuance-policy.md`` §8, CONTRACTS §C).
+
+:class:`PolicyWorkflow` satisfies the service's ``Workflow`` protocol without importing the
+service (approval knows nothing of HTTP): it says what to present (a VCALM
+``verifiablePresentationRequest`` with one QueryByExample per evidence type, and a DCQL
+query for OpenID4VP built by the kiosk's code), and decides a posted presentation with
+:func:`~did_gov.approval.decide`, anchoring the record in the service's log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from did_gov._time import utc_now
+from did_gov.approval._decide import StatusAllocator, TrustState
+from did_gov.approval._evidence import Submission
+from did_gov.approval._policy import Policy, load_policy
+from did_gov.approval._record import decide
+from did_gov.errors import ApprovalError, DidGovError
+from did_gov.keys import Signer
+from did_gov.ledger import LedgerBackend
+from did_gov.verify import Verifier
+
+__all__ = ["PolicyResult", "PolicyWorkflow"]
+
+_PRESENTATION_MEMBERS = frozenset({"@context", "type", "proof", "holder", "verifiableCredential"})
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """The service's ``WorkflowResult`` shape: approved, credential, code, reason, record."""
+
+    approved: bool
+    credential: object | None
+    code: str | None
+    reason: str | None
+    record: dict[str, object] | None
+
+
+class PolicyWorkflow:
+    """An issuance policy behind ``/workflows/{id}/exchanges``: ask, verify, decide, anchor.
+
+    ``signer`` is a key of the policy's issuer (``verification_method``: its DID URL, None for
+    its did:key); ``verifier`` carries the trust material (``trust`` says what the decision
+    records name: the bundle's version and hash); ``ledger`` receives every record's hash.
+    ``clock`` gives the decision time (default: the system clock).
+    """
+
+    def __init__(
+        self,
+        id: str,
+        policy: Policy,
+        *,
+        signer: Signer,
+        verification_method: str | None,
+        verifier: Verifier,
+        ledger: LedgerBackend,
+        trust: TrustState | None = None,
+        status: StatusAllocator | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.id = id
+        self.policy = policy
+        self.signer = signer
+        self.verification_method = verification_method
+        self.verifier = verifier
+        self.ledger = ledger
+        self.trust = trust
+        self.status = status
+        self.clock = clock
+
+    @classmethod
+    def from_file(
+        cls,
+        id: str,
+        policy_path: str | os.PathLike[str],
+        *,
+        signer: Signer,
+        verification_method: str | None,
+        verifier: Verifier,
+        ledger: LedgerBackend,
+        trust: TrustState | None = None,
+        status: StatusAllocator | None = None,
+    ) -> PolicyWorkflow:
+        """Load a signed policy file (``approval.policy_*`` errors) into a workflow."""
+        try:
+            text = Path(policy_path).read_bytes()
+        except OSError as exc:
+            raise ApprovalError(
+                f"cannot read the policy {policy_path}: {exc.strerror}",
+                code="approval.policy_invalid",
+            ) from None
+        policy = load_policy(text, resolver=verifier.resolver)
+        return cls(
+            id,
+            policy,
+            signer=signer,
+            verification_method=verification_method,
+            verifier=verifier,
+            ledger=ledger,
+            trust=trust,
+            status=status,
+        )
+
+    def presentation_request(self, *, challenge: str, domain: str) -> dict[str, object]:
+        """The VCALM ``verifiablePresentationRequest``: one QueryByExample per evidence type."""
+        contexts = self.policy.credential["@context"]
+        return {
+            "query": [
+                {
+                    "type": "QueryByExample",
+                    "credentialQuery": [
+                        {
+                            "reason": f"{self.policy.document.get('name', self.policy.id)}:"
+                            f" evidence {requirement.id}",
+                            "example": {
+                                "@context": contexts,
+                                "type": requirement.type,
+                                **(
+                                    {"issuer": list(requirement.issuers)}
+                                    if requirement.issuers
+                                    else {}
+                                ),
+                            },
+                        }
+                    ],
+                }
+                for requirement in self.policy.evidence
+            ],
+            "challenge": challenge,
+            "domain": domain,
+        }
+
+    def dcql_query(self) -> dict[str, object] | None:
+        """The DCQL query of the exchange's OpenID4VP protocol (the kiosk's defaults per type)."""
+        from did_gov.trust import DcqlQuery
+        from did_gov.trust._oid4vp import default_dcql_query
+
+        credentials: list[dict[str, Any]] = []
+        sets: list[dict[str, Any]] = []
+        for requirement in self.policy.evidence:
+            base = default_dcql_query([requirement.type], self.verifier.loader).to_json()
+            options = []
+            for query in base["credentials"]:
+                query = dict(query)
+                query["id"] = f"{requirement.id}-{query['id']}"
+                prefix = [] if query["format"] == "dc+sd-jwt" else ["credentialSubject"]
+                if requirement.claims:
+                    query["claims"] = [{"path": [*prefix, *claim]} for claim in requirement.claims]
+                credentials.append(query)
+                options.append([query["id"]])
+            sets.append({"options": options})
+        built = DcqlQuery.from_json({"credentials": credentials, "credential_sets": sets})
+        return built.to_json()
+
+    def complete(self, presentation: object, *, challenge: str, domain: str) -> PolicyResult:
+        """Decide a posted presentation (or an OpenID4VP ``vp_token``); never raises for bad input."""
+        presentations = _presentations(presentation)
+        if presentations is None:
+            return PolicyResult(
+                False, None, "approval.evidence_rejected", "not a presentation", None
+            )
+        submission = Submission(presentations=presentations, challenge=challenge, domain=domain)
+        try:
+            decision = decide(
+                self.policy,
+                submission,
+                self.verifier,
+                key=self.signer,
+                ledger=self.ledger,
+                now=self.clock(),
+                trust=self.trust,
+                status=self.status,
+                verification_method=self.verification_method,
+            )
+        except DidGovError as exc:
+            return PolicyResult(False, None, exc.code, exc.message, None)
+        return PolicyResult(
+            decision.approved,
+            decision.credential,
+            decision.code,
+            decision.reason,
+            dict(decision.to_json()),
+        )
+
+
+def _presentations(value: object) -> tuple[Any, ...] | None:
+    """A VP (object or token), or a ``vp_token`` (query id → presentations) flattened."""
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, Mapping):
+        return None
+    if _PRESENTATION_MEMBERS & set(value):
+        return (dict(value),)
+    found: list[Any] = []
+    for items in value.values():
+        if not isinstance(items, list | tuple) or not items:
+            return None
+        found += [item for item in items if isinstance(item, str | dict)]
+    return tuple(found) or None

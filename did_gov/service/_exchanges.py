@@ -1,0 +1,62 @@
+"""The seam between the service's exchanges and the workflows that decide them (CONTRACTS §C).
+
+A VCALM exchange (``specs/service.md`` §Exchanges) runs in three posts: the client creates
+an exchange of a workflow (``POST /workflows/{w}/exchanges``), the holder asks what to
+present (``POST /workflows/{w}/exchanges/{e}`` with ``{}``: the service answers with the
+workflow's :meth:`Workflow.presentation_request` under a fresh ``challenge`` and the
+service's ``domain``), then posts a presentation, which the service hands to
+:meth:`Workflow.complete` with the same challenge and domain. The workflow verifies the
+presentation itself (it knows what evidence it needs and whom it trusts) and, when it
+approves, issues the credential the service returns to the holder.
+
+``did_gov.approval.PolicyWorkflow`` implements :class:`Workflow`; the service imports
+approval, never the other way round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Workflow", "WorkflowResult"]
+
+
+@dataclass(frozen=True)
+class WorkflowResult:
+    """What a workflow decided about one presented exchange.
+
+    ``credential`` is the issued credential (a JSON object, or a compact token for VC-JOSE
+    and SD-JWT) when ``approved``; ``code`` a stable code of ``specs/error-codes.md``
+    (e.g. ``approval.denied``, ``approval.subject_mismatch``) and ``reason`` its words for
+    the holder when not; ``record`` the decision record, or None.
+    """
+
+    approved: bool
+    credential: object | None
+    code: str | None
+    reason: str | None
+    record: dict[str, object] | None
+
+
+@runtime_checkable
+class Workflow(Protocol):
+    """An issuance workflow behind ``/workflows/{id}/exchanges`` (``specs/service.md``)."""
+
+    id: str
+
+    def presentation_request(self, *, challenge: str, domain: str) -> dict[str, object]:
+        """The VCALM ``verifiablePresentationRequest`` (QueryByExample per evidence type)."""
+        ...
+
+    def dcql_query(self) -> dict[str, object] | None:
+        """DCQL for the exchange's OID4VP protocol, or None."""
+        ...
+
+    def complete(self, presentation: object, *, challenge: str, domain: str) -> WorkflowResult:
+        """Verify the holder's presentation (as posted, unverified) and decide.
+
+        ``challenge`` and ``domain`` are the values of the request this presentation
+        answers; a presentation not bound to them must not be approved. Invalid input is
+        a result with ``approved=False`` and a code, never an exception.
+        """
+        ...

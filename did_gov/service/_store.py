@@ -1,0 +1,379 @@
+"""The service's own tables: exchanges (and their one-time use) and the audit trail.
+
+In a data folder they are one SQLite file (``service.db``, WAL, ``BEGIN IMMEDIATE``); with a
+``postgresql://`` database they are the ``service`` component's tables in the ``did_gov``
+schema (``specs/storage.md``), so every instance sees every exchange: a presentation is
+accepted once, whichever instance it reaches, because taking an exchange from
+``requested`` to ``completing`` is one conditional update that only one caller wins.
+
+Only what the service needs is kept: exchange ids, states, challenges and expiry; audit
+records name an action, the client, and SHA-256 of a credential id — never a claim.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from did_gov.errors import DidGovError
+
+__all__ = ["AuditRecord", "Exchange", "ServiceStore", "StoreError", "open_store"]
+
+_T = TypeVar("_T")
+
+COMPONENT = "service"
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE did_gov.service_exchanges(
+            workflow text NOT NULL,
+            id text NOT NULL,
+            state text NOT NULL CHECK (state IN ('pending', 'requested', 'completing',
+                                                 'complete', 'failed')),
+            challenge text,
+            expires double precision NOT NULL,
+            PRIMARY KEY (workflow, id))""",
+        """CREATE TABLE did_gov.service_audit(
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at text NOT NULL,
+            actor text NOT NULL,
+            action text NOT NULL,
+            subject text NOT NULL,
+            detail text NOT NULL,
+            leaf_index bigint)""",
+        """CREATE TABLE did_gov.service_audit_anchors(
+            leaf_index bigint PRIMARY KEY,
+            first_seq bigint NOT NULL,
+            last_seq bigint NOT NULL,
+            receipt text NOT NULL)""",
+        """CREATE FUNCTION did_gov.service_audit_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND OLD.leaf_index IS NULL AND NEW.seq = OLD.seq
+                    AND NEW.at = OLD.at AND NEW.actor = OLD.actor AND NEW.action = OLD.action
+                    AND NEW.subject = OLD.subject AND NEW.detail = OLD.detail THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'did_gov audit records are append-only';
+        END $$""",
+        "CREATE TRIGGER service_audit_append_only BEFORE UPDATE OR DELETE"
+        " ON did_gov.service_audit FOR EACH ROW EXECUTE FUNCTION did_gov.service_audit_guard()",
+    ),
+)
+"""``MIGRATIONS[i]`` takes the service tables from schema version ``i`` to ``i + 1``."""
+
+_SQLITE_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS exchanges(workflow TEXT NOT NULL, id TEXT NOT NULL,"
+    " state TEXT NOT NULL, challenge TEXT, expires REAL NOT NULL, PRIMARY KEY (workflow, id))",
+    "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,"
+    " actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL,"
+    " leaf_index INTEGER)",
+    "CREATE TABLE IF NOT EXISTS audit_anchors(leaf_index INTEGER PRIMARY KEY,"
+    " first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, receipt TEXT NOT NULL)",
+    "CREATE TRIGGER IF NOT EXISTS audit_append_only BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'did_gov audit records are never deleted'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_fixed BEFORE UPDATE ON audit"
+    " WHEN OLD.leaf_index IS NOT NULL OR NEW.actor != OLD.actor OR NEW.action != OLD.action"
+    " OR NEW.subject != OLD.subject OR NEW.detail != OLD.detail OR NEW.at != OLD.at"
+    " BEGIN SELECT RAISE(ABORT, 'did_gov audit records are append-only'); END",
+)
+
+
+class StoreError(DidGovError):
+    """The service's store failed (``service.store_failed``: 503, retry)."""
+
+    code = "service.store_failed"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One exchange: its state, the challenge it asked for (once requested), when it expires."""
+
+    workflow: str
+    id: str
+    state: str
+    challenge: str | None
+    expires: float
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One line of the audit trail: who did what to which (hashed) credential, and its leaf."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    detail: str
+    leaf_index: int | None
+
+
+class ServiceStore(ABC):
+    """Exchanges and audit records; SQLite or PostgreSQL below."""
+
+    @abstractmethod
+    def create_exchange(self, workflow: str, exchange_id: str, expires: float) -> None:
+        """Record a new exchange in state ``pending``."""
+
+    @abstractmethod
+    def exchange(self, workflow: str, exchange_id: str) -> Exchange | None:
+        """The exchange, or None."""
+
+    @abstractmethod
+    def transition(
+        self,
+        workflow: str,
+        exchange_id: str,
+        before: str,
+        after: str,
+        *,
+        challenge: str | None = None,
+        now: float,
+    ) -> bool:
+        """Move an unexpired exchange from ``before`` to ``after`` (one caller wins); True if moved.
+
+        ``challenge``, when given, is stored with the move.
+        """
+
+    @abstractmethod
+    def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
+        """Append an audit record; return its sequence number."""
+
+    @abstractmethod
+    def anchor_audit(self, seqs: list[int], leaf_index: int, receipt: str) -> None:
+        """Note the log leaf (and its receipt) that anchors audit records ``seqs``."""
+
+    @abstractmethod
+    def audit(self, after: int = 0, limit: int = 100) -> list[AuditRecord]:
+        """Audit records with ``seq > after``, oldest first."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+
+class _SqliteStore(ServiceStore):
+    def __init__(self, path: Path) -> None:
+        try:
+            self._db = sqlite3.connect(
+                str(path), timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            for statement in _SQLITE_SCHEMA:
+                self._db.execute(statement)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {path}: {exc}") from exc
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreError(f"service store failed: {exc}") from exc
+
+    def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"service store failed: {exc}") from exc
+
+    def create_exchange(self, workflow: str, exchange_id: str, expires: float) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO exchanges(workflow, id, state, expires) VALUES (?, ?, 'pending', ?)",
+                (workflow, exchange_id, expires),
+            )
+
+    def exchange(self, workflow: str, exchange_id: str) -> Exchange | None:
+        rows = self._read(
+            "SELECT workflow, id, state, challenge, expires FROM exchanges"
+            " WHERE workflow = ? AND id = ?",
+            (workflow, exchange_id),
+        )
+        return Exchange(*rows[0]) if rows else None
+
+    def transition(
+        self,
+        workflow: str,
+        exchange_id: str,
+        before: str,
+        after: str,
+        *,
+        challenge: str | None = None,
+        now: float,
+    ) -> bool:
+        with self._write() as db:
+            moved = db.execute(
+                "UPDATE exchanges SET state = ?, challenge = coalesce(?, challenge)"
+                " WHERE workflow = ? AND id = ? AND state = ? AND expires > ?",
+                (after, challenge, workflow, exchange_id, before, now),
+            ).rowcount
+        return moved == 1
+
+    def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO audit(at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                (at, actor, action, subject, detail),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def anchor_audit(self, seqs: list[int], leaf_index: int, receipt: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO audit_anchors(leaf_index, first_seq, last_seq, receipt)"
+                " VALUES (?, ?, ?, ?)",
+                (leaf_index, min(seqs), max(seqs), receipt),
+            )
+            db.executemany(
+                "UPDATE audit SET leaf_index = ? WHERE seq = ?", [(leaf_index, s) for s in seqs]
+            )
+
+    def audit(self, after: int = 0, limit: int = 100) -> list[AuditRecord]:
+        rows = self._read(
+            "SELECT seq, at, actor, action, subject, detail, leaf_index FROM audit"
+            " WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit),
+        )
+        return [AuditRecord(*row) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class _PostgresStore(ServiceStore):
+    def __init__(self, url: str) -> None:
+        from did_gov._postgres import PgProblem, Session, migrate
+
+        self._problem = PgProblem
+        try:
+            self._session = Session(url)
+            self._session.write(lambda c: migrate(c, COMPONENT, MIGRATIONS))
+        except PgProblem as problem:
+            raise StoreError(f"postgresql service store: {problem.message}") from problem
+        self._lock = threading.Lock()
+
+    def _run(self, work: Callable[[Any], _T], *, write: bool = True) -> _T:
+        with self._lock:
+            try:
+                if write:
+                    return self._session.write(work)
+                return self._session.read(work)
+            except self._problem as problem:
+                raise StoreError(f"postgresql service store: {problem.message}") from problem
+
+    def create_exchange(self, workflow: str, exchange_id: str, expires: float) -> None:
+        self._run(
+            lambda c: c.execute(
+                "INSERT INTO did_gov.service_exchanges(workflow, id, state, expires)"
+                " VALUES (%s, %s, 'pending', %s) ON CONFLICT DO NOTHING",
+                (workflow, exchange_id, expires),
+            )
+        )
+
+    def exchange(self, workflow: str, exchange_id: str) -> Exchange | None:
+        row = self._run(
+            lambda c: c.execute(
+                "SELECT workflow, id, state, challenge, expires FROM did_gov.service_exchanges"
+                " WHERE workflow = %s AND id = %s",
+                (workflow, exchange_id),
+            ).fetchone(),
+            write=False,
+        )
+        return None if row is None else Exchange(*row)
+
+    def transition(
+        self,
+        workflow: str,
+        exchange_id: str,
+        before: str,
+        after: str,
+        *,
+        challenge: str | None = None,
+        now: float,
+    ) -> bool:
+        def work(connection: Any) -> bool:
+            cursor = connection.execute(
+                "UPDATE did_gov.service_exchanges SET state = %s,"
+                " challenge = coalesce(%s, challenge)"
+                " WHERE workflow = %s AND id = %s AND state = %s AND expires > %s",
+                (after, challenge, workflow, exchange_id, before, now),
+            )
+            return bool(cursor.rowcount == 1)
+
+        def committed(connection: Any, moved: bool) -> bool:
+            row = connection.execute(
+                "SELECT state FROM did_gov.service_exchanges WHERE workflow = %s AND id = %s",
+                (workflow, exchange_id),
+            ).fetchone()
+            return row is not None and row[0] == after
+
+        with self._lock:
+            try:
+                return self._session.write(work, committed=committed)
+            except self._problem as problem:
+                raise StoreError(f"postgresql service store: {problem.message}") from problem
+
+    def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
+        row = self._run(
+            lambda c: c.execute(
+                "INSERT INTO did_gov.service_audit(at, actor, action, subject, detail)"
+                " VALUES (%s, %s, %s, %s, %s) RETURNING seq",
+                (at, actor, action, subject, detail),
+            ).fetchone()
+        )
+        return int(row[0])
+
+    def anchor_audit(self, seqs: list[int], leaf_index: int, receipt: str) -> None:
+        def work(connection: Any) -> None:
+            connection.execute(
+                "INSERT INTO did_gov.service_audit_anchors(leaf_index, first_seq, last_seq,"
+                " receipt) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (leaf_index, min(seqs), max(seqs), receipt),
+            )
+            connection.execute(
+                "UPDATE did_gov.service_audit SET leaf_index = %s"
+                " WHERE seq = ANY(%s) AND leaf_index IS NULL",
+                (leaf_index, seqs),
+            )
+
+        self._run(work)
+
+    def audit(self, after: int = 0, limit: int = 100) -> list[AuditRecord]:
+        rows = self._run(
+            lambda c: c.execute(
+                "SELECT seq, at, actor, action, subject, detail, leaf_index"
+                " FROM did_gov.service_audit WHERE seq > %s ORDER BY seq LIMIT %s",
+                (after, limit),
+            ).fetchall(),
+            write=False,
+        )
+        return [AuditRecord(*row) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._session.close()
+
+
+def open_store(*, database: str | None, data: Path | None) -> ServiceStore:
+    """The service store in ``database`` (PostgreSQL) or in ``data/service.db`` (SQLite)."""
+    if database is not None:
+        return _PostgresStore(database)
+    assert data is not None  # noqa: S101 - ServiceConfig holds one of them
+    return _SqliteStore(data / "service.db")
