@@ -75,6 +75,14 @@ def _check_number(value: int | float) -> None:
         raise CanonicalizationError("NaN and Infinity are not JSON", code="jsonld.number_invalid")
 
 
+def _ascii_names(node: dict[Any, Any]) -> bool:
+    """True when every member name of ``node`` is an ASCII string (one C loop, no per-name call)."""
+    try:
+        return all(map(str.isascii, node))
+    except TypeError:  # a name that is not a string
+        return False
+
+
 def _too_many(limits: Limits) -> LimitExceededError:
     return LimitExceededError(
         f"the JSON-LD document has more than {limits.max_jsonld_nodes} items",
@@ -109,13 +117,14 @@ def precheck(document: Any, limits: Limits) -> int:
             elif isinstance(node, dict):
                 if depth > limits.max_json_depth:
                     raise _too_deep(limits)
-                for key in node:
-                    if not isinstance(key, str):
-                        raise CanonicalizationError(
-                            "object member names must be strings", code="jsonld.invalid"
-                        )
-                    if not key.isascii():
-                        _check_string(key, "a member name")
+                if not _ascii_names(node):  # else each name: a string, without a lone surrogate
+                    for key in node:
+                        if not isinstance(key, str):
+                            raise CanonicalizationError(
+                                "object member names must be strings", code="jsonld.invalid"
+                            )
+                        if not key.isascii():
+                            _check_string(key, "a member name")
                 count += len(node)
                 if count > budget:
                     raise _too_many(limits)
