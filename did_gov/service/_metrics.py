@@ -17,6 +17,7 @@ from did_gov._asgi import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["CONTENT_TYPE", "Metrics", "MetricsMiddleware"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -118,6 +119,6 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "(unmatched)"
-            self.metrics.request(
-                scope.get("method", ""), str(template), status, time.perf_counter() - started
-            )
+            method = scope.get("method", "")
+            method = method if method in _METHODS else "(other)"  # no label per invented verb
+            self.metrics.request(method, str(template), status, time.perf_counter() - started)
