@@ -301,3 +301,34 @@ def test_unconfigured_trust_denies(housing: Housing) -> None:
         housing.policy, _submission(housing, "ada"), Verifier(), now=housing.world.now
     )
     assert outcome.code == "approval.evidence_rejected"
+
+
+def test_attack_two_income_credentials_to_pick_the_lower_one(housing: Housing) -> None:
+    """Presenting a low and a high income credential is ambiguous, not a choice for the rule."""
+    world, ex = housing.world, housing.ex
+    ada = world.citizens["ada"]
+    other_income = ex._credential(
+        world.tax, ex.INCOME, {"id": ada.did, "taxYear": 2025, "annualIncome": 90000}, world.now
+    )
+    vp = ex.present(
+        [world.credentials["ada/identity"], world.credentials["ada/income"], other_income],
+        ada.key,
+        challenge=world.challenge,
+        domain=world.domain,
+        now=world.now,
+    )
+    submission = Submission((vp,), challenge=world.challenge, domain=world.domain)
+    outcome = evaluate(housing.policy, submission, housing.verifier, now=world.now)
+    assert outcome.code == "approval.evidence_ambiguous"
+    assert len(outcome.record["evidence"]) == 3  # every presented credential is hashed
+
+
+def test_attack_accredited_but_unlisted_issuer_is_not_evidence(housing: Housing) -> None:
+    """A policy naming its issuers accepts no other issuer, accredited or not."""
+    document = housing.document()
+    document["evidence"][1]["issuers"] = [housing.world.interior.did]  # not the Tax agency
+    outcome = evaluate(
+        housing.signed(document), _submission(housing, "ada"), housing.verifier,
+        now=housing.world.now,
+    )  # fmt: skip
+    assert outcome.code == "approval.evidence_missing"
