@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from did_gov._time import utc_now
 from did_gov.keys import PrivateKey, Signer
-from did_gov.kiosk._app import DISPLAY_SECONDS, KioskApp, build_app
+from did_gov.kiosk._app import DISPLAY_SECONDS, SESSION_RATE, KioskApp, build_app
 from did_gov.kiosk._core import SESSION_TTL, Kiosk, Outcome, Session
 from did_gov.kiosk._strings import CATALOGUE, reason
 from did_gov.kiosk._trust import NEAR_EXPIRY, TrustSource, TrustState
@@ -29,6 +29,7 @@ __all__ = [
     "CATALOGUE",
     "DISPLAY_SECONDS",
     "NEAR_EXPIRY",
+    "SESSION_RATE",
     "SESSION_TTL",
     "Kiosk",
     "KioskApp",
@@ -54,6 +55,7 @@ def create_app(
     now: Callable[[], datetime] = utc_now,
     session_ttl: timedelta = SESSION_TTL,
     display_seconds: int = DISPLAY_SECONDS,
+    session_rate: tuple[float, int] = SESSION_RATE,
 ) -> KioskApp:
     """The kiosk as an ASGI app (``app.kiosk`` is its :class:`Kiosk`; ``app.kiosk.reload()`` after installing a bundle).
 
@@ -62,7 +64,8 @@ def create_app(
     query (built from the bundle's accreditations). ``key`` signs the request objects
     (default: a fresh Ed25519 key; the kiosk's DID is its did:key). ``public_url`` is
     the base of the request and response URIs wallets reach (https in production).
-    ``log`` receives one JSON line per event, never a claim value.
+    ``log`` receives one JSON line per event, never a claim value. ``session_rate`` is
+    ``POST /sessions``' token bucket per client: (sessions a second, burst).
 
     >>> app = create_app(public_url="http://127.0.0.1:8080", bundle=b"{}", root={})
     >>> app.kiosk.trust.failure[0]
@@ -78,4 +81,6 @@ def create_app(
         log=log,
         session_ttl=session_ttl,
     )
-    return build_app(kiosk, counter_token=counter_token, display_seconds=display_seconds)
+    return build_app(
+        kiosk, counter_token=counter_token, display_seconds=display_seconds, rate=session_rate
+    )

@@ -55,10 +55,13 @@ def _now() -> datetime:
 class World:
     """Root and bundle files in ``directory``; credentials and presentations on demand.
 
-    ``expired``: the bundle expired yesterday (the kiosk must refuse to verify).
+    ``expired``: the bundle expired yesterday (the kiosk must refuse to verify); else it
+    expires after ``lifetime``.
     """
 
-    def __init__(self, directory: Path, *, expired: bool = False) -> None:
+    def __init__(
+        self, directory: Path, *, expired: bool = False, lifetime: timedelta = timedelta(days=7)
+    ) -> None:
         self.directory = directory
         self.now = _now()
         year = timedelta(days=365)
@@ -82,7 +85,7 @@ class World:
             signers=[BUNDLE_KEY.key],
         )
         issued = self.now - timedelta(days=2) if expired else self.now - timedelta(minutes=5)
-        expires = self.now - timedelta(days=1) if expired else self.now + timedelta(days=7)
+        expires = self.now - timedelta(days=1) if expired else self.now + lifetime
         bundle = build_bundle(
             roots=[root],
             signers=[BUNDLE_KEY.key],

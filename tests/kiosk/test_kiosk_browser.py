@@ -12,6 +12,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,21 @@ def test_expired_bundle_is_refused_on_the_page(browser: Any, tmp_path: Path) -> 
         assert "REJECTED" in _answer(page, world, "sd-jwt")
         assert "trust bundle has expired" in (page.locator("#reason").text_content() or "")
         _shot(page, "rejected-expired-bundle")
+        context.close()
+
+
+def test_bundle_near_expiry_is_warned_on_the_page(browser: Any, tmp_path: Path) -> None:
+    world = World(tmp_path, lifetime=timedelta(hours=3))
+    with _kiosk(world) as server:
+        context = browser.new_context(locale="en-US")
+        page = context.new_page()
+        page.goto(server.url + "/")
+        warning = page.locator("#warn")
+        warning.wait_for(state="visible")
+        assert "expires in 2 h" in (warning.text_content() or "")
+        assert "Trust bundle v1" in (page.locator("#bundle").text_content() or "")
+        assert "VERIFIED" in _answer(page, world, "di")  # near expiry still verifies
+        _shot(page, "verified-bundle-near-expiry")
         context.close()
 
 
