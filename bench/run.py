@@ -50,6 +50,7 @@ SECTIONS: tuple[str, ...] = (
     "bench.trust",
     "bench.approval",
     "bench.kiosk",
+    "bench.didgov",
 )
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
 ROOT = Path(__file__).resolve().parents[1]
