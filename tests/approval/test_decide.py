@@ -366,3 +366,32 @@ def test_attack_evidence_with_a_huge_list_costs_too_much_before_it_runs(
         evaluate(policy, submission, housing.verifier, now=world.now)
     assert caught.value.code == "approval.policy_cost_exceeded"
     assert time.perf_counter() - started < 5  # refused, not run (3,000 maps take ~20 s)
+
+
+def test_an_sd_jwt_benefit_is_bound_to_the_applicants_key(housing: Housing) -> None:
+    from did_gov import present_sd_jwt
+
+    document = housing.document()
+    document["credential"]["format"] = "sd-jwt"
+    document["credential"]["disclosable"] = ["/credentialSubject/givenName"]
+    decision = decide(
+        housing.signed(document),
+        _submission(housing, "ada"),
+        housing.verifier,
+        key=housing.world.housing.key,
+        ledger=housing.ledger(),
+        now=housing.world.now,
+    )
+    assert decision.approved and isinstance(decision.credential, str)
+    world = housing.world
+    shown = present_sd_jwt(
+        decision.credential,
+        ["/givenName"],
+        holder_key=world.citizens["ada"].key,
+        nonce="n",
+        audience="a",
+        now=world.now,
+    )
+    report = housing.verifier.verify(shown, nonce="n", audience="a")
+    assert report.verified, report.summary()
+    assert report.document["givenName"] == "Ada" and "cnf" in report.document
