@@ -161,6 +161,8 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
         self._own_objects = _objects(table.values())
         self.expanded_types: LockedLRUCache[str, tuple[str, ...]] = LockedLRUCache(maxsize=512)
         """Type IRIs by pinned contexts and type values (``validate_contexts``), bounded."""
+        self.valid_shapes: LockedLRUCache[str, bool] = LockedLRUCache(maxsize=512)
+        """Document shapes that expanded in safe mode (``check_json_ld``), bounded."""
 
     @property
     def urls(self) -> frozenset[str]:
