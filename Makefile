@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench install clean postgresql softhsm
+.PHONY: demo test lint typecheck bench install clean postgresql softhsm chromium
 
 $(BIN)/did-gov: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,11 +38,21 @@ softhsm:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2; \
 	else echo "softhsm2 is missing: install it (Debian: apt-get install softhsm2) for the HSM tests"; fi
 
-install: $(BIN)/did-gov contracts/node_modules/.compiled postgresql softhsm
+# Chromium for the kiosk's browser tests (Playwright drives the system binary; it cannot
+# download its own browser here), and a CJK font for the Chinese page's screenshots:
+# Debian's packages when root and absent.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/wqy ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; \
+	else echo "chromium is missing: install it (Debian: apt-get install chromium) for the kiosk's browser tests"; fi
+
+install: $(BIN)/did-gov contracts/node_modules/.compiled postgresql softhsm chromium
 
 demo: install
 	$(BIN)/python examples/demo.py --evm
 	$(BIN)/python examples/housing_benefit.py
+	$(BIN)/python examples/kiosk_demo.py
 
 lint: install
 	$(BIN)/ruff check did_gov tests examples bench conformance

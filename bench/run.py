@@ -48,6 +48,9 @@ SECTIONS: tuple[str, ...] = (
     "bench.ledger_evm",
     "bench.postgres",
     "bench.trust",
+    "bench.approval",
+    "bench.kiosk",
+    "bench.didgov",
 )
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
 ROOT = Path(__file__).resolve().parents[1]

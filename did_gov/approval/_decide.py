@@ -9,6 +9,7 @@ again at the recorded time with the recorded salts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 
 from did_gov._encoding import b64url_encode
 from did_gov._time import format_datetime
+from did_gov.approval._cel import COST_UNITS_PER_MS, Activation
 from did_gov.approval._evidence import (
     Denial,
     Evidence,
@@ -54,6 +56,7 @@ SALT_BYTES = 16
 RECORD_TYPE = "DecisionRecord"
 
 
+@functools.cache
 def evaluator_version() -> str:
     """``did-gov <version>; cel <version>``: what evaluated, as the record names it."""
     from importlib.metadata import PackageNotFoundError, version
@@ -180,11 +183,20 @@ def _run_rule(
     variables: dict[str, Any] = {name: dict(e.claims) for name, e in matched.items()}
     variables["subject"] = {"id": subject_id} if subject_id is not None else {}
     variables["now"] = now
+    limit = policy.time_budget_ms * COST_UNITS_PER_MS
+    cost = sum(clause.rule.cost(variables) for clause in policy.clauses)
+    if cost > limit:  # known before anything runs: an evaluation cannot be interrupted
+        raise ApprovalError(
+            f"the rule's macros would cost {cost} work units over this evidence, more than the"
+            f" {limit} the policy's time budget allows",
+            code="approval.policy_cost_exceeded",
+        )
     deadline = time.perf_counter() + policy.time_budget_ms / 1000
+    activation = Activation(variables)
     trace: list[dict[str, Any]] = []
     failing: str | None = None
     for clause in policy.clauses:
-        value = clause.rule.run(variables, deadline)
+        value = clause.rule.run(activation, deadline)
         if not isinstance(value, bool):
             raise ApprovalError(
                 f"clause {clause.id} gave a {type(value).__name__}, not a boolean",

@@ -47,8 +47,10 @@ class PolicyWorkflow:
 
     ``signer`` is a key of the policy's issuer (``verification_method``: its DID URL, None for
     its did:key); ``verifier`` carries the trust material (``trust`` says what the decision
-    records name: the bundle's version and hash); ``ledger`` receives every record's hash.
-    ``clock`` gives the decision time (default: the system clock).
+    records name: the bundle's version and hash); ``ledger`` receives every record's hash (a
+    :class:`~did_gov.ledger.LedgerBackend`, or a callable giving it when first needed; none is
+    ``approval.ledger_missing``: every decision is anchored). ``clock`` gives the decision time
+    (default: the system clock).
     """
 
     def __init__(
@@ -59,20 +61,32 @@ class PolicyWorkflow:
         signer: Signer,
         verification_method: str | None,
         verifier: Verifier,
-        ledger: LedgerBackend,
+        ledger: LedgerBackend | Callable[[], LedgerBackend],
         trust: TrustState | None = None,
         status: StatusAllocator | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        if ledger is None:
+            raise ApprovalError(
+                f"workflow {id}: every decision is anchored, and no transparency log was given",
+                code="approval.ledger_missing",
+            )
         self.id = id
         self.policy = policy
         self.signer = signer
         self.verification_method = verification_method
         self.verifier = verifier
-        self.ledger = ledger
+        self._ledger = ledger
         self.trust = trust
         self.status = status
         self.clock = clock
+
+    @property
+    def ledger(self) -> LedgerBackend:
+        """The transparency log the records are anchored in."""
+        if callable(self._ledger) and not hasattr(self._ledger, "append"):
+            self._ledger = self._ledger()
+        return self._ledger  # type: ignore[return-value]
 
     @classmethod
     def from_file(
@@ -83,7 +97,7 @@ class PolicyWorkflow:
         signer: Signer,
         verification_method: str | None,
         verifier: Verifier,
-        ledger: LedgerBackend,
+        ledger: LedgerBackend | Callable[[], LedgerBackend],
         trust: TrustState | None = None,
         status: StatusAllocator | None = None,
     ) -> PolicyWorkflow:

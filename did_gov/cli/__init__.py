@@ -628,6 +628,9 @@ def _parser() -> argparse.ArgumentParser:
     from did_gov.cli._approval import register as _register_approval
 
     _register_approval(verbs)
+    from did_gov.cli._kiosk import register as _register_kiosk_verb
+
+    _register_kiosk_verb(verbs)
     return parser
 
 

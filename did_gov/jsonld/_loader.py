@@ -164,6 +164,8 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
         """Processed contexts and term IRIs, computed once per loader (``_compiled``)."""
         self.expanded_types: LockedLRUCache[str, tuple[str, ...]] = LockedLRUCache(maxsize=512)
         """Type IRIs by pinned contexts and type values (``validate_contexts``), bounded."""
+        self.valid_shapes: LockedLRUCache[str, bool] = LockedLRUCache(maxsize=512)
+        """Document shapes that expanded in safe mode (``check_json_ld``), bounded."""
 
     @property
     def urls(self) -> frozenset[str]:

@@ -132,8 +132,12 @@ def _guard(request: Request, scope: str | None) -> tuple[_Service, Caller]:
     """The service and the caller: rate-limited, authenticated, and holding ``scope``."""
     service = _service(request)
     auth = service.auth
-    caller = auth.caller(request.headers.get("authorization"))
     client = request.client.host if request.client is not None else "unknown"
+    try:
+        caller = auth.caller(request.headers.get("authorization"))
+    except ProblemError:  # a refused token counts against the peer: no free guessing
+        auth.check_rate(f"ip:{client}")
+        raise
     auth.check_rate(caller.actor if caller.scopes else f"ip:{client}")
     if scope is not None:
         auth.authorize(caller, scope)

@@ -205,7 +205,9 @@ def _check_access_token(token: str, issuers: tuple[OAuthIssuer, ...], now: float
     parsed = decode_unverified(token)
     header, claims = parsed.header, parsed.payload
     alg = header.get("alg")
-    if alg not in _ALGS or header.get("typ") not in _TYPS or "crit" in header:
+    if not isinstance(alg, str) or alg not in _ALGS or header.get("typ") not in _TYPS:
+        raise _refuse("header: alg EdDSA/ES256/ES384, typ at+jwt, no crit")
+    if "crit" in header:
         raise _refuse("header: alg EdDSA/ES256/ES384, typ at+jwt, no crit")
     issuer = next((i for i in issuers if i.issuer == claims.get("iss")), None)
     if issuer is None:
@@ -231,11 +233,11 @@ def _check_access_token(token: str, issuers: tuple[OAuthIssuer, ...], now: float
         raise _refuse("aud does not name this service")
     skew = issuer.clock_skew.total_seconds()
     exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
-    if not isinstance(exp, int | float) or isinstance(exp, bool) or now > float(exp) + skew:
+    if not isinstance(exp, int | float) or not _in_range(exp) or now > float(exp) + skew:
         raise _refuse("expired (or no exp)")
-    if nbf is not None and (not _number(nbf) or now + skew < float(nbf)):
+    if nbf is not None and (not _number(nbf) or not _in_range(nbf) or now + skew < float(nbf)):
         raise _refuse("not yet valid")
-    if iat is not None and (not _number(iat) or now + skew < float(iat)):
+    if iat is not None and (not _number(iat) or not _in_range(iat) or now + skew < float(iat)):
         raise _refuse("issued in the future")
     scope = claims.get("scope", "")
     if not isinstance(scope, str):
@@ -249,6 +251,15 @@ def _check_access_token(token: str, issuers: tuple[OAuthIssuer, ...], now: float
 
 def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_MAX_NUMERIC_DATE = 2**53
+"""NumericDate claims beyond this (year ~285 million) are refused, not turned into floats."""
+
+
+def _in_range(value: Any) -> bool:
+    """A number (not a boolean) within ±2**53 seconds (a huge integer would overflow ``float``)."""
+    return _number(value) and bool(-_MAX_NUMERIC_DATE <= value <= _MAX_NUMERIC_DATE)
 
 
 def read_auth(table: Mapping[str, Any], base: Any) -> AuthConfig:

@@ -17,6 +17,8 @@ from did_gov._asgi import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["CONTENT_TYPE", "Metrics", "MetricsMiddleware"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods counted by name; any other is counted as ``OTHER`` (bounded label values)."""
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -39,7 +41,8 @@ class Metrics:
         self.started = time.time()
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Count one answered request and its duration."""
+        """Count one answered request and its duration (an unknown method counts as ``OTHER``)."""
+        method = method if method in _METHODS else "OTHER"  # a client invents methods at will
         with self._lock:
             self._requests[(method, route, str(status))] += 1
             histogram = self._latency.setdefault(route, [0.0] * (len(_BUCKETS) + 2))

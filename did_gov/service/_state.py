@@ -9,6 +9,7 @@ for all, and the log's appends are serialized by the database.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import threading
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ PURPOSES = ("revocation", "suspension")
 """The status purposes the service allocates entries for (one bit each)."""
 
 _LOG_KEY_FILE = "log-key.json"
+POOL_SIZE = 4
+"""Connections per PostgreSQL status list and for the service's own tables, per instance."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class ServiceState:
 
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
-        self._registries: dict[str, StatusRegistry] = {}
+        self._registries: dict[str, StatusRegistry | list[StatusRegistry]] = {}
+        self._turn = itertools.count()
         self._ledger: LedgerBackend | None = None
         self._store: ServiceStore | None = None
         self._lock = threading.Lock()
@@ -90,9 +94,20 @@ class ServiceState:
         with self._lock:
             found = self._registries.get(list_id)
             if found is not None:
-                return found
+                if not isinstance(found, list):
+                    return found
+                return found[next(self._turn) % len(found)]
             if self.config.database is not None:
-                location = self.config.database
+                # A few connections per list, taken in turn: requests of one instance then
+                # commit side by side (PostgreSQL groups their WAL flushes), not one by one.
+                pool = [
+                    StatusRegistry.open(
+                        self.config.database, list_url=self.list_url(list_id), purpose=purpose
+                    )
+                    for _ in range(POOL_SIZE)
+                ]
+                self._registries[list_id] = pool
+                return pool[0]
             else:
                 assert self.config.data is not None  # noqa: S101 - ServiceConfig checks it
                 path = self.config.data / f"status-{list_id}.db"
@@ -179,7 +194,9 @@ class ServiceState:
         """The exchanges and audit tables, opened on first use."""
         with self._lock:
             if self._store is None:
-                self._store = open_store(database=self.config.database, data=self.config.data)
+                self._store = open_store(
+                    database=self.config.database, data=self.config.data, pool=POOL_SIZE
+                )
             return self._store
 
     def close(self) -> None:
@@ -188,8 +205,9 @@ class ServiceState:
             if self._store is not None:
                 self._store.close()
                 self._store = None
-            for registry in self._registries.values():
-                registry.close()
+            for found in self._registries.values():
+                for registry in found if isinstance(found, list) else [found]:
+                    registry.close()
             self._registries.clear()
             if self._ledger is not None:
                 self._ledger.close()

@@ -12,6 +12,7 @@ records name an action, the client, and SHA-256 of a credential id — never a c
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -371,9 +372,54 @@ class _PostgresStore(ServiceStore):
             self._session.close()
 
 
-def open_store(*, database: str | None, data: Path | None) -> ServiceStore:
-    """The service store in ``database`` (PostgreSQL) or in ``data/service.db`` (SQLite)."""
+class _Pool(ServiceStore):
+    """Several PostgreSQL sessions taken in turn (each call is one transaction on one)."""
+
+    def __init__(self, stores: list[ServiceStore]) -> None:
+        self._stores = stores
+        self._turn = itertools.count()
+
+    def _next(self) -> ServiceStore:
+        return self._stores[next(self._turn) % len(self._stores)]
+
+    def create_exchange(self, workflow: str, exchange_id: str, expires: float) -> None:
+        self._next().create_exchange(workflow, exchange_id, expires)
+
+    def exchange(self, workflow: str, exchange_id: str) -> Exchange | None:
+        return self._next().exchange(workflow, exchange_id)
+
+    def transition(
+        self,
+        workflow: str,
+        exchange_id: str,
+        before: str,
+        after: str,
+        *,
+        challenge: str | None = None,
+        now: float,
+    ) -> bool:
+        return self._next().transition(
+            workflow, exchange_id, before, after, challenge=challenge, now=now
+        )
+
+    def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
+        return self._next().add_audit(at, actor, action, subject, detail)
+
+    def anchor_audit(self, seqs: list[int], leaf_index: int, receipt: str) -> None:
+        self._next().anchor_audit(seqs, leaf_index, receipt)
+
+    def audit(self, after: int = 0, limit: int = 100) -> list[AuditRecord]:
+        return self._next().audit(after, limit)
+
+    def close(self) -> None:
+        for store in self._stores:
+            store.close()
+
+
+def open_store(*, database: str | None, data: Path | None, pool: int = 1) -> ServiceStore:
+    """The service store in ``database`` (PostgreSQL, ``pool`` sessions) or ``data/service.db``."""
     if database is not None:
-        return _PostgresStore(database)
+        stores: list[ServiceStore] = [_PostgresStore(database) for _ in range(max(1, pool))]
+        return stores[0] if len(stores) == 1 else _Pool(stores)
     assert data is not None  # noqa: S101 - ServiceConfig holds one of them
     return _SqliteStore(data / "service.db")

@@ -237,19 +237,17 @@ def build_workflows(loaded: LoadedConfig) -> list[Any]:
     policy_workflow = getattr(approval, "PolicyWorkflow", None)
     if policy_workflow is None:
         raise _bad("[[workflows]] needs did_gov.approval.PolicyWorkflow (not in this version)")
-    from did_gov.ledger import open_ledger
+    from did_gov.service._state import ServiceState
     from did_gov.verify import VerificationPolicy, Verifier
 
     config = loaded.config
     options = {**config.verifier_options, "policy": VerificationPolicy(subject_binding=True)}
     verifier = Verifier(**options)
+    state = ServiceState(config)  # the workflows' own connections to the service's stores
     workflows = []
     for spec in loaded.workflows:
         issuer = config.issuer(spec.issuer)
         assert issuer is not None  # noqa: S101 - load_config checked it
-        ledger = None
-        if config.database is not None and config.log_key is not None:
-            ledger = open_ledger(config.database, log_key=config.log_key, origin=config.origin)
         workflows.append(
             policy_workflow.from_file(
                 spec.id,
@@ -257,7 +255,8 @@ def build_workflows(loaded: LoadedConfig) -> list[Any]:
                 signer=issuer.signer,
                 verification_method=issuer.verification_method,
                 verifier=verifier,
-                ledger=ledger,
+                ledger=state.ledger(),
+                status=state.registry(issuer, "revocation"),
             )
         )
     return workflows

@@ -9,11 +9,12 @@ from typing import Any
 from did_gov.credentials import VC_V1_CONTEXT, credential_problems, presentation_problems
 from did_gov.dids import VerificationMethod
 from did_gov.errors import DidGovError
-from did_gov.jsonld import ContextPolicy, OfflineDocumentLoader
+from did_gov.jsonld import ContextPolicy, OfflineDocumentLoader, check_json_ld
 from did_gov.keys import PublicKey
 from did_gov.limits import Limits
+from did_gov.proofs._di_suites import suite_by_name
 from did_gov.proofs._result import Check, fail, ok
-from did_gov.proofs.data_integrity import check_contexts, verify_proofs
+from did_gov.proofs.data_integrity import ProofResult, check_contexts, verify_proofs
 from did_gov.verify._keys import KeyRing
 from did_gov.verify._model import Bound, Kind, Secured, Signer, as_list, id_of
 
@@ -61,6 +62,31 @@ def vcdm_window(document: Any) -> tuple[Bound, ...]:
         for name, role in fields
         if name in document
     )
+
+
+def _signed_as_json(proofs: Iterable[ProofResult]) -> bool:
+    """Whether a proof's suite signed the JSON (JCS), so no JSON-LD processing saw the document."""
+    for proof in proofs:
+        try:
+            if proof.cryptosuite and not suite_by_name(proof.cryptosuite).expands_jsonld:
+                return True
+        except DidGovError:
+            continue
+    return False
+
+
+def _json_ld_check(
+    written: dict[str, Any], contexts: Check, loader: OfflineDocumentLoader, limits: Limits
+) -> Check:
+    """A JCS-secured document must still be valid JSON-LD (VC DI §4: conforming processors
+    MUST produce errors when non-conforming documents are consumed); cached per shape."""
+    try:
+        check_json_ld(
+            {k: v for k, v in written.items() if k != "proof"}, loader=loader, limits=limits
+        )
+    except DidGovError as exc:
+        return fail("contexts", exc.code, exc.message)
+    return contexts
 
 
 def secure_di(
@@ -112,6 +138,8 @@ def secure_di(
     written = document
     if result.verified:
         contexts, document, _ = check_contexts(written, policy=context_policy, loader=loader)
+        if contexts.ok and _signed_as_json(result.proofs):
+            contexts = _json_ld_check(written, contexts, loader, limits)
         checks.append(contexts)
     issuer = id_of(document.get("issuer"))
     holder = id_of(document.get("holder"))

@@ -32,7 +32,7 @@ from did_gov.verify._adapter_jose import secure_jose
 from did_gov.verify._adapter_sd_jwt import secure_sd_jwt
 from did_gov.verify._anchor import credentials_of
 from did_gov.verify._anchor_check import LogKeys, anchor_check, anchored_time, unmatched_check
-from did_gov.verify._keys import ANCHORED, KeyRing
+from did_gov.verify._keys import ANCHORED, GovNotes, KeyRing, did_log_checks
 from did_gov.verify._model import Kind, Secured, as_list, failed, passed
 from did_gov.verify._parse import ENVELOPE_TYPES, compact_token, open_enveloped, parse_input
 from did_gov.verify._policy import UnknownStatus, VerificationPolicy
@@ -273,12 +273,15 @@ class Verifier:
 
         ``collect`` receives the shared value of each credential of a presentation.
         """
-        position = ANCHORED.set((value, _RECEIPTS.get()))  # a did:gov key's anchor position
+        notes: GovNotes = []  # the freshness of each did:gov signer's log
+        position = ANCHORED.set((value, _RECEIPTS.get(), notes))  # a did:gov key's anchor position
         try:
             secured = self._secure(value, expected, moment, expect)  # 2.-3.
         finally:
             ANCHORED.reset(position)
         checks = list(secured.checks)
+        if notes:
+            checks += did_log_checks(notes)
         nested: list[VerificationReport] = []
         if secured.kind == "credential":
             if secured.ok:

@@ -183,3 +183,43 @@ def test_the_workflow_result_record_replays(housing: Housing, tmp_path: Path) ->
         issued=result.credential,  # type: ignore[arg-type]
     )
     assert replayed.ok, replayed.message
+
+
+def test_a_workflow_without_a_log_is_refused(housing: Housing, tmp_path: Path) -> None:
+    from did_gov.errors import ApprovalError
+
+    with pytest.raises(ApprovalError) as caught:
+        PolicyWorkflow(
+            "housing",
+            housing.policy,
+            signer=housing.world.housing.key,
+            verification_method=None,
+            verifier=housing.verifier,
+            ledger=None,  # type: ignore[arg-type]
+        )
+    assert caught.value.code == "approval.ledger_missing"
+    lazy = PolicyWorkflow(
+        "housing",
+        housing.policy,
+        signer=housing.world.housing.key,
+        verification_method=None,
+        verifier=housing.verifier,
+        ledger=housing.ledger,
+    )
+    assert lazy.ledger is lazy.ledger and lazy.ledger.size() == 0
+
+
+def test_an_openid4vp_vp_token_of_sd_jwt_vcs_is_decided(housing: Housing, tmp_path: Path) -> None:
+    """The exchange's OID4VP protocol hands complete() a vp_token keyed by DCQL query ids."""
+    from tests.approval.test_decide import _sd_jwt_application
+
+    submission = _sd_jwt_application(housing, "ada", ["/annualIncome"])
+    identity, income = submission.presentations
+    vp_token = {"identity-sd-jwt-vc": [identity], "income-sd-jwt-vc": [income]}
+    world = housing.world
+    result = _workflow(housing, tmp_path).complete(
+        vp_token, challenge=world.challenge, domain=world.domain
+    )
+    assert result.approved, result.reason
+    wrong = _workflow(housing, tmp_path).complete(vp_token, challenge="other", domain=world.domain)
+    assert wrong.code == "approval.evidence_rejected"

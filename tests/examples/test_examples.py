@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import runpy
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +72,44 @@ def test_housing_benefit_every_decision_anchored_and_replayed() -> None:
     assert len({d.receipt.index for d in result["decisions"].values()}) == 5
     for name, replayed in result["replays"].items():
         assert replayed.ok, (name, replayed.message)
+
+
+@pytest.mark.e2e
+def test_kiosk_demo_starts_prints_its_url_answers_and_stops() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "kiosk_demo.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"the counter page is at http://127\.0\.0\.1:\d+/", result.stdout)
+    assert "VERIFIED" in result.stdout
+    assert result.stdout.rstrip().endswith("kiosk: stopped")
+
+
+@pytest.mark.e2e
+def test_agency_service_deployment_end_to_end(tmp_path: Path) -> None:
+    """The example provisions an agency and runs the README's `did-gov serve` command line."""
+    module = runpy.run_path(str(ROOT / "examples" / "agency_service.py"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "did-gov " + " ".join(module["COMMAND"]) in readme
+    outcome = module["run"](tmp_path / "agency")
+    assert outcome["verified_before"] == 200
+    assert outcome["counter_may_not_issue"] == 403
+    assert outcome["revoked"] == 200
+    assert outcome["verified_after"] == 400
+    assert outcome["refusal_codes"] == ["status.revoked"]
+    assert outcome["anchored_and_included"] is True
+    assert (tmp_path / "agency" / "state" / "service.db").exists()
+
+
+def test_agency_rotation_old_credentials_survive_a_compromise(tmp_path: Any) -> None:
+    module = runpy.run_path(str(ROOT / "examples" / "agency_rotation.py"))
+    reports = module["run"](tmp_path)
+    assert reports["before the compromise"].verified
+    assert reports["after the rotation"].verified
+    forged = reports["forged with the removed key"]
+    assert not forged.verified
+    assert "did.gov_key_removed" in {c.code for c in forged.errors}

@@ -6,6 +6,8 @@ import json
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from did_gov.jsonld import jcs
 from did_gov.jsonld._jcs import format_number
@@ -37,3 +39,32 @@ def _samples() -> list[tuple[str, str]]:
 def test_es6_number_serialization(bits: str, expected: str) -> None:
     (value,) = struct.unpack(">d", bytes.fromhex(bits.rjust(16, "0")))
     assert format_number(value) == expected
+
+
+def _reference_string(value: str) -> str:
+    """RFC 8785 §3.2.2.2 character by character: the naive reference of ``_jcs._string``."""
+    escapes = {
+        '"': '\\"',
+        "\\": "\\\\",
+        "\b": "\\b",
+        "\f": "\\f",
+        "\n": "\\n",
+        "\r": "\\r",
+        "\t": "\\t",
+    }
+    out = ['"']
+    for ch in value:
+        if ch in escapes:
+            out.append(escapes[ch])
+        elif ord(ch) < 0x20:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out) + '"'
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
+def test_string_fast_path_agrees_with_the_reference(value: str) -> None:
+    from did_gov.jsonld._jcs import _string
+
+    assert _string(value) == _reference_string(value)

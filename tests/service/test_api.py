@@ -256,3 +256,18 @@ def test_presentation_endpoint_refuses_a_credential(client: Any) -> None:
     vc = _issue(client)["verifiableCredential"]
     response = client.post("/presentations/verify", json={"verifiablePresentation": vc})
     _is_problem(response, 400, "service.body_invalid")
+
+
+def test_the_listening_socket_disables_nagle() -> None:
+    """A regression: a socket made without IPPROTO_TCP made asyncio skip TCP_NODELAY on every
+    accepted connection, and each response waited ~40 ms for a delayed ACK."""
+    import socket
+
+    from did_gov._asgi import bind
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        sock.close()

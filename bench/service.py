@@ -1,0 +1,264 @@
+"""The agency service under load: two ``did-gov serve`` instances on one PostgreSQL.
+
+Measured here, printed, never remembered (issue 15 §6):
+
+* issuance sustained: clients issue Data Integrity credentials, each with a revocation
+  status entry (one PostgreSQL allocation), round-robin over both instances for
+  ``--seconds`` (default 60); the rate overall and of the slowest whole second;
+* ``POST /credentials/verify`` latency, one client at a time (p50, p95);
+* 100 concurrent clients issuing and verifying for ``--burst-seconds``: any error counts.
+
+The load generator runs in this process (asyncio + httpx) on the same machine, so it takes
+CPU from the servers: the figures are what this box does with everything on it.
+
+Run ``python -m bench.service [--seconds 60] [--clients 16] [--burst-seconds 10]`` or
+``python -m bench --only service``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench._harness import Figure
+from did_gov.keys import PrivateKey
+from did_gov.service._auth import token_digest
+from did_gov.testing.postgres import PostgresServer
+from did_gov.testing.server import CliServer
+
+TOKEN = "bench-token-0123456789abcdef"  # noqa: S105 - a throw-away token for the run
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+STATUS = {"credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}}
+CREDENTIAL: dict[str, Any] = {
+    "@context": [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://www.w3.org/ns/credentials/examples/v2",
+    ],
+    "type": ["VerifiableCredential", "ExampleAlumniCredential"],
+    "issuer": "did:example:agency",
+    "validFrom": "2025-01-01T00:00:00Z",
+    "credentialSubject": {"id": "did:example:ada", "name": "Ada", "alumniOf": "Example U"},
+}
+
+
+def _agency(folder: Path, database: str) -> Path:
+    (folder / "keys").mkdir()
+    PrivateKey.generate("ed25519").save(folder / "keys" / "issuer.json")
+    PrivateKey.generate("ed25519").save(folder / "keys" / "log.json")
+    path = folder / "agency.toml"
+    path.write_text(
+        f"""[service]
+public_url = "https://agency.example"
+database = "{database}"
+
+[ledger]
+key = "keys/log.json"
+
+[[issuers]]
+name = "agency"
+key = "keys/issuer.json"
+
+[trust]
+any_issuer = true
+
+[[auth.tokens]]
+name = "bench"
+sha256 = "{token_digest(TOKEN).hex()}"
+scopes = ["credentials:issue", "credentials:status", "credentials:verify"]
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def _issuance(urls: list[str], clients: int, seconds: float) -> tuple[Counter[int], int]:
+    """Issue with a status entry from ``clients`` tasks; per-second successes, and errors.
+
+    Each instance first issues one credential untimed (it opens its connections and
+    registries then), so the figure is the sustained rate, not the start.
+    """
+    per_second: Counter[int] = Counter()
+    errors = 0
+    body = {"credential": CREDENTIAL, "options": STATUS}
+    for url in urls:
+        async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+            warm = await http.post("/credentials/issue", json=body, headers=AUTH)
+            if warm.status_code != 201:
+                raise RuntimeError(f"{url} cannot issue: {warm.text[:300]}")
+    started = time.monotonic()
+
+    async def client(n: int) -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=urls[n % len(urls)], timeout=60) as http:
+            while (elapsed := time.monotonic() - started) < seconds:
+                try:
+                    response = await http.post("/credentials/issue", json=body, headers=AUTH)
+                    ok = response.status_code == 201
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    per_second[int(elapsed)] += 1
+                else:
+                    errors += 1
+
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    return per_second, errors
+
+
+async def _verify_latency(url: str, rounds: int) -> list[float]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        issued = await http.post(
+            "/credentials/issue", json={"credential": CREDENTIAL}, headers=AUTH
+        )
+        body = {"verifiableCredential": issued.json()["verifiableCredential"]}
+        for _ in range(20):  # warm up: contexts, keys, connections
+            await http.post("/credentials/verify", json=body, headers=AUTH)
+        samples = []
+        for _ in range(rounds):
+            begun = time.perf_counter()
+            response = await http.post("/credentials/verify", json=body, headers=AUTH)
+            samples.append(time.perf_counter() - begun)
+            if response.status_code != 200:
+                raise RuntimeError(f"verification failed: {response.text[:300]}")
+    return samples
+
+
+async def _concurrent(urls: list[str], clients: int, seconds: float) -> tuple[int, Counter[str]]:
+    """``clients`` at once, each issuing then verifying what it got; requests done, errors."""
+    done = 0
+    errors: Counter[str] = Counter()
+    started = time.monotonic()
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(n: int, http: httpx.AsyncClient) -> None:
+        nonlocal done
+        while time.monotonic() - started < seconds:
+            try:
+                issued = await http.post(
+                    "/credentials/issue", json={"credential": CREDENTIAL}, headers=AUTH
+                )
+                if issued.status_code != 201:
+                    errors[f"issue {issued.status_code}"] += 1
+                    continue
+                body = {"verifiableCredential": issued.json()["verifiableCredential"]}
+                verified = await http.post("/credentials/verify", json=body, headers=AUTH)
+                if verified.status_code != 200:
+                    errors[f"verify {verified.status_code}"] += 1
+                done += 2
+            except httpx.HTTPError as exc:
+                errors[type(exc).__name__] += 1
+
+    clients_of = [httpx.AsyncClient(base_url=u, timeout=120, limits=limits) for u in urls]
+    try:
+        await asyncio.gather(*(client(n, clients_of[n % len(urls)]) for n in range(clients)))
+    finally:
+        for http in clients_of:
+            await http.aclose()
+    return done, errors
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux ``/proc``), in seconds."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(seconds: float, clients: int, burst_seconds: float, rounds: int) -> dict[str, Any]:
+    """Start PostgreSQL and two instances, run the three measurements, stop everything."""
+    with PostgresServer.start() as pg, tempfile.TemporaryDirectory() as folder:
+        config = _agency(Path(folder), pg.create_database("bench_service"))
+        with (
+            CliServer.start(["serve", "--config", str(config)]) as a,
+            CliServer.start(["serve", "--config", str(config)]) as b,
+        ):
+            urls = [a.url, b.url]
+            cpu_before = _cpu_seconds(a.pid) + _cpu_seconds(b.pid)
+            per_second, issue_errors = asyncio.run(_issuance(urls, clients, seconds))
+            cpu_issue = _cpu_seconds(a.pid) + _cpu_seconds(b.pid) - cpu_before
+            latency = asyncio.run(_verify_latency(a.url, rounds))
+            done, errors = asyncio.run(_concurrent(urls, 100, burst_seconds))
+    whole = [per_second.get(s, 0) for s in range(int(seconds))]
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    ordered = sorted(latency)
+    return {
+        "issued": sum(whole),
+        "issue_rate": sum(whole) / max(1, len(whole)),
+        "slowest_second": min(whole) if whole else 0,
+        "issue_errors": issue_errors,
+        "server_cpu_ms_per_issue": 1000 * cpu_issue / max(1, sum(whole)),
+        "verify_p50_ms": statistics.median(latency) * 1000,
+        "verify_p95_ms": ordered[int(len(ordered) * 0.95)] * 1000,
+        "concurrent_requests": done,
+        "concurrent_errors": dict(errors),
+        "seconds": seconds,
+        "clients": clients,
+        "burst_seconds": burst_seconds,
+        "load_average": load,
+    }
+
+
+def _report(result: dict[str, Any]) -> None:
+    print(f"load average at the end: {result['load_average']} (other work on the machine counts)")
+    print(
+        f"issuance (DI + status entry, 2 instances + PostgreSQL, {result['clients']} clients, "
+        f"{result['seconds']:.0f} s): {result['issue_rate']:.0f}/s on average, "
+        f"{result['slowest_second']}/s in the slowest second, {result['issued']} issued, "
+        f"{result['issue_errors']} errors (target ≥ 500/s); the two instances spent "
+        f"{result['server_cpu_ms_per_issue']:.2f} ms of CPU per credential"
+    )
+    print(
+        f"POST /credentials/verify, one client: p50 {result['verify_p50_ms']:.2f} ms, "
+        f"p95 {result['verify_p95_ms']:.2f} ms (target p50 ≤ 5 ms)"
+    )
+    print(
+        f"100 concurrent clients for {result['burst_seconds']:.0f} s: "
+        f"{result['concurrent_requests']} requests, errors: {result['concurrent_errors'] or 'none'}"
+    )
+
+
+def figures(rounds: int) -> list[Figure]:
+    """``python -m bench --only service``: the default durations, as figures (and printed)."""
+    result = measure(60.0, 16, 10.0, max(rounds, 200))
+    _report(result)
+    return [
+        Figure(
+            f"service issuance, 2 instances + PostgreSQL: {result['issue_rate']:.0f}/s "
+            f"(slowest second {result['slowest_second']}/s, {result['issue_errors']} errors)",
+            1 / max(result["issue_rate"], 1e-9),
+            1 / max(result["slowest_second"], 1e-9),
+            target="≥ 500/s",
+        ),
+        Figure(
+            "service POST /credentials/verify, one client",
+            result["verify_p50_ms"] / 1000,
+            result["verify_p95_ms"] / 1000,
+            target="p50 ≤ 5 ms",
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the measurements with the given durations and print them."""
+    parser = argparse.ArgumentParser(prog="python -m bench.service")
+    parser.add_argument("--seconds", type=float, default=60.0, help="issuance duration (60)")
+    parser.add_argument("--clients", type=int, default=16, help="issuing clients (16)")
+    parser.add_argument(
+        "--burst-seconds", type=float, default=10.0, help="100-client phase duration (10)"
+    )
+    parser.add_argument("--rounds", type=int, default=500, help="verify latency samples (500)")
+    args = parser.parse_args(argv)
+    _report(measure(args.seconds, args.clients, args.burst_seconds, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
