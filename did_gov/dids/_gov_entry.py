@@ -7,6 +7,7 @@ the log-level rules (chain, authorization, anchoring) are in :mod:`did_gov.dids.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -97,12 +98,19 @@ def entry_leaf(scid: str, number: int, entry_hash_value: str) -> bytes:
     ).digest()
 
 
+def _preview(value: object, size: int) -> str:
+    """The start of ``value`` for a message (a huge integer is not converted to text)."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"an integer of {value.bit_length()} bits"
+    return str(value)[:size]
+
+
 def parse_time(value: object, what: str = "versionTime") -> datetime:
     """A §3 time (``YYYY-MM-DDTHH:MM:SSZ``) as an aware datetime."""
     if not isinstance(value, str) or not _TIME.fullmatch(value):
-        raise bad(f"{what} must be YYYY-MM-DDTHH:MM:SSZ, not {str(value)[:40]!r}")
+        raise bad(f"{what} must be YYYY-MM-DDTHH:MM:SSZ, not {_preview(value, 40)!r}")
     try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
     except ValueError:
         raise bad(f"{what} {value!r} is not a valid date") from None
 
@@ -118,8 +126,48 @@ def split_version_id(value: object) -> tuple[int, str]:
     """``"<n>-<hash>"`` as ``(n, hash)``."""
     match = _VERSION_ID.fullmatch(value) if isinstance(value, str) else None
     if match is None:
-        raise bad(f"versionId {str(value)[:60]!r} is not <number>-<hash>")
+        raise bad(f"versionId {_preview(value, 60)!r} is not <number>-<hash>")
     return int(match[1]), match[2]
+
+
+_SAFE_INT = 2**53
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """JSON whose RFC 8785 form is what ``json.dumps(sort_keys=True)`` writes: no floats,
+    integers within ±2^53, ASCII member names (code point order is UTF-16 order)."""
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is int:
+        return bool(-_SAFE_INT <= value <= _SAFE_INT)
+    if depth > 64:
+        return False
+    if kind is dict:
+        return all(
+            type(k) is str and k.isascii() and _plain(v, depth + 1) for k, v in value.items()
+        )
+    if kind is list:
+        return all(_plain(v, depth + 1) for v in value)
+    return False
+
+
+def jcs(value: Any) -> bytes:
+    """RFC 8785 bytes of ``value``; plain JSON (most log entries) is written by the C encoder.
+
+    Held equal to :func:`did_gov.jsonld._jcs.canonicalize` by a property test.
+    """
+    if _plain(value):
+        try:
+            return json.dumps(
+                value, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+            ).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: the reference refuses it
+            pass
+    try:
+        return canonicalize(value)
+    except DidGovError as exc:
+        raise bad(f"an entry that has no RFC 8785 form: {exc.message}") from None
 
 
 def _without_proof(entry: dict[str, Any]) -> dict[str, Any]:
@@ -130,21 +178,21 @@ def entry_hash(entry: dict[str, Any], previous_version_id: str) -> str:
     """``hash(JCS(entry without proof, versionId = previous versionId))`` (§4.3)."""
     body = _without_proof(entry)
     body["versionId"] = previous_version_id
-    return gov_hash(canonicalize(body))
+    return gov_hash(jcs(body))
 
 
 def scid_of(preliminary: dict[str, Any]) -> str:
     """The SCID of entry 1 written with ``{SCID}`` placeholders (§4.3)."""
     body = _without_proof(preliminary)
     body["versionId"] = PLACEHOLDER
-    return gov_hash(canonicalize(body))
+    return gov_hash(jcs(body))
 
 
 def check_scid(entry: dict[str, Any], scid: str) -> bool:
     """Whether entry 1 derives ``scid``: placeholders put back, then hashed (§4.3)."""
     body = _without_proof(entry)
     body["versionId"] = PLACEHOLDER
-    text = canonicalize(body).decode("utf-8").replace(scid, PLACEHOLDER)
+    text = jcs(body).decode("utf-8").replace(scid, PLACEHOLDER)
     return gov_hash(text.encode("utf-8")) == scid
 
 
@@ -320,5 +368,5 @@ def verify_entry_proof(entry: dict[str, Any], key: PublicKey) -> bool:
         signature = multibase_decode(proof["proofValue"])
     except DidGovError:
         return False
-    data = suite.hash_data(canonicalize(config), canonicalize(_without_proof(entry)), key.key_type)
+    data = suite.hash_data(jcs(config), jcs(_without_proof(entry)), key.key_type)
     return key.verify(signature, data)

@@ -34,7 +34,7 @@ from did_gov._json import parse_json
 from did_gov.dids._document import Did, DidDocument, VerificationMethod, parse_did, parse_did_url
 from did_gov.dids._gov_entry import bad, entry_leaf, split_version_id
 from did_gov.dids._gov_entry import entry_leaf as _leaf
-from did_gov.dids._gov_log import GovLog, GovVersion, verify_log
+from did_gov.dids._gov_log import GovLog, GovVersion, same_entry, verify_log
 from did_gov.dids._gov_ops import create_log, deactivate_log, update_log
 from did_gov.dids._methods import DidMethod, Fetcher
 from did_gov.errors import DidGovError, GovLogError, InvalidInputError, NetworkDisabledError
@@ -442,14 +442,14 @@ def _position(log: GovLog, receipts: Sequence[Receipt], content: bytes | None) -
 
 def _extends(longer: GovLog, shorter: GovLog) -> bool:
     return len(longer.versions) >= len(shorter.versions) and all(
-        a.version_id == b.version_id and a.entry == b.entry
+        a is b or same_entry(a.entry, b)
         for a, b in zip(longer.versions, shorter.versions, strict=False)
     )
 
 
 def _fork(a: GovLog, b: GovLog) -> GovLogError:
     for left, right in zip(a.versions, b.versions, strict=False):
-        if left.version_id != right.version_id or left.entry != right.entry:
+        if not same_entry(left.entry, right):
             first, second = sorted((left, right), key=lambda v: v.leaf_index)
             return bad(
                 f"{a.did} is forked at version {left.number}: {first.version_id} (leaf "

@@ -13,7 +13,7 @@ from typing import Any
 from pyld import jsonld as _pyld
 
 from did_gov.errors import CanonicalizationError, ContextLoadError, LimitExceededError
-from did_gov.jsonld._contexts import ContextPolicy, ContextValidation, validate_contexts
+from did_gov.jsonld._contexts import ContextPolicy, ContextValidation, type_key, validate_contexts
 from did_gov.jsonld._jcs import canonicalize as jcs
 from did_gov.jsonld._loader import OfflineDocumentLoader, pinned_context_urls
 from did_gov.jsonld._rdfc import Quad, canonical_nquads, to_pyld_dataset
@@ -25,12 +25,14 @@ __all__ = [
     "ContextValidation",
     "OfflineDocumentLoader",
     "canonicalize",
+    "check_json_ld",
     "default_loader",
     "expand",
     "jcs",
     "pinned_context_urls",
     "to_quads",
     "to_rdf",
+    "type_key",
     "validate_contexts",
 ]
 
@@ -141,6 +143,35 @@ def expand(document: dict[str, Any], *, loader: OfflineDocumentLoader | None = N
     precheck(document, DEFAULT_LIMITS)
     result: list[Any] = _pyld_call("expand", loader, document)
     return result
+
+
+def check_json_ld(
+    document: dict[str, Any],
+    *,
+    loader: OfflineDocumentLoader | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> None:
+    """Raise unless ``document`` is valid JSON-LD in safe mode (what a JCS proof cannot see).
+
+    An expansion with the offline loader: an unpinned context, a redefined protected term, a
+    value object with extra keys, a ``null`` id or an undefined term raise
+    (``jsonld.*``). Whether a document expands depends on its shape (keys, contexts, types,
+    keywords, nulls and numbers), not on its strings, so a shape that expanded once is
+    remembered by the loader (``valid_shapes``, bounded) and the next document of that shape
+    costs one walk, not a pyld run. Unlike :func:`to_quads` nothing is converted to RDF:
+    ``@direction``, which RDF drops, is valid here.
+    """
+    from did_gov.jsonld._template import shape_of
+
+    loader = loader or default_loader()
+    precheck(document, limits)
+    key, _ = shape_of(document)
+    shapes = getattr(loader, "valid_shapes", None)
+    if shapes is not None and shapes.get(key):
+        return
+    _pyld_call("expand", loader, document)
+    if shapes is not None:
+        shapes[key] = True
 
 
 def canonicalize(

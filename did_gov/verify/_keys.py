@@ -21,20 +21,40 @@ from did_gov.dids import (
     parse_did_url,
     resolve_verification_method,
 )
-from did_gov.dids.gov import DidGov
+from did_gov.dids.gov import DidGov, Freshness
 from did_gov.errors import DidGovError, VerificationMethodError
 from did_gov.keys import PublicKey
 from did_gov.ledger import Receipt
 from did_gov.proofs import jose
+from did_gov.proofs._result import Check
 from did_gov.verify._anchor import anchored_content
 from did_gov.verify._model import Signer
 
-__all__ = ["ANCHORED", "KeyRing"]
+__all__ = ["ANCHORED", "KeyRing", "did_log_checks"]
 
-ANCHORED: ContextVar[tuple[Any, Sequence[Receipt]]] = ContextVar(
-    "did_gov_verify_anchored", default=(None, ())
+GovNotes = list[tuple[str, Freshness]]
+ANCHORED: ContextVar[tuple[Any, Sequence[Receipt], GovNotes | None]] = ContextVar(
+    "did_gov_verify_anchored", default=(None, (), None)
 )
-"""The document being verified and its receipts: a did:gov key is judged at its anchor position."""
+"""The document being verified, its receipts, and where to note the freshness of each did:gov
+signer's log: a did:gov key is judged at the document's anchor position."""
+
+
+def did_log_checks(notes: GovNotes) -> list[Check]:
+    """One passing ``did_log`` check per did:gov signer: ``ok`` when a freshness source vouched
+    for its log, else the warning code ``did.freshness_unknown`` (did-gov-method §8)."""
+    checks: list[Check] = []
+    seen: set[str] = set()
+    for did, freshness in notes:
+        if did in seen:
+            continue
+        seen.add(did)
+        if freshness.known:
+            checks.append(Check("did_log", True, "ok", f"{did}: {freshness.message}"))
+        else:
+            checks.append(Check("did_log", True, "did.freshness_unknown", freshness.message))
+    return checks
+
 
 _IMMUTABLE = ("did:key:", "did:jwk:")
 """DID methods whose document is a function of the DID: a cached key never goes stale."""
@@ -155,7 +175,7 @@ class KeyRing:
         """A did:gov method as in force at the document's anchor position (did-gov-method §9)."""
         if self._gov is None:  # pragma: no cover - callers check
             raise VerificationMethodError(f"no did:gov resolver for {vm_url}")
-        document, receipts = ANCHORED.get()
+        document, receipts, notes = ANCHORED.get()
         content = None
         if receipts and document is not None:
             try:
@@ -165,6 +185,9 @@ class KeyRing:
         method = self._gov.method_in_force(
             vm_url, purpose, receipts=receipts, content=content, now=moment
         )
+        if notes is not None:
+            did = vm_url.split("#", 1)[0]
+            notes.append((did, self._gov.freshness(did)))
         return _key_of(method, vm_url), method
 
     def _jwk(self, kid: Any, alg: str, what: str) -> tuple[PublicKey, str]:

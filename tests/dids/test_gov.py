@@ -412,3 +412,32 @@ def test_property_create_update_round_trip(operations: list[str]) -> None:
     again = verify_log(log.entries(), log.receipts())
     assert again.versions == log.versions
     assert [Receipt.from_json(r) for r in log.receipts()] == [v.receipt for v in log.versions]
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_property_fast_jcs_equals_the_reference(value: Any) -> None:
+    from did_gov.dids._gov_entry import jcs
+    from did_gov.errors import CanonicalizationError
+    from did_gov.jsonld._jcs import canonicalize
+
+    try:
+        expected = canonicalize(value)
+    except CanonicalizationError:
+        with pytest.raises(GovLogError):
+            jcs(value)
+        return
+    assert jcs(value) == expected

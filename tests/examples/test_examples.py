@@ -7,6 +7,7 @@ import runpy
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +103,13 @@ def test_agency_service_deployment_end_to_end(tmp_path: Path) -> None:
     assert outcome["refusal_codes"] == ["status.revoked"]
     assert outcome["anchored_and_included"] is True
     assert (tmp_path / "agency" / "state" / "service.db").exists()
+
+
+def test_agency_rotation_old_credentials_survive_a_compromise(tmp_path: Any) -> None:
+    module = runpy.run_path(str(ROOT / "examples" / "agency_rotation.py"))
+    reports = module["run"](tmp_path)
+    assert reports["before the compromise"].verified
+    assert reports["after the rotation"].verified
+    forged = reports["forged with the removed key"]
+    assert not forged.verified
+    assert "did.gov_key_removed" in {c.code for c in forged.errors}

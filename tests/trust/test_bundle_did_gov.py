@@ -46,6 +46,7 @@ def test_bundle_carries_a_did_gov_log_with_its_freshness() -> None:
     options["log_keys"] = [*options["log_keys"], w.ledger.verifier.vkey]
     report = Verifier(**options).verify(credential, receipts=receipts)
     assert report.verified, report.summary()
+    assert [c.code for c in report.checks if c.name == "did_log"] == ["ok"]
     assert "did.gov_key_removed" in [c.code for c in Verifier(**options).verify(credential).errors]
 
 

@@ -65,6 +65,8 @@ def test_credential_from_did_gov_issuer_verifies(fmt: str) -> None:
     credential = _issue(log, 10, f"{log.did}#key-1", fmt)
     report = _verifier(log, w).verify(credential)
     assert report.verified, report.summary()
+    [note] = [c for c in report.checks if c.name == "did_log"]
+    assert note.ok and note.code == "did.freshness_unknown"
     anchored = _verifier(log, w).verify(credential, receipts=_anchored(credential, w))
     assert anchored.verified, anchored.summary()
 

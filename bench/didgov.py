@@ -1,0 +1,188 @@
+"""did:gov figures on a 1,000-entry history (issue 14 §6), measured side by side in one run.
+
+- resolving the latest version from the verified, cached log (target ≤ 1 ms);
+- resolving the version in force at a time (target ≤ 5 ms);
+- a first full verification of the 1,000 entries and their receipts, with every cache of
+  checkpoint openings emptied first (target ≤ 150 ms), and one appended entry verified
+  incrementally;
+- verifying a credential from a did:gov issuer beside the same credential from a did:key
+  issuer, interleaved call by call (target: no more than 0.1 ms slower), without and with
+  an anchor receipt.
+
+``python -m bench --only didgov``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bench._harness import Figure, measure
+from did_gov import anchor, issue
+from did_gov.dids import DefaultResolver, did_key
+from did_gov.dids.gov import DidGov, GovLog, create_log, update_log, verify_log
+from did_gov.keys import PrivateKey
+from did_gov.ledger import _receipt as receipt_module
+from did_gov.ledger import open_ledger
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
+from did_gov.verify import Verifier
+
+ENTRIES = 1000
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _key(n: int) -> PrivateKey:
+    return PrivateKey.from_seed("ed25519", n.to_bytes(32, "big"))
+
+
+def history(entries: int = ENTRIES) -> tuple[Any, GovLog]:
+    """A ledger and a did:gov log of ``entries`` versions (keys added and removed in turn)."""
+    clock = [T0]
+
+    def tick() -> datetime:
+        clock[0] += timedelta(seconds=60)
+        return clock[0]
+
+    ledger = open_ledger("memory:", log_key=_key(1), origin="gov.example/log/bench", clock=tick)
+    update = _key(2)
+    log = create_log(update, [_key(10).public_key], ledger)
+    for n in range(1, entries):
+        if n % 2:
+            log = update_log(log, update, ledger, add_keys=[_key(1000 + n).public_key])
+        else:
+            log = update_log(log, update, ledger, remove_keys=[_key(1000 + n - 1).public_key])
+    return ledger, log
+
+
+def _credential(issuer: str) -> dict[str, Any]:
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://www.w3.org/ns/credentials/examples/v2",
+        ],
+        "type": ["VerifiableCredential", "PermitCredential"],
+        "issuer": issuer,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"permit": "fishing"},
+    }
+
+
+def _forget_checkpoints() -> None:
+    """Empty the cache of opened checkpoints, so every receipt's note is verified again."""
+    receipt_module._OPENED.clear()
+
+
+def figures(rounds: int) -> list[Figure]:
+    """The did:gov figures."""
+    ledger, log = history()
+    gov = DidGov()
+    gov.add_log(log.entries(), log.receipts())
+    did = log.did
+    times = [v.anchored_time for v in log.versions[:: max(1, ENTRIES // 50)]]
+    cursor = iter(range(10**9))
+
+    def at_time() -> object:
+        return gov.resolve_version(did, version_time=times[next(cursor) % len(times)])
+
+    out = [
+        measure(
+            f"did:gov resolve latest ({ENTRIES:,} entries, verified once)",
+            lambda: gov.resolve(did),
+            rounds=rounds,
+            target="≤1 ms",
+        ),
+        measure(
+            f"did:gov resolve as of a time ({ENTRIES:,} entries)",
+            at_time,
+            rounds=rounds,
+            target="≤5 ms",
+        ),
+    ]
+    entries, receipts = log.entries(), log.receipts()
+
+    def full() -> object:
+        _forget_checkpoints()
+        return verify_log(entries, receipts)
+
+    out.append(
+        measure(
+            f"did:gov first full verification ({ENTRIES:,} entries + receipts)",
+            full,
+            rounds=max(3, rounds // 40),
+            warmup=1,
+            target="≤150 ms",
+        )
+    )
+    prefix = verify_log(entries[:-1], receipts[:-1])
+
+    def appended() -> object:
+        _forget_checkpoints()
+        return verify_log(entries, receipts, previous=prefix)
+
+    out.append(
+        measure(
+            "did:gov one appended entry verified incrementally",
+            appended,
+            rounds=rounds,
+            target="(incremental)",
+        )
+    )
+    out += _credentials(ledger, log, rounds)
+    return out
+
+
+def _credentials(ledger: Any, log: GovLog, rounds: int) -> list[Figure]:
+    """A did:gov-issued credential verified beside the same one from a did:key issuer."""
+    signer = _key(10)  # #key-1, listed in every version
+    vm = f"{log.did}#key-1"
+    gov_vc = issue(_credential(log.did), signer, verification_method=vm, created=T0)
+    key_vc = issue(_credential("did:example:replaced"), signer, created=T0)
+    gov = DidGov()
+    gov.add_log(log.entries(), log.receipts())
+    resolver = DefaultResolver()
+    resolver.register(gov)
+    vkey = ledger.verifier.vkey
+    verifier = Verifier(resolver=resolver, trust=UNSAFE_TRUST_ANY_ISSUER, log_keys=[vkey])
+    baseline = Verifier(trust=UNSAFE_TRUST_ANY_ISSUER, log_keys=[vkey])
+    assert verifier.verify(gov_vc).verified and baseline.verify(key_vc).verified
+    gov_receipts = anchor(gov_vc, ledger)
+    key_receipts = anchor(key_vc, ledger)
+    assert verifier.verify(gov_vc, receipts=gov_receipts).verified
+    assert did_key.did_for_public_key(signer.public_key) == key_vc["issuer"]
+    plain = measure(
+        "credential from did:gov vs did:key (naive column: did:key)",
+        lambda: verifier.verify(gov_vc),
+        lambda: baseline.verify(key_vc),
+        rounds=rounds,
+        target="≤ did:key + 0.1 ms",
+    )
+    anchored = measure(
+        "anchored credential from did:gov vs did:key (naive column: did:key)",
+        lambda: verifier.verify(gov_vc, receipts=gov_receipts),
+        lambda: baseline.verify(key_vc, receipts=key_receipts),
+        rounds=rounds,
+        target="≤ did:key + 0.1 ms",
+    )
+    return [plain, anchored]
+
+
+def difference_ms(figure: Figure) -> float | None:
+    """How much slower (ms, CPU time) the did:gov credential is than the did:key one."""
+    if figure.cpu_median is None or figure.baseline_cpu_median is None:
+        return None
+    return (figure.cpu_median - figure.baseline_cpu_median) * 1000
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m bench.didgov
+    for fig in figures(100):
+        extra = ""
+        if fig.baseline_median is not None:
+            extra = (
+                f"  did:key {fig.baseline_median * 1000:.3f} ms (CPU "
+                f"{(fig.baseline_cpu_median or 0) * 1000:.3f}); difference CPU "
+                f"{difference_ms(fig):.3f} ms"
+            )
+        print(
+            f"{fig.name}: median {fig.median * 1000:.3f} ms, p95 {fig.p95 * 1000:.3f} ms, "
+            f"CPU {(fig.cpu_median or 0) * 1000:.3f} ms [target {fig.target}]{extra}"
+        )
