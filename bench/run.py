@@ -48,6 +48,7 @@ SECTIONS: tuple[str, ...] = (
     "bench.ledger_evm",
     "bench.postgres",
     "bench.trust",
+    "bench.verify_baseline",
     "bench.approval",
     "bench.kiosk",
     "bench.didgov",

@@ -14,7 +14,7 @@ from pyld import jsonld as _pyld
 
 from did_gov.errors import CanonicalizationError, ContextLoadError, LimitExceededError
 from did_gov.jsonld._compiled import CompiledContexts
-from did_gov.jsonld._contexts import ContextPolicy, ContextValidation, validate_contexts
+from did_gov.jsonld._contexts import ContextPolicy, ContextValidation, type_key, validate_contexts
 from did_gov.jsonld._jcs import canonicalize as jcs
 from did_gov.jsonld._loader import OfflineDocumentLoader, pinned_context_urls
 from did_gov.jsonld._rdfc import Quad, canonical_nquads, to_pyld_dataset
@@ -33,6 +33,7 @@ __all__ = [
     "pinned_context_urls",
     "to_quads",
     "to_rdf",
+    "type_key",
     "validate_contexts",
 ]
 
