@@ -52,6 +52,7 @@ SECTIONS: tuple[str, ...] = (
     "bench.approval",
     "bench.kiosk",
     "bench.didgov",
+    "bench.compiled",
 )
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,6 +13,7 @@ from typing import Any
 from pyld import jsonld as _pyld
 
 from did_gov.errors import CanonicalizationError, ContextLoadError, LimitExceededError
+from did_gov.jsonld._compiled import CompiledContexts
 from did_gov.jsonld._contexts import ContextPolicy, ContextValidation, type_key, validate_contexts
 from did_gov.jsonld._jcs import canonicalize as jcs
 from did_gov.jsonld._loader import OfflineDocumentLoader, pinned_context_urls
@@ -69,17 +70,55 @@ def _dropped(name: str | None) -> None:
     )
 
 
-class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
-    """pyld's processor in safe mode: a term expansion would drop is an error."""
+_BASE_PROCESS = _pyld.JsonLdProcessor._process_context
+_BASE_EXPAND_IRI = _pyld.JsonLdProcessor._expand_iri
 
-    def __init__(self) -> None:
+
+class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
+    """pyld's processor in safe mode (a term expansion would drop is an error), on compiled contexts.
+
+    Context processing and IRI expansion go through the loader's
+    :class:`~did_gov.jsonld._compiled.CompiledContexts` tables: pyld's algorithm, each
+    result computed once per loader.
+    """
+
+    def __init__(self, compiled: CompiledContexts | None = None) -> None:
         super().__init__(on_property_dropped=_dropped)
+        self._compiled = compiled
+
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        flags = (override_protected, propagate, validate_scoped)
+        if self._compiled is None or cycles is not None:  # nested in context processing
+            return _BASE_PROCESS(self, active_ctx, local_ctx, options, *flags, cycles)
+        return self._compiled.process(self, _BASE_PROCESS, active_ctx, local_ctx, options, flags)
+
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
+        if self._compiled is None or local_ctx is not None or defined is not None:
+            return _BASE_EXPAND_IRI(self, active_ctx, value, base, vocab, local_ctx, defined)
+        return self._compiled.expand_iri(self, _BASE_EXPAND_IRI, active_ctx, value, base, vocab)
 
 
 def _pyld_call(method: str, loader: OfflineDocumentLoader, *args: Any) -> Any:
     """Run a pyld processor method in safe mode, with its errors turned into ours."""
     try:
-        return getattr(_SafeProcessor(), method)(*args, _options(loader))
+        return getattr(_SafeProcessor(loader.compiled), method)(*args, _options(loader))
     except CanonicalizationError:
         raise
     except (_pyld.JsonLdError, ValueError, TypeError, KeyError, AttributeError) as exc:

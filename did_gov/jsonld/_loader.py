@@ -17,6 +17,7 @@ from pyld.jsonld import JsonLdError
 from pyld.resolved_context import ResolvedContext
 
 from did_gov.errors import ContextLoadError
+from did_gov.jsonld._compiled import CompiledContexts
 from did_gov.jsonld._lru import LockedLRUCache
 from did_gov.jsonld._template import TemplateCache, context_terms
 
@@ -160,6 +161,8 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
         self._resolved_cache: LockedLRUCache[str, Any] = LockedLRUCache(maxsize=256)
         self.templates = TemplateCache(context_terms(table.values()))
         self._own_objects = _objects(table.values())
+        self.compiled = CompiledContexts(self._own_objects)
+        """Processed contexts and term IRIs, computed once per loader (``_compiled``)."""
         self.expanded_types: LockedLRUCache[Hashable, tuple[str, ...]] = LockedLRUCache(maxsize=512)
         """Type IRIs by pinned contexts and type values (``validate_contexts``), bounded."""
         self.valid_shapes: LockedLRUCache[str, bool] = LockedLRUCache(maxsize=512)
