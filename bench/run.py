@@ -48,9 +48,11 @@ SECTIONS: tuple[str, ...] = (
     "bench.ledger_evm",
     "bench.postgres",
     "bench.trust",
+    "bench.verify_baseline",
     "bench.approval",
     "bench.kiosk",
     "bench.didgov",
+    "bench.compiled",
 )
 """Modules of further figures, each with ``figures(rounds: int) -> list[Figure]``."""
 ROOT = Path(__file__).resolve().parents[1]

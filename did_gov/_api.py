@@ -23,7 +23,7 @@ from did_gov.errors import (
     CredentialError,
     InvalidInputError,
 )
-from did_gov.jsonld import OfflineDocumentLoader, default_loader, expand
+from did_gov.jsonld import OfflineDocumentLoader, check_json_ld, default_loader
 from did_gov.keys import KeyType, PublicKey, Signer
 from did_gov.ledger import AnchorKind, LedgerBackend, Receipt, anchor_leaf, new_salt
 from did_gov.proofs import jose
@@ -106,7 +106,7 @@ def _check_json_ld(
     undefined term without noticing, so :func:`issue` expands it first (``jsonld.*`` codes).
     """
     if not suite_by_name(cryptosuite).expands_jsonld:
-        expand(dict(document), loader=loader)
+        check_json_ld(dict(document), loader=loader)
 
 
 def _check_status_entries(credential: Mapping[str, Any]) -> None:

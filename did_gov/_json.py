@@ -227,6 +227,14 @@ def parse_json_segment(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
     return _decode(text, limits)
 
 
+def _ascii_names(node: dict[Any, Any]) -> bool:
+    """True when every member name of ``node`` is an ASCII string (one C loop, no per-name call)."""
+    try:
+        return all(map(str.isascii, node))
+    except TypeError:  # a name that is not a string
+        return False
+
+
 @functools.lru_cache(maxsize=4)
 def _ten_to(power: int) -> int:
     return int(10**power)
@@ -259,14 +267,15 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
                 if not node.isascii():
                     utf8_or_raise(node)
             elif isinstance(node, dict):
-                for key in node:
-                    if not isinstance(key, str):
-                        raise InvalidInputError(
-                            f"a JSON member name is a string, not {type(key).__name__}",
-                            code="json.invalid",
-                        )
-                    if not key.isascii():
-                        utf8_or_raise(key)
+                if not _ascii_names(node):  # else each name: a string, and UTF-8
+                    for key in node:
+                        if not isinstance(key, str):
+                            raise InvalidInputError(
+                                f"a JSON member name is a string, not {type(key).__name__}",
+                                code="json.invalid",
+                            )
+                        if not key.isascii():
+                            utf8_or_raise(key)
                 below.extend(node.values())
             elif isinstance(node, list | tuple):
                 below.extend(node)

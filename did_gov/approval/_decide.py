@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from did_gov._encoding import b64url_encode
 from did_gov._time import format_datetime
-from did_gov.approval._cel import Activation
+from did_gov.approval._cel import COST_UNITS_PER_MS, Activation
 from did_gov.approval._evidence import (
     Denial,
     Evidence,
@@ -183,6 +183,14 @@ def _run_rule(
     variables: dict[str, Any] = {name: dict(e.claims) for name, e in matched.items()}
     variables["subject"] = {"id": subject_id} if subject_id is not None else {}
     variables["now"] = now
+    limit = policy.time_budget_ms * COST_UNITS_PER_MS
+    cost = sum(clause.rule.cost(variables) for clause in policy.clauses)
+    if cost > limit:  # known before anything runs: an evaluation cannot be interrupted
+        raise ApprovalError(
+            f"the rule's macros would cost {cost} work units over this evidence, more than the"
+            f" {limit} the policy's time budget allows",
+            code="approval.policy_cost_exceeded",
+        )
     deadline = time.perf_counter() + policy.time_budget_ms / 1000
     activation = Activation(variables)
     trace: list[dict[str, Any]] = []

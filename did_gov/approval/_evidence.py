@@ -92,17 +92,23 @@ def _key_person(key: PublicKey) -> str:
     return _THUMBPRINT + key.jwk_thumbprint()
 
 
-@functools.lru_cache(maxsize=4096)
-def person_of(subject_id: str | None) -> str | None:
-    """A subject id as a comparable key: did:key and did:jwk become their key's thumbprint URN."""
+def subject_key(subject_id: str | None) -> PublicKey | None:
+    """The one key of a did:key or did:jwk subject (an issued SD-JWT VC's ``cnf``), else None."""
     if subject_id is None or not subject_id.startswith(("did:key:", "did:jwk:")):
-        return subject_id
+        return None
     try:
         methods = DefaultResolver().resolve(subject_id).verification_methods()
     except DidGovError:
-        return subject_id
+        return None
     keys = [vm.public_key for vm in methods if vm.public_key is not None]
-    return _key_person(keys[0]) if len(keys) == 1 and keys[0] is not None else subject_id
+    return keys[0] if len(keys) == 1 else None
+
+
+@functools.lru_cache(maxsize=4096)
+def person_of(subject_id: str | None) -> str | None:
+    """A subject id as a comparable key: did:key and did:jwk become their key's thumbprint URN."""
+    key = subject_key(subject_id)
+    return _key_person(key) if key is not None else subject_id
 
 
 def _cnf_key(claims: Mapping[str, Any]) -> PublicKey | None:

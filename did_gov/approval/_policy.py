@@ -17,7 +17,7 @@ from typing import Any
 
 from did_gov._encoding import b64url_decode, b64url_encode
 from did_gov._time import format_datetime, parse_datetime
-from did_gov.approval._cel import Rule
+from did_gov.approval._cel import COST_UNITS_PER_MS, Rule
 from did_gov.dids import DefaultResolver, Resolver, resolve_verification_method
 from did_gov.errors import ApprovalError, DidGovError
 from did_gov.jsonld import jcs
@@ -271,7 +271,14 @@ def _parse(document: Any, method: str, signature: bytes) -> Policy:
     evidence = _evidence(doc["evidence"])
     link = _link(doc.get("subjectLink"), evidence)
     declared = _declared(evidence)
-    clauses = _clauses(doc["rule"], declared)
+    budget = doc.get("timeBudgetMs", DEFAULT_TIME_BUDGET_MS)
+    if (
+        not isinstance(budget, int)
+        or isinstance(budget, bool)
+        or not 1 <= budget <= MAX_TIME_BUDGET_MS
+    ):
+        raise _bad(f"policy.timeBudgetMs is an integer from 1 to {MAX_TIME_BUDGET_MS}")
+    clauses = _clauses(doc["rule"], declared, budget * COST_UNITS_PER_MS)
     credential = _members(doc["credential"], _CREDENTIAL, _CREDENTIAL_OPTIONAL, "credential")
     fmt = credential["format"]
     if fmt not in FORMATS:
@@ -294,13 +301,6 @@ def _parse(document: Any, method: str, signature: bytes) -> Policy:
         raise _bad("credential.disclosable paths look like /credentialSubject/name")
     if disclosable and fmt != "sd-jwt":
         raise _bad("credential.disclosable applies to format sd-jwt only")
-    budget = doc.get("timeBudgetMs", DEFAULT_TIME_BUDGET_MS)
-    if (
-        not isinstance(budget, int)
-        or isinstance(budget, bool)
-        or not 1 <= budget <= MAX_TIME_BUDGET_MS
-    ):
-        raise _bad(f"policy.timeBudgetMs is an integer from 1 to {MAX_TIME_BUDGET_MS}")
     withdrawn = doc.get("withdrawn", False)
     if not isinstance(withdrawn, bool):
         raise _bad("policy.withdrawn is a boolean")
@@ -391,7 +391,7 @@ def _link(
     return link
 
 
-def _clauses(value: object, declared: set[tuple[str, ...]]) -> tuple[Clause, ...]:
+def _clauses(value: object, declared: set[tuple[str, ...]], max_cost: int) -> tuple[Clause, ...]:
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_CLAUSES:
         raise _bad(f"policy.rule is a list of 1 to {MAX_CLAUSES} clauses")
     roots = {d[0] for d in declared} | {"now"}
@@ -401,7 +401,8 @@ def _clauses(value: object, declared: set[tuple[str, ...]]) -> tuple[Clause, ...
         cid = _name(item["id"], f"rule[{i}].id")
         if any(c.id == cid for c in clauses):
             raise _bad(f"rule[{i}].id {cid!r} is repeated")
-        rule = Rule(item["expr"], f"clause {cid}") if isinstance(item["expr"], str) else None
+        expr = item["expr"]
+        rule = Rule(expr, f"clause {cid}", max_cost=max_cost) if isinstance(expr, str) else None
         if rule is None:
             raise _bad(
                 f"rule[{i}].expr is a CEL expression string", "approval.policy_expression_invalid"

@@ -27,7 +27,7 @@ from did_gov.approval._decide import (
     evaluate,
     sha256,
 )
-from did_gov.approval._evidence import Submission
+from did_gov.approval._evidence import Submission, subject_key
 from did_gov.approval._policy import Policy
 from did_gov.dids import did_key
 from did_gov.errors import ApprovalError, DidGovError
@@ -131,6 +131,7 @@ def _issue(
             verification_method=method,
             now=moment,
             disclosable=policy.disclosable,
+            holder_key=subject_key(outcome.subject_id),
         )
     return issue(credential, key, format=policy.format, verification_method=method, now=moment)
 

@@ -107,9 +107,12 @@ def _resolver(paths: list[str]) -> Any:
     return resolver
 
 
-def _public_key_file(path: str) -> Any:
+def _public_key_file(path: str, args: argparse.Namespace) -> Any:
+    """``--holder-key``: a public or private JWK file, or a ``pkcs11:`` URI (its public key)."""
     from did_gov.keys import PrivateKey, PublicKey
 
+    if path.startswith("pkcs11:"):
+        return _load_key(path, args).public_key
     data = _read_json(path)
     if isinstance(data, dict) and "d" in data:
         return PrivateKey.from_jwk(data).public_key
@@ -123,7 +126,7 @@ def _cmd_issue_sd_jwt(args: argparse.Namespace) -> int:
         _read_json(args.file),
         _load_key(args.key, args),
         disclosable=args.disclosable,
-        holder_key=_public_key_file(args.holder_key) if args.holder_key else None,
+        holder_key=_public_key_file(args.holder_key, args) if args.holder_key else None,
         vct=args.vct,
         kid=args.verification_method,
         now=_parse_time(args.created, "--created"),
@@ -186,7 +189,7 @@ def _cmd_issue_batch(args: argparse.Namespace) -> int:
 
     lines = _batch_lines(args.batch)
     key = _load_key(args.key, args)
-    holder = _public_key_file(args.holder_key) if args.holder_key else None
+    holder = _public_key_file(args.holder_key, args) if args.holder_key else None
     created = _parse_time(args.created, "--created")
     if args.format != "sd-jwt" and (args.disclosable or args.holder_key or args.vct):
         raise UsageError("--disclosable, --holder-key and --vct need --format sd-jwt")
@@ -508,7 +511,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="sd-jwt: a selectively disclosable claim path, e.g. /credentialSubject/birthDate",
     )
-    iss.add_argument("--holder-key", metavar="KEYFILE", help="sd-jwt: holder JWK for cnf")
+    iss.add_argument(
+        "--holder-key", metavar="KEYFILE", help="sd-jwt: holder JWK (or pkcs11: URI) for cnf"
+    )
     iss.add_argument("--vct", help="sd-jwt: credential type (default: the most specific type)")
     _keys.add_key_argument(iss, required=True, help="private JWK or Multikey key-pair JSON")
     iss.add_argument(

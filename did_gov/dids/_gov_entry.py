@@ -98,10 +98,17 @@ def entry_leaf(scid: str, number: int, entry_hash_value: str) -> bytes:
     ).digest()
 
 
+def _preview(value: object, size: int) -> str:
+    """The start of ``value`` for a message (a huge integer is not converted to text)."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"an integer of {value.bit_length()} bits"
+    return str(value)[:size]
+
+
 def parse_time(value: object, what: str = "versionTime") -> datetime:
     """A §3 time (``YYYY-MM-DDTHH:MM:SSZ``) as an aware datetime."""
     if not isinstance(value, str) or not _TIME.fullmatch(value):
-        raise bad(f"{what} must be YYYY-MM-DDTHH:MM:SSZ, not {str(value)[:40]!r}")
+        raise bad(f"{what} must be YYYY-MM-DDTHH:MM:SSZ, not {_preview(value, 40)!r}")
     try:
         return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
     except ValueError:
@@ -119,7 +126,7 @@ def split_version_id(value: object) -> tuple[int, str]:
     """``"<n>-<hash>"`` as ``(n, hash)``."""
     match = _VERSION_ID.fullmatch(value) if isinstance(value, str) else None
     if match is None:
-        raise bad(f"versionId {str(value)[:60]!r} is not <number>-<hash>")
+        raise bad(f"versionId {_preview(value, 60)!r} is not <number>-<hash>")
     return int(match[1]), match[2]
 
 

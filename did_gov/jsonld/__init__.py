@@ -13,7 +13,8 @@ from typing import Any
 from pyld import jsonld as _pyld
 
 from did_gov.errors import CanonicalizationError, ContextLoadError, LimitExceededError
-from did_gov.jsonld._contexts import ContextPolicy, ContextValidation, validate_contexts
+from did_gov.jsonld._compiled import CompiledContexts
+from did_gov.jsonld._contexts import ContextPolicy, ContextValidation, type_key, validate_contexts
 from did_gov.jsonld._jcs import canonicalize as jcs
 from did_gov.jsonld._loader import OfflineDocumentLoader, pinned_context_urls
 from did_gov.jsonld._rdfc import Quad, canonical_nquads, to_pyld_dataset
@@ -25,12 +26,14 @@ __all__ = [
     "ContextValidation",
     "OfflineDocumentLoader",
     "canonicalize",
+    "check_json_ld",
     "default_loader",
     "expand",
     "jcs",
     "pinned_context_urls",
     "to_quads",
     "to_rdf",
+    "type_key",
     "validate_contexts",
 ]
 
@@ -67,17 +70,55 @@ def _dropped(name: str | None) -> None:
     )
 
 
-class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
-    """pyld's processor in safe mode: a term expansion would drop is an error."""
+_BASE_PROCESS = _pyld.JsonLdProcessor._process_context
+_BASE_EXPAND_IRI = _pyld.JsonLdProcessor._expand_iri
 
-    def __init__(self) -> None:
+
+class _SafeProcessor(_pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
+    """pyld's processor in safe mode (a term expansion would drop is an error), on compiled contexts.
+
+    Context processing and IRI expansion go through the loader's
+    :class:`~did_gov.jsonld._compiled.CompiledContexts` tables: pyld's algorithm, each
+    result computed once per loader.
+    """
+
+    def __init__(self, compiled: CompiledContexts | None = None) -> None:
         super().__init__(on_property_dropped=_dropped)
+        self._compiled = compiled
+
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        flags = (override_protected, propagate, validate_scoped)
+        if self._compiled is None or cycles is not None:  # nested in context processing
+            return _BASE_PROCESS(self, active_ctx, local_ctx, options, *flags, cycles)
+        return self._compiled.process(self, _BASE_PROCESS, active_ctx, local_ctx, options, flags)
+
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
+        if self._compiled is None or local_ctx is not None or defined is not None:
+            return _BASE_EXPAND_IRI(self, active_ctx, value, base, vocab, local_ctx, defined)
+        return self._compiled.expand_iri(self, _BASE_EXPAND_IRI, active_ctx, value, base, vocab)
 
 
 def _pyld_call(method: str, loader: OfflineDocumentLoader, *args: Any) -> Any:
     """Run a pyld processor method in safe mode, with its errors turned into ours."""
     try:
-        return getattr(_SafeProcessor(), method)(*args, _options(loader))
+        return getattr(_SafeProcessor(loader.compiled), method)(*args, _options(loader))
     except CanonicalizationError:
         raise
     except (_pyld.JsonLdError, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -141,6 +182,35 @@ def expand(document: dict[str, Any], *, loader: OfflineDocumentLoader | None = N
     precheck(document, DEFAULT_LIMITS)
     result: list[Any] = _pyld_call("expand", loader, document)
     return result
+
+
+def check_json_ld(
+    document: dict[str, Any],
+    *,
+    loader: OfflineDocumentLoader | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> None:
+    """Raise unless ``document`` is valid JSON-LD in safe mode (what a JCS proof cannot see).
+
+    An expansion with the offline loader: an unpinned context, a redefined protected term, a
+    value object with extra keys, a ``null`` id or an undefined term raise
+    (``jsonld.*``). Whether a document expands depends on its shape (keys, contexts, types,
+    keywords, nulls and numbers), not on its strings, so a shape that expanded once is
+    remembered by the loader (``valid_shapes``, bounded) and the next document of that shape
+    costs one walk, not a pyld run. Unlike :func:`to_quads` nothing is converted to RDF:
+    ``@direction``, which RDF drops, is valid here.
+    """
+    from did_gov.jsonld._template import shape_of
+
+    loader = loader or default_loader()
+    precheck(document, limits)
+    key, _ = shape_of(document)
+    shapes = getattr(loader, "valid_shapes", None)
+    if shapes is not None and shapes.get(key):
+        return
+    _pyld_call("expand", loader, document)
+    if shapes is not None:
+        shapes[key] = True
 
 
 def canonicalize(

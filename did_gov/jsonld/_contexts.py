@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
 from did_gov.errors import ContextLoadError, InvalidInputError
 
-__all__ = ["ContextPolicy", "ContextValidation", "validate_contexts"]
+__all__ = ["ContextPolicy", "ContextValidation", "type_key", "validate_contexts"]
 
 
 class ContextPolicy(enum.Enum):
@@ -57,21 +58,46 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _check_context(value: Any, where: str, urls: frozenset[str], found: list[str]) -> None:
+    """Refuse an unknown context URL in ``value``; note where an inline context is."""
+    for n, item in enumerate(_as_list(value)):
+        if isinstance(item, str):
+            if item not in urls:
+                raise ContextLoadError(
+                    f"context {item} is not pinned or registered; a verifier learns "
+                    "contexts by configuration, never from the document",
+                    code="jsonld.context_not_allowed",
+                )
+        elif item is not None:
+            found.append(f"{where}[{n}]" if isinstance(value, list) else where)
+
+
+def _embeds_context(body: dict[str, Any]) -> bool:
+    """Whether any object below the top level of ``body`` (its ``proof`` aside) has an ``@context``."""
+    layer: list[Any] = [v for k, v in body.items() if k not in ("@context", "proof")]
+    while layer:
+        below: list[Any] = []
+        for node in layer:
+            kind = type(node)
+            if kind is str:  # most nodes: one type() instead of two isinstance()
+                continue
+            if kind is dict or isinstance(node, dict):
+                if "@context" in node:
+                    return True
+                below.extend(node.values())
+            elif kind is list or isinstance(node, list):
+                below.extend(node)
+        layer = below
+    return False
+
+
 def _foreign(body: dict[str, Any], urls: frozenset[str]) -> list[str]:
     """Every place in ``body`` where a context other than a known URL appears."""
     found: list[str] = []
-
-    def check(value: Any, where: str) -> None:
-        for n, item in enumerate(_as_list(value)):
-            if isinstance(item, str):
-                if item not in urls:
-                    raise ContextLoadError(
-                        f"context {item} is not pinned or registered; a verifier learns "
-                        "contexts by configuration, never from the document",
-                        code="jsonld.context_not_allowed",
-                    )
-            elif item is not None:
-                found.append(f"{where}[{n}]" if isinstance(value, list) else where)
+    if not _embeds_context(body):  # the usual case: only the top-level @context to look at
+        if "@context" in body:
+            _check_context(body["@context"], "@context", urls, found)
+        return found
 
     def walk(node: Any, path: str) -> None:
         if isinstance(node, list):
@@ -81,12 +107,27 @@ def _foreign(body: dict[str, Any], urls: frozenset[str]) -> list[str]:
             for key, value in node.items():
                 where = f"{path}.{key}" if path else key
                 if key == "@context":
-                    check(value, where)
+                    _check_context(value, where, urls, found)
                 elif not (path == "" and key == "proof"):
                     walk(value, where)
 
     walk(body, "")
     return found
+
+
+def type_key(typed: dict[str, Any]) -> Hashable:
+    """A cache key for a document's ``@context`` and type members: a tuple of their values
+    when they are strings or lists of strings (the usual case), else their canonical JSON.
+    """
+    parts: list[Any] = []
+    for name, value in typed.items():
+        if isinstance(value, str):
+            parts.append((name, value))
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            parts.append((name, tuple(value)))
+        else:
+            return json.dumps(typed, sort_keys=True)
+    return tuple(parts)
 
 
 def validate_contexts(
@@ -107,23 +148,25 @@ def validate_contexts(
     >>> v.recompacted, v.expanded_types
     (False, ('https://www.w3.org/2018/credentials#VerifiableCredential',))
     """
-    from did_gov.jsonld import _pyld_call, default_loader, expand
-
     if not isinstance(document, dict):
         raise InvalidInputError("a JSON-LD document is a JSON object")
     if not isinstance(policy, ContextPolicy):
         raise InvalidInputError(f"policy must be a ContextPolicy, not {type(policy).__name__}")
-    loader = loader or default_loader()
-    body = {k: v for k, v in document.items() if k != "proof"}
-    unpinned = _foreign(body, loader.urls)
-    pinned = tuple(c for c in _as_list(body.get("@context")) if isinstance(c, str))
+    if loader is None:
+        from did_gov.jsonld import default_loader
+
+        loader = default_loader()
+    unpinned = _foreign(document, loader.urls)  # the proof's own members aside
+    pinned = tuple(c for c in _as_list(document.get("@context")) if isinstance(c, str))
     # The type IRIs depend only on the top-level contexts and the type values (type-scoped
     # contexts apply after them), so a two-member document gives them without a full expansion.
-    typed: dict[str, Any] = {k: body[k] for k in ("@context", "type", "@type") if k in body}
+    typed: dict[str, Any] = {k: document[k] for k in ("@context", "type", "@type") if k in document}
     cache = getattr(loader, "expanded_types", None)
-    key = json.dumps(typed, sort_keys=True) if not unpinned and cache is not None else None
+    key = type_key(typed) if not unpinned and cache is not None else None
     types: tuple[str, ...] | None = cache.get(key) if cache is not None and key else None
     if types is None:
+        from did_gov.jsonld import expand
+
         head = expand(typed, loader=loader) if len(typed) > 1 else []
         types = ()
         if len(head) == 1 and isinstance(head[0], dict):
@@ -138,6 +181,9 @@ def validate_contexts(
             "they can change what its JSON says without changing what was signed",
             code="jsonld.context_unpinned",
         )
+    from did_gov.jsonld import _pyld_call, expand
+
+    body = {k: v for k, v in document.items() if k != "proof"}
     expanded = expand(body, loader=loader)
     compacted: dict[str, Any] = _pyld_call("compact", loader, expanded, list(pinned))
     compacted.pop("@context", None)

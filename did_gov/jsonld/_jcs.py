@@ -46,14 +46,24 @@ def _string(value: str) -> str:
     return "".join(out)
 
 
+def _abbreviated(value: int) -> str:
+    if value.bit_length() > 128:  # str() of a huge int is slow, and refused past 4300 digits
+        return f"of {value.bit_length()} bits"
+    return str(value)
+
+
 def format_number(value: float | int) -> str:
     """ECMAScript Number.prototype.toString of an IEEE-754 double (RFC 8785 §3.2.2.3)."""
     if isinstance(value, int) and not isinstance(value, bool):
         if abs(value) > _MAX_SAFE:
-            as_float = float(value)
-            if int(as_float) != value:
+            try:
+                as_float = float(value)
+            except OverflowError:  # beyond any double (a 400-digit integer): not I-JSON
+                as_float = math.inf
+            if not math.isfinite(as_float) or int(as_float) != value:
                 raise CanonicalizationError(
-                    f"integer {value} is not exactly representable as an IEEE-754 double",
+                    f"integer {_abbreviated(value)} is not exactly representable as an IEEE-754 "
+                    "double",
                     code="jcs.invalid",
                 )
             value = as_float

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -17,6 +17,7 @@ from pyld.jsonld import JsonLdError
 from pyld.resolved_context import ResolvedContext
 
 from did_gov.errors import ContextLoadError
+from did_gov.jsonld._compiled import CompiledContexts
 from did_gov.jsonld._lru import LockedLRUCache
 from did_gov.jsonld._template import TemplateCache, context_terms
 
@@ -156,16 +157,21 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
                 )
             table[url] = doc
         self._documents: Mapping[str, Any] = MappingProxyType(table)
+        self._urls = frozenset(table)
         self._resolved_cache: LockedLRUCache[str, Any] = LockedLRUCache(maxsize=256)
         self.templates = TemplateCache(context_terms(table.values()))
         self._own_objects = _objects(table.values())
-        self.expanded_types: LockedLRUCache[str, tuple[str, ...]] = LockedLRUCache(maxsize=512)
+        self.compiled = CompiledContexts(self._own_objects)
+        """Processed contexts and term IRIs, computed once per loader (``_compiled``)."""
+        self.expanded_types: LockedLRUCache[Hashable, tuple[str, ...]] = LockedLRUCache(maxsize=512)
         """Type IRIs by pinned contexts and type values (``validate_contexts``), bounded."""
+        self.valid_shapes: LockedLRUCache[str, bool] = LockedLRUCache(maxsize=512)
+        """Document shapes that expanded in safe mode (``check_json_ld``), bounded."""
 
     @property
     def urls(self) -> frozenset[str]:
         """Every URL this loader serves."""
-        return frozenset(self._documents)
+        return self._urls
 
     def __call__(self, url: str, options: dict[str, Any] | None = None) -> RemoteDocument:
         """Return the pinned document for ``url`` or refuse it (JSON-LD 1.1 API §9.4 LoadDocumentCallback)."""

@@ -75,6 +75,21 @@ def _check_number(value: int | float) -> None:
         raise CanonicalizationError("NaN and Infinity are not JSON", code="jsonld.number_invalid")
 
 
+def _ascii_names(node: dict[Any, Any]) -> bool:
+    """True when every member name of ``node`` is an ASCII string (one C loop, no per-name call)."""
+    try:
+        return all(map(str.isascii, node))
+    except TypeError:  # a name that is not a string
+        return False
+
+
+def _too_many(limits: Limits) -> LimitExceededError:
+    return LimitExceededError(
+        f"the JSON-LD document has more than {limits.max_jsonld_nodes} items",
+        code="input.limit_exceeded",
+    )
+
+
 def precheck(document: Any, limits: Limits) -> int:
     """Refuse, in one pass over ``document``, what no expander should be given.
 
@@ -82,44 +97,59 @@ def precheck(document: Any, limits: Limits) -> int:
     the nesting depth (``Limits.max_json_depth``), lone surrogates in member names
     and strings (``jsonld.string_invalid``) and numbers beyond a double
     (``jsonld.number_invalid``). Contexts embedded in the document are walked too.
-    Returns the number of items.
+    Returns the number of items. One nesting level at a time, no recursion.
     """
     budget = limits.max_jsonld_nodes
-    stack: list[tuple[Any, int]] = [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        budget -= 1
-        if budget < 0:
-            raise LimitExceededError(
-                f"the JSON-LD document has more than {limits.max_jsonld_nodes} items",
-                code="input.limit_exceeded",
-            )
-        if isinstance(node, str):
-            _check_string(node, "a string")
-        elif isinstance(node, bool) or node is None:
-            continue
-        elif isinstance(node, int | float):
-            _check_number(node)
-        elif isinstance(node, dict | list):
-            if depth > limits.max_json_depth:
-                raise LimitExceededError(
-                    f"the JSON-LD document nests deeper than {limits.max_json_depth}",
-                    code="input.limit_exceeded",
-                )
-            if isinstance(node, dict):
-                for key, value in node.items():
-                    if not isinstance(key, str):
-                        raise CanonicalizationError(
-                            "object member names must be strings", code="jsonld.invalid"
-                        )
-                    _check_string(key, "a member name")
-                    budget -= 1
-                    stack.append((value, depth + 1))
+    layer: list[Any] = [document]
+    depth = 1  # of the nodes in ``layer``
+    count = 0
+    while layer:
+        count += len(layer)
+        if count > budget:
+            raise _too_many(limits)
+        below: list[Any] = []
+        for node in layer:
+            if isinstance(node, str):
+                if not node.isascii():
+                    _check_string(node, "a string")
+            elif node is None or node is True or node is False:
+                continue
+            elif isinstance(node, dict):
+                if depth > limits.max_json_depth:
+                    raise _too_deep(limits)
+                if not _ascii_names(node):  # else each name: a string, without a lone surrogate
+                    for key in node:
+                        if not isinstance(key, str):
+                            raise CanonicalizationError(
+                                "object member names must be strings", code="jsonld.invalid"
+                            )
+                        if not key.isascii():
+                            _check_string(key, "a member name")
+                count += len(node)
+                if count > budget:
+                    raise _too_many(limits)
+                below.extend(node.values())
+            elif isinstance(node, list):
+                if depth > limits.max_json_depth:
+                    raise _too_deep(limits)
+                below.extend(node)
+            elif isinstance(node, int | float):
+                if not (isinstance(node, int) and -_MAX_EXACT <= node <= _MAX_EXACT):
+                    _check_number(node)
             else:
-                stack.extend((item, depth + 1) for item in node)
-        else:
-            raise CanonicalizationError(f"{type(node).__name__} is not JSON", code="jsonld.invalid")
-    return limits.max_jsonld_nodes - budget
+                raise CanonicalizationError(
+                    f"{type(node).__name__} is not JSON", code="jsonld.invalid"
+                )
+        layer = below
+        depth += 1
+    return count
+
+
+def _too_deep(limits: Limits) -> LimitExceededError:
+    return LimitExceededError(
+        f"the JSON-LD document nests deeper than {limits.max_json_depth}",
+        code="input.limit_exceeded",
+    )
 
 
 class _Converter:

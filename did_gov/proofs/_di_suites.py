@@ -16,15 +16,20 @@ from typing import Any
 from did_gov.errors import UnsupportedAlgorithmError
 from did_gov.jsonld import OfflineDocumentLoader, canonicalize
 from did_gov.keys import KeyType
+from did_gov.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["Cryptosuite", "cryptosuites", "find_suite", "register_cryptosuite"]
 
 
-def _rdfc(document: dict[str, Any], loader: OfflineDocumentLoader, hash_name: str) -> bytes:
-    return canonicalize(document, loader=loader, hash_name=hash_name).encode("utf-8")
+def _rdfc(
+    document: dict[str, Any], loader: OfflineDocumentLoader, hash_name: str, limits: Limits
+) -> bytes:
+    return canonicalize(document, loader=loader, hash_name=hash_name, limits=limits).encode("utf-8")
 
 
-def _jcs(document: dict[str, Any], loader: OfflineDocumentLoader, hash_name: str) -> bytes:
+def _jcs(
+    document: dict[str, Any], loader: OfflineDocumentLoader, hash_name: str, limits: Limits
+) -> bytes:
     from did_gov.jsonld import jcs
 
     return jcs(document)
@@ -37,7 +42,9 @@ class Cryptosuite:
     name: str
     proof_type: str
     key_types: frozenset[KeyType]
-    transform: Callable[[dict[str, Any], OfflineDocumentLoader, str], bytes]
+    transform: Callable[[dict[str, Any], OfflineDocumentLoader, str, Limits], bytes]
+    """``(document, loader, hash name, limits) -> bytes``; an RDFC transform holds the
+    document to ``limits`` (items, depth, quads, canonicalization work)."""
     context_in_proof: bool = False
     """JCS suites copy the document's ``@context`` into the proof (eddsa-jcs-2022 §3.3.1)."""
 
@@ -51,16 +58,24 @@ class Cryptosuite:
         return key_type.hash_name
 
     def canonical_config(
-        self, config: dict[str, Any], loader: OfflineDocumentLoader, key_type: KeyType
+        self,
+        config: dict[str, Any],
+        loader: OfflineDocumentLoader,
+        key_type: KeyType,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> bytes:
         """The canonical proof configuration (the proof options without ``proofValue``)."""
-        return self.transform(config, loader, self.hash_name(key_type))
+        return self.transform(config, loader, self.hash_name(key_type), limits)
 
     def canonical_document(
-        self, document: dict[str, Any], loader: OfflineDocumentLoader, key_type: KeyType
+        self,
+        document: dict[str, Any],
+        loader: OfflineDocumentLoader,
+        key_type: KeyType,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> bytes:
-        """The transformed unsecured document."""
-        return self.transform(document, loader, self.hash_name(key_type))
+        """The transformed unsecured document, within ``limits``."""
+        return self.transform(document, loader, self.hash_name(key_type), limits)
 
     def hash_data(
         self, canonical_config: bytes, canonical_document: bytes, key_type: KeyType

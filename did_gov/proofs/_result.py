@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-__all__ = ["Check", "fail", "ok", "unknown"]
+__all__ = ["Check", "fail", "ok", "shared_ok", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,16 @@ class Check:
 def ok(name: str, message: str = "") -> Check:
     """A passed check; its code is ``"ok"``."""
     return Check(name, True, "ok", message)
+
+
+@functools.lru_cache(maxsize=1024)
+def shared_ok(name: str, message: str = "") -> Check:
+    """:func:`ok` for a message that names only an algorithm, a suite, a count or the signer's
+    key: one value shared by every document that earns it (a Check is immutable), so the
+    verification hot path does not build the same frozen value again and again. Never for a
+    message naming a subject, a claim or a time.
+    """
+    return ok(name, message)
 
 
 def fail(name: str, code: str, message: str) -> Check:

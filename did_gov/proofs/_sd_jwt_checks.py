@@ -12,7 +12,7 @@ from typing import Any
 from did_gov._time import numeric_date
 from did_gov.errors import DidGovError, ProofError
 from did_gov.limits import Limits
-from did_gov.proofs._result import Check, fail, ok
+from did_gov.proofs._result import Check, fail, ok, shared_ok
 from did_gov.proofs._sd_jwt_jose import (
     KB_JWT_TYPE,
     alg_problem,
@@ -33,6 +33,7 @@ class Expect:
     require_kb: bool
     types: Collection[str] | None
     limits: Limits
+    check_times: bool = True
 
 
 def _numeric(
@@ -88,9 +89,9 @@ def kb_checks(
                 "the KB-JWT is not signed by the cnf key",
             )
         ]
-    checks = [ok("key_binding", f"signed by the holder's {holder.key_type} key")]
+    checks = [shared_ok("key_binding", f"signed by the holder's {holder.key_type} key")]
     if _same(kb.payload.get("sd_hash"), sd_hash(presented, sd_alg)):
-        checks.append(ok("kb.sd_hash", "bound to these disclosures"))
+        checks.append(shared_ok("kb.sd_hash", "bound to these disclosures"))
     else:
         checks.append(
             fail("kb.sd_hash", "sd_jwt.kb_sd_hash_mismatch", "sd_hash is not this presentation's")
@@ -102,7 +103,7 @@ def kb_checks(
         if expected is None:
             checks.append(Check(name, False, unchecked, f"no expected {member} was given", True))
         elif _same(kb.payload.get(member), expected):
-            checks.append(ok(name, f"{member} matches"))
+            checks.append(shared_ok(name, f"{member} matches"))
         else:
             checks.append(fail(name, mismatch, f"{member} is not the expected one"))
     checks.append(_freshness_check(kb.payload, want))

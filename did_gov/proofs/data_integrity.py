@@ -39,7 +39,7 @@ from did_gov.proofs._di_suites import (
     register_cryptosuite,
     suite_by_name,
 )
-from did_gov.proofs._result import Check, fail, ok, unknown
+from did_gov.proofs._result import Check, fail, shared_ok, unknown
 
 __all__ = [
     "DATA_INTEGRITY_CONTEXT",
@@ -205,20 +205,22 @@ def _hash_data(
     unsecured: dict[str, Any],
     loader: OfflineDocumentLoader,
     key_type: KeyType,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> bytes:
     """Transform, configure and hash (the suites' Transformation, Proof Configuration, Hashing).
 
     The rdfc suites' Proof Configuration sets the configuration's ``@context`` to the
     document's; the jcs suites hash the proof options as they are (the proof carries
-    its own ``@context``, if any).
+    its own ``@context``, if any). ``limits`` bound the transformation (RDFC-1.0 work,
+    quads, items).
     """
     config = {k: v for k, v in config.items() if k != "proofValue"}
     if not suite.context_in_proof:
         config.pop("@context", None)
         if "@context" in unsecured:
             config["@context"] = unsecured["@context"]
-    canonical_config = suite.canonical_config(config, loader, key_type)
-    canonical_document = suite.canonical_document(unsecured, loader, key_type)
+    canonical_config = suite.canonical_config(config, loader, key_type, limits)
+    canonical_document = suite.canonical_document(unsecured, loader, key_type, limits)
     return suite.hash_data(canonical_config, canonical_document, key_type)
 
 
@@ -241,8 +243,14 @@ def verify_proofs(
     loader: OfflineDocumentLoader | None = None,
     limits: Limits = DEFAULT_LIMITS,
     clock_skew: timedelta = DEFAULT_SKEW,
+    json_checked: bool = False,
 ) -> DataIntegrityResult:
-    """Verify every proof of a secured document (VC DI 1.0 §4.4 Verify Proof). Never raises for bad input."""
+    """Verify every proof of a secured document (VC DI 1.0 §4.4 Verify Proof). Never raises for bad input.
+
+    ``json_checked`` says the caller already held ``document`` to the JSON parser's
+    bounds under the same ``limits`` (it was parsed, or passed
+    :func:`~did_gov._json.check_json_value`), so that walk is not repeated.
+    """
     if not isinstance(document, dict):
         check = fail("proof", "proof.malformed", "a secured document is a JSON object")
         return DataIntegrityResult(False, (), (check,))
@@ -254,7 +262,8 @@ def verify_proofs(
         check = fail("proof", "input.limit_exceeded", f"more than {limits.max_proofs} proofs")
         return DataIntegrityResult(False, (), (check,))
     try:  # a dict never went through the parser: hold it to the parser's bounds
-        check_json_value(document, limits)
+        if not json_checked:
+            check_json_value(document, limits)
     except DidGovError as exc:
         return DataIntegrityResult(False, (), (fail("proof", exc.code, exc.message),))
     context = _VerifyContext(
@@ -267,6 +276,7 @@ def verify_proofs(
         now or utc_now(),
         loader or default_loader(),
         clock_skew,
+        limits,
     )
     results = tuple(context.verify_one(i, proof) for i, proof in enumerate(proofs))
     checks = tuple(c for r in results for c in r.checks)
@@ -284,6 +294,7 @@ class _VerifyContext:
     now: datetime
     loader: OfflineDocumentLoader
     skew: timedelta
+    limits: Limits
 
     def verify_one(self, index: int, proof: Any) -> ProofResult:
         name = "proof" if len(self.proofs) == 1 else f"proof[{index}]"
@@ -298,7 +309,7 @@ class _VerifyContext:
             self._options(name, proof)
             key = self._key(name, proof)
             self._signature(name, proof, suite, key)
-            checks.append(ok(name, f"{suite.name} signature by {vm} verified"))
+            checks.append(shared_ok(name, f"{suite.name} signature by {vm} verified"))
         except _Failed as failure:
             checks.append(failure.check)
         return ProofResult(
@@ -417,7 +428,7 @@ class _VerifyContext:
             unsecured["@context"] = proof["@context"]
         try:
             unsecured = _chain_input(unsecured, self.proofs, proof.get("previousProof"))
-            data = _hash_data(suite, config, unsecured, self.loader, key.key_type)
+            data = _hash_data(suite, config, unsecured, self.loader, key.key_type, self.limits)
         except DidGovError as exc:
             raise _Failed(fail(name, exc.code, exc.message)) from None
         if not key.verify(signature, data):
@@ -465,4 +476,4 @@ def check_contexts(
             "recompacted under its pinned contexts to show what was signed",
         )
         return check, result.document, result.expanded_types
-    return ok("contexts", "every context is pinned"), document, result.expanded_types
+    return shared_ok("contexts", "every context is pinned"), document, result.expanded_types

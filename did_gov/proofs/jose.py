@@ -47,7 +47,7 @@ from did_gov.proofs._jose_rules import (
     _time_checks,
 )
 from did_gov.proofs._jws import json_bytes, sign_compact
-from did_gov.proofs._result import Check, fail, ok, unknown
+from did_gov.proofs._result import Check, fail, shared_ok, unknown
 
 if TYPE_CHECKING:  # jwcrypto is imported on first use: it costs ~70 ms of start-up
     from jwcrypto.jwk import JWK
@@ -274,7 +274,7 @@ def _signature(parsed: UnverifiedJws, key: PublicKey, alg: str, key_type: KeyTyp
         core.verify(parsed.signature)
     except JWException:
         return fail("signature", "signature.invalid", f"the {alg} signature does not verify")
-    return ok("signature", f"{alg} signature verified")
+    return shared_ok("signature", f"{alg} signature verified")
 
 
 def verify_jwt(
@@ -313,7 +313,7 @@ def verify_jwt(
         if expect is not None and kind != expect:
             raise _Failed(fail("header", "jose.typ_invalid", f"expected a {expect}, got a {kind}"))
         checks.append(
-            ok("header", f"{header['alg']} {_TYP[kind]}" + (" (VCDM 1.1)" if legacy else ""))
+            shared_ok("header", f"{header['alg']} {_TYP[kind]}" + (" (VCDM 1.1)" if legacy else ""))
         )
         document = _legacy_document(kind, claims) if legacy else dict(claims)
         owner = _id_of(document.get("issuer") if kind == "credential" else document.get("holder"))
@@ -327,17 +327,17 @@ def verify_jwt(
                 else fail
             )
             raise _Failed(builder("key", exc.code, exc.message)) from None
-        checks.append(ok("key", f"key {header.get('kid', '(no kid)')} of {owner}"))
+        checks.append(shared_ok("key", f"key {header.get('kid', '(no kid)')} of {owner}"))
         signature = _signature(parsed, key, header["alg"], key_type)
         checks.append(signature)
         if not signature.ok:
             raise _Failed(signature) from None
         if not legacy:
             _registered_claims(kind, claims)
-        checks.append(ok("claims", "JWT claims agree with the document"))
+        checks.append(shared_ok("claims", "JWT claims agree with the document"))
         if kind == "presentation" and (nonce is not None or audience is not None):
             _binding(claims, kind, nonce, audience)
-            checks.append(ok("binding", "nonce and audience match"))
+            checks.append(shared_ok("binding", "nonce and audience match"))
         if (
             check_times
         ):  # False: the caller judges exp/nbf/iat itself (the Verifier's validity step)

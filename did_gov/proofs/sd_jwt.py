@@ -43,7 +43,7 @@ from did_gov.errors import (
 )
 from did_gov.keys import PublicKey, Signer
 from did_gov.limits import DEFAULT_LIMITS, Limits
-from did_gov.proofs._result import Check, fail, ok, unknown
+from did_gov.proofs._result import Check, fail, shared_ok, unknown
 from did_gov.proofs._sd_jwt_checks import Expect, json_serialization, kb_checks, validity_check
 from did_gov.proofs._sd_jwt_disclosures import (
     HASHES,
@@ -280,7 +280,7 @@ def _issuer_checks(
     except DidGovError as exc:
         builder = unknown if exc.code in ("issuer.key_unknown", "network.disabled") else fail
         return [builder("issuer_key", exc.code, exc.message)]
-    checks.append(ok("issuer_key", f"{key.key_type} key found"))
+    checks.append(shared_ok("issuer_key", f"{key.key_type} key found"))
     problem = alg_problem(jws.header, key)
     if problem is not None:
         return [*checks, problem]
@@ -289,7 +289,7 @@ def _issuer_checks(
             *checks,
             fail("signature", "signature.invalid", "the issuer signature does not verify"),
         ]
-    return [*checks, ok("signature", f"{jws.header['alg']} signature verifies")]
+    return [*checks, shared_ok("signature", f"{jws.header['alg']} signature verifies")]
 
 
 def _verify_compact(
@@ -300,7 +300,7 @@ def _verify_compact(
         jws = parse_jws(jwt, want.limits, "sd_jwt.malformed", "issuer-signed JWT")
     except DidGovError as exc:
         return SdJwtVerification((fail("format", exc.code, exc.message),))
-    checks = [ok("format", f"SD-JWT with {len(encoded)} disclosure(s)")]
+    checks = [shared_ok("format", f"SD-JWT with {len(encoded)} disclosure(s)")]
     checks += _issuer_checks(jws, lookup, unprotected, want)
     if not all(c.ok for c in checks):
         return SdJwtVerification(tuple(checks), header=jws.header)
@@ -320,8 +320,9 @@ def _verify_compact(
         checks.append(fail("disclosures", exc.code, exc.message))
         return SdJwtVerification(tuple(checks), header=jws.header)
     claims.pop("_sd_alg", None)
-    checks.append(ok("disclosures", f"{len(encoded)} disclosure(s) referenced once each"))
-    checks.append(validity_check(jws.payload, want))
+    checks.append(shared_ok("disclosures", f"{len(encoded)} disclosure(s) referenced once each"))
+    if want.check_times:
+        checks.append(validity_check(jws.payload, want))
     bound: list[Check] = []
     if kb:
         bound = kb_checks(kb, token[: len(token) - len(kb)], jws.payload, sd_alg, want)
@@ -352,6 +353,7 @@ def verify_sd_jwt(
     clock_skew: timedelta = timedelta(minutes=5),
     accepted_types: Collection[str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    check_times: bool = True,
 ) -> SdJwtVerification:
     """Verify an SD-JWT or SD-JWT+KB (RFC 9901 §7), compact or JWS JSON serialization.
 
@@ -359,6 +361,8 @@ def verify_sd_jwt(
     it. ``accepted_types`` restricts the JWT ``typ`` (None: any). Giving a
     ``nonce`` or ``audience`` (or ``require_key_binding``) makes a missing
     KB-JWT fail; a KB-JWT checked without them reports those checks as not run.
+    ``check_times=False`` leaves ``exp``/``nbf``/``iat`` to the caller (the Verifier's
+    validity step judges them for every format); the KB-JWT's freshness is still checked.
     Never raises for invalid input.
     """
     moment = now or utc_now()
@@ -371,6 +375,7 @@ def verify_sd_jwt(
         require_key_binding,
         accepted_types,
         limits,
+        check_times,
     )
     lookup = _lookup_of(issuer_key)
     if isinstance(token, Mapping):

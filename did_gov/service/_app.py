@@ -173,16 +173,14 @@ async def issue(request: Request) -> Response:
     name = request.path_params.get("issuer")
     issuer = _named_issuer(service, name) or service.config.issuers[0]
     credential, options = read_issue_request(await read_json_object(request))
-    body, credential_id = await _in_thread(
-        issue_credential, service.state, issuer, credential, options
-    )
-    await _in_thread(
-        service.auditor.record,
-        caller.actor,
-        "issue",
-        credential_id,
-        issued_detail(issuer.name, options.format),
-    )
+
+    def issue_and_record() -> dict[str, Any]:
+        body, credential_id = issue_credential(service.state, issuer, credential, options)
+        detail = issued_detail(issuer.name, options.format)
+        service.auditor.record(caller.actor, "issue", credential_id, detail)
+        return body
+
+    body = await _in_thread(issue_and_record)  # one hop off the event loop, not two
     service.metrics.event("credentials_issued", issuer=issuer.name, format=options.format)
     return JSONResponse(body, status_code=201)
 
@@ -222,14 +220,15 @@ async def update_status(request: Request) -> Response:
     service, caller = _guard(request, "credentials:status")
     issuer = _named_issuer(service, request.path_params.get("issuer"))
     change = read_status_request(await read_json_object(request))
-    body = await _in_thread(change_status, service.state, change, issuer)
-    await _in_thread(
-        service.auditor.record,
-        caller.actor,
-        status_action(change.purpose, change.status),
-        change.credential_id,
-        f"list={body['statusListCredential'].rsplit('/', 1)[-1]}",
-    )
+
+    def change_and_record() -> dict[str, Any]:
+        body = change_status(service.state, change, issuer)
+        action = status_action(change.purpose, change.status)
+        listed = f"list={body['statusListCredential'].rsplit('/', 1)[-1]}"
+        service.auditor.record(caller.actor, action, change.credential_id, listed)
+        return body
+
+    body = await _in_thread(change_and_record)
     service.metrics.event("status_changes", purpose=change.purpose, set=str(change.status).lower())
     return JSONResponse(body)
 

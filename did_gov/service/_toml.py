@@ -45,6 +45,8 @@ class LoadedConfig:
     config: ServiceConfig
     workflows: tuple[WorkflowSpec, ...]
     unsafe_trust: bool
+    bundle: Any = None
+    """The verified :class:`~did_gov.trust.TrustBundle` of ``[trust]``, or None."""
 
 
 def _bad(message: str) -> InvalidInputError:
@@ -101,8 +103,9 @@ def _issuers(entries: object, base: Path) -> tuple[IssuerConfig, ...]:
     return tuple(issuers)
 
 
-def _trust(table: Mapping[str, Any], base: Path) -> tuple[dict[str, Any], bytes | None, bool]:
-    """Verifier options from ``[trust]``: a bundle and root, an installed store, or any issuer."""
+def _trust(table: Mapping[str, Any], base: Path) -> tuple[dict[str, Any], bytes | None, bool, Any]:
+    """Verifier options from ``[trust]`` (a bundle and root, an installed store, or any issuer),
+    the bundle's bytes, whether trust is unsafe, and the verified bundle (or None)."""
     contexts = table.get("contexts", [])
     if not isinstance(contexts, list) or not all(isinstance(c, str) for c in contexts):
         raise _bad("[trust] contexts is a list of folders")
@@ -118,9 +121,9 @@ def _trust(table: Mapping[str, Any], base: Path) -> tuple[dict[str, Any], bytes 
     if unsafe:
         from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
-        return {"trust": UNSAFE_TRUST_ANY_ISSUER, "contexts": folders}, None, True
+        return {"trust": UNSAFE_TRUST_ANY_ISSUER, "contexts": folders}, None, True, None
     if bundle is None and store is None:
-        return {"contexts": folders}, None, False
+        return {"contexts": folders}, None, False, None
     from did_gov._json import parse_json
     from did_gov.trust import TrustStore, verify_bundle
 
@@ -138,7 +141,7 @@ def _trust(table: Mapping[str, Any], base: Path) -> tuple[dict[str, Any], bytes 
         raise InvalidInputError(
             f"[trust]: the bundle was refused: {exc.message} [{exc.code}]", code=exc.code
         ) from None
-    return dict(verified.verifier_options(folders)), raw, False
+    return dict(verified.verifier_options(folders)), raw, False, verified
 
 
 def _workflows(entries: object, base: Path) -> tuple[WorkflowSpec, ...]:
@@ -192,7 +195,7 @@ def load_config(
         raise _bad("[service] public_url is needed")
     data, database = _string(service, "data", "service"), _string(service, "database", "service")
     log_key = _string(ledger, "key", "ledger")
-    verifier_options, bundle, unsafe = _trust(
+    verifier_options, bundle, unsafe, verified_bundle = _trust(
         _table(document.get("trust", {}), "trust", _TRUST), base
     )
     max_body = service.get("max_body_bytes", 1 << 20)
@@ -221,7 +224,7 @@ def load_config(
     for spec in workflows:
         if config.issuer(spec.issuer) is None:
             raise _bad(f"workflow {spec.id}: no issuer called {spec.issuer!r}")
-    return LoadedConfig(config, workflows, unsafe)
+    return LoadedConfig(config, workflows, unsafe, verified_bundle)
 
 
 def build_workflows(loaded: LoadedConfig) -> list[Any]:
@@ -241,6 +244,11 @@ def build_workflows(loaded: LoadedConfig) -> list[Any]:
     from did_gov.verify import VerificationPolicy, Verifier
 
     config = loaded.config
+    trust_state = approval.TrustState  # type: ignore[union-attr]
+    if loaded.bundle is not None:
+        trust = trust_state.of_bundle(loaded.bundle)  # decision records name the bundle
+    else:
+        trust = trust_state.unsafe() if loaded.unsafe_trust else None
     options = {**config.verifier_options, "policy": VerificationPolicy(subject_binding=True)}
     verifier = Verifier(**options)
     state = ServiceState(config)  # the workflows' own connections to the service's stores
@@ -257,6 +265,7 @@ def build_workflows(loaded: LoadedConfig) -> list[Any]:
                 verifier=verifier,
                 ledger=state.ledger(),
                 status=state.registry(issuer, "revocation"),
+                trust=trust,
             )
         )
     return workflows

@@ -9,11 +9,12 @@ from typing import Any
 from did_gov.credentials import VC_V1_CONTEXT, credential_problems, presentation_problems
 from did_gov.dids import VerificationMethod
 from did_gov.errors import DidGovError
-from did_gov.jsonld import ContextPolicy, OfflineDocumentLoader
+from did_gov.jsonld import ContextPolicy, OfflineDocumentLoader, check_json_ld
 from did_gov.keys import PublicKey
 from did_gov.limits import Limits
-from did_gov.proofs._result import Check, fail, ok
-from did_gov.proofs.data_integrity import check_contexts, verify_proofs
+from did_gov.proofs._di_suites import suite_by_name
+from did_gov.proofs._result import Check, fail, shared_ok
+from did_gov.proofs.data_integrity import ProofResult, check_contexts, verify_proofs
 from did_gov.verify._keys import KeyRing
 from did_gov.verify._model import Bound, Kind, Secured, Signer, as_list, id_of
 
@@ -28,7 +29,7 @@ def shape_checks(kind: Kind, document: Any) -> list[Check]:
         credential_problems(document) if kind == "credential" else presentation_problems(document)
     )
     found = [fail("shape", p.code, p.message) for p in problems]
-    return found or [ok("shape", "well-formed")]
+    return found or [shared_ok("shape", "well-formed")]
 
 
 def subject_ids(document: Any) -> tuple[str, ...]:
@@ -63,6 +64,31 @@ def vcdm_window(document: Any) -> tuple[Bound, ...]:
     )
 
 
+def _signed_as_json(proofs: Iterable[ProofResult]) -> bool:
+    """Whether a proof's suite signed the JSON (JCS), so no JSON-LD processing saw the document."""
+    for proof in proofs:
+        try:
+            if proof.cryptosuite and not suite_by_name(proof.cryptosuite).expands_jsonld:
+                return True
+        except DidGovError:
+            continue
+    return False
+
+
+def _json_ld_check(
+    written: dict[str, Any], contexts: Check, loader: OfflineDocumentLoader, limits: Limits
+) -> Check:
+    """A JCS-secured document must still be valid JSON-LD (VC DI §4: conforming processors
+    MUST produce errors when non-conforming documents are consumed); cached per shape."""
+    try:
+        check_json_ld(
+            {k: v for k, v in written.items() if k != "proof"}, loader=loader, limits=limits
+        )
+    except DidGovError as exc:
+        return fail("contexts", exc.code, exc.message)
+    return contexts
+
+
 def secure_di(
     document: dict[str, Any],
     kind: Kind,
@@ -75,6 +101,7 @@ def secure_di(
     challenge: str | None = None,
     domain: str | None = None,
     context_policy: ContextPolicy = ContextPolicy.RECOMPACT,
+    json_checked: bool = False,
 ) -> Secured:
     """Verify every proof of a credential or presentation (VC DI 1.0 §4.4) and read the shared value.
 
@@ -82,6 +109,7 @@ def secure_di(
     the document the later steps read: recompacted under its pinned contexts when it
     carried others, so an appended context cannot rename what was signed. A
     presentation's credentials are taken as written: each goes through its own step.
+    ``json_checked``: step 1 already held ``document`` to the parser's bounds.
     """
     checks = shape_checks(kind, document)
     purpose = _PURPOSE[kind]
@@ -102,6 +130,7 @@ def secure_di(
         loader=loader,
         limits=limits,
         clock_skew=clock_skew,
+        json_checked=json_checked,
     )
     checks += result.checks
     signers = tuple(
@@ -110,8 +139,11 @@ def secure_di(
         if p.verified and p.verification_method in seen
     )
     written = document
+    expanded: tuple[str, ...] = ()
     if result.verified:
-        contexts, document, _ = check_contexts(written, policy=context_policy, loader=loader)
+        contexts, document, expanded = check_contexts(written, policy=context_policy, loader=loader)
+        if contexts.ok and _signed_as_json(result.proofs):
+            contexts = _json_ld_check(written, contexts, loader, limits)
         checks.append(contexts)
     issuer = id_of(document.get("issuer"))
     holder = id_of(document.get("holder"))
@@ -126,6 +158,7 @@ def secure_di(
         signers=signers,
         subject_ids=subject_ids(document) if kind == "credential" else (),
         types=types_of(document),
+        expanded_types=expanded,
         window=vcdm_window(document),
         status=tuple(status) if kind == "credential" else (),
         credentials=tuple(as_list(written.get("verifiableCredential", [])))

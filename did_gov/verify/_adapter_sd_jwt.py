@@ -23,9 +23,6 @@ ACCEPTED_TYPES = ("dc+sd-jwt", "vc+sd-jwt")
 _BITSTRING = "bitstring_status_list"
 """did_gov's ``status`` member for a Bitstring Status List entry (``specs/sd-jwt-vc-mapping.md``)."""
 
-_TIME_CHECK = "validity"
-"""The proofs layer's own time check: step 8 judges the same claims for every format."""
-
 
 def status_entries(status: Any) -> tuple[Any, ...]:
     """The ``status`` claim as ``credentialStatus`` entries (a mechanism other than ours keeps its name as type)."""
@@ -95,8 +92,9 @@ def secure_sd_jwt(
         clock_skew=clock_skew,
         accepted_types=ACCEPTED_TYPES,
         limits=limits,
+        check_times=False,  # step 8 judges exp/nbf/iat
     )
-    checks = [c for c in result.checks if c.name != _TIME_CHECK]
+    checks = list(result.checks)
     claims = result.claims
     if claims is None:
         return Secured("sd-jwt-vc", "credential", tuple(checks), None)

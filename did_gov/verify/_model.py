@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from did_gov.proofs._result import Check
 
@@ -33,8 +33,7 @@ def passed(checks: Any) -> bool:
     return all(map(_OK, checks))
 
 
-@dataclass(frozen=True)
-class Signer:
+class Signer(NamedTuple):
     """One signature that verified: the key's ``method`` and who controls it.
 
     ``method`` is a verification method's DID URL, a JWK's ``kid`` or its RFC 7638
@@ -47,8 +46,7 @@ class Signer:
     purpose: str
 
 
-@dataclass(frozen=True)
-class Bound:
+class Bound(NamedTuple):
     """One date of the validity window, as written: ``role`` is start, end or issued.
 
     ``numeric`` marks a JWT NumericDate (``nbf``/``exp``/``iat``); otherwise ``value`` is an
@@ -63,7 +61,7 @@ class Bound:
     timezone_required: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass
 class Secured:
     """A document as its format adapter verified it: the shared per-document value.
 
@@ -71,6 +69,10 @@ class Secured:
     binding), in order; ``signers`` the keys whose signatures verified. Every field
     after ``checks`` is read from the document and is trustworthy only when every
     adapter check passed.
+
+    Never changed once made (a later step that needs another value makes one with
+    ``dataclasses.replace``); not frozen only because a frozen dataclass of twenty
+    fields costs several microseconds to build on every verification.
     """
 
     format: str
@@ -84,6 +86,9 @@ class Secured:
     subject_ids: tuple[str, ...] = ()
     bearer: bool = False
     types: tuple[str, ...] = ()
+    expanded_types: tuple[str, ...] = ()
+    """The absolute IRIs of ``types``, in their order, when the format gives them (Data
+    Integrity: the contexts step; a W3C ``vc+jwt``: its contexts, at the trust step), else ()."""
     vct: str | None = None
     window: tuple[Bound, ...] = ()
     status: tuple[Any, ...] = ()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from did_gov._json import check_json_value, parse_json
 from did_gov.credentials import VC_V2_CONTEXT
@@ -39,7 +38,8 @@ _MEDIA_TYPES: dict[str, tuple[str, Kind]] = {
 }
 """Enveloped media types did_gov verifies: (format family, what it must carry)."""
 
-_TOKEN = re.compile(r"[A-Za-z0-9_\-]+(?:[.~][A-Za-z0-9_\-]*)+")
+_TOKEN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.~"
+"""base64url and the ``.``/``~`` separators: all a compact JWS or SD-JWT is made of."""
 
 
 def compact_token(value: Any) -> str | None:
@@ -52,11 +52,17 @@ def compact_token(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    return text if _TOKEN.fullmatch(text) else None
+    # base64url runs joined by "." or "~", starting with a run: what the regex
+    # [A-Za-z0-9_-]+(?:[.~][A-Za-z0-9_-]*)+ matches, checked in C (the regex costs ~20 ns a character)
+    if not text.isascii() or text[:1] in ("", ".", "~"):
+        return None
+    raw = text.encode("ascii")
+    if raw.translate(None, _TOKEN_BYTES) or (b"." not in raw and b"~" not in raw):
+        return None
+    return text
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(NamedTuple):
     """Step 1's outcome: the document (object, token or text), its receipts, or the failed check."""
 
     value: Any

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from did_gov.errors import VerificationFailed
 from did_gov.proofs._result import Check
 
 __all__ = ["Check", "VerificationReport"]
+
+_OK = attrgetter("ok")
+_VERIFIED = attrgetter("verified")
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class VerificationReport:
         """Build a report whose ``verified`` is the conjunction of its checks."""
         checks = tuple(checks)
         nested = tuple(credentials)
-        verified = bool(checks) and all(c.ok for c in checks) and all(r.verified for r in nested)
+        verified = bool(checks) and all(map(_OK, checks)) and all(map(_VERIFIED, nested))
         return cls(verified, format, checks, document, nested)
 
     @property

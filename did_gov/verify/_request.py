@@ -8,12 +8,12 @@ judges (``specs/presentation-requests.md``).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from did_gov.errors import DidGovError
-from did_gov.jsonld import OfflineDocumentLoader, expand
+from did_gov.jsonld import OfflineDocumentLoader, expand, type_key
 from did_gov.proofs._result import Check
 from did_gov.trust import PresentationRequest, PresentedCredential, match_request
 from did_gov.trust._dcql import ClaimPath
@@ -38,7 +38,7 @@ class TypeExpander:
 
     def __init__(self, loader: OfflineDocumentLoader) -> None:
         self.loader = loader
-        self._cache: dict[str, tuple[str, ...]] = {}
+        self._cache: dict[Hashable, tuple[str, ...]] = {}
 
     def __call__(self, document: Any) -> tuple[str, ...]:
         """The expanded types of ``document`` (a credential object)."""
@@ -46,14 +46,16 @@ class TypeExpander:
             return ()
         types = [t for t in as_list(document.get("type")) if isinstance(t, str)]
         try:
-            key = json.dumps([document["@context"], types], sort_keys=True)
+            key = type_key({"@context": document["@context"], "type": types})
         except (TypeError, ValueError):
             return ()
         cached = self._cache.get(key)
         if cached is None:
             cached = self._expand(document["@context"], types)
             if len(self._cache) >= _CACHE_SIZE:
-                self._cache.pop(next(iter(self._cache)))
+                # another thread may be evicting too: losing that race is harmless
+                with contextlib.suppress(RuntimeError, StopIteration):
+                    self._cache.pop(next(iter(self._cache)), None)
             self._cache[key] = cached
         return cached
 

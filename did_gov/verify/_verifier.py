@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from did_gov._json import parse_json
 from did_gov._log import logged_verdict
@@ -26,7 +26,7 @@ from did_gov.status import (
     StatusListCache,
     StatusSource,
 )
-from did_gov.trust import PresentationRequest, TrustPolicy
+from did_gov.trust import PresentationRequest, TrustPolicy, UnsafeTrustAnyIssuer
 from did_gov.verify._adapter_di import secure_di
 from did_gov.verify._adapter_jose import secure_jose
 from did_gov.verify._adapter_sd_jwt import secure_sd_jwt
@@ -56,8 +56,7 @@ Clock = datetime | Callable[[], datetime]
 _BOTH = ("VerifiableCredential", "VerifiablePresentation")
 
 
-@dataclass(frozen=True)
-class _Expected:
+class _Expected(NamedTuple):
     """What the caller expects of a presentation: DI challenge/domain, token nonce/audience."""
 
     challenge: str | None = None
@@ -223,11 +222,13 @@ class Verifier:
         if parsed.problem is not None:
             return VerificationReport.from_checks("unknown", [parsed.problem])
         if request is not None and _unbound_sd_jwt(parsed.value):
-            expected = replace(expected, nonce=None, audience=None)  # step 12 judges it
+            expected = expected._replace(nonce=None, audience=None)  # step 12 judges it
         nested: list[Secured] = []
         token = _RECEIPTS.set(parsed.receipts or ())
         try:
-            report, secured = self._steps(parsed.value, expected, moment, collect=nested)  # 2.-10.
+            report, secured = self._steps(  # 2.-10.; step 1 held any object to the parser's bounds
+                parsed.value, expected, moment, collect=nested, checked=True
+            )
         finally:
             _RECEIPTS.reset(token)
         if parsed.receipts is not None or self.policy.require_anchor:  # 11. anchor
@@ -246,10 +247,7 @@ class Verifier:
             return None
 
         def chain(secured: Secured) -> tuple[str, ...]:
-            claim = issuer_claim(secured)
-            if secured.format in ("vc-di", "vc-jwt"):
-                claim = replace(claim, expanded_types=self._types(secured.document))
-            found = chain_of(claim, moment)
+            found = chain_of(issuer_claim(self._with_expanded_types(secured)), moment)
             return tuple(str(link) for link in found) if isinstance(found, tuple) else ()
 
         return chain
@@ -268,15 +266,17 @@ class Verifier:
         with_status: bool = True,
         judge_trust: bool = True,
         collect: list[Secured] | None = None,
+        checked: bool = False,
     ) -> tuple[VerificationReport, Secured]:
         """Steps 2-10 for one document; ``presented`` when it is a credential of a presentation.
 
-        ``collect`` receives the shared value of each credential of a presentation.
+        ``collect`` receives the shared value of each credential of a presentation;
+        ``checked`` says ``value`` (an object) already passed the parser's bounds.
         """
         notes: GovNotes = []  # the freshness of each did:gov signer's log
         position = ANCHORED.set((value, _RECEIPTS.get(), notes))  # a did:gov key's anchor position
         try:
-            secured = self._secure(value, expected, moment, expect)  # 2.-3.
+            secured = self._secure(value, expected, moment, expect, checked)  # 2.-3.
         finally:
             ANCHORED.reset(position)
         checks = list(secured.checks)
@@ -295,7 +295,7 @@ class Verifier:
         else:
             challenge = expected.challenge if secured.format == "vp-di" else expected.nonce
             checks += holder_binding(secured, self.policy, challenge)  # 5.
-            nested = self._nested(secured, checks, moment, collect)  # 6.
+            nested = self._nested(secured, checks, moment, collect, checked)  # 6.
         if isinstance(secured.document, dict) and secured.format != "unknown":
             checks.append(validity(secured, moment, self.policy.clock_skew))  # 8.
         if secured.kind == "credential" and with_status and passed(checks):
@@ -307,15 +307,36 @@ class Verifier:
                 if self.trust is not None and isinstance(value, dict | str)
                 else None
             )
-            checks.append(trust_check(self.trust, secured, moment, anchored))  # 10.
+            judged = self._with_expanded_types(secured)
+            checks.append(trust_check(self.trust, judged, moment, anchored))  # 10.
         report = VerificationReport.from_checks(secured.format, checks, secured.document, nested)
         return report, secured
 
+    def _with_expanded_types(self, secured: Secured) -> Secured:
+        """``secured`` with the IRIs of a ``vc+jwt``'s types (from its own, signed, contexts).
+
+        Data Integrity has them from the contexts step; an SD-JWT VC is judged on its
+        ``vct``. The trust-any policy reads no types, so none are expanded for it.
+        """
+        if (
+            secured.format != "vc-jwt"
+            or secured.expanded_types
+            or self.trust is None
+            or isinstance(self.trust, UnsafeTrustAnyIssuer)
+        ):
+            return secured
+        return replace(secured, expanded_types=self._types(secured.document))
+
     def _secure(
-        self, value: Any, expected: _Expected, moment: datetime, expect: Kind | None
+        self,
+        value: Any,
+        expected: _Expected,
+        moment: datetime,
+        expect: Kind | None,
+        checked: bool = False,
     ) -> Secured:
         """Steps 2-3: detect the format (opening a VCDM envelope), run its adapter."""
-        secured = self._adapt(value, expected, moment, expect, envelope_ok=True)
+        secured = self._adapt(value, expected, moment, expect, envelope_ok=True, checked=checked)
         types = secured.types
         if _BOTH[0] in types and _BOTH[1] in types:
             conflict = fail(
@@ -334,6 +355,7 @@ class Verifier:
         expect: Kind | None,
         *,
         envelope_ok: bool,
+        checked: bool = False,
     ) -> Secured:
         skew, limits = self.policy.clock_skew, self.limits
         token = compact_token(value)
@@ -368,6 +390,7 @@ class Verifier:
                 )
             except DidGovError as exc:
                 return failed("unknown", fail("parse", exc.code, exc.message))
+            checked = True
         if not isinstance(document, dict):
             code = "input.not_object" if expect is None else "presentation.credential_invalid"
             return failed("unknown", fail("parse", code, "expected a JSON object"))
@@ -399,6 +422,7 @@ class Verifier:
             challenge=expected.challenge if is_vp else None,
             domain=expected.domain if is_vp else None,
             context_policy=self.policy.context_policy,
+            json_checked=checked,
         )
 
     def _nested(
@@ -407,6 +431,7 @@ class Verifier:
         checks: list[Check],
         moment: datetime,
         collect: list[Secured] | None = None,
+        checked: bool = False,
     ) -> list[VerificationReport]:
         """Step 6: one report per credential of a presentation, within ``Limits``; each with step 7."""
         entries = presentation.credentials
@@ -437,6 +462,7 @@ class Verifier:
                 expect="credential",
                 presented_by=holder,
                 presented=True,
+                checked=checked,
             )
             reports.append(report)
             if collect is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -332,3 +333,65 @@ def test_attack_accredited_but_unlisted_issuer_is_not_evidence(housing: Housing)
         now=housing.world.now,
     )  # fmt: skip
     assert outcome.code == "approval.evidence_missing"
+
+
+def test_attack_evidence_with_a_huge_list_costs_too_much_before_it_runs(
+    housing: Housing,
+) -> None:
+    """The cost of a macro over an evidence claim is known from the claim's size, before running."""
+    world, ex = housing.world, housing.ex
+    ada = world.citizens["ada"]
+    document = housing.document()
+    document["evidence"][1]["claims"].append("payslips")
+    document["rule"] = [
+        {"id": "payslips", "expr": "income.payslips.map(p, p > 0).size() > 0", "text": "paid"}
+    ]
+    policy = housing.signed(document)
+    income = ex._credential(
+        world.tax,
+        ex.INCOME,
+        {"id": ada.did, "taxYear": 2025, "annualIncome": 1, "payslips": [1] * 3000},
+        world.now,
+    )
+    vp = ex.present(
+        [world.credentials["ada/identity"], income],
+        ada.key,
+        challenge=world.challenge,
+        domain=world.domain,
+        now=world.now,
+    )
+    submission = Submission((vp,), challenge=world.challenge, domain=world.domain)
+    started = time.perf_counter()
+    with pytest.raises(ApprovalError) as caught:
+        evaluate(policy, submission, housing.verifier, now=world.now)
+    assert caught.value.code == "approval.policy_cost_exceeded"
+    assert time.perf_counter() - started < 5  # refused, not run (3,000 maps take ~20 s)
+
+
+def test_an_sd_jwt_benefit_is_bound_to_the_applicants_key(housing: Housing) -> None:
+    from did_gov import present_sd_jwt
+
+    document = housing.document()
+    document["credential"]["format"] = "sd-jwt"
+    document["credential"]["disclosable"] = ["/credentialSubject/givenName"]
+    decision = decide(
+        housing.signed(document),
+        _submission(housing, "ada"),
+        housing.verifier,
+        key=housing.world.housing.key,
+        ledger=housing.ledger(),
+        now=housing.world.now,
+    )
+    assert decision.approved and isinstance(decision.credential, str)
+    world = housing.world
+    shown = present_sd_jwt(
+        decision.credential,
+        ["/givenName"],
+        holder_key=world.citizens["ada"].key,
+        nonce="n",
+        audience="a",
+        now=world.now,
+    )
+    report = housing.verifier.verify(shown, nonce="n", audience="a")
+    assert report.verified, report.summary()
+    assert report.document["givenName"] == "Ada" and "cnf" in report.document

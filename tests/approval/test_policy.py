@@ -194,3 +194,20 @@ def test_the_analyser_accepts_what_the_evaluator_parses(expr: str) -> None:
     except ApprovalError as exc:
         code = exc.code
     assert code is None or code in bounds, code
+
+
+def test_hostile_macro_over_a_computed_range_is_refused(housing: Housing) -> None:
+    """A range built by another macro or by concatenation has no size known before it runs."""
+    for expr in (
+        "[1, 2].map(x, x).map(y, y > 0).size() > 0",
+        "([1] + [2]).all(x, x > 0)",
+        "[[1]].all(x, x.all(y, y > 0))",
+    ):
+        assert (
+            _code(housing, _with_rule(housing, expr)) == "approval.policy_comprehension_unbounded"
+        )
+
+
+def test_macros_within_the_budget_load(housing: Housing) -> None:
+    expr = "[1, 2, 3].all(x, [4, 5].exists(y, x < y)) && income.taxYear > 0"
+    assert housing.signed(_with_rule(housing, expr)).clauses[0].rule.analysis.macros

@@ -125,3 +125,29 @@ def test_a_wrong_pin_is_refused_with_a_code(
     )
     assert done.returncode == 2
     assert "[pkcs11.pin_incorrect]" in done.stderr
+
+
+def test_holder_key_in_the_hsm_binds_an_sd_jwt(
+    softhsm: Any, uris: dict[str, str], tmp_path: Path
+) -> None:
+    """`--holder-key` takes a `pkcs11:` URI like every `--key`: the token's key goes into `cnf`
+    and the same token signs the KB-JWT."""
+    unsigned = tmp_path / "unsigned.json"
+    unsigned.write_text((VECTORS / "eddsa" / "unsigned.json").read_text())
+    issuer = tmp_path / "issuer.jwk"
+    ok(softhsm, "key", "generate", "--type", "ed25519", "-o", str(issuer))
+    token = ok(
+        softhsm, "issue", str(unsigned), "--key", str(issuer), "--format", "sd-jwt",
+        "--vct", "https://gov.example/identity", "--holder-key", uris["p256"],
+    )  # fmt: skip
+    (tmp_path / "vc").write_text(token)
+    shown = ok(
+        softhsm, "present", str(tmp_path / "vc"), "--format", "sd-jwt", "--key", uris["p256"],
+        "--nonce", "n-1", "--audience", "kiosk",
+    )  # fmt: skip
+    (tmp_path / "shown").write_text(shown)
+    verified = run(
+        softhsm, "verify", str(tmp_path / "shown"), "--trust-any-issuer", "--nonce", "n-1",
+        "--audience", "kiosk", "--require-key-binding",
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr

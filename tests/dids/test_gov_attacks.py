@@ -33,3 +33,21 @@ def test_attack_removed_key_named_through_a_did_url_variant(suffix: str) -> None
     report = _verifier(log, w).verify(credential, receipts=_anchored(credential, w))
     assert not report.verified
     assert _codes(report)[0] in ("did.vm_not_found", "did.invalid", "did.gov_key_removed")
+
+
+@pytest.mark.parametrize("member", ["versionId", "versionTime", "state"])
+def test_attack_huge_integer_in_a_log_entry_is_a_typed_error(member: str) -> None:
+    import copy
+
+    from did_gov.dids.gov import verify_log
+    from did_gov.errors import DidGovError
+
+    w = world()
+    log = agency(w)
+    entries = copy.deepcopy(log.entries())
+    if member == "state":
+        entries[0]["state"]["x"] = 10**5000
+    else:
+        entries[0][member] = 10**5000
+    with pytest.raises(DidGovError):
+        verify_log(entries, log.receipts())

@@ -140,3 +140,85 @@ def test_attack_invented_http_methods_do_not_grow_the_metrics(client: Any) -> No
     text = client.get("/metrics").text
     assert 'method="M1"' not in text
     assert 'method="OTHER",route="/health",status="405"} 50' in text
+
+
+def test_attack_concurrent_replays_of_one_exchange_complete_once(make_client: Any) -> None:
+    """Eight threads post the same presentation at once: one completes, seven get 409."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from did_gov.service import _exchange_api as exchanges
+    from did_gov.service._exchanges import WorkflowResult
+
+    class Counting:
+        id = "counting"
+        completed = 0
+
+        def presentation_request(self, *, challenge: str, domain: str) -> dict[str, object]:
+            return {"challenge": challenge, "domain": domain, "query": []}
+
+        def dcql_query(self) -> dict[str, object] | None:
+            return None
+
+        def complete(self, presentation: object, *, challenge: str, domain: str) -> WorkflowResult:
+            Counting.completed += 1
+            return WorkflowResult(True, {"issued": True}, None, None, None)
+
+    workflow = Counting()
+    client = make_client(workflows=[workflow])
+    state = client.app.state.service.state
+    exchange_id = exchanges.create(state, workflow)["exchangeId"]
+    exchanges.ask(state, workflow, exchange_id)
+
+    def post(_: int) -> str:
+        try:
+            exchanges.present_to(state, workflow, exchange_id, {"type": "VerifiablePresentation"})
+        except Exception as exc:  # the ProblemError of the losers
+            return getattr(exc, "code", type(exc).__name__)
+        return "completed"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(post, range(8)))
+    assert outcomes.count("completed") == 1
+    assert outcomes.count("service.exchange_used") == 7
+    assert Counting.completed == 1
+
+
+def test_attack_an_expired_exchange_takes_no_presentation(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from did_gov.service import _exchange_api as exchanges
+    from tests.service.test_exchanges import AlumniWorkflow
+
+    workflow = AlumniWorkflow()
+    client = make_client(workflows=[workflow])
+    created = client.post("/workflows/alumni/exchanges", json={}).json()
+    path = created["exchangeUrl"].removeprefix("http://testserver")
+    client.post(path, json={})
+    later = time.time() + exchanges.EXCHANGE_TTL + 1
+    monkeypatch.setattr(exchanges.time, "time", lambda: later)
+    response = client.post(
+        path, json={"verifiablePresentation": {"type": "VerifiablePresentation"}}
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "service.exchange_expired"
+    assert workflow.completed == 0
+
+
+def test_attack_deeply_nested_body_is_400_not_a_crash(client: Any) -> None:
+    body = b'{"credential": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = client.post(
+        "/credentials/issue", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "service.body_invalid"
+
+
+def test_attack_lying_content_length_is_refused(make_client: Any) -> None:
+    client = make_client(max_body_bytes=4096)
+    body = b'{"credential": {"x": "' + b"a" * 8000 + b'"}}'
+    response = client.post(
+        "/credentials/issue",
+        content=body,
+        headers={"content-type": "application/json", "content-length": "10"},
+    )
+    assert response.status_code in (400, 413)

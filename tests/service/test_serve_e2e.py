@@ -97,3 +97,25 @@ def test_sigterm_stops_the_server_gracefully(keys: dict[str, Path]) -> None:
     # uvicorn shuts down, then re-raises the signal: killed by SIGTERM, not by the SIGKILL
     # the launcher sends after its grace period.
     assert server.stop(grace=30) == -signal.SIGTERM
+
+
+def test_fetch_status_reads_another_services_list_over_http(
+    keys: dict[str, Path], make_client: Any
+) -> None:
+    """``--fetch-status``: a list published by another service is fetched (off: unavailable)."""
+    status = {
+        "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}
+    }
+    with CliServer.start(["serve", "--no-auth", "--key", str(keys["p256"])]) as other:
+        issued = httpx.post(
+            other.url + "/credentials/issue",
+            json={"credential": unsigned(), "options": status},
+            timeout=30,
+        ).json()["verifiableCredential"]
+        assert issued["credentialStatus"]["statusListCredential"].startswith(other.url)
+        body = {"verifiableCredential": issued}
+        offline = make_client().post("/credentials/verify", json=body)
+        assert offline.status_code == 400
+        assert "status.list_unavailable" in {e["code"] for e in offline.json()["errors"]}
+        online = make_client(fetch_status=True).post("/credentials/verify", json=body)
+        assert online.status_code == 200, online.text

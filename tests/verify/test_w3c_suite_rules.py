@@ -4,6 +4,9 @@
   the credential in safe mode first, so a JCS proof never secures a document that is not
   conforming JSON-LD (an unpinned context, a redefined protected term, a value object with extra
   keys, a ``null`` id, a type mapped to a non-IRI), as RDFC-1.0 suites already refused.
+- The verifier holds a JCS-secured document signed elsewhere to the same rule: its
+  ``contexts`` check fails with the ``jsonld.*`` code (VC DI §4: conforming processors MUST
+  produce errors when non-conforming documents are consumed).
 - The issuer named in the input is replaced by the key's DID, but a malformed one (not a URL,
   ``null``, an object whose ``id`` is not a URL) is refused (VCDM 2.0 §4.7), not silently fixed.
 """
@@ -16,7 +19,9 @@ from typing import Any
 import pytest
 
 from did_gov import PrivateKey, Verifier, issue
+from did_gov.dids import did_key
 from did_gov.errors import DidGovError
+from did_gov.proofs.data_integrity import add_proof
 from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
 ED25519 = PrivateKey.from_seed("ed25519", bytes(range(32)))
@@ -57,6 +62,20 @@ def test_jcs_issuer_refuses_what_is_not_json_ld(key: PrivateKey, suite: str, def
     with pytest.raises(DidGovError) as rdfc:  # the same code as the RDFC suites give
         issue(credential, ED25519, cryptosuite="eddsa-rdfc-2022")
     assert rdfc.value.code == refused.value.code
+
+
+@pytest.mark.parametrize(("key", "suite"), JCS, ids=[s for _, s in JCS])
+@pytest.mark.parametrize("defect", sorted(NOT_JSON_LD))
+def test_jcs_credential_signed_elsewhere_that_is_not_json_ld_fails_verification(
+    key: PrivateKey, suite: str, defect: str
+) -> None:
+    method = did_key.verification_method_id(key.public_key)
+    credential = {**_credential(**NOT_JSON_LD[defect]), "issuer": method.split("#")[0]}
+    signed = add_proof(credential, key, cryptosuite=suite, verification_method=method)
+    report = Verifier(trust=UNSAFE_TRUST_ANY_ISSUER).verify(signed)
+    assert not report.verified
+    failed = {c.name: c.code for c in report.errors}
+    assert failed.get("contexts", "").startswith("jsonld."), failed
 
 
 @pytest.mark.parametrize(("key", "suite"), JCS, ids=[s for _, s in JCS])

@@ -1,0 +1,109 @@
+"""Compiled contexts (``did_gov/jsonld/_compiled.py``) on and off, beside @digitalbazaar/vc.
+
+The Data Integrity verify rows of ``bench/di.py`` (one shape with distinct values, a new
+shape every call, a 1-credential presentation of new shapes), each measured with the
+loader's compiled-context tables (the default) against the same verifier with the tables
+off (``loader.compiled = None``: pyld processing every context as before), interleaved call
+by call on the same credentials, and the same credentials verified by the pinned
+JavaScript stack when Node and ``bench/js/node_modules`` are present.
+``figures(rounds)`` is collected by ``bench/run.py`` (``SECTIONS``); its "naive" columns are
+the tables-off figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from bench._harness import Figure, measure
+from bench.di import ONE_SHAPE, held_credential, new_shapes, run_js, shaped_credential
+from bench.run import NOW
+from did_gov import PrivateKey, Verifier, issue, present
+from did_gov.dids import did_key
+from did_gov.jsonld import OfflineDocumentLoader
+from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
+
+
+def _verifier(tables: bool) -> Verifier:
+    loader = OfflineDocumentLoader()
+    if not tables:
+        loader.compiled = None  # type: ignore[assignment]
+    return Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER, loader=loader)
+
+
+def figures(rounds: int) -> list[Figure]:
+    """Three verify rows, compiled contexts on (ours) and off (baseline), with @digitalbazaar/vc."""
+    key = PrivateKey.from_seed("ed25519", bytes(range(32)))
+    holder = PrivateKey.from_seed("ed25519", bytes(32))
+    warmup = 20
+    count = rounds + warmup
+    shape = new_shapes(1)
+    holder_did = did_key.did_for_public_key(holder.public_key)
+    rows: list[tuple[str, list[dict[str, Any]], str, bool]] = [
+        (
+            "compiled contexts: DI verify, one shape",
+            [issue(shaped_credential(n, ONE_SHAPE), key, now=NOW) for n in range(count)],
+            "≤0.3× vc-js",
+            False,
+        ),
+        (
+            "compiled contexts: DI verify, new shape every call",
+            [issue(shaped_credential(n, shape()), key, now=NOW) for n in range(count)],
+            "≤0.5× vc-js, ≤0.7 ms",
+            False,
+        ),
+        (
+            "compiled contexts: DI presentation, new shapes",
+            [
+                present(
+                    [issue(held_credential(n, shape(), holder_did), key, now=NOW)],
+                    holder,
+                    challenge=f"c{n}",
+                    domain="d",
+                    now=NOW,
+                )
+                for n in range(count)
+            ],
+            "≤1.5 ms",
+            True,
+        ),
+    ]
+    out: list[Figure] = []
+    js_rows: dict[str, dict[str, Any]] = {}
+    for name, items, target, vp in rows:
+        on, off = _verifier(True), _verifier(False)
+        ours, theirs = iter(items), iter(items)
+
+        def call(verifier: Verifier, documents: Any, vp: bool = vp) -> object:
+            doc = next(documents)
+            if vp:
+                report = verifier.verify(doc, challenge=doc["proof"]["challenge"], domain="d")
+            else:
+                report = verifier.verify(doc)
+            if not report.verified:
+                raise SystemExit(f"bench.compiled: not verified: {report.summary()}")
+            return report
+
+        out.append(
+            measure(
+                name,
+                lambda on=on, ours=ours: call(on, ours),  # type: ignore[misc]
+                lambda off=off, theirs=theirs: call(off, theirs),  # type: ignore[misc]
+                rounds=rounds,
+                warmup=warmup,
+                target=target,
+            )
+        )
+        kind = "presentation" if vp else "credential"
+        js_rows[name] = {"kind": kind, "items": items[warmup:], "domain": "d"}
+    js = run_js(js_rows)
+    return [
+        dataclasses.replace(
+            fig,
+            reference_median=js[fig.name]["median"],
+            reference_cpu_median=js[fig.name]["cpu_median"],
+        )
+        if fig.name in js
+        else fig
+        for fig in out
+    ]
