@@ -156,7 +156,10 @@ def build_app(
         if not hmac.compare_digest(given.encode(), counter_token.encode()):
             return HTMLResponse(_LOGIN, status_code=403)
         answer = RedirectResponse("./", status_code=303)
-        answer.set_cookie(_COOKIE, given, httponly=True, samesite="strict", path="/")
+        # Secure whenever the counter is reached over https (its public URL or this request):
+        # the cookie holds the counter token and must never travel in clear.
+        secure = kiosk.public_url.startswith("https://") or request.url.scheme == "https"
+        answer.set_cookie(_COOKIE, given, httponly=True, samesite="strict", path="/", secure=secure)
         return answer
 
     async def new_session(request: Request) -> Response:

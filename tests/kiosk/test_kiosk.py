@@ -361,6 +361,25 @@ def test_counter_token_opens_the_counter_to_other_hosts(world: World, clock: Clo
         assert other.get("/").status_code == 200  # the login cookie
 
 
+def test_login_cookie_is_secure_over_https(world: World, clock: Clock) -> None:
+    """The counter-token cookie never travels in clear when the kiosk is served over https."""
+    token = "s3cret-token"  # noqa: S105 - a test token
+    https = create_app(
+        public_url="https://kiosk.example",
+        now=clock,
+        bundle=world.bundle_path,
+        root=world.root_path,
+        counter_token=token,
+    )
+    for app, secure in ((https, True), (_app(world, clock, counter_token=token), False)):
+        with _client(app, "192.0.2.7") as other:
+            login = other.post("/login", content=f"token={token}", follow_redirects=False)
+        assert login.status_code == 303
+        flags = [f.strip().lower() for f in login.headers["set-cookie"].split(";")]
+        assert ("secure" in flags) is secure
+        assert "httponly" in flags
+
+
 def test_new_sessions_are_rate_limited(world: World, clock: Clock) -> None:
     with _client(_app(world, clock, session_rate=(0.01, 3))) as client:
         answers = [client.post("/sessions") for _ in range(4)]
