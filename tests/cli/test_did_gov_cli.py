@@ -231,12 +231,9 @@ def test_agency_did_gov_on_evm(tmp_path: Path, anvil_node: Anvil) -> None:
     store = f"sqlite:///{tmp_path / 'local.db'}"
     ok("ledger", "init", "--ledger", store, "--key", str(log_key), "--origin", ORIGIN)
     from did_gov.keys import load_private_key
+    from did_gov.ledger import NoteVerifier
 
-    vkey = (
-        __import__("did_gov.ledger", fromlist=["NoteVerifier"])
-        .NoteVerifier(ORIGIN, load_private_key(str(log_key)).public_key)
-        .vkey
-    )
+    vkey = NoteVerifier(ORIGIN, load_private_key(str(log_key)).public_key).vkey
     flags = ["--ledger", url, "--writer-key", str(writer_file), "--store", store]
     agency = Agency(
         tmp_path,
