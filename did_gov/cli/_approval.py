@@ -9,27 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from did_gov.cli import _keys
-from did_gov.cli._io import UsageError, json_text, read_json, read_text
+from did_gov.cli._io import UsageError, json_text, read_json, read_text, write_json
 from did_gov.cli._trust import add_trust_flags, trust_material
 
 __all__ = ["register"]
 
 EXIT_OK, EXIT_FAILED = 0, 1
-
-
-def _write(path: str, value: Any) -> None:
-    text = json_text(value, indent=2) + "\n"
-    if path == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _document(path: str) -> Any:
@@ -85,7 +73,7 @@ def _cmd_sign(args: argparse.Namespace) -> int:
     )
     signer = _keys.load_signer(args.key, args)
     method = args.verification_method or did_key.verification_method_id(signer.public_key)
-    _write(args.output, sign_policy(document, signer, method).to_json())
+    write_json(args.output, sign_policy(document, signer, method).to_json())
     return EXIT_OK
 
 
@@ -123,7 +111,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         )
     finally:
         ledger.close()
-    _write(args.output, decision.to_json())
+    write_json(args.output, decision.to_json())
     if decision.approved:
         credential = decision.credential
         sys.stdout.write(

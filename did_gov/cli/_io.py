@@ -79,6 +79,22 @@ def json_text(
     return text
 
 
+def write_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8 (``-``: standard output); an OSError is a usage error."""
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def write_json(path: str, value: Any) -> None:
+    """Write ``value`` as indented JSON text (``json_text``) and a newline to ``path``."""
+    write_text(path, json_text(value, indent=2) + "\n")
+
+
 def safe_streams() -> None:
     """Make stdout/stderr escape what their encoding cannot write, never raise on it."""
     for stream in (sys.stdout, sys.stderr):

@@ -9,7 +9,6 @@ bundles. :func:`trust_material` turns ``verify``'s ``--bundle/--root``, ``--trus
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from did_gov.cli import _keys
-from did_gov.cli._io import UsageError, parse_time, read_bytes, read_json
+from did_gov.cli._io import UsageError, parse_time, read_bytes, read_json, write_json, write_text
 
 __all__ = [
     "TrustMaterial",
@@ -49,17 +48,6 @@ def _now() -> datetime:
     return utc_now()
 
 
-def _write(path: str, value: Any) -> None:
-    text = json.dumps(value, ensure_ascii=False, indent=2) + "\n"
-    if path == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-
-
 def _signers(specs: list[str], args: argparse.Namespace) -> list[Any]:
     return [_keys.load_signer(spec, args) for spec in specs]
 
@@ -80,7 +68,7 @@ def _cmd_root(args: argparse.Namespace) -> int:
         expires=_now() + _duration(args.expires, "--expires"),
         signers=[*keys, *extra],
     )
-    _write(args.output, root.to_json())
+    write_json(args.output, root.to_json())
     return EXIT_OK
 
 
@@ -113,7 +101,7 @@ def _cmd_accredit(args: argparse.Namespace) -> int:
         status_for=tuple(args.status_for),
     )
     signed = sign_accreditation(record, signer, did_key.verification_method_id(public))
-    _write(args.output, signed.to_json())
+    write_json(args.output, signed.to_json())
     return EXIT_OK
 
 
@@ -165,21 +153,11 @@ def _cmd_cte_export(args: argparse.Namespace) -> int:
         description=args.description,
     )
     if args.unsigned:
-        _write(args.output, document)
+        write_json(args.output, document)
         return EXIT_OK
     token = sign_cte(document, signer, did_key.verification_method_id(signer.public_key))
-    _write_text(args.output, token + "\n")
+    write_text(args.output, token + "\n")
     return EXIT_OK
-
-
-def _write_text(path: str, text: str) -> None:
-    if path == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _cmd_cte_import(args: argparse.Namespace) -> int:
@@ -205,7 +183,7 @@ def _cmd_cte_import(args: argparse.Namespace) -> int:
     method = did_key.verification_method_id(signer.public_key)
     for i, record in enumerate(result.accreditations, 1):
         path = out / f"accreditation-{i}.json"
-        _write(str(path), sign_accreditation(record, signer, method).to_json())
+        write_json(str(path), sign_accreditation(record, signer, method).to_json())
         sys.stdout.write(f"{path}: {record.issuer} for {', '.join(record.types)}\n")
     return EXIT_OK
 
@@ -256,7 +234,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         log_keys=log_keys,
         checkpoints=checkpoints,
     )
-    _write(args.output, bundle)
+    write_json(args.output, bundle)
     _warn_unchained(roots[-1].authorities, accreditations)
     return EXIT_OK
 
@@ -367,7 +345,7 @@ def _warn_unchained(authorities: tuple[str, ...], accreditations: list[Any]) -> 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from did_gov.trust._bundle import inspect_bundle
 
-    _write("-", inspect_bundle(read_bytes(args.bundle)))
+    write_json("-", inspect_bundle(read_bytes(args.bundle)))
     return EXIT_OK
 
 
