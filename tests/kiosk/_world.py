@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 import secrets
 import urllib.request
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from did_gov import PrivateKey, issue, issue_sd_jwt, present
+from did_gov import issue, issue_sd_jwt, present
 from did_gov._encoding import b64url_decode
-from did_gov.dids import did_key
 from did_gov.status import StatusList, build_list_credential
 from did_gov.trust import Accreditation, build_bundle, build_root, sign_accreditation
+from tests.trust._world import Party
 
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 CITIZEN = "CitizenIdentityCredential"
@@ -24,21 +23,6 @@ LIST_URL = "https://ministry.example/status/1"
 REVOKED_INDEX = 7
 QUERY_OF = {"di": "vc-di", "vc-jwt": "vc-jwt", "sd-jwt": "sd-jwt-vc"}
 FORMATS = ("di", "vc-jwt", "sd-jwt")
-
-
-@dataclass(frozen=True)
-class Party:
-    """A key, its did:key and verification method."""
-
-    key: PrivateKey
-    did: str
-    vm: str
-
-    @classmethod
-    def make(cls, seed: int, kind: str = "ed25519") -> Party:
-        key = PrivateKey.from_seed(kind, bytes([seed]) * 32)
-        pub = key.public_key
-        return cls(key, did_key.did_for_public_key(pub), did_key.verification_method_id(pub))
 
 
 AUTHORITY = Party.make(41)

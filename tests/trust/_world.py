@@ -24,8 +24,8 @@ class Party:
     vm: str
 
     @classmethod
-    def make(cls, seed: int) -> Party:
-        key = PrivateKey.from_seed("ed25519", bytes([seed]) * 32)
+    def make(cls, seed: int, kind: str = "ed25519") -> Party:
+        key = PrivateKey.from_seed(kind, bytes([seed]) * 32)
         return cls(
             key,
             did_key.did_for_public_key(key.public_key),
