@@ -11,6 +11,7 @@ again for the next request, and the failed request counts as an error.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from urllib.parse import urlsplit
 
 __all__ = ["KeepAlive"]
@@ -43,7 +44,7 @@ class KeepAlive:
         """
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-        assert self._reader is not None  # noqa: S101 - opened together
+        assert self._reader is not None
         try:
             self._writer.write(request)
             head = await self._reader.readuntil(b"\r\n\r\n")
@@ -60,7 +61,7 @@ class KeepAlive:
         return status, body
 
     async def _read_chunked(self) -> bytes:
-        assert self._reader is not None  # noqa: S101 - called while connected
+        assert self._reader is not None
         parts = []
         while True:
             size = int((await self._reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
@@ -75,10 +76,8 @@ class KeepAlive:
         writer, self._writer, self._reader = self._writer, None, None
         if writer is not None:
             writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await writer.wait_closed()
-            except OSError:
-                pass
 
 
 def _parse_head(head: bytes) -> tuple[int, int, bool, bool]:
