@@ -270,9 +270,11 @@ class _PostgresStore(ServiceStore):
             raise StoreError(f"postgresql service store: {problem.message}") from problem
         self._lock = threading.Lock()
 
-    def _run(self, work: Callable[[Any], _T], *, write: bool = True) -> _T:
+    def _run(self, work: Callable[[Any], _T], *, write: bool = True, statement: bool = False) -> _T:
         with self._lock:
             try:
+                if statement:  # one INSERT, committed on its own: one round trip
+                    return self._session.statement(work)
                 if write:
                     return self._session.write(work)
                 return self._session.read(work)
@@ -333,11 +335,12 @@ class _PostgresStore(ServiceStore):
 
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         row = self._run(
-            lambda c: c.execute(
+            statement=True,
+            work=lambda c: c.execute(
                 "INSERT INTO did_gov.service_audit(at, actor, action, subject, detail)"
                 " VALUES (%s, %s, %s, %s, %s) RETURNING seq",
                 (at, actor, action, subject, detail),
-            ).fetchone()
+            ).fetchone(),
         )
         return int(row[0])
 
