@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -58,6 +59,9 @@ _UNAVAILABLE = frozenset(
 """Codes that mean the store failed, not the request: 503, worth retrying."""
 
 Handler = Callable[[Request], Any]
+_PURGE_INTERVAL = 60.0
+"""Seconds between two purges of expired exchanges (on each instance)."""
+_PURGE_BATCH = 1000
 
 
 class _Service:
@@ -370,6 +374,24 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return problem(500, "service.internal_error", "the service failed; the error was logged")
 
 
+async def purge_expired_exchanges(service: _Service) -> int:
+    """Delete the exchanges that expired (in batches); how many went. Failures are logged."""
+    purged = 0
+    try:
+        while True:
+            batch = await run_in_threadpool(_purge_batch, service)
+            purged += batch
+            if batch < _PURGE_BATCH:
+                break
+    except DidGovError as exc:  # the store is down: try again next time
+        _LOG.warning("purging expired exchanges failed: %s [%s]", exc.message, exc.code)
+    return purged
+
+
+def _purge_batch(service: _Service) -> int:
+    return service.state.store().purge_exchanges(time.time(), limit=_PURGE_BATCH)
+
+
 def create_app(config: ServiceConfig, *, workflows: Iterable[Workflow] = ()) -> Starlette:
     """The agency service as an ASGI application (``specs/service.md``).
 
@@ -400,12 +422,16 @@ def create_app(config: ServiceConfig, *, workflows: Iterable[Workflow] = ()) -> 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async def anchor_audit_trail() -> None:
+            purged_at = 0.0
             while True:
                 await asyncio.sleep(config.audit_interval)
                 try:
                     await run_in_threadpool(service.auditor.anchor_pending)
                 except DidGovError as exc:  # the store is down: the records stay pending
                     _LOG.warning("audit anchoring failed: %s [%s]", exc.message, exc.code)
+                if time.monotonic() - purged_at >= _PURGE_INTERVAL:
+                    purged_at = time.monotonic()
+                    await purge_expired_exchanges(service)
 
         task = asyncio.create_task(anchor_audit_trail())
         try:

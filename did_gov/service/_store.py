@@ -142,6 +142,14 @@ class ServiceStore(ABC):
         """
 
     @abstractmethod
+    def purge_exchanges(self, now: float, *, limit: int = 1000) -> int:
+        """Delete up to ``limit`` exchanges that expired before ``now``; how many went.
+
+        An expired exchange can no longer be used (every step checks ``expires``), so keeping
+        it only grows the table; a purged exchange's URL answers 404 like any unknown one.
+        """
+
+    @abstractmethod
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         """Append an audit record; return its sequence number."""
 
@@ -225,6 +233,16 @@ class _SqliteStore(ServiceStore):
                 (after, challenge, workflow, exchange_id, before, now),
             ).rowcount
         return moved == 1
+
+    def purge_exchanges(self, now: float, *, limit: int = 1000) -> int:
+        with self._write() as db:
+            return int(
+                db.execute(
+                    "DELETE FROM exchanges WHERE rowid IN"
+                    " (SELECT rowid FROM exchanges WHERE expires < ? LIMIT ?)",
+                    (now, limit),
+                ).rowcount
+            )
 
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         with self._write() as db:
@@ -333,6 +351,19 @@ class _PostgresStore(ServiceStore):
             except self._problem as problem:
                 raise StoreError(f"postgresql service store: {problem.message}") from problem
 
+    def purge_exchanges(self, now: float, *, limit: int = 1000) -> int:
+        count: int = self._run(
+            statement=True,
+            work=lambda c: (
+                c.execute(
+                    "DELETE FROM did_gov.service_exchanges WHERE ctid IN (SELECT ctid FROM"
+                    " did_gov.service_exchanges WHERE expires < %s LIMIT %s)",
+                    (now, limit),
+                ).rowcount
+            ),
+        )
+        return count
+
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         row = self._run(
             statement=True,
@@ -404,6 +435,9 @@ class _Pool(ServiceStore):
         return self._next().transition(
             workflow, exchange_id, before, after, challenge=challenge, now=now
         )
+
+    def purge_exchanges(self, now: float, *, limit: int = 1000) -> int:
+        return self._next().purge_exchanges(now, limit=limit)
 
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         return self._next().add_audit(at, actor, action, subject, detail)
