@@ -80,6 +80,7 @@ class PolicyWorkflow:
         self.trust = trust
         self.status = status
         self.clock = clock
+        self._dcql: dict[str, object] | None = None
 
     @property
     def ledger(self) -> LedgerBackend:
@@ -150,8 +151,24 @@ class PolicyWorkflow:
             "domain": domain,
         }
 
+    def request_signer(self) -> tuple[Signer, str]:
+        """The key that signs the OpenID4VP request objects (the policy issuer's), and its kid.
+
+        The kid is ``verification_method``, or the signer's did:key method when that is None.
+        """
+        if self.verification_method is not None:
+            return self.signer, self.verification_method
+        from did_gov.dids import did_key
+
+        return self.signer, did_key.verification_method_id(self.signer.public_key)
+
     def dcql_query(self) -> dict[str, object] | None:
         """The DCQL query of the exchange's OpenID4VP protocol (the kiosk's defaults per type)."""
+        if self._dcql is None:
+            self._dcql = self._build_dcql()
+        return self._dcql
+
+    def _build_dcql(self) -> dict[str, object]:
         from did_gov.trust import DcqlQuery
         from did_gov.trust._oid4vp import default_dcql_query
 
@@ -204,7 +221,11 @@ class PolicyWorkflow:
 
 
 def _presentations(value: object) -> tuple[Any, ...] | None:
-    """A VP (object or token), or a ``vp_token`` (query id → presentations) flattened."""
+    """A VP (object or token), or a ``vp_token`` (query id → presentations) flattened.
+
+    One presentation answering several credential queries (a VP carrying both evidence
+    credentials, keyed under each query's id) is taken once.
+    """
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, Mapping):
@@ -215,5 +236,7 @@ def _presentations(value: object) -> tuple[Any, ...] | None:
     for items in value.values():
         if not isinstance(items, list | tuple) or not items:
             return None
-        found += [item for item in items if isinstance(item, str | dict)]
+        for item in items:
+            if isinstance(item, str | dict) and item not in found:
+                found.append(item)
     return tuple(found) or None

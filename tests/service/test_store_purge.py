@@ -44,11 +44,13 @@ def test_the_service_purges_in_batches_until_none_is_left(
     client = make_client()
     service = client.app.state.service
     store = service.state.store()
-    past = time.time() - 1
+    past = time.time() - 86400 - 1  # expired for over a day: purged
     for n in range(25):
         store.create_exchange("wf", f"gone-{n}", past)
     store.create_exchange("wf", "kept", time.time() + 600)
+    store.create_exchange("wf", "expired-recently", time.time() - 60)  # still answers 409
     monkeypatch.setattr("did_gov.service._app._PURGE_BATCH", 10)
     assert asyncio.run(purge_expired_exchanges(service)) == 25
     assert store.exchange("wf", "gone-0") is None
     assert store.exchange("wf", "kept") is not None
+    assert store.exchange("wf", "expired-recently") is not None
