@@ -442,9 +442,13 @@ async def _crash(request: Request, exc: Exception) -> Response:
 
 
 async def purge_expired_exchanges(service: _Service) -> int:
-    """Delete the exchanges expired for a day (in batches); how many went. Failures are logged."""
+    """Delete the exchanges expired for a day (in batches); how many went. Failures are logged.
+
+    The outcomes (issued credential, denial) of exchanges that have just expired go first.
+    """
     purged = 0
     try:
+        await run_in_threadpool(service.state.store().forget_results, time.time())
         while True:
             batch = await run_in_threadpool(_purge_batch, service)
             purged += batch

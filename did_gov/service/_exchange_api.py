@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -30,8 +29,6 @@ __all__ = ["ask", "challenge_of", "create", "exchange_view", "present_to", "prot
 
 EXCHANGE_TTL = 15 * 60.0
 """Seconds an exchange may take from creation to the holder's presentation."""
-FORGET_EVERY = 60.0
-"""Seconds between two sweeps that drop the outcomes of expired exchanges (per instance)."""
 _VC_V2 = "https://www.w3.org/ns/credentials/v2"
 _STATES = {
     "pending": "pending",
@@ -41,8 +38,6 @@ _STATES = {
     "failed": "invalid",
 }
 """Our exchange states as VCALM names them (``GetExchangeResponse.state``)."""
-_sweep_lock = threading.Lock()
-_last_sweep = [0.0]
 
 
 def _unknown(workflow: str, exchange_id: str) -> ProblemError:
@@ -76,7 +71,6 @@ def protocols(state: ServiceState, workflow: Workflow, exchange_id: str) -> dict
 def create(state: ServiceState, workflow: Workflow) -> dict[str, Any]:
     """A new exchange of ``workflow``: ``{exchangeId, exchangeUrl, protocols}`` (201)."""
     now = time.time()
-    _forget_expired(state, now)
     exchange_id = secrets.token_urlsafe(18)
     state.store().create_exchange(workflow.id, exchange_id, now + EXCHANGE_TTL)
     return {
@@ -84,15 +78,6 @@ def create(state: ServiceState, workflow: Workflow) -> dict[str, Any]:
         "exchangeUrl": exchange_url(state, workflow, exchange_id),
         "protocols": protocols(state, workflow, exchange_id),
     }
-
-
-def _forget_expired(state: ServiceState, now: float) -> None:
-    """Drop the outcomes of expired exchanges, at most once a minute per instance."""
-    with _sweep_lock:
-        if now - _last_sweep[0] < FORGET_EVERY:
-            return
-        _last_sweep[0] = now
-    state.store().forget_results(now)
 
 
 def found_exchange(state: ServiceState, workflow: Workflow, exchange_id: str) -> Exchange:

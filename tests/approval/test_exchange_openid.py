@@ -349,3 +349,27 @@ def test_a_wallet_error_response_spends_the_exchange(
     assert outcome["state"] == "invalid"
     assert outcome["lastError"]["code"] == "oid4vp.wallet_error"
     assert workflow.ledger.size() == 0  # nothing was decided
+
+
+def test_the_outcome_is_forgotten_once_the_exchange_expires(
+    service: tuple[Any, PolicyWorkflow], housing: Housing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import time
+
+    from did_gov.service import _app, _exchange_api
+
+    client, _ = service
+    answer, request, _ = _apply(client, housing, "ada")
+    assert "verifiablePresentation" in _outcome(client, answer)
+    state = client.app.state.service
+
+    class Later:
+        @staticmethod
+        def time() -> float:
+            return time.time() + _exchange_api.EXCHANGE_TTL + 1
+
+    monkeypatch.setattr(_app, "time", Later)
+    asyncio.run(_app.purge_expired_exchanges(state))
+    kept = state.state.store().exchange("housing", request["state"])
+    assert kept is not None and kept.result is None  # the credential is no longer stored
