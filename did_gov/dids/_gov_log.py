@@ -83,6 +83,14 @@ class GovLog:
     versions: tuple[GovVersion, ...]
     _documents: dict[int, DidDocument] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _indexes: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _times: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Leaf indexes and anchored times increase with the version (§5 rule 2, checkpoint
+        # times): kept once so that a position or a time is found by bisection.
+        object.__setattr__(self, "_indexes", tuple(v.leaf_index for v in self.versions))
+        object.__setattr__(self, "_times", tuple(v.anchored_time for v in self.versions))
 
     @property
     def latest(self) -> GovVersion:
@@ -115,8 +123,7 @@ class GovLog:
 
     def version_at_time(self, moment: datetime) -> GovVersion:
         """The version in force at anchored time ``moment``: the last anchored no later (§7)."""
-        times = [v.anchored_time for v in self.versions]
-        at = bisect.bisect_right(times, moment)
+        at = bisect.bisect_right(self._times, moment)
         if at == 0:
             raise bad(
                 f"{self.did} was not anchored yet at {moment.isoformat()}",
@@ -126,8 +133,7 @@ class GovLog:
 
     def version_at_position(self, position: int) -> GovVersion | None:
         """The version in force at leaf index ``position``: the last entry anchored before it."""
-        indexes = [v.leaf_index for v in self.versions]
-        at = bisect.bisect_left(indexes, position)
+        at = bisect.bisect_left(self._indexes, position)
         return self.versions[at - 1] if at else None
 
     def _has_method(self, version: GovVersion, vm_id: str) -> bool:

@@ -9,8 +9,14 @@ service's ``domain``), then posts a presentation, which the service hands to
 presentation itself (it knows what evidence it needs and whom it trusts) and, when it
 approves, issues the credential the service returns to the holder.
 
-``did_gov.approval.PolicyWorkflow`` implements :class:`Workflow`; the service imports
-approval, never the other way round.
+A workflow that also gives a query (:meth:`Workflow.dcql_query`) and the key that signs
+requests (:class:`SignsRequests`) is offered over OpenID4VP 1.0 too: the exchange's
+``protocols`` name an ``openid4vp://`` URL whose signed request object carries the same
+challenge as its ``nonce``, and the wallet's ``direct_post`` reaches the same
+:meth:`Workflow.complete`, bound to the request's ``client_id`` instead of the ``domain``.
+
+``did_gov.approval.PolicyWorkflow`` implements both; the service imports approval, never the
+other way round.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Workflow", "WorkflowResult"]
+from did_gov.keys import Signer
+
+__all__ = ["SignsRequests", "Workflow", "WorkflowResult"]
 
 
 @dataclass(frozen=True)
@@ -58,5 +66,18 @@ class Workflow(Protocol):
         ``challenge`` and ``domain`` are the values of the request this presentation
         answers; a presentation not bound to them must not be approved. Invalid input is
         a result with ``approved=False`` and a code, never an exception.
+        """
+        ...
+
+
+@runtime_checkable
+class SignsRequests(Protocol):
+    """A workflow whose exchanges are offered over OpenID4VP 1.0 (``specs/service.md`` §3.1)."""
+
+    def request_signer(self) -> tuple[Signer, str]:
+        """The key that signs the exchanges' request objects, and its DID URL (the ``kid``).
+
+        The DID before ``#`` is the verifier's: the request's ``client_id`` is
+        ``decentralized_identifier:<did>``, as the kiosk's (``specs/kiosk.md``).
         """
         ...
