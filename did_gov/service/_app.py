@@ -334,7 +334,8 @@ async def get_exchange(request: Request) -> Response:
 
     def view() -> dict[str, Any]:
         found = exchanges.found_exchange(service.state, workflow, exchange_id)
-        if code is not None and not exchanges.response_code_matches(found, code):
+        expired = found.expires <= time.time()  # then the view holds no outcome to protect
+        if code is not None and not expired and not exchanges.response_code_matches(found, code):
             raise ProblemError(
                 403, "service.response_code_invalid", "not the response code of this exchange"
             )

@@ -21,7 +21,7 @@ from typing import Any
 
 from did_gov._asgi import ProblemError, problem_body
 from did_gov.proofs import jose
-from did_gov.service._exchanges import SignsRequests, Workflow, WorkflowResult
+from did_gov.service._exchanges import SignsRequests, Workflow, WorkflowOutcome, WorkflowResult
 from did_gov.service._state import ServiceState
 from did_gov.service._store import Exchange
 
@@ -134,7 +134,7 @@ def present_to(
     audience: str | None = None,
     response_code: str | None = None,
     declined: str | None = None,
-) -> WorkflowResult:
+) -> WorkflowOutcome:
     """Take the exchange (once) and let the workflow decide on the presentation.
 
     ``audience`` is what the presentation must be bound to besides the challenge (default:
@@ -158,6 +158,7 @@ def present_to(
         raise ProblemError(409, "service.exchange_used", "the exchange was already used")
     bound = domain(state) if audience is None else audience
     try:
+        result: WorkflowOutcome
         if declined is not None:
             reason = f"the wallet answered with the error {declined[:64]!r}"
             result = WorkflowResult(False, None, "oid4vp.wallet_error", reason, None)
@@ -177,7 +178,7 @@ def present_to(
     return result
 
 
-def denial_problem(result: WorkflowResult) -> dict[str, Any]:
+def denial_problem(result: WorkflowOutcome) -> dict[str, Any]:
     """A denied result as problem details (403, the workflow's code and reason)."""
     return problem_body(
         403,
@@ -186,7 +187,7 @@ def denial_problem(result: WorkflowResult) -> dict[str, Any]:
     )
 
 
-def _stored(result: WorkflowResult, response_code: str | None) -> str:
+def _stored(result: WorkflowOutcome, response_code: str | None) -> str:
     """The outcome kept with the exchange (JSON): the answer body or the denial, never a record."""
     kept: dict[str, Any] = {"approved": result.approved}
     if result.approved:
@@ -235,7 +236,7 @@ def exchange_view(state: ServiceState, workflow: Workflow, found: Exchange) -> d
     return view
 
 
-def result_body(result: WorkflowResult) -> dict[str, Any]:
+def result_body(result: WorkflowOutcome) -> dict[str, Any]:
     """An approved result as VCALM returns it: a presentation carrying the credential."""
     credential = result.credential
     if isinstance(credential, str):

@@ -370,6 +370,10 @@ def test_the_outcome_is_forgotten_once_the_exchange_expires(
             return time.time() + _exchange_api.EXCHANGE_TTL + 1
 
     monkeypatch.setattr(_app, "time", Later)
+    monkeypatch.setattr(_exchange_api, "time", Later)
     asyncio.run(_app.purge_expired_exchanges(state))
     kept = state.state.store().exchange("housing", request["state"])
     assert kept is not None and kept.result is None  # the credential is no longer stored
+    late = client.get(_path(answer.json()["redirect_uri"]))
+    assert late.status_code == 200 and late.json()["state"] == "complete"
+    assert "verifiablePresentation" not in late.json() and "protocols" not in late.json()
