@@ -373,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "APPROVED" if decision.approved else f"DENIED [{decision.code}]"
         print(f"{name:5} {verdict}: {decision.reason or 'housing benefit issued'}")
         print(f"      anchored as entry {decision.receipt.index} of {decision.receipt.origin}")
-    print(f"withdrawn: version 2 withdraws the policy; version 1 is refused [{result['withdrawn']}]")
+    print(
+        f"withdrawn: version 2 withdraws the policy; version 1 is refused [{result['withdrawn']}]"
+    )
     ok = result["withdrawn"] == "approval.policy_withdrawn"
     for name, replayed in result["replays"].items():
         print(f"audit {name:5} {'replayed' if replayed.ok else 'FAILED'}: {replayed.message}")
