@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -59,6 +60,12 @@ _UNAVAILABLE = frozenset(
 """Codes that mean the store failed, not the request: 503, worth retrying."""
 
 Handler = Callable[[Request], Any]
+_PURGE_INTERVAL = 60.0
+"""Seconds between two purges of expired exchanges (on each instance)."""
+_PURGE_BATCH = 1000
+_EXCHANGE_RETENTION = 86400.0
+"""Seconds an expired exchange is kept (it answers 409 ``service.exchange_expired``) before
+it is purged (then 404, like an exchange that never was)."""
 
 
 class _Service:
@@ -327,7 +334,8 @@ async def get_exchange(request: Request) -> Response:
 
     def view() -> dict[str, Any]:
         found = exchanges.found_exchange(service.state, workflow, exchange_id)
-        if code is not None and not exchanges.response_code_matches(found, code):
+        expired = found.expires <= time.time()  # then the view holds no outcome to protect
+        if code is not None and not expired and not exchanges.response_code_matches(found, code):
             raise ProblemError(
                 403, "service.response_code_invalid", "not the response code of this exchange"
             )
@@ -434,6 +442,29 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return problem(500, "service.internal_error", "the service failed; the error was logged")
 
 
+async def purge_expired_exchanges(service: _Service) -> int:
+    """Delete the exchanges expired for a day (in batches); how many went. Failures are logged.
+
+    The outcomes (issued credential, denial) of exchanges that have just expired go first.
+    """
+    purged = 0
+    try:
+        await run_in_threadpool(service.state.store().forget_results, time.time())
+        while True:
+            batch = await run_in_threadpool(_purge_batch, service)
+            purged += batch
+            if batch < _PURGE_BATCH:
+                break
+    except DidGovError as exc:  # the store is down: try again next time
+        _LOG.warning("purging expired exchanges failed: %s [%s]", exc.message, exc.code)
+    return purged
+
+
+def _purge_batch(service: _Service) -> int:
+    before = time.time() - _EXCHANGE_RETENTION
+    return service.state.store().purge_exchanges(before, limit=_PURGE_BATCH)
+
+
 def create_app(config: ServiceConfig, *, workflows: Iterable[Workflow] = ()) -> Starlette:
     """The agency service as an ASGI application (``specs/service.md``).
 
@@ -480,12 +511,16 @@ def create_app(config: ServiceConfig, *, workflows: Iterable[Workflow] = ()) -> 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async def anchor_audit_trail() -> None:
+            purged_at = 0.0
             while True:
                 await asyncio.sleep(config.audit_interval)
                 try:
                     await run_in_threadpool(service.auditor.anchor_pending)
                 except DidGovError as exc:  # the store is down: the records stay pending
                     _LOG.warning("audit anchoring failed: %s [%s]", exc.message, exc.code)
+                if time.monotonic() - purged_at >= _PURGE_INTERVAL:
+                    purged_at = time.monotonic()
+                    await purge_expired_exchanges(service)
 
         task = asyncio.create_task(anchor_audit_trail())
         try:

@@ -25,6 +25,7 @@ from did_gov.keys import KeyType, PublicKey
 __all__ = [
     "SCOPES",
     "ApiToken",
+    "DEFAULT_MAX_TOKEN_LIFETIME",
     "AuthConfig",
     "Authenticator",
     "OAuthIssuer",
@@ -37,6 +38,8 @@ SCOPES = ("credentials:issue", "credentials:status", "credentials:verify", "exch
 _ALGS = {"EdDSA": KeyType.ED25519, "ES256": KeyType.P256, "ES384": KeyType.P384}
 _TYPS = ("at+jwt", "application/at+jwt")
 _MIN_TOKEN_BYTES = 16
+DEFAULT_MAX_TOKEN_LIFETIME = timedelta(hours=1)
+"""The longest an OAuth access token may live (``exp - iat``) unless configured otherwise."""
 
 
 def token_digest(token: str) -> bytes:
@@ -75,16 +78,23 @@ class ApiToken:
 
 @dataclass(frozen=True)
 class OAuthIssuer:
-    """An authorization server whose JWT access tokens are accepted: ``iss``, ``aud``, keys."""
+    """An authorization server whose JWT access tokens are accepted: ``iss``, ``aud``, keys.
+
+    ``max_lifetime`` bounds how long a token may live (``exp`` after ``iat``, or after now
+    without ``iat``): a leaked long-lived token is refused rather than honoured for days.
+    """
 
     issuer: str
     audience: str
     keys: tuple[tuple[str | None, PublicKey], ...]
     clock_skew: timedelta = timedelta(seconds=60)
+    max_lifetime: timedelta = DEFAULT_MAX_TOKEN_LIFETIME
 
     def __post_init__(self) -> None:
         if not self.issuer or not self.audience or not self.keys:
             raise _config_error("an OAuth issuer needs issuer, audience and at least one key")
+        if self.max_lifetime <= timedelta(0):
+            raise _config_error("an OAuth issuer's max_lifetime is a positive duration")
 
 
 @dataclass(frozen=True)
@@ -239,6 +249,12 @@ def _check_access_token(token: str, issuers: tuple[OAuthIssuer, ...], now: float
         raise _refuse("not yet valid")
     if iat is not None and (not _number(iat) or not _in_range(iat) or now + skew < float(iat)):
         raise _refuse("issued in the future")
+    lifetime = float(exp) - (now if iat is None else float(iat))
+    if lifetime > issuer.max_lifetime.total_seconds() + (skew if iat is None else 0):
+        raise _refuse(
+            f"lives longer than {issuer.max_lifetime.total_seconds():.0f} s (exp - iat);"
+            " this service accepts only short-lived access tokens"
+        )
     scope = claims.get("scope", "")
     if not isinstance(scope, str):
         raise _refuse("scope is a space-separated string")
@@ -284,8 +300,14 @@ def read_auth(table: Mapping[str, Any], base: Any) -> AuthConfig:
         )
     oauth = []
     for entry in table.get("oauth", []):
-        if not isinstance(entry, Mapping) or set(entry) - {"issuer", "audience", "jwks"}:
-            raise _config_error("[[auth.oauth]] has issuer, audience and jwks (a file)")
+        known = {"issuer", "audience", "jwks", "max_lifetime"}
+        if not isinstance(entry, Mapping) or set(entry) - known:
+            raise _config_error(
+                "[[auth.oauth]] has issuer, audience, jwks (a file) and max_lifetime (seconds)"
+            )
+        max_lifetime = entry.get("max_lifetime", DEFAULT_MAX_TOKEN_LIFETIME.total_seconds())
+        if not _number(max_lifetime) or not 0 < max_lifetime <= _MAX_NUMERIC_DATE:
+            raise _config_error("[[auth.oauth]] max_lifetime is a positive number of seconds")
         path = base / str(entry.get("jwks", ""))
         try:
             jwks = parse_jwks(parse_json(path.read_bytes()))
@@ -293,7 +315,10 @@ def read_auth(table: Mapping[str, Any], base: Any) -> AuthConfig:
             raise _config_error(f"[[auth.oauth]] jwks {path}: {exc}") from None
         oauth.append(
             OAuthIssuer(
-                str(entry.get("issuer", "")), str(entry.get("audience", "")), tuple(jwks_keys(jwks))
+                str(entry.get("issuer", "")),
+                str(entry.get("audience", "")),
+                tuple(jwks_keys(jwks)),
+                max_lifetime=timedelta(seconds=float(max_lifetime)),
             )
         )
     rate = table.get("rate")

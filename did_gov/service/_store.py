@@ -151,6 +151,16 @@ class ServiceStore(ABC):
         """
 
     @abstractmethod
+    def purge_exchanges(self, expired_before: float, *, limit: int = 1000) -> int:
+        """Delete up to ``limit`` exchanges that expired before ``expired_before``; how many went.
+
+        An expired exchange can no longer be used (every step checks ``expires``), so keeping
+        it forever only grows the table; the service purges those expired for a day (until
+        then their URL answers 409 ``service.exchange_expired``, afterwards 404 like any
+        unknown exchange).
+        """
+
+    @abstractmethod
     def forget_results(self, now: float) -> int:
         """Drop the outcome of every exchange expired at ``now``; return how many were dropped."""
 
@@ -244,6 +254,16 @@ class _SqliteStore(ServiceStore):
             ).rowcount
         return moved == 1
 
+    def purge_exchanges(self, expired_before: float, *, limit: int = 1000) -> int:
+        with self._write() as db:
+            return int(
+                db.execute(
+                    "DELETE FROM exchanges WHERE rowid IN"
+                    " (SELECT rowid FROM exchanges WHERE expires < ? LIMIT ?)",
+                    (expired_before, limit),
+                ).rowcount
+            )
+
     def forget_results(self, now: float) -> int:
         with self._write() as db:
             cursor = db.execute(
@@ -296,9 +316,11 @@ class _PostgresStore(ServiceStore):
             raise StoreError(f"postgresql service store: {problem.message}") from problem
         self._lock = threading.Lock()
 
-    def _run(self, work: Callable[[Any], _T], *, write: bool = True) -> _T:
+    def _run(self, work: Callable[[Any], _T], *, write: bool = True, statement: bool = False) -> _T:
         with self._lock:
             try:
+                if statement:  # one INSERT, committed on its own: one round trip
+                    return self._session.statement(work)
                 if write:
                     return self._session.write(work)
                 return self._session.read(work)
@@ -358,6 +380,19 @@ class _PostgresStore(ServiceStore):
             except self._problem as problem:
                 raise StoreError(f"postgresql service store: {problem.message}") from problem
 
+    def purge_exchanges(self, expired_before: float, *, limit: int = 1000) -> int:
+        count: int = self._run(
+            statement=True,
+            work=lambda c: (
+                c.execute(
+                    "DELETE FROM did_gov.service_exchanges WHERE ctid IN (SELECT ctid FROM"
+                    " did_gov.service_exchanges WHERE expires < %s LIMIT %s)",
+                    (expired_before, limit),
+                ).rowcount
+            ),
+        )
+        return count
+
     def forget_results(self, now: float) -> int:
         return int(
             self._run(
@@ -373,11 +408,12 @@ class _PostgresStore(ServiceStore):
 
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         row = self._run(
-            lambda c: c.execute(
+            statement=True,
+            work=lambda c: c.execute(
                 "INSERT INTO did_gov.service_audit(at, actor, action, subject, detail)"
                 " VALUES (%s, %s, %s, %s, %s) RETURNING seq",
                 (at, actor, action, subject, detail),
-            ).fetchone()
+            ).fetchone(),
         )
         return int(row[0])
 
@@ -442,6 +478,9 @@ class _Pool(ServiceStore):
         return self._next().transition(
             workflow, exchange_id, before, after, challenge=challenge, result=result, now=now
         )
+
+    def purge_exchanges(self, expired_before: float, *, limit: int = 1000) -> int:
+        return self._next().purge_exchanges(expired_before, limit=limit)
 
     def forget_results(self, now: float) -> int:
         return self._next().forget_results(now)

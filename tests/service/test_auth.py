@@ -136,6 +136,44 @@ def test_attack_bad_access_tokens_are_refused(secured: Any, why: str, token: Any
     assert response.status_code in (401, 403), why
 
 
+@pytest.mark.parametrize(
+    ("why", "claims"),
+    [
+        ("two hours from iat", lambda now: {"iat": now, "exp": now + 7200}),
+        ("a year, no iat", lambda now: {"iat": None, "exp": now + 365 * 86400}),
+        ("backdated iat, exp far ahead", lambda now: {"iat": now - 60, "exp": now + 3600}),
+    ],
+)
+def test_attack_long_lived_access_token_is_refused(secured: Any, why: str, claims: Any) -> None:
+    """A leaked access token that lives for days would be honoured for days: refuse it."""
+    response = _issue(secured, _bearer(_access_token(**claims(int(time.time())))))
+    assert response.status_code == 401, why
+    assert "lives longer than 3600 s" in response.json()["detail"]
+
+
+def test_an_access_token_of_exactly_the_max_lifetime_is_accepted(secured: Any) -> None:
+    now = int(time.time())
+    assert _issue(secured, _bearer(_access_token(iat=now, exp=now + 3600))).status_code == 201
+    assert _issue(secured, _bearer(_access_token(iat=None, exp=now + 3600))).status_code == 201
+
+
+def test_the_max_lifetime_is_configured_per_authorization_server(tmp_path: Any) -> None:
+    from datetime import timedelta
+
+    from did_gov.errors import InvalidInputError
+    from did_gov.service._auth import read_auth
+
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [AS_KEY.public_key.to_jwk()]}))
+    entry = {"issuer": AS, "audience": AUD, "jwks": "jwks.json"}
+    assert read_auth({"oauth": [entry]}, tmp_path).oauth[0].max_lifetime == timedelta(hours=1)
+    short = read_auth({"oauth": [{**entry, "max_lifetime": 300}]}, tmp_path)
+    assert short.oauth[0].max_lifetime == timedelta(seconds=300)
+    for bad in (0, -5, "1h", True):
+        with pytest.raises(InvalidInputError) as info:
+            read_auth({"oauth": [{**entry, "max_lifetime": bad}]}, tmp_path)
+        assert info.value.code == "service.config_invalid"
+
+
 def test_attack_alg_none_access_token_is_401(secured: Any) -> None:
     now = int(time.time())
     header = b64url_encode(json_bytes({"alg": "none", "typ": "at+jwt"}))
