@@ -135,8 +135,9 @@ class _Walk(_Converter):
             iri = self.processor._expand_iri(ctx, value, None, True)
         else:
             iri = _document_iri(ctx, value)
-            if iri is None:
-                iri = self.processor._expand_iri(ctx, value, None, False)
+            if iri is not None:  # absolute, or a blank-node label
+                return self.blank(iri) if iri.startswith("_:") else (IRI, iri)
+            iri = self.processor._expand_iri(ctx, value, None, False)
         if iri.__class__ is not str:
             raise _Fallback("IRI")
         if iri.startswith("_:"):
@@ -233,18 +234,17 @@ class _Walk(_Converter):
                     subject = self.reference(ctx, value, vocab=False)
                 elif expanded == "@type":
                     literal["@type"] = value
+                    names = self.terms(type_scoped)
                     for name in value if value.__class__ is list else [value]:
                         if name.__class__ is not str:
                             raise _Fallback("@type")
-                        iri = self.iri(type_scoped, name)
-                        if iri.__class__ is not str or iri == "@json":
-                            raise _Fallback("@type")
-                        if iri.startswith("_:"):
-                            types.append(self.blank(iri))
-                        elif _ABSOLUTE.fullmatch(iri) is None:
-                            raise _Fallback("relative IRI")
-                        else:
+                        iri, kind = self.term(names, type_scoped, name)
+                        if kind is _PROPERTY:  # an absolute IRI
                             types.append((IRI, iri))
+                        elif iri.__class__ is str and iri.startswith("_:"):
+                            types.append(self.blank(iri))
+                        else:
+                            raise _Fallback("@type")
                 elif expanded in _VALUE_KEYS and expanded not in literal:
                     literal[expanded] = value
                 else:
@@ -395,19 +395,21 @@ _KEYWORDS: Final = frozenset(
 def _document_iri(ctx: Any, value: str) -> str | None:
     """``_expand_iri(ctx, value)`` without a vocabulary or base, for the usual values; else None.
 
-    An absolute IRI or blank-node label whose prefix is no term expands to itself (pyld
-    ``_expand_iri``: a prefix ``_`` or a suffix ``//`` is kept, a defined prefix would be
-    used, an absolute IRI is kept); anything else is left to pyld.
+    A blank-node label, or an absolute IRI (as RDF sees one) whose prefix is no term,
+    expands to itself (pyld ``_expand_iri``: a prefix ``_`` or a suffix ``//`` is kept, a
+    defined prefix would be used, an absolute IRI is kept); anything else is left to pyld.
     """
     colon = value.find(":")
     if colon <= 0 or value[0] == "@":
         return None
     prefix = value[:colon]
-    if prefix == "_" or value.startswith("//", colon + 1):
+    if prefix == "_":
         return value
-    if prefix in ctx["mappings"] or _ABSOLUTE.fullmatch(value) is None:
+    if _ABSOLUTE.fullmatch(value) is None:
         return None
-    return value
+    if value.startswith("//", colon + 1) or prefix not in ctx["mappings"]:
+        return value
+    return None
 
 
 _REFUSED = (_Fallback, CanonicalizationError, JsonLdError, ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)  # fmt: skip
