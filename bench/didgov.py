@@ -14,14 +14,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench._harness import Figure, measure
+from bench._harness import Figure, measure, per_operation
 from did_gov import anchor, issue
 from did_gov.dids import DefaultResolver, did_key
 from did_gov.dids.gov import DidGov, GovLog, create_log, update_log, verify_log
-from did_gov.keys import PrivateKey
+from did_gov.keys import PrivateKey, PublicKey
 from did_gov.ledger import _receipt as receipt_module
 from did_gov.ledger import open_ledger
 from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
@@ -113,6 +115,7 @@ def figures(rounds: int) -> list[Figure]:
             target="≤150 ms",
         )
     )
+    out += _floor(full, rounds)
     prefix = verify_log(entries[:-1], receipts[:-1])
 
     def appended() -> object:
@@ -129,6 +132,57 @@ def figures(rounds: int) -> list[Figure]:
     )
     out += _credentials(ledger, log, rounds)
     return out
+
+
+def signatures_in(operation: Callable[[], object]) -> int:
+    """How many signature verifications ``operation`` makes (every one goes through
+    ``PublicKey.verify``: entry proofs and checkpoint notes alike)."""
+    count = [0]
+    original = PublicKey.verify
+
+    def counted(key: PublicKey, signature: bytes, data: bytes) -> bool:
+        count[0] += 1
+        return original(key, signature, data)
+
+    PublicKey.verify = counted  # type: ignore[method-assign,assignment]
+    try:
+        operation()
+    finally:
+        PublicKey.verify = original  # type: ignore[method-assign]
+    return count[0]
+
+
+def _floor(full: Callable[[], object], rounds: int) -> list[Figure]:
+    """The signature floor of the full verification, measured in the same run.
+
+    Each entry's proof and each distinct checkpoint's note signature must verify (§6); the
+    floor is their count times one Ed25519 verification through ``cryptography`` (which
+    holds the GIL), on a checkpoint-sized message.
+    """
+    signatures = signatures_in(full)
+    key = _key(3)
+    message = b"gov.example/log/bench\n1000\n" + bytes(44) + b"\ntime 2026-01-01T00:00:00Z\n"
+    signature = key.sign(message)
+    public = key.public_key
+    batch = 100
+
+    def verify_batch() -> object:
+        return all(public.verify(signature, message) for _ in range(batch))
+
+    one = per_operation(
+        measure("Ed25519 verify (cryptography), one signature", verify_batch, rounds=rounds),
+        batch,
+    )
+    budget_us = 150_000 / signatures
+    one = replace(one, target=f"(≤{budget_us:.0f} µs for the 150 ms target)")
+    floor = Figure(
+        f"did:gov full verification floor: {signatures:,} signatures × one verify",
+        one.median * signatures,
+        one.p95 * signatures,
+        target=f"≤150 ms needs one verify ≤{budget_us:.0f} µs",
+        cpu_median=None if one.cpu_median is None else one.cpu_median * signatures,
+    )
+    return [one, floor]
 
 
 def _credentials(ledger: Any, log: GovLog, rounds: int) -> list[Figure]:

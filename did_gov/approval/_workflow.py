@@ -21,6 +21,7 @@ from did_gov.approval._decide import StatusAllocator, TrustState
 from did_gov.approval._evidence import Submission
 from did_gov.approval._policy import Policy, load_policy
 from did_gov.approval._record import decide
+from did_gov.approval._versions import PolicyVersions
 from did_gov.errors import ApprovalError, DidGovError
 from did_gov.keys import Signer
 from did_gov.ledger import LedgerBackend
@@ -50,7 +51,10 @@ class PolicyWorkflow:
     records name: the bundle's version and hash); ``ledger`` receives every record's hash (a
     :class:`~did_gov.ledger.LedgerBackend`, or a callable giving it when first needed; none is
     ``approval.ledger_missing``: every decision is anchored). ``clock`` gives the decision time
-    (default: the system clock).
+    (default: the system clock). ``versions`` (a :class:`~did_gov.approval.PolicyVersions`)
+    admits the policy at construction (a rolled-back policy is refused then) and again before
+    every decision, so once a newer version is admitted (by this or another process sharing its
+    file) this workflow denies with ``approval.policy_withdrawn`` or ``_superseded``.
     """
 
     def __init__(
@@ -65,7 +69,10 @@ class PolicyWorkflow:
         trust: TrustState | None = None,
         status: StatusAllocator | None = None,
         clock: Callable[[], datetime] = utc_now,
+        versions: PolicyVersions | None = None,
     ) -> None:
+        if versions is not None:
+            versions.admit(policy)
         if ledger is None:
             raise ApprovalError(
                 f"workflow {id}: every decision is anchored, and no transparency log was given",
@@ -80,6 +87,7 @@ class PolicyWorkflow:
         self.trust = trust
         self.status = status
         self.clock = clock
+        self.versions = versions
         self._dcql: dict[str, object] | None = None
 
     @property
@@ -101,6 +109,7 @@ class PolicyWorkflow:
         ledger: LedgerBackend | Callable[[], LedgerBackend],
         trust: TrustState | None = None,
         status: StatusAllocator | None = None,
+        versions: PolicyVersions | None = None,
     ) -> PolicyWorkflow:
         """Load a signed policy file (``approval.policy_*`` errors) into a workflow."""
         try:
@@ -120,6 +129,7 @@ class PolicyWorkflow:
             ledger=ledger,
             trust=trust,
             status=status,
+            versions=versions,
         )
 
     def presentation_request(self, *, challenge: str, domain: str) -> dict[str, object]:
@@ -198,6 +208,8 @@ class PolicyWorkflow:
             )
         submission = Submission(presentations=presentations, challenge=challenge, domain=domain)
         try:
+            if self.versions is not None:
+                self.versions.admit(self.policy)
             decision = decide(
                 self.policy,
                 submission,

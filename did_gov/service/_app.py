@@ -334,7 +334,8 @@ async def get_exchange(request: Request) -> Response:
 
     def view() -> dict[str, Any]:
         found = exchanges.found_exchange(service.state, workflow, exchange_id)
-        if code is not None and not exchanges.response_code_matches(found, code):
+        expired = found.expires <= time.time()  # then the view holds no outcome to protect
+        if code is not None and not expired and not exchanges.response_code_matches(found, code):
             raise ProblemError(
                 403, "service.response_code_invalid", "not the response code of this exchange"
             )
@@ -442,9 +443,13 @@ async def _crash(request: Request, exc: Exception) -> Response:
 
 
 async def purge_expired_exchanges(service: _Service) -> int:
-    """Delete the exchanges expired for a day (in batches); how many went. Failures are logged."""
+    """Delete the exchanges expired for a day (in batches); how many went. Failures are logged.
+
+    The outcomes (issued credential, denial) of exchanges that have just expired go first.
+    """
     purged = 0
     try:
+        await run_in_threadpool(service.state.store().forget_results, time.time())
         while True:
             batch = await run_in_threadpool(_purge_batch, service)
             purged += batch

@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from typing import Any
 
 from did_gov._asgi import ProblemError, problem_body
 from did_gov.proofs import jose
-from did_gov.service._exchanges import SignsRequests, Workflow, WorkflowResult
+from did_gov.service._exchanges import SignsRequests, Workflow, WorkflowOutcome, WorkflowResult
 from did_gov.service._state import ServiceState
 from did_gov.service._store import Exchange
 
@@ -30,8 +29,6 @@ __all__ = ["ask", "challenge_of", "create", "exchange_view", "present_to", "prot
 
 EXCHANGE_TTL = 15 * 60.0
 """Seconds an exchange may take from creation to the holder's presentation."""
-FORGET_EVERY = 60.0
-"""Seconds between two sweeps that drop the outcomes of expired exchanges (per instance)."""
 _VC_V2 = "https://www.w3.org/ns/credentials/v2"
 _STATES = {
     "pending": "pending",
@@ -41,8 +38,6 @@ _STATES = {
     "failed": "invalid",
 }
 """Our exchange states as VCALM names them (``GetExchangeResponse.state``)."""
-_sweep_lock = threading.Lock()
-_last_sweep = [0.0]
 
 
 def _unknown(workflow: str, exchange_id: str) -> ProblemError:
@@ -76,7 +71,6 @@ def protocols(state: ServiceState, workflow: Workflow, exchange_id: str) -> dict
 def create(state: ServiceState, workflow: Workflow) -> dict[str, Any]:
     """A new exchange of ``workflow``: ``{exchangeId, exchangeUrl, protocols}`` (201)."""
     now = time.time()
-    _forget_expired(state, now)
     exchange_id = secrets.token_urlsafe(18)
     state.store().create_exchange(workflow.id, exchange_id, now + EXCHANGE_TTL)
     return {
@@ -84,15 +78,6 @@ def create(state: ServiceState, workflow: Workflow) -> dict[str, Any]:
         "exchangeUrl": exchange_url(state, workflow, exchange_id),
         "protocols": protocols(state, workflow, exchange_id),
     }
-
-
-def _forget_expired(state: ServiceState, now: float) -> None:
-    """Drop the outcomes of expired exchanges, at most once a minute per instance."""
-    with _sweep_lock:
-        if now - _last_sweep[0] < FORGET_EVERY:
-            return
-        _last_sweep[0] = now
-    state.store().forget_results(now)
 
 
 def found_exchange(state: ServiceState, workflow: Workflow, exchange_id: str) -> Exchange:
@@ -149,7 +134,7 @@ def present_to(
     audience: str | None = None,
     response_code: str | None = None,
     declined: str | None = None,
-) -> WorkflowResult:
+) -> WorkflowOutcome:
     """Take the exchange (once) and let the workflow decide on the presentation.
 
     ``audience`` is what the presentation must be bound to besides the challenge (default:
@@ -173,6 +158,7 @@ def present_to(
         raise ProblemError(409, "service.exchange_used", "the exchange was already used")
     bound = domain(state) if audience is None else audience
     try:
+        result: WorkflowOutcome
         if declined is not None:
             reason = f"the wallet answered with the error {declined[:64]!r}"
             result = WorkflowResult(False, None, "oid4vp.wallet_error", reason, None)
@@ -192,7 +178,7 @@ def present_to(
     return result
 
 
-def denial_problem(result: WorkflowResult) -> dict[str, Any]:
+def denial_problem(result: WorkflowOutcome) -> dict[str, Any]:
     """A denied result as problem details (403, the workflow's code and reason)."""
     return problem_body(
         403,
@@ -201,7 +187,7 @@ def denial_problem(result: WorkflowResult) -> dict[str, Any]:
     )
 
 
-def _stored(result: WorkflowResult, response_code: str | None) -> str:
+def _stored(result: WorkflowOutcome, response_code: str | None) -> str:
     """The outcome kept with the exchange (JSON): the answer body or the denial, never a record."""
     kept: dict[str, Any] = {"approved": result.approved}
     if result.approved:
@@ -250,7 +236,7 @@ def exchange_view(state: ServiceState, workflow: Workflow, found: Exchange) -> d
     return view
 
 
-def result_body(result: WorkflowResult) -> dict[str, Any]:
+def result_body(result: WorkflowOutcome) -> dict[str, Any]:
     """An approved result as VCALM returns it: a presentation carrying the credential."""
     credential = result.credential
     if isinstance(credential, str):

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from did_gov._asgi import ProblemError
 from did_gov.errors import PresentationRequestError
 from did_gov.service import _exchange_api as exchanges
-from did_gov.service._exchanges import SignsRequests, Workflow, WorkflowResult
+from did_gov.service._exchanges import SignsRequests, Workflow, WorkflowOutcome
 from did_gov.service._state import ServiceState
 from did_gov.trust._oid4vp import (
     authorization_request_url,
@@ -108,7 +108,7 @@ def signed_request(state: ServiceState, workflow: Workflow, exchange_id: str) ->
 
 def direct_post(
     state: ServiceState, workflow: Workflow, exchange_id: str, media_type: str, body: bytes
-) -> tuple[dict[str, str], WorkflowResult | None]:
+) -> tuple[dict[str, str], WorkflowOutcome | None]:
     """Take the wallet's answer for the exchange: the JSON to answer 200 with, and the result.
 
     Raises :class:`OpenIDError` for an answer that cannot be taken (not a form, no or another

@@ -26,7 +26,7 @@ from typing import Protocol, runtime_checkable
 
 from did_gov.keys import Signer
 
-__all__ = ["SignsRequests", "Workflow", "WorkflowResult"]
+__all__ = ["SignsRequests", "Workflow", "WorkflowOutcome", "WorkflowResult"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,38 @@ class WorkflowResult:
     record: dict[str, object] | None
 
 
+class WorkflowOutcome(Protocol):
+    """What :meth:`Workflow.complete` returns: :class:`WorkflowResult`, or any value of its shape.
+
+    (``did_gov.approval.PolicyResult`` is one; approval does not import the service.)
+    """
+
+    @property
+    def approved(self) -> bool:
+        """Whether the workflow approved (and issued)."""
+        ...
+
+    @property
+    def credential(self) -> object | None:
+        """The issued credential when approved."""
+        ...
+
+    @property
+    def code(self) -> str | None:
+        """The stable code of a denial."""
+        ...
+
+    @property
+    def reason(self) -> str | None:
+        """The denial in words for the holder."""
+        ...
+
+    @property
+    def record(self) -> dict[str, object] | None:
+        """The decision record, or None."""
+        ...
+
+
 @runtime_checkable
 class Workflow(Protocol):
     """An issuance workflow behind ``/workflows/{id}/exchanges`` (``specs/service.md``)."""
@@ -60,7 +92,7 @@ class Workflow(Protocol):
         """DCQL for the exchange's OID4VP protocol, or None."""
         ...
 
-    def complete(self, presentation: object, *, challenge: str, domain: str) -> WorkflowResult:
+    def complete(self, presentation: object, *, challenge: str, domain: str) -> WorkflowOutcome:
         """Verify the holder's presentation (as posted, unverified) and decide.
 
         ``challenge`` and ``domain`` are the values of the request this presentation

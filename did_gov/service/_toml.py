@@ -252,6 +252,11 @@ def build_workflows(loaded: LoadedConfig) -> list[Any]:
     options = {**config.verifier_options, "policy": VerificationPolicy(subject_binding=True)}
     verifier = Verifier(**options)
     state = ServiceState(config)  # the workflows' own connections to the service's stores
+    # the newest policy versions admitted: a policy file rolled back after a newer version (or
+    # a withdrawal) was served is refused; kept beside the data, else for this process only
+    versions = approval.PolicyVersions(  # type: ignore[union-attr]
+        None if config.data is None else config.data / "policy-versions.json"
+    )
     workflows = []
     for spec in loaded.workflows:
         issuer = config.issuer(spec.issuer)
@@ -266,6 +271,7 @@ def build_workflows(loaded: LoadedConfig) -> list[Any]:
                 ledger=state.ledger(),
                 status=state.registry(issuer, "revocation"),
                 trust=trust,
+                versions=versions,
             )
         )
     return workflows

@@ -349,3 +349,62 @@ def test_a_wallet_error_response_spends_the_exchange(
     assert outcome["state"] == "invalid"
     assert outcome["lastError"]["code"] == "oid4vp.wallet_error"
     assert workflow.ledger.size() == 0  # nothing was decided
+
+
+def test_the_outcome_is_forgotten_once_the_exchange_expires(
+    service: tuple[Any, PolicyWorkflow], housing: Housing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import time
+
+    from did_gov.service import _app, _exchange_api
+
+    client, _ = service
+    answer, request, _ = _apply(client, housing, "ada")
+    assert "verifiablePresentation" in _outcome(client, answer)
+    state = client.app.state.service
+
+    class Later:
+        @staticmethod
+        def time() -> float:
+            return time.time() + _exchange_api.EXCHANGE_TTL + 1
+
+    monkeypatch.setattr(_app, "time", Later)
+    monkeypatch.setattr(_exchange_api, "time", Later)
+    asyncio.run(_app.purge_expired_exchanges(state))
+    kept = state.state.store().exchange("housing", request["state"])
+    assert kept is not None and kept.result is None  # the credential is no longer stored
+    late = client.get(_path(answer.json()["redirect_uri"]))
+    assert late.status_code == 200 and late.json()["state"] == "complete"
+    assert "verifiablePresentation" not in late.json() and "protocols" not in late.json()
+
+
+def test_a_wallet_of_sd_jwt_vcs_over_openid4vp_gets_the_benefit(
+    service: tuple[Any, PolicyWorkflow], housing: Housing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Key Binding JWTs bound to the exchange's nonce and client_id, keyed by their queries."""
+    from tests.approval.test_decide import _sd_jwt_application
+
+    client, _ = service
+    request = _request_object(client, _offer(client))
+    monkeypatch.setattr(housing.world, "challenge", request["nonce"])
+    monkeypatch.setattr(housing.world, "domain", request["client_id"])
+    identity, income = _sd_jwt_application(housing, "ada", ["/annualIncome"]).presentations
+    form = {
+        "vp_token": json.dumps({"identity-sd-jwt-vc": [identity], "income-sd-jwt-vc": [income]}),
+        "state": request["state"],
+    }
+    answer = client.post(_path(request["response_uri"]), content=urlencode(form), headers=FORM)
+    outcome = _outcome(client, answer)
+    assert outcome["state"] == "complete", outcome
+
+
+def test_attack_an_openid4vp_presentation_posted_over_vcalm_is_refused(
+    service: tuple[Any, PolicyWorkflow], housing: Housing
+) -> None:
+    client, _ = service
+    offer = _offer(client)
+    request = _request_object(client, offer)
+    vp = _vp(housing, "ada", request["nonce"], request["client_id"])
+    done = client.post(_path(offer["exchangeUrl"]), json={"verifiablePresentation": vp})
+    assert done.status_code == 403 and done.json()["code"] == "approval.evidence_rejected"

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from did_gov.service._store import open_store
 
 
-def test_an_outcome_is_kept_until_the_exchange_expires(tmp_path: Path) -> None:
-    store = open_store(database=None, data=tmp_path)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "postgresql":
+        opened = open_store(database=request.getfixturevalue("postgres_url"), data=None, pool=2)
+    else:
+        opened = open_store(database=None, data=tmp_path)
+    yield opened
+    opened.close()
+
+
+def test_an_outcome_is_kept_until_the_exchange_expires(store: Any) -> None:
     store.create_exchange("w", "live", 100.0)
     store.create_exchange("w", "old", 10.0)
     assert store.transition("w", "live", "pending", "requested", challenge="c", now=1.0)
     assert store.transition("w", "live", "requested", "complete", result='{"a":1}', now=1.0)
     assert store.transition("w", "old", "pending", "failed", result='{"b":2}', now=1.0)
-    assert store.exchange("w", "live").result == '{"a":1}'  # type: ignore[union-attr]
+    assert store.exchange("w", "live").result == '{"a":1}'
     assert store.forget_results(50.0) == 1
-    assert store.exchange("w", "old").result is None  # type: ignore[union-attr]
-    assert store.exchange("w", "live").result == '{"a":1}'  # type: ignore[union-attr]
-    store.close()
+    assert store.exchange("w", "old").result is None
+    assert store.exchange("w", "live").result == '{"a":1}'
 
 
 def test_a_data_folder_made_before_outcomes_were_kept_is_upgraded(tmp_path: Path) -> None:
@@ -36,3 +48,23 @@ def test_a_data_folder_made_before_outcomes_were_kept_is_upgraded(tmp_path: Path
     assert store.transition("w", "e", "requested", "complete", result="{}", now=1.0)
     assert store.exchange("w", "e").result == "{}"  # type: ignore[union-attr]
     store.close()
+
+
+@pytest.mark.e2e
+def test_a_version_1_service_schema_is_migrated(postgres_url: str) -> None:
+    from tests.conftest import postgres_sql
+
+    open_store(database=postgres_url, data=None).close()
+    postgres_sql(postgres_url, "ALTER TABLE did_gov.service_exchanges DROP COLUMN result")
+    postgres_sql(
+        postgres_url, "UPDATE did_gov.schema_version SET version = 1 WHERE component = 'service'"
+    )
+    store = open_store(database=postgres_url, data=None)
+    store.create_exchange("w", "e", 100.0)
+    assert store.transition("w", "e", "pending", "failed", result="{}", now=1.0)
+    assert store.exchange("w", "e").result == "{}"  # type: ignore[union-attr]
+    store.close()
+    rows = postgres_sql(
+        postgres_url, "SELECT version FROM did_gov.schema_version WHERE component = 'service'"
+    )
+    assert rows == [(2,)]
