@@ -18,3 +18,15 @@ def test_full_verification_verifies_one_proof_and_one_checkpoint_per_entry() -> 
     assert bench_didgov.signatures_in(full) == 2 * 12
     # the count is restored: a later verification is not counted
     assert verify_log(entries, receipts).did == log.did
+
+
+def test_stubbed_measurement_restores_the_real_signature_check() -> None:
+    from did_gov.keys import PrivateKey, PublicKey
+
+    original = PublicKey.verify
+    _, log = bench_didgov.history(3)
+    entries, receipts = log.entries(), log.receipts()
+    figure = bench_didgov._above_floor(lambda: verify_log(entries, receipts), rounds=3)
+    assert figure.median > 0 and PublicKey.verify is original
+    key = PrivateKey.generate()
+    assert not key.public_key.verify(key.sign(b"a"), b"b")
