@@ -30,3 +30,20 @@ def test_stubbed_measurement_restores_the_real_signature_check() -> None:
     assert figure.median > 0 and PublicKey.verify is original
     key = PrivateKey.generate()
     assert not key.public_key.verify(key.sign(b"a"), b"b")
+
+
+def test_a_checkpoint_shared_by_entries_is_verified_once() -> None:
+    """Receipts of several entries under one checkpoint (entries anchored together, or receipts
+    taken at one later checkpoint) cost one note signature between them."""
+    ledger, log = bench_didgov.history(6)
+    note = ledger.checkpoint()
+    shared = [ledger.receipt(v.leaf_index, note).to_json() for v in log.versions]
+    entries = log.entries()
+
+    def full() -> object:
+        bench_didgov._forget_checkpoints()
+        return verify_log(entries, shared)
+
+    assert bench_didgov.signatures_in(full) == 6 + 1
+    again = verify_log(entries, shared)
+    assert [v.leaf_index for v in again.versions] == [v.leaf_index for v in log.versions]
