@@ -172,7 +172,7 @@ def jcs(value: Any) -> bytes:
 
     Held equal to :func:`did_gov.jsonld._jcs.canonicalize` by a property test.
     """
-    if _plain(value):
+    if type(value) is str or _plain(value):
         try:
             return json.dumps(
                 value, sort_keys=True, ensure_ascii=False, separators=(",", ":")

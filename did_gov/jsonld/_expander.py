@@ -30,6 +30,7 @@ from typing import Any, Final
 from pyld.jsonld import JsonLdError
 
 from did_gov.errors import CanonicalizationError
+from did_gov.jsonld._compiled import MAX_IRIS_PER_CONTEXT, CompiledContexts
 from did_gov.jsonld._rdfc import IRI, LITERAL, RDF_LANGSTRING, XSD_STRING, Quad, Term
 from did_gov.jsonld._safe import _ABSOLUTE, _TYPE, _Converter
 
@@ -38,6 +39,7 @@ __all__ = ["ExpansionCounts", "one_pass_quads"]
 _CONTAINERS: Final = frozenset({(), ("@set",), ("@graph",), ("@graph", "@set"), ("@set", "@graph")})
 """Term containers the walk supports; any other goes to pyld."""
 _NO_DATATYPE: Final = frozenset({None, "@id", "@vocab", "@none"})
+_XSD_DOUBLE: Final = "http://www.w3.org/2001/XMLSchema#double"
 _OPTIONS: Final = {
     "isFrame": False,
     "keepFreeFloatingNodes": False,
@@ -95,12 +97,33 @@ class _Walk(_Converter):
         super().__init__()
         self.processor = processor
         self.options = options
+        self.compiled: CompiledContexts | None = processor._compiled
 
     # -- pyld's primitives, through the compiled tables ---------------------------------
 
+    def terms(self, ctx: Any) -> dict[str, Any]:
+        """The term table of ``ctx``: key → ``(IRI, kind)`` (a fresh dict without tables)."""
+        table = None if self.compiled is None else self.compiled.term_table(ctx)
+        return {} if table is None else table
+
+    def term(self, table: dict[str, Any], ctx: Any, key: str) -> tuple[Any, int]:
+        """What ``key`` expands to in ``ctx`` and its kind (property, keyword or neither)."""
+        found = table.get(key)
+        if found is None:
+            iri = self.processor._expand_iri(ctx, key, None, True)
+            if iri.__class__ is not str:
+                found = (iri, _NEITHER)
+            elif iri.startswith("@"):
+                found = (iri, _KEYWORD if iri in _KEYWORDS else _NEITHER)
+            else:
+                found = (iri, _NEITHER if _ABSOLUTE.fullmatch(iri) is None else _PROPERTY)
+            if len(table) < MAX_IRIS_PER_CONTEXT:
+                table[key] = found
+        return found
+
     def iri(self, ctx: Any, key: str) -> Any:
         """``_expand_iri(ctx, key, vocab=True)``."""
-        return self.processor._expand_iri(ctx, key, None, True)
+        return self.term(self.terms(ctx), ctx, key)[0]
 
     def process(self, ctx: Any, local: Any, override: bool = False, propagate: bool = True) -> Any:
         """``_process_context(ctx, local, override_protected, propagate)``."""
@@ -167,6 +190,12 @@ class _Walk(_Converter):
                 raise _Fallback("@context in @context")
             ctx = self.process(ctx, local)
         type_scoped = ctx
+        table = self.terms(ctx)
+        for key in element:
+            if self.term(table, ctx, key)[0] == "@type":
+                break
+        else:  # no type key, so no type-scoped context: pyld's loop below changes nothing
+            return self.members(ctx, type_scoped, element, graph, free)
         for key in sorted(element):
             if self.iri(ctx, key) != "@type":
                 continue
@@ -188,13 +217,16 @@ class _Walk(_Converter):
         types: list[Term] = []
         properties: list[tuple[str, str, Any]] = []
         literal: dict[str, Any] = {}
+        table = self.terms(ctx)
         for key, value in element.items():
             if key == "@context":
                 continue
-            expanded = self.iri(ctx, key)
-            if expanded.__class__ is not str:
+            expanded, kind = self.term(table, ctx, key)
+            if kind is _PROPERTY:
+                properties.append((key, expanded, value))
+            elif kind is _NEITHER:
                 raise _Fallback("undefined term")
-            if expanded.startswith("@"):
+            else:
                 if expanded == "@id":
                     if subject is not None or value.__class__ is not str:
                         raise _Fallback("@id")
@@ -216,11 +248,7 @@ class _Walk(_Converter):
                 elif expanded in _VALUE_KEYS and expanded not in literal:
                     literal[expanded] = value
                 else:
-                    raise _Fallback(expanded if expanded in _KEYWORDS else "undefined term")
-            elif _ABSOLUTE.fullmatch(expanded) is None:
-                raise _Fallback("undefined term")
-            else:
-                properties.append((key, expanded, value))
+                    raise _Fallback(expanded)
         if "@value" in literal or "@language" in literal:
             if free or subject is not None or properties:
                 raise _Fallback("value object")
@@ -230,8 +258,8 @@ class _Walk(_Converter):
         if subject is None:
             subject = self.blank(None)
         quads = self.quads
-        for kind in types:
-            quads.append((subject, _TYPE, kind, graph))
+        for named in types:
+            quads.append((subject, _TYPE, named, graph))
         for key, expanded, value in properties:
             predicate: Term = (IRI, expanded)
             for item in self.values(ctx, key, value, graph):
@@ -275,20 +303,33 @@ class _Walk(_Converter):
             if container not in _CONTAINERS:
                 raise _Fallback("container")
             coerce = mapping.get("@type")
-        if term_ctx is not ctx:
-            scoped_term = term_ctx["mappings"].get(key)
-            if scoped_term and "@list" in (scoped_term.get("@container") or ()):
-                raise _Fallback("@list")
         items = value if value.__class__ is list else [value]
         if coerce == "@json":
             if container:
                 raise _Fallback("@json")
             return [self.literal({"@value": value, "@type": "@json"})]
+        value_mapping = mapping or {}
+        if term_ctx is not ctx:  # pyld expands the values with the property-scoped context
+            if self.term(self.terms(term_ctx), term_ctx, key)[1] is not _PROPERTY:
+                raise _Fallback("keyword value")
+            value_mapping = term_ctx["mappings"].get(key) or {}
+            if "@list" in (value_mapping.get("@container") or ()):
+                raise _Fallback("@list")
         in_graph = "@graph" in container
+        plain: Term | None = None  # how a string is read, once per property
         out: list[Term] = []
         for item in items:
             kind = item.__class__
-            if kind is dict:
+            if kind is str and not in_graph:
+                if plain is None:
+                    plain = self.plain_string(term_ctx, value_mapping)
+                if plain[0] == LITERAL:
+                    out.append((LITERAL, item, *plain[2:]))
+                elif plain[0] == "ref":
+                    out.append(self.reference(term_ctx, item, vocab=plain[1] == "@vocab"))
+                else:  # xsd:double, whose lexical form is canonicalized
+                    out.append(self.literal({"@value": item, "@type": plain[1]}))
+            elif kind is dict:
                 if in_graph:
                     named = self.blank(None)
                     self.expand_node(term_ctx, key, item, named, free=True)
@@ -300,27 +341,34 @@ class _Walk(_Converter):
             elif in_graph or kind is list:
                 raise _Fallback("nested value")
             else:
-                out.append(self.scalar(term_ctx, key, item))
+                out.append(self.scalar(value_mapping, item))
         return out
 
-    def scalar(self, ctx: Any, key: str, value: Any) -> Term:
-        """pyld's ``_expand_value`` (a string, number or boolean), then its RDF term."""
-        expanded = self.iri(ctx, key)
-        if expanded.__class__ is not str or expanded.startswith("@"):
-            raise _Fallback("keyword value")
-        mapping = ctx["mappings"].get(key) or {}
+    @staticmethod
+    def plain_string(ctx: Any, mapping: dict[str, Any]) -> Term:
+        """How pyld's ``_expand_value`` reads a string here: ``("ref", "@id"|"@vocab")`` for
+        an IRI, ``("typed", xsd:double)`` for a double, else a literal term with an empty
+        lexical value (its datatype and language)."""
         coerce = mapping.get("@type")
-        if value.__class__ is str:
-            if coerce == "@id" or coerce == "@vocab":
-                return self.reference(ctx, value, vocab=coerce == "@vocab")
-            if coerce in _NO_DATATYPE:
-                language = mapping["@language"] if "@language" in mapping else ctx.get("@language")
-                direction = mapping["@direction"] if "@direction" in mapping else ctx.get("@direction")  # fmt: skip
-                if direction is not None:
-                    raise _Fallback("@direction")
-                if language is not None:
-                    return (LITERAL, value, RDF_LANGSTRING, language)
-                return (LITERAL, value, XSD_STRING, "")
+        if coerce == "@id" or coerce == "@vocab":
+            return ("ref", coerce)
+        if coerce in _NO_DATATYPE:
+            language = mapping["@language"] if "@language" in mapping else ctx.get("@language")
+            direction = mapping["@direction"] if "@direction" in mapping else ctx.get("@direction")
+            if direction is not None:
+                raise _Fallback("@direction")
+            if language is not None:
+                return (LITERAL, "", RDF_LANGSTRING, language)
+            return (LITERAL, "", XSD_STRING, "")
+        if not isinstance(coerce, str) or _ABSOLUTE.fullmatch(coerce) is None:
+            raise _Fallback("relative IRI")
+        if coerce == _XSD_DOUBLE:
+            return ("typed", coerce)
+        return (LITERAL, "", coerce, "")
+
+    def scalar(self, mapping: dict[str, Any], value: Any) -> Term:
+        """pyld's ``_expand_value`` for a number or boolean, then its RDF term."""
+        coerce = mapping.get("@type")
         if coerce in _NO_DATATYPE:
             return self.literal({"@value": value})
         if not isinstance(coerce, str) or _ABSOLUTE.fullmatch(coerce) is None:
@@ -328,6 +376,10 @@ class _Walk(_Converter):
         return self.literal({"@value": value, "@type": coerce})
 
 
+_PROPERTY: Final = 0
+_KEYWORD: Final = 1
+_NEITHER: Final = 2
+"""Kinds of what a key expands to: an absolute IRI, a keyword, or neither (pyld drops it)."""
 _VALUE_KEYS: Final = frozenset({"@value", "@language"})
 _KEYWORDS: Final = frozenset(
     {

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,6 +40,7 @@ SCOPES = ("credentials:issue", "credentials:status", "credentials:verify", "exch
 _ALGS = {"EdDSA": KeyType.ED25519, "ES256": KeyType.P256, "ES384": KeyType.P384}
 _TYPS = ("at+jwt", "application/at+jwt")
 _MIN_TOKEN_BYTES = 16
+_VERIFIED_TOKENS = 1024
 DEFAULT_MAX_TOKEN_LIFETIME = timedelta(hours=1)
 """The longest an OAuth access token may live (``exp - iat``) unless configured otherwise."""
 
@@ -136,6 +139,8 @@ class Authenticator:
         self.config = config
         rate = config.rate if config is not None else None
         self.limiter = RateLimiter(rate, config.burst) if config and rate else None
+        self._verified: OrderedDict[bytes, tuple[Caller, float]] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     def check_rate(self, client: str) -> None:
         """429 ``service.rate_limited`` (with Retry-After) when ``client`` is over its rate."""
@@ -188,11 +193,25 @@ class Authenticator:
         return Caller(f"token:{found.name}", found.scopes)
 
     def _access_token(self, token: str) -> Caller:
+        """The caller of a JWT access token: checked in full once, then remembered until it
+        expires (its SHA-256 as the key; at most ``_VERIFIED_TOKENS`` kept, oldest dropped),
+        so a client reusing its token does not pay a signature check per request."""
         assert self.config is not None  # noqa: S101 - caller() checked it
+        now = time.time()
+        key = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        with self._verified_lock:
+            known = self._verified.get(key)
+        if known is not None and now <= known[1]:
+            return known[0]
         try:
-            return _check_access_token(token, self.config.oauth, time.time())
+            caller, until = _check_access_token(token, self.config.oauth, now)
         except DidGovError as exc:
             raise _unauthorized(f"the access token is not valid: {exc.message}") from None
+        with self._verified_lock:
+            self._verified[key] = (caller, until)
+            while len(self._verified) > _VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
+        return caller
 
 
 def _unauthorized(detail: str) -> ProblemError:
@@ -205,8 +224,13 @@ def _refuse(message: str) -> InvalidInputError:
     return InvalidInputError(message, code="service.unauthorized")
 
 
-def _check_access_token(token: str, issuers: tuple[OAuthIssuer, ...], now: float) -> Caller:
-    """RFC 9068 §4: typ at+jwt, a configured issuer's key, aud, exp/nbf/iat, then the scopes."""
+def _check_access_token(
+    token: str, issuers: tuple[OAuthIssuer, ...], now: float
+) -> tuple[Caller, float]:
+    """RFC 9068 §4: typ at+jwt, a configured issuer's key, aud, exp/nbf/iat, then the scopes.
+
+    Returns the caller and the time until which the token stays valid (``exp`` + skew).
+    """
     from jwcrypto.common import JWException
     from jwcrypto.jws import JWSCore
 
@@ -262,7 +286,7 @@ def _check_access_token(token: str, issuers: tuple[OAuthIssuer, ...], now: float
     actor = (
         f"oauth:{issuer.issuer}#{subject}" if isinstance(subject, str) else f"oauth:{issuer.issuer}"
     )
-    return Caller(actor, frozenset(scope.split()) & frozenset(SCOPES))
+    return Caller(actor, frozenset(scope.split()) & frozenset(SCOPES)), float(exp) + skew
 
 
 def _number(value: object) -> bool:

@@ -216,3 +216,27 @@ def test_one_pass_equals_pyld_in_graph_containers(subjects: list[dict[str, Any]]
         ],
     }
     _same(presentation)
+
+
+@pytest.mark.parametrize(
+    "value", ["1.5", "1", "abc", 2, 2.5, True, "2E0"], ids=lambda v: f"{type(v).__name__}-{v}"
+)
+@pytest.mark.parametrize(
+    "datatype",
+    [
+        "http://www.w3.org/2001/XMLSchema#double",
+        "http://www.w3.org/2001/XMLSchema#integer",
+        "http://www.w3.org/2001/XMLSchema#string",
+        "@id",
+        "@vocab",
+        "@none",
+    ],
+)
+def test_one_pass_equals_pyld_on_coerced_values(value: Any, datatype: str) -> None:
+    """Coercion of strings, numbers and booleans (xsd:double strings are canonicalized)."""
+    context = {
+        "@vocab": "https://x.example/",
+        "p": {"@id": "https://x.example/p", "@type": datatype},
+    }
+    _same({"@context": context, "p": value})
+    _same({"@context": context, "p": [value, {"@value": value}]})

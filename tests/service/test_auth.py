@@ -266,3 +266,41 @@ def test_attack_audit_records_cannot_be_rewritten(secured: Any) -> None:
         db.execute("UPDATE audit SET actor = 'someone else'")
     with pytest.raises(sqlite3.DatabaseError):
         db.execute("DELETE FROM audit")
+
+
+def test_a_verified_access_token_is_remembered_until_it_expires(
+    secured: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signature is checked once per token, not per request; expiry still applies."""
+    import did_gov.service._auth as auth_module
+
+    checks: list[str] = []
+    real = auth_module._check_access_token
+
+    def counted(token: str, issuers: Any, now: float) -> Any:
+        checks.append(token)
+        return real(token, issuers, now)
+
+    monkeypatch.setattr(auth_module, "_check_access_token", counted)
+    now = int(time.time())
+    token = _access_token(iat=now, exp=now + 120)
+    for _ in range(3):
+        assert _issue(secured, _bearer(token)).status_code == 201
+    assert checks == [token]
+    head, payload, signature = token.split(".")
+    forged = f"{head}.{payload}.{signature[:-2]}AA"  # another string: checked, refused
+    assert _issue(secured, _bearer(forged)).status_code == 401
+    later = now + 120 + 61  # past exp and the 60 s skew
+    monkeypatch.setattr(auth_module.time, "time", lambda: float(later))
+    assert _issue(secured, _bearer(token)).status_code == 401
+    assert checks[-1] == token and len(checks) == 3
+
+
+def test_the_remembered_tokens_are_bounded(secured: Any) -> None:
+    from did_gov.service._auth import _VERIFIED_TOKENS
+
+    auth = secured.app.state.service.auth
+    now = int(time.time())
+    for n in range(_VERIFIED_TOKENS + 5):
+        auth.caller(f"Bearer {_access_token(iat=now, exp=now + 60 + n)}")
+    assert len(auth._verified) == _VERIFIED_TOKENS
