@@ -25,6 +25,7 @@ from did_gov.approval._versions import PolicyVersions
 from did_gov.errors import ApprovalError, DidGovError
 from did_gov.keys import Signer
 from did_gov.ledger import LedgerBackend
+from did_gov.limits import DEFAULT_LIMITS
 from did_gov.verify import Verifier
 
 __all__ = ["PolicyResult", "PolicyWorkflow"]
@@ -201,7 +202,10 @@ class PolicyWorkflow:
 
     def complete(self, presentation: object, *, challenge: str, domain: str) -> PolicyResult:
         """Decide a posted presentation (or an OpenID4VP ``vp_token``); never raises for bad input."""
-        presentations = _presentations(presentation)
+        try:
+            presentations = _presentations(presentation)
+        except ApprovalError as exc:
+            return PolicyResult(False, None, exc.code, exc.message, None)
         if presentations is None:
             return PolicyResult(
                 False, None, "approval.evidence_rejected", "not a presentation", None
@@ -236,7 +240,9 @@ def _presentations(value: object) -> tuple[Any, ...] | None:
     """A VP (object or token), or a ``vp_token`` (query id → presentations) flattened.
 
     One presentation answering several credential queries (a VP carrying both evidence
-    credentials, keyed under each query's id) is taken once.
+    credentials, keyed under each query's id) is taken once. More than
+    ``Limits.max_credentials_per_presentation`` is ``approval.policy_evidence_limit``, known
+    before the (pairwise) de-duplication can cost anything.
     """
     if isinstance(value, str):
         return (value,)
@@ -244,11 +250,21 @@ def _presentations(value: object) -> tuple[Any, ...] | None:
         return None
     if _PRESENTATION_MEMBERS & set(value):
         return (dict(value),)
+    bound = DEFAULT_LIMITS.max_credentials_per_presentation
     found: list[Any] = []
     for items in value.values():
         if not isinstance(items, list | tuple) or not items:
             return None
+        if len(items) > bound:  # counted before the pairwise de-duplication below
+            raise ApprovalError(
+                f"more than {bound} evidence documents", code="approval.policy_evidence_limit"
+            )
         for item in items:
             if isinstance(item, str | dict) and item not in found:
                 found.append(item)
+                if len(found) > bound:
+                    raise ApprovalError(
+                        f"more than {bound} evidence documents",
+                        code="approval.policy_evidence_limit",
+                    )
     return tuple(found) or None

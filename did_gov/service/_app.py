@@ -334,11 +334,17 @@ async def get_exchange(request: Request) -> Response:
 
     def view() -> dict[str, Any]:
         found = exchanges.found_exchange(service.state, workflow, exchange_id)
-        expired = found.expires <= time.time()  # then the view holds no outcome to protect
-        if code is not None and not expired and not exchanges.response_code_matches(found, code):
-            raise ProblemError(
-                403, "service.response_code_invalid", "not the response code of this exchange"
-            )
+        if code is not None:
+            # an expired exchange's state still tells approval ("complete") from denial
+            # ("invalid"), and its code may be forgotten with its outcome: nothing to show
+            if found.expires <= time.time():
+                raise ProblemError(
+                    409, "service.exchange_expired", "the exchange has expired: no outcome is kept"
+                )
+            if not exchanges.response_code_matches(found, code):
+                raise ProblemError(
+                    403, "service.response_code_invalid", "not the response code of this exchange"
+                )
         return exchanges.exchange_view(service.state, workflow, found)
 
     return JSONResponse(await _in_thread(view))

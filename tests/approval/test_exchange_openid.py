@@ -374,9 +374,8 @@ def test_the_outcome_is_forgotten_once_the_exchange_expires(
     asyncio.run(_app.purge_expired_exchanges(state))
     kept = state.state.store().exchange("housing", request["state"])
     assert kept is not None and kept.result is None  # the credential is no longer stored
-    late = client.get(_path(answer.json()["redirect_uri"]))
-    assert late.status_code == 200 and late.json()["state"] == "complete"
-    assert "verifiablePresentation" not in late.json() and "protocols" not in late.json()
+    late = client.get(_path(answer.json()["redirect_uri"]))  # nothing is shown any more
+    assert late.status_code == 409 and late.json()["code"] == "service.exchange_expired"
 
 
 def test_a_wallet_of_sd_jwt_vcs_over_openid4vp_gets_the_benefit(
