@@ -10,10 +10,10 @@ pyld's order) and term-to-IRI expansion go through the loader's
 computed once per loader.
 
 pyld stays the reference and the fallback. The walk covers what credentials use (node
-objects, value objects, ``@id``/``@type`` and their aliases, ``@set``/``@graph``
+objects, value objects, ``@id``/``@type`` and their aliases, ``@set``/``@graph``/``@list``
 containers, a top-level ``@graph``, ``@id``, ``@vocab``, datatype, language and ``@json``
-coercion, ``null``s, embedded, type- and property-scoped contexts); on anything
-else (``@list``, ``@reverse``, ``@nest``, ``@included``, index/language/id/type maps,
+coercion, ``null``s, embedded, type- and property-scoped contexts); on anything else
+(``@list`` objects, ``@reverse``, ``@nest``, ``@included``, index/language/id/type maps,
 ``@direction``, ...) and on anything pyld would refuse or safe mode would call data loss, it
 stops and returns ``None`` with the reason, and the caller runs pyld, which gives the
 answer or the error exactly as before. So safe mode (``jsonld.data_loss``) and the
@@ -32,11 +32,13 @@ from pyld.jsonld import JsonLdError
 from did_gov.errors import CanonicalizationError
 from did_gov.jsonld._compiled import MAX_IRIS_PER_CONTEXT, CompiledContexts
 from did_gov.jsonld._rdfc import IRI, LITERAL, RDF_LANGSTRING, XSD_STRING, Quad, Term
-from did_gov.jsonld._safe import _ABSOLUTE, _TYPE, _Converter
+from did_gov.jsonld._safe import _ABSOLUTE, _FIRST, _NIL, _REST, _TYPE, _Converter
 
 __all__ = ["ExpansionCounts", "one_pass_quads"]
 
-_CONTAINERS: Final = frozenset({(), ("@set",), ("@graph",), ("@graph", "@set"), ("@set", "@graph")})
+_CONTAINERS: Final = frozenset(
+    {(), ("@set",), ("@list",), ("@graph",), ("@graph", "@set"), ("@set", "@graph")}
+)
 """Term containers the walk supports; any other goes to pyld."""
 _NO_DATATYPE: Final = frozenset({None, "@id", "@vocab", "@none"})
 _XSD_DOUBLE: Final = "http://www.w3.org/2001/XMLSchema#double"
@@ -135,8 +137,9 @@ class _Walk(_Converter):
             iri = self.processor._expand_iri(ctx, value, None, True)
         else:
             iri = _document_iri(ctx, value)
-            if iri is None:
-                iri = self.processor._expand_iri(ctx, value, None, False)
+            if iri is not None:  # absolute, or a blank-node label
+                return self.blank(iri) if iri.startswith("_:") else (IRI, iri)
+            iri = self.processor._expand_iri(ctx, value, None, False)
         if iri.__class__ is not str:
             raise _Fallback("IRI")
         if iri.startswith("_:"):
@@ -233,18 +236,17 @@ class _Walk(_Converter):
                     subject = self.reference(ctx, value, vocab=False)
                 elif expanded == "@type":
                     literal["@type"] = value
+                    names = self.terms(type_scoped)
                     for name in value if value.__class__ is list else [value]:
                         if name.__class__ is not str:
                             raise _Fallback("@type")
-                        iri = self.iri(type_scoped, name)
-                        if iri.__class__ is not str or iri == "@json":
-                            raise _Fallback("@type")
-                        if iri.startswith("_:"):
-                            types.append(self.blank(iri))
-                        elif _ABSOLUTE.fullmatch(iri) is None:
-                            raise _Fallback("relative IRI")
-                        else:
+                        iri, kind = self.term(names, type_scoped, name)
+                        if kind is _PROPERTY:  # an absolute IRI
                             types.append((IRI, iri))
+                        elif iri.__class__ is str and iri.startswith("_:"):
+                            types.append(self.blank(iri))
+                        else:
+                            raise _Fallback("@type")
                 elif expanded in _VALUE_KEYS and expanded not in literal:
                     literal[expanded] = value
                 else:
@@ -308,6 +310,8 @@ class _Walk(_Converter):
             if container:
                 raise _Fallback("@json")
             return [self.literal({"@value": value, "@type": "@json"})]
+        if value is None:
+            return []  # pyld drops the member (a list container gives no empty list either)
         value_mapping = mapping or {}
         if term_ctx is not ctx:  # pyld expands the values with the property-scoped context
             if self.term(self.terms(term_ctx), term_ctx, key)[1] is not _PROPERTY:
@@ -315,7 +319,25 @@ class _Walk(_Converter):
             value_mapping = term_ctx["mappings"].get(key) or {}
             if "@list" in (value_mapping.get("@container") or ()):
                 raise _Fallback("@list")
-        in_graph = "@graph" in container
+        if container == ("@list",):
+            return [self.chain(self.values_of(term_ctx, key, items, value_mapping, graph), graph)]
+        return self.values_of(term_ctx, key, items, value_mapping, graph, "@graph" in container)
+
+    def chain(self, items: list[Term], graph: Term | None) -> Term:
+        """An RDF collection of ``items`` (JSON-LD API §8.5 step for ``@list``): its head."""
+        if not items:
+            return _NIL
+        head = subject = self.blank(None)
+        last = len(items) - 1
+        for n, item in enumerate(items):
+            self.quads.append((subject, _FIRST, item, graph))
+            following = _NIL if n == last else self.blank(None)
+            self.quads.append((subject, _REST, following, graph))
+            subject = following
+        return head
+
+    def values_of(self, term_ctx: Any, key: str, items: list[Any], value_mapping: dict[str, Any], graph: Term | None, in_graph: bool = False) -> list[Term]:  # fmt: skip
+        """Each item of a property's value as an RDF term (``in_graph``: a ``@graph`` container)."""
         plain: Term | None = None  # how a string is read, once per property
         out: list[Term] = []
         for item in items:
@@ -395,19 +417,21 @@ _KEYWORDS: Final = frozenset(
 def _document_iri(ctx: Any, value: str) -> str | None:
     """``_expand_iri(ctx, value)`` without a vocabulary or base, for the usual values; else None.
 
-    An absolute IRI or blank-node label whose prefix is no term expands to itself (pyld
-    ``_expand_iri``: a prefix ``_`` or a suffix ``//`` is kept, a defined prefix would be
-    used, an absolute IRI is kept); anything else is left to pyld.
+    A blank-node label, or an absolute IRI (as RDF sees one) whose prefix is no term,
+    expands to itself (pyld ``_expand_iri``: a prefix ``_`` or a suffix ``//`` is kept, a
+    defined prefix would be used, an absolute IRI is kept); anything else is left to pyld.
     """
     colon = value.find(":")
     if colon <= 0 or value[0] == "@":
         return None
     prefix = value[:colon]
-    if prefix == "_" or value.startswith("//", colon + 1):
+    if prefix == "_":
         return value
-    if prefix in ctx["mappings"] or _ABSOLUTE.fullmatch(value) is None:
+    if _ABSOLUTE.fullmatch(value) is None:
         return None
-    return value
+    if value.startswith("//", colon + 1) or prefix not in ctx["mappings"]:
+        return value
+    return None
 
 
 _REFUSED = (_Fallback, CanonicalizationError, JsonLdError, ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)  # fmt: skip

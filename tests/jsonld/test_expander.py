@@ -162,8 +162,8 @@ def test_fallbacks_are_counted_by_reason() -> None:
     base = {"@context": [V2, EXAMPLES], "type": "VerifiableCredential", "issuer": "did:ex:1"}
     canonicalize(base, loader=loader)
     canonicalize(base | {"name": {"@value": "x", "@language": "en"}}, loader=loader)
-    listed = {"@context": {"p": {"@id": "https://x.example/p", "@container": "@list"}}, "p": [1]}
-    canonicalize(listed, loader=loader)
+    mapped = {"@context": {"p": {"@id": "https://x.example/p", "@container": "@language"}}}
+    canonicalize(mapped | {"p": {"en": "x"}}, loader=loader)
     reverse = {"@context": {"@vocab": "https://x.example/"}, "@reverse": {"q": {"p": 1}}}
     canonicalize(reverse, loader=loader)
     counts: ExpansionCounts = loader.expansion
@@ -240,3 +240,16 @@ def test_one_pass_equals_pyld_on_coerced_values(value: Any, datatype: str) -> No
     }
     _same({"@context": context, "p": value})
     _same({"@context": context, "p": [value, {"@value": value}]})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [[], [1, "a"], "one", None, [None], [{"@id": "did:ex:1"}, {"q": 2}], [{"@value": "x"}]],
+    ids=["empty", "scalars", "single", "null", "null_item", "nodes", "value_object"],
+)
+def test_one_pass_equals_pyld_on_list_containers(value: Any) -> None:
+    context = {"@vocab": "https://x.example/", "p": {"@id": "https://x.example/p", "@container": "@list"}}  # fmt: skip
+    loader = OfflineDocumentLoader()
+    document = {"@context": context, "@id": "did:ex:s", "q": 0, "p": value}
+    assert _outcome(document, loader) == _outcome(document, REFERENCE)
+    assert loader.expansion.fast == 1
