@@ -165,6 +165,10 @@ class ServiceStore(ABC):
         """Drop the outcome of every exchange expired at ``now``; return how many were dropped."""
 
     @abstractmethod
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        """Set the exchange's outcome to ``after`` if it is still ``before`` (one caller wins)."""
+
+    @abstractmethod
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         """Append an audit record; return its sequence number."""
 
@@ -271,6 +275,14 @@ class _SqliteStore(ServiceStore):
                 (now,),
             )
             return int(cursor.rowcount)
+
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        with self._write() as db:
+            moved = db.execute(
+                "UPDATE exchanges SET result = ? WHERE workflow = ? AND id = ? AND result = ?",
+                (after, workflow, exchange_id, before),
+            ).rowcount
+        return moved == 1
 
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         with self._write() as db:
@@ -406,6 +418,29 @@ class _PostgresStore(ServiceStore):
             )
         )
 
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        def work(connection: Any) -> bool:
+            cursor = connection.execute(
+                "UPDATE did_gov.service_exchanges SET result = %s"
+                " WHERE workflow = %s AND id = %s AND result = %s",
+                (after, workflow, exchange_id, before),
+            )
+            return bool(cursor.rowcount == 1)
+
+        def committed(connection: Any, moved: bool) -> bool:
+            # an unknown commit: did this update land? (``after`` holds a fresh marker)
+            row = connection.execute(
+                "SELECT result FROM did_gov.service_exchanges WHERE workflow = %s AND id = %s",
+                (workflow, exchange_id),
+            ).fetchone()
+            return row is not None and row[0] == after
+
+        with self._lock:
+            try:
+                return self._session.write(work, committed=committed)
+            except self._problem as problem:
+                raise StoreError(f"postgresql service store: {problem.message}") from problem
+
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         row = self._run(
             statement=True,
@@ -484,6 +519,9 @@ class _Pool(ServiceStore):
 
     def forget_results(self, now: float) -> int:
         return self._next().forget_results(now)
+
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        return self._next().replace_result(workflow, exchange_id, before, after)
 
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         return self._next().add_audit(at, actor, action, subject, detail)

@@ -68,3 +68,17 @@ def test_a_version_1_service_schema_is_migrated(postgres_url: str) -> None:
         postgres_url, "SELECT version FROM did_gov.schema_version WHERE component = 'service'"
     )
     assert rows == [(2,)]
+
+
+def test_an_outcome_is_replaced_only_if_unchanged(store: Any) -> None:
+    """``replace_result`` is a compare-and-swap: of two callers holding one outcome, one wins."""
+    import time
+
+    store.create_exchange("w", "e", time.time() + 60)
+    assert store.transition("w", "e", "pending", "requested", challenge="c", now=time.time())
+    assert store.transition("w", "e", "requested", "complete", result="r1", now=time.time())
+    assert store.replace_result("w", "e", "r1", "r2")
+    assert not store.replace_result("w", "e", "r1", "r3")
+    found = store.exchange("w", "e")
+    assert found is not None and found.result == "r2"
+    assert not store.replace_result("w", "other", "r2", "r4")
