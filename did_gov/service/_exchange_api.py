@@ -160,8 +160,11 @@ def present_to(
         )
     if found.expires <= now:
         raise ProblemError(409, "service.exchange_expired", "the exchange has expired")
+    # the challenge is replaced by this taking's own marker: used, it is never needed again,
+    # and the store recognises its own move should the answer to the commit be lost
+    taken = "taken:" + secrets.token_urlsafe(12)
     if found.challenge is None or not store.transition(
-        workflow.id, exchange_id, "requested", "completing", now=now
+        workflow.id, exchange_id, "requested", "completing", challenge=taken, now=now
     ):
         raise ProblemError(409, "service.exchange_used", "the exchange was already used")
     bound = domain(state) if audience is None else audience

@@ -147,7 +147,9 @@ class ServiceStore(ABC):
     ) -> bool:
         """Move an unexpired exchange from ``before`` to ``after`` (one caller wins); True if moved.
 
-        ``challenge`` and ``result``, when given, are stored with the move.
+        ``challenge`` and ``result``, when given, are stored with the move. A caller that must
+        know it won even when the database's answer to the commit is lost gives a fresh
+        ``challenge``: the move is then recognised as its own.
         """
 
     @abstractmethod
@@ -380,11 +382,18 @@ class _PostgresStore(ServiceStore):
             return bool(cursor.rowcount == 1)
 
         def committed(connection: Any, moved: bool) -> bool:
+            # the answer to the commit was lost: did *this* move land? Not if it matched no
+            # row; and another instance's move to the same state shows another challenge
+            if not moved:
+                return False
             row = connection.execute(
-                "SELECT state FROM did_gov.service_exchanges WHERE workflow = %s AND id = %s",
+                "SELECT state, challenge FROM did_gov.service_exchanges"
+                " WHERE workflow = %s AND id = %s",
                 (workflow, exchange_id),
             ).fetchone()
-            return row is not None and row[0] == after
+            return (
+                row is not None and row[0] == after and (challenge is None or row[1] == challenge)
+            )
 
         with self._lock:
             try:
