@@ -324,8 +324,8 @@ async def exchange_step(request: Request) -> Response:
 async def get_exchange(request: Request) -> Response:
     """``GET /workflows/{workflow}/exchanges/{exchange}``: state and outcome (§3.2).
 
-    The coordinator reads it with a token of scope ``exchanges``; the wallet's user agent with
-    the ``response_code`` its OpenID4VP answer gave.
+    The coordinator reads it with a token of scope ``exchanges``; the wallet's user agent, once,
+    with the ``response_code`` its OpenID4VP answer gave.
     """
     code = request.query_params.get("response_code")
     service, _ = _guard(request, "exchanges" if code is None else None)
@@ -341,7 +341,7 @@ async def get_exchange(request: Request) -> Response:
                 raise ProblemError(
                     409, "service.exchange_expired", "the exchange has expired: no outcome is kept"
                 )
-            if not exchanges.response_code_matches(found, code):
+            if not exchanges.take_response_code(service.state, found, code):
                 raise ProblemError(
                     403, "service.response_code_invalid", "not the response code of this exchange"
                 )

@@ -4,7 +4,7 @@ The exchange's state lives in the service store, so any instance can answer any 
 presentation is taken once: ``requested → completing`` is one conditional update, and a
 replayed post (to this instance or another) finds the exchange no longer ``requested``
 (409 ``service.exchange_used``). The last step stores the outcome with the exchange, for
-``GET`` of the exchange URL by the coordinator or by the wallet that holds the
+``GET`` of the exchange URL by the coordinator or, once, by the wallet that holds the
 ``response_code`` of an OpenID4VP answer, until the exchange expires.
 """
 
@@ -25,7 +25,15 @@ from did_gov.service._exchanges import SignsRequests, Workflow, WorkflowOutcome,
 from did_gov.service._state import ServiceState
 from did_gov.service._store import Exchange
 
-__all__ = ["ask", "challenge_of", "create", "exchange_view", "present_to", "protocols"]
+__all__ = [
+    "ask",
+    "challenge_of",
+    "create",
+    "exchange_view",
+    "present_to",
+    "protocols",
+    "take_response_code",
+]
 
 EXCHANGE_TTL = 15 * 60.0
 """Seconds an exchange may take from creation to the holder's presentation."""
@@ -152,8 +160,11 @@ def present_to(
         )
     if found.expires <= now:
         raise ProblemError(409, "service.exchange_expired", "the exchange has expired")
+    # the challenge is replaced by this taking's own marker: used, it is never needed again,
+    # and the store recognises its own move should the answer to the commit be lost
+    taken = "taken:" + secrets.token_urlsafe(12)
     if found.challenge is None or not store.transition(
-        workflow.id, exchange_id, "requested", "completing", now=now
+        workflow.id, exchange_id, "requested", "completing", challenge=taken, now=now
     ):
         raise ProblemError(409, "service.exchange_used", "the exchange was already used")
     bound = domain(state) if audience is None else audience
@@ -209,6 +220,21 @@ def response_code_matches(found: Exchange, response_code: str) -> bool:
         return False
     kept = json.loads(found.result).get("responseCode")
     return isinstance(kept, str) and hmac.compare_digest(kept, _digest(response_code))
+
+
+def take_response_code(state: ServiceState, found: Exchange, response_code: str) -> bool:
+    """Use up ``response_code`` if it is the exchange's: True once, then False (§3.2).
+
+    The kept digest is replaced, in one conditional update, by a marker no code matches, so of
+    two readers with the code (the wallet's user agent, whoever later finds the URL in a
+    history or a log) only the first sees the outcome.
+    """
+    if found.result is None or not response_code_matches(found, response_code):
+        return False
+    kept = json.loads(found.result)
+    kept["responseCode"] = "used:" + secrets.token_hex(8)
+    used = json.dumps(kept, separators=(",", ":"), sort_keys=True)
+    return state.store().replace_result(found.workflow, found.id, found.result, used)
 
 
 def exchange_view(state: ServiceState, workflow: Workflow, found: Exchange) -> dict[str, Any]:

@@ -147,7 +147,9 @@ class ServiceStore(ABC):
     ) -> bool:
         """Move an unexpired exchange from ``before`` to ``after`` (one caller wins); True if moved.
 
-        ``challenge`` and ``result``, when given, are stored with the move.
+        ``challenge`` and ``result``, when given, are stored with the move. A caller that must
+        know it won even when the database's answer to the commit is lost gives a fresh
+        ``challenge``: the move is then recognised as its own.
         """
 
     @abstractmethod
@@ -163,6 +165,10 @@ class ServiceStore(ABC):
     @abstractmethod
     def forget_results(self, now: float) -> int:
         """Drop the outcome of every exchange expired at ``now``; return how many were dropped."""
+
+    @abstractmethod
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        """Set the exchange's outcome to ``after`` if it is still ``before`` (one caller wins)."""
 
     @abstractmethod
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
@@ -272,6 +278,14 @@ class _SqliteStore(ServiceStore):
             )
             return int(cursor.rowcount)
 
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        with self._write() as db:
+            moved = db.execute(
+                "UPDATE exchanges SET result = ? WHERE workflow = ? AND id = ? AND result = ?",
+                (after, workflow, exchange_id, before),
+            ).rowcount
+        return moved == 1
+
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         with self._write() as db:
             cursor = db.execute(
@@ -368,11 +382,18 @@ class _PostgresStore(ServiceStore):
             return bool(cursor.rowcount == 1)
 
         def committed(connection: Any, moved: bool) -> bool:
+            # the answer to the commit was lost: did *this* move land? Not if it matched no
+            # row; and another instance's move to the same state shows another challenge
+            if not moved:
+                return False
             row = connection.execute(
-                "SELECT state FROM did_gov.service_exchanges WHERE workflow = %s AND id = %s",
+                "SELECT state, challenge FROM did_gov.service_exchanges"
+                " WHERE workflow = %s AND id = %s",
                 (workflow, exchange_id),
             ).fetchone()
-            return row is not None and row[0] == after
+            return (
+                row is not None and row[0] == after and (challenge is None or row[1] == challenge)
+            )
 
         with self._lock:
             try:
@@ -405,6 +426,29 @@ class _PostgresStore(ServiceStore):
                 )
             )
         )
+
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        def work(connection: Any) -> bool:
+            cursor = connection.execute(
+                "UPDATE did_gov.service_exchanges SET result = %s"
+                " WHERE workflow = %s AND id = %s AND result = %s",
+                (after, workflow, exchange_id, before),
+            )
+            return bool(cursor.rowcount == 1)
+
+        def committed(connection: Any, moved: bool) -> bool:
+            # an unknown commit: did this update land? (``after`` holds a fresh marker)
+            row = connection.execute(
+                "SELECT result FROM did_gov.service_exchanges WHERE workflow = %s AND id = %s",
+                (workflow, exchange_id),
+            ).fetchone()
+            return row is not None and row[0] == after
+
+        with self._lock:
+            try:
+                return self._session.write(work, committed=committed)
+            except self._problem as problem:
+                raise StoreError(f"postgresql service store: {problem.message}") from problem
 
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         row = self._run(
@@ -484,6 +528,9 @@ class _Pool(ServiceStore):
 
     def forget_results(self, now: float) -> int:
         return self._next().forget_results(now)
+
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        return self._next().replace_result(workflow, exchange_id, before, after)
 
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         return self._next().add_audit(at, actor, action, subject, detail)

@@ -327,3 +327,20 @@ def test_attack_duplicates_of_one_presentation_still_count_once(
         oid._path(request["response_uri"]), content=urlencode(form), headers=oid.FORM
     )
     assert oid._outcome(client, answer)["state"] == "complete"
+
+
+def test_attack_a_response_code_found_later_opens_nothing(
+    service: Service, housing: Housing
+) -> None:
+    """The redirect URL, replayed from a browser history or a proxy log after the wallet's
+    user agent followed it: the code is one-time (the issued credential was readable again
+    and again until the exchange expired)."""
+    client, _ = service
+    answer, _, _ = oid._apply(client, housing, "ada")
+    redirect = oid._path(answer.json()["redirect_uri"])
+    first = client.get(redirect)
+    assert first.status_code == 200 and "verifiablePresentation" in first.json()
+    again = client.get(redirect)
+    assert again.status_code == 403, again.text
+    assert again.json()["code"] == "service.response_code_invalid"
+    assert "verifiablePresentation" not in again.text

@@ -87,3 +87,34 @@ def test_attack_another_applicants_approval_does_not_cover_this_credential(
         issued=other.credential,
     )
     assert result.code == "approval.replay_mismatch"
+
+
+# -- forged policies -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "(" * 200 + "true" + ")" * 200,  # deeper than the analyser allows
+        "[1, 2].map(x, [1, 2].map(y, [1].map(z, z)))",  # comprehensions three deep
+        "income.taxYear >",  # does not parse
+    ],
+)
+def test_attack_a_forged_policy_is_refused_before_its_rules_are_compiled(
+    housing: Housing, expr: str
+) -> None:
+    """A policy rewritten by someone without the issuer's key is refused for its signature,
+    before its hostile expressions reach the analyser or the CEL compiler."""
+    from did_gov.approval import load_policy
+    from did_gov.errors import ApprovalError
+
+    forged = copy.deepcopy(housing.world.policy)
+    forged["policy"]["rule"][0]["expr"] = expr
+    with pytest.raises(ApprovalError) as caught:
+        load_policy(forged)
+    assert caught.value.code == "approval.policy_signature_invalid"
+    unsigned_issuer = copy.deepcopy(forged)
+    unsigned_issuer["policy"]["issuer"] = 7
+    with pytest.raises(ApprovalError) as caught:
+        load_policy(unsigned_issuer)
+    assert caught.value.code == "approval.policy_issuer_mismatch"

@@ -68,3 +68,53 @@ def test_a_version_1_service_schema_is_migrated(postgres_url: str) -> None:
         postgres_url, "SELECT version FROM did_gov.schema_version WHERE component = 'service'"
     )
     assert rows == [(2,)]
+
+
+def test_an_outcome_is_replaced_only_if_unchanged(store: Any) -> None:
+    """``replace_result`` is a compare-and-swap: of two callers holding one outcome, one wins."""
+    import time
+
+    store.create_exchange("w", "e", time.time() + 60)
+    assert store.transition("w", "e", "pending", "requested", challenge="c", now=time.time())
+    assert store.transition("w", "e", "requested", "complete", result="r1", now=time.time())
+    assert store.replace_result("w", "e", "r1", "r2")
+    assert not store.replace_result("w", "e", "r1", "r3")
+    found = store.exchange("w", "e")
+    assert found is not None and found.result == "r2"
+    assert not store.replace_result("w", "other", "r2", "r4")
+
+
+@pytest.mark.e2e
+def test_attack_a_lost_commit_answer_does_not_let_two_instances_take_one_exchange(
+    postgres_url: str,
+) -> None:
+    """Two instances race for one exchange; the loser's answer to its commit is lost.
+
+    The store asked "is the exchange now completing?" and, since the winner had made it so,
+    told the loser it had taken it too: both would decide (and issue) on one presentation.
+    """
+    import time
+
+    winner = open_store(database=postgres_url, data=None)
+    loser = open_store(database=postgres_url, data=None)
+    try:
+        now = time.time()
+        winner.create_exchange("w", "raced", now + 60)
+        assert winner.transition("w", "raced", "pending", "requested", challenge="c", now=now)
+        assert winner.transition("w", "raced", "requested", "completing", challenge="t1", now=now)
+        session = loser._session
+        real_write = session.write
+
+        def answer_lost(work: Any, *, committed: Any = None, **options: Any) -> Any:
+            result = real_write(work, **options)  # committed, but its answer never arrived
+            return committed(session._ensure(), result) if committed is not None else result
+
+        session.write = answer_lost
+        assert not loser.transition(
+            "w", "raced", "requested", "completing", challenge="t2", now=now
+        )
+        session.write = answer_lost  # and a move of its own is still recognised as its own
+        assert loser.transition("w", "raced", "completing", "complete", challenge="t2", now=now)
+    finally:
+        winner.close()
+        loser.close()
