@@ -162,6 +162,7 @@ def blockwise(
     ours: tuple[list[float], list[float]] = ([], [])
     theirs: tuple[list[float], list[float]] = ([], [])
     gc.collect()
+    gc.freeze()  # the inputs built before the row are not part of it: no collection rescans them
     done = 0
     while done < rounds:
         calls = min(chunk, rounds - done)
@@ -169,6 +170,7 @@ def blockwise(
         if baseline is not None:
             _timed(baseline, calls, theirs)
         done += calls
+    gc.unfreeze()
     return Figure(
         name,
         statistics.median(ours[0]),
