@@ -108,20 +108,43 @@ class _Walk(_Converter):
         table = None if self.compiled is None else self.compiled.term_table(ctx)
         return {} if table is None else table
 
-    def term(self, table: dict[str, Any], ctx: Any, key: str) -> tuple[Any, int]:
-        """What ``key`` expands to in ``ctx`` and its kind (property, keyword or neither)."""
+    def term(self, table: dict[str, Any], ctx: Any, key: str) -> tuple[Any, ...]:
+        """What ``key`` expands to in ``ctx``, its kind (property, keyword or neither) and,
+        for a property, its plan (:meth:`plan`)."""
         found = table.get(key)
         if found is None:
             iri = self.processor._expand_iri(ctx, key, None, True)
             if iri.__class__ is not str:
-                found = (iri, _NEITHER)
+                found = (iri, _NEITHER, None)
             elif iri.startswith("@"):
-                found = (iri, _KEYWORD if iri in _KEYWORDS else _NEITHER)
+                found = (iri, _KEYWORD if iri in _KEYWORDS else _NEITHER, None)
+            elif _ABSOLUTE.fullmatch(iri) is None:
+                found = (iri, _NEITHER, None)
             else:
-                found = (iri, _NEITHER if _ABSOLUTE.fullmatch(iri) is None else _PROPERTY)
+                found = (iri, _PROPERTY, self.plan(ctx, key))
             if len(table) < MAX_IRIS_PER_CONTEXT:
                 table[key] = found
         return found
+
+    def plan(self, ctx: Any, key: str) -> Any:
+        """How the values of property ``key`` expand in ``ctx``, worked out once per table:
+        ``(scoped context, container, coercion, term definition, string plan)``, or the
+        reason the walk cannot take them."""
+        mapping = ctx["mappings"].get(key) or {}
+        if mapping.get("reverse"):
+            return "@reverse"
+        container = tuple(mapping.get("@container") or ())
+        if container not in _CONTAINERS:
+            return "container"
+        scoped = mapping.get("@context")
+        coerce = mapping.get("@type")
+        plain = None
+        if scoped is None and coerce != "@json":
+            try:
+                plain = self.plain_string(ctx, mapping)
+            except _Fallback:  # raised again where a string needs it
+                plain = None
+        return (scoped, container, coerce, mapping, plain)
 
     def iri(self, ctx: Any, key: str) -> Any:
         """``_expand_iri(ctx, key, vocab=True)``."""
@@ -218,15 +241,15 @@ class _Walk(_Converter):
         """
         subject: Term | None = None
         types: list[Term] = []
-        properties: list[tuple[str, str, Any]] = []
+        properties: list[tuple[str, tuple[Any, Any], Any]] = []
         literal: dict[str, Any] = {}
         table = self.terms(ctx)
         for key, value in element.items():
             if key == "@context":
                 continue
-            expanded, kind = self.term(table, ctx, key)
+            expanded, kind, plan = self.term(table, ctx, key)
             if kind is _PROPERTY:
-                properties.append((key, expanded, value))
+                properties.append((key, (expanded, plan), value))
             elif kind is _NEITHER:
                 raise _Fallback("undefined term")
             else:
@@ -240,7 +263,7 @@ class _Walk(_Converter):
                     for name in value if value.__class__ is list else [value]:
                         if name.__class__ is not str:
                             raise _Fallback("@type")
-                        iri, kind = self.term(names, type_scoped, name)
+                        iri, kind, _ = self.term(names, type_scoped, name)
                         if kind is _PROPERTY:  # an absolute IRI
                             types.append((IRI, iri))
                         elif iri.__class__ is str and iri.startswith("_:"):
@@ -262,9 +285,9 @@ class _Walk(_Converter):
         quads = self.quads
         for named in types:
             quads.append((subject, _TYPE, named, graph))
-        for key, expanded, value in properties:
+        for key, (expanded, plan), value in properties:
             predicate: Term = (IRI, expanded)
-            for item in self.values(ctx, key, value, graph):
+            for item in self.values(ctx, key, plan, value, graph):
                 quads.append((subject, predicate, item, graph))
         return subject
 
@@ -289,22 +312,11 @@ class _Walk(_Converter):
             return (LITERAL, value, RDF_LANGSTRING, language.lower())
         return self.literal({"@value": value})
 
-    def values(self, ctx: Any, key: str, value: Any, graph: Term | None) -> list[Term]:
+    def values(self, ctx: Any, key: str, plan: Any, value: Any, graph: Term | None) -> list[Term]:  # fmt: skip
         """The objects of one property (pyld's ``_expand_object`` for a term or IRI key)."""
-        mapping = ctx["mappings"].get(key)
-        term_ctx = ctx
-        coerce = None
-        container: tuple[str, ...] = ()
-        if mapping:
-            if mapping.get("reverse"):
-                raise _Fallback("@reverse")
-            scoped = mapping.get("@context")
-            if scoped is not None:
-                term_ctx = self.process(ctx, scoped, override=True)
-            container = tuple(mapping.get("@container") or ())
-            if container not in _CONTAINERS:
-                raise _Fallback("container")
-            coerce = mapping.get("@type")
+        if plan.__class__ is str:
+            raise _Fallback(plan)
+        scoped, container, coerce, value_mapping, plain = plan
         items = value if value.__class__ is list else [value]
         if coerce == "@json":
             if container:
@@ -312,16 +324,22 @@ class _Walk(_Converter):
             return [self.literal({"@value": value, "@type": "@json"})]
         if value is None:
             return []  # pyld drops the member (a list container gives no empty list either)
-        value_mapping = mapping or {}
-        if term_ctx is not ctx:  # pyld expands the values with the property-scoped context
-            if self.term(self.terms(term_ctx), term_ctx, key)[1] is not _PROPERTY:
-                raise _Fallback("keyword value")
+        term_ctx = ctx
+        keyword = False
+        if scoped is not None:  # pyld expands the values with the property-scoped context
+            term_ctx = self.process(ctx, scoped, override=True)
             value_mapping = term_ctx["mappings"].get(key) or {}
+            plain = None
             if "@list" in (value_mapping.get("@container") or ()):
                 raise _Fallback("@list")
+            # A key the scoped context makes a keyword changes how a scalar expands; one it
+            # leaves undefined (a null context) expands scalars as plain values, like pyld.
+            keyword = self.term(self.terms(term_ctx), term_ctx, key)[1] is _KEYWORD
         if container == ("@list",):
-            return [self.chain(self.values_of(term_ctx, key, items, value_mapping, graph), graph)]
-        return self.values_of(term_ctx, key, items, value_mapping, graph, "@graph" in container)
+            objects = self.values_of(term_ctx, key, items, value_mapping, graph, plain=plain, keyword=keyword)  # fmt: skip
+            return [self.chain(objects, graph)]
+        in_graph = "@graph" in container
+        return self.values_of(term_ctx, key, items, value_mapping, graph, in_graph, plain, keyword)
 
     def chain(self, items: list[Term], graph: Term | None) -> Term:
         """An RDF collection of ``items`` (JSON-LD API §8.5 step for ``@list``): its head."""
@@ -336,12 +354,15 @@ class _Walk(_Converter):
             subject = following
         return head
 
-    def values_of(self, term_ctx: Any, key: str, items: list[Any], value_mapping: dict[str, Any], graph: Term | None, in_graph: bool = False) -> list[Term]:  # fmt: skip
-        """Each item of a property's value as an RDF term (``in_graph``: a ``@graph`` container)."""
-        plain: Term | None = None  # how a string is read, once per property
+    def values_of(self, term_ctx: Any, key: str, items: list[Any], value_mapping: dict[str, Any], graph: Term | None, in_graph: bool = False, plain: Term | None = None, keyword: bool = False) -> list[Term]:  # fmt: skip
+        """Each item of a property's value as an RDF term (``in_graph``: a ``@graph`` container;
+        ``plain``: how a string is read, when known; ``keyword``: the key is a keyword in its
+        scoped context, so pyld takes scalars)."""
         out: list[Term] = []
         for item in items:
             kind = item.__class__
+            if keyword and kind is not dict and item is not None:
+                raise _Fallback("keyword value")
             if kind is str and not in_graph:
                 if plain is None:
                     plain = self.plain_string(term_ctx, value_mapping)

@@ -215,7 +215,7 @@ def test_one_pass_equals_pyld_in_graph_containers(subjects: list[dict[str, Any]]
             for subject in subjects
         ],
     }
-    _same(presentation)
+    assert _same(presentation) is None  # verifiableCredential's null scoped context included
 
 
 @pytest.mark.parametrize(
@@ -253,3 +253,22 @@ def test_one_pass_equals_pyld_on_list_containers(value: Any) -> None:
     document = {"@context": context, "@id": "did:ex:s", "q": 0, "p": value}
     assert _outcome(document, loader) == _outcome(document, REFERENCE)
     assert loader.expansion.fast == 1
+
+
+def test_a_null_property_scoped_context_keeps_scalars_plain() -> None:
+    """A term whose scoped context is null is undefined inside it: pyld still reads its
+    scalar values as plain literals (and its nodes under the reset context)."""
+    context = {
+        "@vocab": "https://x.example/",
+        "p": {"@id": "https://x.example/p", "@context": None},
+        "k": {"@id": "https://x.example/k", "@context": {"k": "@id"}},
+    }
+    assert _same({"@context": context, "q": 1, "p": ["text", 2, {"@id": "did:ex:1"}]}) is None
+
+    # A keyword in its own scope: pyld leaves the value bare; both paths refuse it (the
+    # linear conversion raised AttributeError before, out of canonicalize).
+    document = {"@context": context, "q": 1, "k": "did:ex:2"}
+    _same(document)
+    with pytest.raises(DidGovError) as caught:
+        canonicalize(document, loader=OfflineDocumentLoader())
+    assert caught.value.code == "jsonld.data_loss"
