@@ -344,3 +344,26 @@ def test_attack_a_response_code_found_later_opens_nothing(
     assert again.status_code == 403, again.text
     assert again.json()["code"] == "service.response_code_invalid"
     assert "verifiablePresentation" not in again.text
+
+
+def test_attack_a_key_binding_jwt_for_the_vcalm_domain_is_refused_over_openid4vp(
+    service: Service, housing: Housing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right nonce, but Key Binding JWTs addressed to the VCALM domain, not the client_id."""
+    from tests.approval.test_decide import _sd_jwt_application
+
+    client, _ = service
+    request = oid._request_object(client, oid._offer(client))
+    monkeypatch.setattr(housing.world, "challenge", request["nonce"])
+    monkeypatch.setattr(housing.world, "domain", oid.BASE)
+    identity, income = _sd_jwt_application(housing, "ada", ["/annualIncome"]).presentations
+    form = {
+        "vp_token": json.dumps({"identity-sd-jwt-vc": [identity], "income-sd-jwt-vc": [income]}),
+        "state": request["state"],
+    }
+    answer = client.post(
+        oid._path(request["response_uri"]), content=urlencode(form), headers=oid.FORM
+    )
+    outcome = oid._outcome(client, answer)
+    assert outcome["lastError"]["code"] == "approval.evidence_rejected"
+    assert "sd_jwt.kb_aud_mismatch" in outcome["lastError"]["detail"]
