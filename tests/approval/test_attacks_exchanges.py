@@ -367,3 +367,80 @@ def test_attack_a_key_binding_jwt_for_the_vcalm_domain_is_refused_over_openid4vp
     outcome = oid._outcome(client, answer)
     assert outcome["lastError"]["code"] == "approval.evidence_rejected"
     assert "sd_jwt.kb_aud_mismatch" in outcome["lastError"]["detail"]
+
+
+_WEIRD: list[Any] = [
+    None,
+    0,
+    -1,
+    1e308,
+    10**30,
+    "",
+    "x" * 5000,
+    [],
+    {},
+    [None],
+    {"id": None},
+    True,
+    "did:key:zzz",
+    "data:application/vp+jwt,a.b.c",
+    {"type": "EnvelopedVerifiablePresentation", "id": "data:,"},
+    "\u0000",
+    "é",
+    [[[[[]]]]],
+]
+
+
+def _mutated(document: Any, rnd: Any) -> Any:
+    """``document`` with one value, somewhere down a random path, replaced by a weird one."""
+    copied = copy.deepcopy(document)
+    node = copied
+    for _ in range(rnd.randint(1, 6)):
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        if not keys:
+            break
+        key = rnd.choice(keys)
+        child = node[key]
+        if rnd.random() < 0.35 or not isinstance(child, dict | list) or not child:
+            node[key] = rnd.choice(_WEIRD)
+            break
+        node = child
+    return copied
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_attack_mutated_presentations_are_refused_never_a_500(
+    service: Service, housing: Housing, seed: int
+) -> None:
+    """Ada's valid answers, each with one value replaced, over both protocols: never a 5xx and
+    never an approval (a change that leaves the signed content alone is not a mutation)."""
+    import random
+
+    client, _ = service
+    world = housing.world
+    rnd = random.Random(seed)  # noqa: S311 - test input, not a secret
+    for _ in range(12):
+        path, request = _vcalm(client)
+        vp = present(
+            [world.credentials["ada/identity"], world.credentials["ada/income"]],
+            world.citizens["ada"].key,
+            challenge=request["challenge"],
+            domain=request["domain"],
+            now=world.now,
+        )
+        mutated = _mutated(vp, rnd)
+        answer = client.post(path, json={"verifiablePresentation": mutated})
+        assert answer.status_code < 500, answer.text
+        assert answer.status_code != 200 or mutated == vp, json.dumps(mutated)[:300]
+    for _ in range(12):
+        request = oid._request_object(client, oid._offer(client))
+        vp = oid._vp(housing, "ada", request["nonce"], request["client_id"])
+        token = {"identity-vc-di": [vp], "income-vc-di": [vp]}
+        mutated = _mutated(token, rnd)
+        form = {"vp_token": json.dumps(mutated), "state": request["state"]}
+        answer = client.post(
+            oid._path(request["response_uri"]), content=urlencode(form), headers=oid.FORM
+        )
+        assert answer.status_code < 500, answer.text
+        if answer.status_code == 200 and mutated != token:
+            assert oid._outcome(client, answer)["state"] != "complete", json.dumps(mutated)[:300]
