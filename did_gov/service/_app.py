@@ -131,6 +131,11 @@ def fetch_status_list(url: str) -> bytes:
     return body
 
 
+_NO_STORE = {"Cache-Control": "no-store"}
+"""An exchange's outcome (an issued credential) or its one-time response code: never cached
+(RFC 9111 §5.2.2.5), so no browser or proxy keeps what the code was spent to see."""
+
+
 def _service(request: Request) -> _Service:
     service: _Service = request.app.state.service
     return service
@@ -318,7 +323,7 @@ async def exchange_step(request: Request) -> Response:
             result.code or "service.exchange_denied",
             result.reason or "the workflow did not approve the presentation",
         )
-    return JSONResponse(exchanges.result_body(result))
+    return JSONResponse(exchanges.result_body(result), headers=_NO_STORE)
 
 
 async def get_exchange(request: Request) -> Response:
@@ -347,7 +352,7 @@ async def get_exchange(request: Request) -> Response:
                 )
         return exchanges.exchange_view(service.state, workflow, found)
 
-    return JSONResponse(await _in_thread(view))
+    return JSONResponse(await _in_thread(view), headers=_NO_STORE)
 
 
 async def exchange_protocols(request: Request) -> Response:
@@ -388,7 +393,7 @@ async def openid_response(request: Request) -> Response:
     if result is not None:
         approved = str(result.approved).lower()
         service.metrics.event("exchanges", workflow=workflow.id, approved=approved)
-    return JSONResponse(answer)
+    return JSONResponse(answer, headers=_NO_STORE)
 
 
 async def metrics(request: Request) -> Response:

@@ -444,3 +444,26 @@ def test_attack_mutated_presentations_are_refused_never_a_500(
         assert answer.status_code < 500, answer.text
         if answer.status_code == 200 and mutated != token:
             assert oid._outcome(client, answer)["state"] != "complete", json.dumps(mutated)[:300]
+
+
+def test_attack_no_cache_keeps_an_issued_credential_or_a_response_code(
+    service: Service, housing: Housing
+) -> None:
+    """A browser's or proxy's cache keeping the page the one-time code opened (the issued
+    credential), or the direct_post answer carrying the code: every such answer is no-store."""
+    client, _ = service
+    answer, _, _ = oid._apply(client, housing, "ada")
+    assert answer.headers["cache-control"] == "no-store"
+    seen = client.get(oid._path(answer.json()["redirect_uri"]))
+    assert seen.status_code == 200 and seen.headers["cache-control"] == "no-store"
+    path, request = _vcalm(client)
+    world = housing.world
+    vp = present(
+        [world.credentials["ada/identity"], world.credentials["ada/income"]],
+        world.citizens["ada"].key,
+        challenge=request["challenge"],
+        domain=request["domain"],
+        now=world.now,
+    )
+    issued = client.post(path, json={"verifiablePresentation": vp})
+    assert issued.status_code == 200 and issued.headers["cache-control"] == "no-store"
