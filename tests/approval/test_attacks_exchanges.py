@@ -467,3 +467,37 @@ def test_attack_no_cache_keeps_an_issued_credential_or_a_response_code(
     )
     issued = client.post(path, json={"verifiablePresentation": vp})
     assert issued.status_code == 200 and issued.headers["cache-control"] == "no-store"
+
+
+def test_attack_credentials_issued_through_exchanges_are_not_missing_from_the_audit_trail(
+    service: Service, housing: Housing
+) -> None:
+    """The trail is "who issued what"; credentials an exchange issued left no record in it
+    (the actor ``exchange:<workflow>`` was documented, never written)."""
+    from did_gov.service._audit import subject_of
+
+    client, _ = service
+    store = client.app.state.service.state.store()
+    before = len(store.audit(limit=1000))
+    answer, _, _ = oid._apply(client, housing, "ada")  # over OpenID4VP
+    over_openid = client.get(oid._path(answer.json()["redirect_uri"])).json()
+    oid._apply(client, housing, "ben")  # denied: nothing issued, nothing recorded
+    path, request = _vcalm(client)
+    world = housing.world
+    vp = present(
+        [world.credentials["ada/identity"], world.credentials["ada/income"]],
+        world.citizens["ada"].key,
+        challenge=request["challenge"],
+        domain=request["domain"],
+        now=world.now,
+    )
+    over_vcalm = client.post(path, json={"verifiablePresentation": vp}).json()
+    records = store.audit(limit=1000)[before:]
+    issued = [
+        body["verifiablePresentation"]["verifiableCredential"][0]
+        for body in (over_openid, over_vcalm)
+    ]
+    assert [(r.actor, r.action, r.subject, r.detail) for r in records] == [
+        ("exchange:housing", "issue", subject_of(c["id"]), "workflow=housing format=di")
+        for c in issued
+    ]

@@ -66,3 +66,21 @@ def test_attack_reading_an_outcome_needs_the_scope_or_the_response_code(secured:
     front = secured.get(path, headers=_bearer(COORDINATOR))
     assert front.status_code == 200 and "verifiablePresentation" in front.json()
     assert front.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("format", "name"), [("di", "di"), ("vc-jwt", "vc-jwt"), ("sd-jwt", "sd-jwt")]
+)
+def test_an_exchange_issue_record_names_the_credential_id_of_every_format(
+    format: str, name: str
+) -> None:
+    from did_gov import issue
+    from did_gov.service._audit import exchange_issue
+
+    credential = {**unsigned(), "id": "urn:uuid:0b6c39f2-6f62-4a52-9a4e-3f1f2c3c1d10"}
+    secured = issue(credential, PrivateKey.generate(), format=format)  # type: ignore[call-overload]
+    found, detail = exchange_issue("w", secured)
+    assert found == credential["id"]
+    assert detail == f"workflow=w format={name}"
+    assert exchange_issue("w", None) == (None, "workflow=w format=unknown")
+    assert exchange_issue("w", "not.a.token")[0] is None
