@@ -24,7 +24,7 @@ from did_gov._time import utc_now
 from did_gov.errors import DidGovError
 from did_gov.service import _exchange_api as exchanges
 from did_gov.service import _exchange_openid as openid
-from did_gov.service._audit import Auditor, issued_detail
+from did_gov.service._audit import Auditor, exchange_issue, issued_detail
 from did_gov.service._auth import Authenticator, Caller
 from did_gov.service._config import IssuerConfig, ServiceConfig
 from did_gov.service._exchanges import Workflow
@@ -129,6 +129,11 @@ def fetch_status_list(url: str) -> bytes:
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - scheme checked
         body: bytes = answer.read(DEFAULT_LIMITS.max_document_bytes + 1)
     return body
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
+"""An exchange's outcome (an issued credential) or its one-time response code: never cached
+(RFC 9111 §5.2.2.5), so no browser or proxy keeps what the code was spent to see."""
 
 
 def _service(request: Request) -> _Service:
@@ -308,9 +313,13 @@ async def exchange_step(request: Request) -> Response:
     presentation = exchanges.read_exchange_post(await read_json_object(request))
     if presentation is None:
         return JSONResponse(await _in_thread(exchanges.ask, service.state, workflow, exchange_id))
-    result = await _in_thread(
-        exchanges.present_to, service.state, workflow, exchange_id, presentation
-    )
+
+    def present_and_record() -> Any:
+        result = exchanges.present_to(service.state, workflow, exchange_id, presentation)
+        _record_issue(service, workflow, result)
+        return result
+
+    result = await _in_thread(present_and_record)
     service.metrics.event("exchanges", workflow=workflow.id, approved=str(result.approved).lower())
     if not result.approved:
         raise ProblemError(
@@ -318,7 +327,15 @@ async def exchange_step(request: Request) -> Response:
             result.code or "service.exchange_denied",
             result.reason or "the workflow did not approve the presentation",
         )
-    return JSONResponse(exchanges.result_body(result))
+    return JSONResponse(exchanges.result_body(result), headers=_NO_STORE)
+
+
+def _record_issue(service: _Service, workflow: Workflow, result: Any) -> None:
+    """An approved exchange issued a credential: the audit trail says so (``exchange:<w>``)."""
+    if result is None or not result.approved:
+        return
+    credential_id, detail = exchange_issue(workflow.id, result.credential)
+    service.auditor.record(f"exchange:{workflow.id}", "issue", credential_id, detail)
 
 
 async def get_exchange(request: Request) -> Response:
@@ -347,7 +364,7 @@ async def get_exchange(request: Request) -> Response:
                 )
         return exchanges.exchange_view(service.state, workflow, found)
 
-    return JSONResponse(await _in_thread(view))
+    return JSONResponse(await _in_thread(view), headers=_NO_STORE)
 
 
 async def exchange_protocols(request: Request) -> Response:
@@ -379,16 +396,20 @@ async def openid_response(request: Request) -> Response:
     exchange_id = request.path_params["exchange"]
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     body = await request.body()
+
+    def post_and_record() -> Any:
+        taken = openid.direct_post(service.state, workflow, exchange_id, media, body)
+        _record_issue(service, workflow, taken[1])
+        return taken
+
     try:
-        answer, result = await _in_thread(
-            openid.direct_post, service.state, workflow, exchange_id, media, body
-        )
+        answer, result = await _in_thread(post_and_record)
     except openid.OpenIDError as exc:
         return JSONResponse(exc.body(), status_code=exc.status)
     if result is not None:
         approved = str(result.approved).lower()
         service.metrics.event("exchanges", workflow=workflow.id, approved=approved)
-    return JSONResponse(answer)
+    return JSONResponse(answer, headers=_NO_STORE)
 
 
 async def metrics(request: Request) -> Response:

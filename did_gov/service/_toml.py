@@ -261,17 +261,17 @@ def build_workflows(loaded: LoadedConfig) -> list[Any]:
     for spec in loaded.workflows:
         issuer = config.issuer(spec.issuer)
         assert issuer is not None  # noqa: S101 - load_config checked it
-        workflows.append(
-            policy_workflow.from_file(
-                spec.id,
-                spec.policy,
-                signer=issuer.signer,
-                verification_method=issuer.verification_method,
-                verifier=verifier,
-                ledger=state.ledger(),
-                status=state.registry(issuer, "revocation"),
-                trust=trust,
-                versions=versions,
-            )
+        workflow = policy_workflow.from_file(
+            spec.id,
+            spec.policy,
+            signer=issuer.signer,
+            verification_method=issuer.verification_method,
+            verifier=verifier,
+            ledger=state.ledger(),
+            trust=trust,
+            versions=versions,
         )
+        purpose = workflow.policy.status_purpose  # the registry of the purpose the policy names
+        workflow.status = None if purpose is None else state.registry(issuer, purpose)
+        workflows.append(workflow)
     return workflows

@@ -344,3 +344,160 @@ def test_attack_a_response_code_found_later_opens_nothing(
     assert again.status_code == 403, again.text
     assert again.json()["code"] == "service.response_code_invalid"
     assert "verifiablePresentation" not in again.text
+
+
+def test_attack_a_key_binding_jwt_for_the_vcalm_domain_is_refused_over_openid4vp(
+    service: Service, housing: Housing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right nonce, but Key Binding JWTs addressed to the VCALM domain, not the client_id."""
+    from tests.approval.test_decide import _sd_jwt_application
+
+    client, _ = service
+    request = oid._request_object(client, oid._offer(client))
+    monkeypatch.setattr(housing.world, "challenge", request["nonce"])
+    monkeypatch.setattr(housing.world, "domain", oid.BASE)
+    identity, income = _sd_jwt_application(housing, "ada", ["/annualIncome"]).presentations
+    form = {
+        "vp_token": json.dumps({"identity-sd-jwt-vc": [identity], "income-sd-jwt-vc": [income]}),
+        "state": request["state"],
+    }
+    answer = client.post(
+        oid._path(request["response_uri"]), content=urlencode(form), headers=oid.FORM
+    )
+    outcome = oid._outcome(client, answer)
+    assert outcome["lastError"]["code"] == "approval.evidence_rejected"
+    assert "sd_jwt.kb_aud_mismatch" in outcome["lastError"]["detail"]
+
+
+_WEIRD: list[Any] = [
+    None,
+    0,
+    -1,
+    1e308,
+    10**30,
+    "",
+    "x" * 5000,
+    [],
+    {},
+    [None],
+    {"id": None},
+    True,
+    "did:key:zzz",
+    "data:application/vp+jwt,a.b.c",
+    {"type": "EnvelopedVerifiablePresentation", "id": "data:,"},
+    "\u0000",
+    "é",
+    [[[[[]]]]],
+]
+
+
+def _mutated(document: Any, rnd: Any) -> Any:
+    """``document`` with one value, somewhere down a random path, replaced by a weird one."""
+    copied = copy.deepcopy(document)
+    node = copied
+    for _ in range(rnd.randint(1, 6)):
+        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+        if not keys:
+            break
+        key = rnd.choice(keys)
+        child = node[key]
+        if rnd.random() < 0.35 or not isinstance(child, dict | list) or not child:
+            node[key] = rnd.choice(_WEIRD)
+            break
+        node = child
+    return copied
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_attack_mutated_presentations_are_refused_never_a_500(
+    service: Service, housing: Housing, seed: int
+) -> None:
+    """Ada's valid answers, each with one value replaced, over both protocols: never a 5xx and
+    never an approval (a change that leaves the signed content alone is not a mutation)."""
+    import random
+
+    client, _ = service
+    world = housing.world
+    rnd = random.Random(seed)  # noqa: S311 - test input, not a secret
+    for _ in range(12):
+        path, request = _vcalm(client)
+        vp = present(
+            [world.credentials["ada/identity"], world.credentials["ada/income"]],
+            world.citizens["ada"].key,
+            challenge=request["challenge"],
+            domain=request["domain"],
+            now=world.now,
+        )
+        mutated = _mutated(vp, rnd)
+        answer = client.post(path, json={"verifiablePresentation": mutated})
+        assert answer.status_code < 500, answer.text
+        assert answer.status_code != 200 or mutated == vp, json.dumps(mutated)[:300]
+    for _ in range(12):
+        request = oid._request_object(client, oid._offer(client))
+        vp = oid._vp(housing, "ada", request["nonce"], request["client_id"])
+        token = {"identity-vc-di": [vp], "income-vc-di": [vp]}
+        mutated = _mutated(token, rnd)
+        form = {"vp_token": json.dumps(mutated), "state": request["state"]}
+        answer = client.post(
+            oid._path(request["response_uri"]), content=urlencode(form), headers=oid.FORM
+        )
+        assert answer.status_code < 500, answer.text
+        if answer.status_code == 200 and mutated != token:
+            assert oid._outcome(client, answer)["state"] != "complete", json.dumps(mutated)[:300]
+
+
+def test_attack_no_cache_keeps_an_issued_credential_or_a_response_code(
+    service: Service, housing: Housing
+) -> None:
+    """A browser's or proxy's cache keeping the page the one-time code opened (the issued
+    credential), or the direct_post answer carrying the code: every such answer is no-store."""
+    client, _ = service
+    answer, _, _ = oid._apply(client, housing, "ada")
+    assert answer.headers["cache-control"] == "no-store"
+    seen = client.get(oid._path(answer.json()["redirect_uri"]))
+    assert seen.status_code == 200 and seen.headers["cache-control"] == "no-store"
+    path, request = _vcalm(client)
+    world = housing.world
+    vp = present(
+        [world.credentials["ada/identity"], world.credentials["ada/income"]],
+        world.citizens["ada"].key,
+        challenge=request["challenge"],
+        domain=request["domain"],
+        now=world.now,
+    )
+    issued = client.post(path, json={"verifiablePresentation": vp})
+    assert issued.status_code == 200 and issued.headers["cache-control"] == "no-store"
+
+
+def test_attack_credentials_issued_through_exchanges_are_not_missing_from_the_audit_trail(
+    service: Service, housing: Housing
+) -> None:
+    """The trail is "who issued what"; credentials an exchange issued left no record in it
+    (the actor ``exchange:<workflow>`` was documented, never written)."""
+    from did_gov.service._audit import subject_of
+
+    client, _ = service
+    store = client.app.state.service.state.store()
+    before = len(store.audit(limit=1000))
+    answer, _, _ = oid._apply(client, housing, "ada")  # over OpenID4VP
+    over_openid = client.get(oid._path(answer.json()["redirect_uri"])).json()
+    oid._apply(client, housing, "ben")  # denied: nothing issued, nothing recorded
+    path, request = _vcalm(client)
+    world = housing.world
+    vp = present(
+        [world.credentials["ada/identity"], world.credentials["ada/income"]],
+        world.citizens["ada"].key,
+        challenge=request["challenge"],
+        domain=request["domain"],
+        now=world.now,
+    )
+    over_vcalm = client.post(path, json={"verifiablePresentation": vp}).json()
+    records = store.audit(limit=1000)[before:]
+    issued = [
+        body["verifiablePresentation"]["verifiableCredential"][0]
+        for body in (over_openid, over_vcalm)
+    ]
+    assert [(r.actor, r.action, r.subject, r.detail) for r in records] == [
+        ("exchange:housing", "issue", subject_of(c["id"]), "workflow=housing format=di")
+        for c in issued
+    ]
