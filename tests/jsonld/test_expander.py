@@ -272,3 +272,75 @@ def test_a_null_property_scoped_context_keeps_scalars_plain() -> None:
     with pytest.raises(DidGovError) as caught:
         canonicalize(document, loader=OfflineDocumentLoader())
     assert caught.value.code == "jsonld.data_loss"
+
+
+_NAMES = st.sampled_from(["a", "b", "k", "type", "id", "@type", "@id", "x:y", "ex"])
+_KEYWORDS = st.sampled_from(
+    [
+        "@id",
+        "@type",
+        "@graph",
+        "@list",
+        "@set",
+        "@value",
+        "@language",
+        "@index",
+        "@json",
+        "@vocab",
+        "@none",
+        "@nest",
+        "@included",
+        "@reverse",
+        "@direction",
+    ]
+)
+_IRIS = st.sampled_from(["https://x.example/a", "ex:c", "_:b", "rel", "@id", "@type", "@vocab"])
+_TERM_DEFINITIONS = st.recursive(
+    st.one_of(_IRIS, _KEYWORDS, st.none()),
+    lambda inner: st.fixed_dictionaries(
+        {},
+        optional={
+            "@id": st.one_of(_IRIS, _KEYWORDS),
+            "@type": st.one_of(_IRIS, _KEYWORDS),
+            "@container": st.one_of(_KEYWORDS, st.lists(_KEYWORDS, max_size=2)),
+            "@context": st.one_of(st.none(), st.dictionaries(_NAMES, inner, max_size=2)),
+            "@reverse": _IRIS,
+            "@language": st.sampled_from(["en", None]),
+            "@protected": st.booleans(),
+            "@prefix": st.booleans(),
+        },
+    ),
+    max_leaves=4,
+)
+_LEAVES = st.one_of(
+    st.text(max_size=3),
+    st.sampled_from(["https://x.example/v", "ex:v", "_:z", "a"]),
+    st.integers(-3, 3),
+    st.booleans(),
+    st.none(),
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.one_of(_NAMES, _KEYWORDS), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.dictionaries(st.one_of(_NAMES, st.just("@vocab")), _TERM_DEFINITIONS, max_size=4),
+    st.dictionaries(st.one_of(_NAMES, _KEYWORDS), _VALUES, max_size=4),
+    st.booleans(),
+)
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
+def test_hostile_contexts_give_the_same_answer_or_code_on_both_paths(
+    context: dict[str, Any], body: dict[str, Any], pinned: bool
+) -> None:
+    """Arbitrary term definitions (keywords, scoped contexts, containers) over arbitrary JSON:
+    both paths answer alike, and nothing but a ``DidGovError`` ever escapes either."""
+    document = {**body, "@context": ([V2] if pinned else []) + [context]}
+    _same(document)
+    assert _check_outcome(document, OfflineDocumentLoader()) == _check_outcome(document, REFERENCE)
