@@ -4,8 +4,8 @@ The Data Integrity verify rows of ``bench/di.py`` (one shape with distinct value
 shape every call, a 1-credential presentation of new shapes), each measured with the
 loader's compiled-context tables and one-pass expander (the default) against the same
 verifier with both off (``loader.compiled = None``, ``loader.one_pass = False``: pyld
-expanding and processing every context, as before), on the same credentials, each side's
-calls back to back (``bench.di.blockwise``), and the same credentials verified by the
+expanding and processing every context, as before), on the same credentials, in alternating runs of
+25 calls (``bench.di.blockwise``), and the same credentials verified by the
 pinned JavaScript stack when Node and ``bench/js/node_modules`` are present.
 ``figures(rounds)`` is collected by ``bench/run.py`` (``SECTIONS``); its "naive" columns are
 the figures with both off.
