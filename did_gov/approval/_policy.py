@@ -22,6 +22,7 @@ from did_gov.dids import DefaultResolver, Resolver, resolve_verification_method
 from did_gov.errors import ApprovalError, DidGovError
 from did_gov.jsonld import jcs
 from did_gov.keys import Signer
+from did_gov.trust import BASE_TYPE
 
 __all__ = [
     "FORMAT_VERSION",
@@ -354,10 +355,17 @@ def _evidence(value: object) -> tuple[EvidenceRequirement, ...]:
         issuers = item.get("issuers", [])
         if not isinstance(issuers, list):
             raise _bad(f"{where}.issuers is a list of issuer ids")
+        kind = _string(item["type"], f"{where}.type")
+        if kind == BASE_TYPE or kind.endswith("#" + BASE_TYPE):
+            raise _bad(
+                f"{where}.type {kind!r} is every credential's type and needs no accreditation:"
+                " any accredited issuer could assert anything under it; name the evidence's own"
+                " type"
+            )
         found.append(
             EvidenceRequirement(
                 name,
-                _string(item["type"], f"{where}.type"),
+                kind,
                 tuple(_path(c, f"{where}.claims[]") for c in claims),
                 tuple(_string(x, f"{where}.issuers[]") for x in issuers),
             )

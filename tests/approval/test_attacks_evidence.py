@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from did_gov import Verifier
 from did_gov.approval import Submission, TrustState, evaluate
 from did_gov.trust import (
@@ -58,3 +60,47 @@ def test_attack_income_from_an_issuer_whose_accreditation_lapsed_is_refused(
     assert not outcome.approved
     assert outcome.code == "approval.evidence_rejected"
     assert "trust.accreditation_expired" in (outcome.reason or "")
+
+
+@pytest.mark.parametrize(
+    "kind", ["VerifiableCredential", "https://www.w3.org/2018/credentials#VerifiableCredential"]
+)
+def test_attack_a_policy_asking_for_the_base_type_does_not_load(
+    housing: Housing, kind: str
+) -> None:
+    """Every credential is a VerifiableCredential and the base type needs no accreditation:
+    under such a requirement the Interior (accredited for identity only) could vouch for an
+    income. The policy is refused when it loads."""
+    from did_gov.approval import sign_policy
+    from did_gov.errors import ApprovalError
+
+    document = housing.document()
+    document["evidence"][1]["type"] = kind
+    housing_office = housing.world.housing
+    with pytest.raises(ApprovalError) as caught:
+        sign_policy(document, housing_office.key, housing_office.vm)
+    assert caught.value.code == "approval.policy_invalid"
+    assert "accreditation" in caught.value.message
+
+
+def test_an_accredited_issuer_can_sign_a_base_type_credential_that_verifies(
+    housing: Housing,
+) -> None:
+    """Why the base type is refused as evidence: the verifier accepts the Interior's
+    base-type-only credential (it asserts no type the Interior is not accredited for)."""
+    from did_gov import issue
+
+    world, ex = housing.world, housing.ex
+    credential = issue(
+        {
+            "@context": [ex.V2, ex.EXAMPLES],
+            "type": ["VerifiableCredential"],
+            "issuer": world.interior.did,
+            "validFrom": "2026-01-01T00:00:00Z",
+            "credentialSubject": {"id": world.citizens["eve"].did, "annualIncome": 1},
+        },
+        world.interior.key,
+        verification_method=world.interior.vm,
+        now=world.now,
+    )
+    assert housing.verifier.verify(credential, now=world.now).verified
