@@ -413,8 +413,9 @@ async def openid_response(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    """``GET /metrics``: Prometheus text."""
-    service, _ = _guard(request, None)
+    """``GET /metrics``: Prometheus text, for a token with scope ``metrics`` (or public by
+    configuration: ``[auth] public_metrics``)."""
+    service, _ = _guard(request, "metrics")
     return Response(service.metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
 

@@ -34,7 +34,7 @@ __all__ = [
     "token_digest",
 ]
 
-SCOPES = ("credentials:issue", "credentials:status", "credentials:verify", "exchanges")
+SCOPES = ("credentials:issue", "credentials:status", "credentials:verify", "exchanges", "metrics")
 """The scopes a token may carry; each protected endpoint needs one of them."""
 
 _ALGS = {"EdDSA": KeyType.ED25519, "ES256": KeyType.P256, "ES384": KeyType.P384}
@@ -112,6 +112,9 @@ class AuthConfig:
     public_verify: bool = False
     rate: float | None = None
     burst: int = 50
+    public_metrics: bool = False
+    """``GET /metrics`` without a token. Off by default: on a quiet instance the counters tell
+    an onlooker how one exchange ended (approved or denied), which the response code hides."""
 
     def __post_init__(self) -> None:
         names = [t.name for t in self.tokens]
@@ -168,7 +171,10 @@ class Authenticator:
 
     def authorize(self, caller: Caller, scope: str) -> None:
         """401 for an anonymous caller, 403 when the caller lacks ``scope``."""
-        if scope == "credentials:verify" and self.config is not None and self.config.public_verify:
+        if self.config is not None and (
+            (scope == "credentials:verify" and self.config.public_verify)
+            or (scope == "metrics" and self.config.public_metrics)
+        ):
             return
         if scope in caller.scopes:
             return
@@ -307,7 +313,7 @@ def read_auth(table: Mapping[str, Any], base: Any) -> AuthConfig:
     from did_gov._json import parse_json
     from did_gov.proofs.jose import jwks_keys, parse_jwks
 
-    allowed = {"public_verify", "rate", "burst", "tokens", "oauth"}
+    allowed = {"public_verify", "public_metrics", "rate", "burst", "tokens", "oauth"}
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise _config_error(f"[auth]: unknown key(s) {', '.join(unknown)}")
@@ -352,10 +358,16 @@ def read_auth(table: Mapping[str, Any], base: Any) -> AuthConfig:
     if not isinstance(burst, int) or isinstance(burst, bool) or burst < 1:
         raise _config_error("[auth] burst is a positive integer")
     public = table.get("public_verify", False)
-    if not isinstance(public, bool):
-        raise _config_error("[auth] public_verify is true or false")
+    public_metrics = table.get("public_metrics", False)
+    if not isinstance(public, bool) or not isinstance(public_metrics, bool):
+        raise _config_error("[auth] public_verify and public_metrics are true or false")
     if not tokens and not oauth:
         raise _config_error("[auth] configures no token and no OAuth issuer: nobody could call")
     return AuthConfig(
-        tuple(tokens), tuple(oauth), public, None if rate is None else float(rate), burst
+        tuple(tokens),
+        tuple(oauth),
+        public,
+        None if rate is None else float(rate),
+        burst,
+        public_metrics=public_metrics,
     )

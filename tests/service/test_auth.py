@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from did_gov._encoding import b64url_encode
+from did_gov.errors import InvalidInputError
 from did_gov.keys import PrivateKey
 from did_gov.ledger import verify_receipt
 from did_gov.proofs._jws import json_bytes, sign_compact
 from did_gov.service._audit import record_line, subject_of
-from did_gov.service._auth import ApiToken, AuthConfig, OAuthIssuer, token_digest
+from did_gov.service._auth import ApiToken, AuthConfig, OAuthIssuer, read_auth, token_digest
 from tests.service.conftest import unsigned
 
 CLERK = "clerk-token-0123456789abcdef"
@@ -108,8 +110,35 @@ def test_verify_needs_its_scope_unless_public(secured: Any, make_client: Any) ->
 
 
 def test_public_reads_need_no_token(secured: Any) -> None:
-    for path in ("/health", "/issuers", "/log/checkpoint", "/metrics", "/openapi.json"):
+    for path in ("/health", "/issuers", "/log/checkpoint", "/openapi.json"):
         assert secured.get(path).status_code == 200, path
+
+
+def test_attack_metrics_tell_an_onlooker_how_an_exchange_ended(make_client: Any) -> None:
+    """An onlooker who saw an exchange's QR code polled the public /metrics and read
+    approved or denied off did_gov_exchanges_total and the route's status codes: the
+    counters are now for a token with scope ``metrics`` unless configured public."""
+    scraper = "scraper-token-0123456789abcdef"
+    tokens = (ApiToken("prometheus", token_digest(scraper), frozenset({"metrics"})),)
+    secured = make_client(no_auth=False, auth=_auth(tokens=_auth().tokens + tokens))
+    anonymous = secured.get("/metrics")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["type"] == "urn:did-gov:error:service.unauthorized"
+    assert secured.get("/metrics", headers=_bearer(CLERK)).status_code == 403
+    scraped = secured.get("/metrics", headers=_bearer(scraper))
+    assert scraped.status_code == 200
+    assert "did_gov_http_requests_total" in scraped.text
+    public = make_client(no_auth=False, auth=_auth(public_metrics=True))
+    assert public.get("/metrics").status_code == 200
+    assert _issue(public, {}).status_code == 401
+
+
+def test_public_metrics_is_a_boolean(tmp_path: Path) -> None:
+    entry = {"name": "p", "sha256": token_digest(CLERK).hex(), "scopes": ["metrics"]}
+    assert read_auth({"tokens": [entry], "public_metrics": True}, tmp_path).public_metrics
+    assert not read_auth({"tokens": [entry]}, tmp_path).public_metrics
+    with pytest.raises(InvalidInputError, match="public_metrics"):
+        read_auth({"tokens": [entry], "public_metrics": "yes"}, tmp_path)
 
 
 def test_oauth_access_token(secured: Any) -> None:
