@@ -8,6 +8,7 @@ with the code of the rule it broke.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import hmac
 import threading
@@ -87,14 +88,17 @@ class GovLog:
     versions: tuple[GovVersion, ...]
     _documents: dict[int, DidDocument] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-    _indexes: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _times: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        # Leaf indexes and anchored times increase with the version (§5 rule 2, checkpoint
-        # times): kept once so that a position or a time is found by bisection.
-        object.__setattr__(self, "_indexes", tuple(v.leaf_index for v in self.versions))
-        object.__setattr__(self, "_times", tuple(v.anchored_time for v in self.versions))
+    # Leaf indexes and anchored times increase with the version (§5 rule 2, checkpoint
+    # times): kept once, at the first lookup, so that a position or a time is found by
+    # bisection (the log is a value: they cannot go stale).
+    @functools.cached_property
+    def _indexes(self) -> tuple[int, ...]:
+        return tuple(v.leaf_index for v in self.versions)
+
+    @functools.cached_property
+    def _times(self) -> tuple[datetime, ...]:
+        return tuple(v.anchored_time for v in self.versions)
 
     @property
     def latest(self) -> GovVersion:
