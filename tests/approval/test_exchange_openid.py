@@ -24,7 +24,7 @@ from did_gov._encoding import b64url_decode
 from did_gov.approval import PolicyWorkflow, Submission, replay
 from did_gov.dids import DefaultResolver
 from did_gov.trust import DcqlQuery
-from tests.approval.conftest import Housing
+from tests.approval.conftest import DENIALS, Housing
 from tests.approval.test_workflow import _workflow
 
 BASE = "http://testserver"
@@ -188,15 +188,7 @@ def outcome_record(
     )
 
 
-@pytest.mark.parametrize(
-    ("citizen", "code"),
-    [
-        ("ben", "approval.denied"),
-        ("cleo", "approval.evidence_rejected"),
-        ("dan", "approval.evidence_rejected"),
-        ("eve", "approval.subject_mismatch"),
-    ],
-)
+@pytest.mark.parametrize(("citizen", "code"), DENIALS)
 def test_a_wallet_over_openid4vp_reads_the_denial(
     service: tuple[Any, PolicyWorkflow], housing: Housing, citizen: str, code: str
 ) -> None:
