@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import warnings
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -25,33 +22,10 @@ from did_gov.approval import PolicyWorkflow, Submission, replay
 from did_gov.dids import DefaultResolver
 from did_gov.trust import DcqlQuery
 from tests.approval.conftest import DENIALS, Housing
-from tests.approval.test_workflow import _workflow
+from tests.approval.test_workflow import service as service  # the fixture
 
 BASE = "http://testserver"
 FORM = {"content-type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def service(housing: Housing, tmp_path: Path) -> Iterator[tuple[Any, PolicyWorkflow]]:
-    from did_gov.keys import PrivateKey
-    from did_gov.service import IssuerConfig, ServiceConfig, create_app
-    from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-        from starlette.testclient import TestClient
-    workflow = _workflow(housing, tmp_path)
-    (tmp_path / "data").mkdir()
-    config = ServiceConfig(
-        issuers=(IssuerConfig("ed", PrivateKey.generate()),),
-        public_url=BASE,
-        data=tmp_path / "data",
-        no_auth=True,
-        verifier_options={"trust": UNSAFE_TRUST_ANY_ISSUER},
-    )
-    app = create_app(config, workflows=[workflow])
-    with TestClient(app, raise_server_exceptions=False, client=("127.0.0.1", 50000)) as client:
-        yield client, workflow
 
 
 def _path(url: str) -> str:
