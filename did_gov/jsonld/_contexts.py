@@ -21,6 +21,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from did_gov._json import JsonFacts
 from did_gov.errors import ContextLoadError, InvalidInputError
 
 __all__ = ["ContextPolicy", "ContextValidation", "type_key", "validate_contexts"]
@@ -91,10 +92,26 @@ def _embeds_context(body: dict[str, Any]) -> bool:
     return False
 
 
-def _foreign(body: dict[str, Any], urls: frozenset[str]) -> list[str]:
-    """Every place in ``body`` where a context other than a known URL appears."""
+def _known(context: Any, urls: frozenset[str]) -> bool:
+    """Whether a ``@context`` value is a known URL or a list of known URLs only."""
+    if isinstance(context, str):
+        return context in urls
+    return isinstance(context, list) and all(isinstance(c, str) and c in urls for c in context)
+
+
+def _foreign(
+    body: dict[str, Any], urls: frozenset[str], nested: tuple[Any, ...] | None = None
+) -> list[str]:
+    """Every place in ``body`` where a context other than a known URL appears.
+
+    ``nested``, when given, holds (at least) every ``@context`` value below the top level
+    of ``body``: when each is a known URL, nothing below the top level can be foreign
+    and the walk that would look is spared.
+    """
     found: list[str] = []
-    if not _embeds_context(body):  # the usual case: only the top-level @context to look at
+    if (
+        all(_known(c, urls) for c in nested) if nested is not None else not _embeds_context(body)
+    ):  # the usual case: only the top-level @context to look at
         if "@context" in body:
             _check_context(body["@context"], "@context", urls, found)
         return found
@@ -135,8 +152,13 @@ def validate_contexts(
     *,
     policy: ContextPolicy = ContextPolicy.RECOMPACT,
     loader: Any = None,
+    facts: JsonFacts | None = None,
 ) -> ContextValidation:
     """Apply the context policy to a document whose proof verified (VC DI §4.6).
+
+    ``facts``: what :func:`did_gov._json.check_json_value` learned of ``document`` (used
+    only when they are about this very object), so that finding embedded contexts takes
+    no second walk.
 
     Raises :class:`ContextLoadError`: ``jsonld.context_not_allowed`` for a context
     URL the loader does not serve, ``jsonld.context_unpinned`` under
@@ -156,7 +178,8 @@ def validate_contexts(
         from did_gov.jsonld import default_loader
 
         loader = default_loader()
-    unpinned = _foreign(document, loader.urls)  # the proof's own members aside
+    nested = facts.contexts if facts is not None and facts.root is document else None
+    unpinned = _foreign(document, loader.urls, nested)  # the proof's own members aside
     pinned = tuple(c for c in _as_list(document.get("@context")) if isinstance(c, str))
     # The type IRIs depend only on the top-level contexts and the type values (type-scoped
     # contexts apply after them), so a two-member document gives them without a full expansion.

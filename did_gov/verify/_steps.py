@@ -157,11 +157,25 @@ def subject_binding(
     )
 
 
-def _instant(bound: Bound) -> datetime:
-    """A bound as an aware datetime; raises DidGovError (``credential.date_invalid``)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_FIRST_SECOND = int(datetime(1, 1, 1, tzinfo=UTC).timestamp())
+_LAST_SECOND = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+"""The whole seconds :func:`~did_gov._time.numeric_date` accepts (years 0001-9999)."""
+
+
+def _instant(bound: Bound) -> datetime | int:
+    """A bound as an aware datetime, or a whole-second NumericDate as microseconds since the epoch.
+
+    Raises DidGovError (``credential.date_invalid``, ``credential.date_out_of_range``).
+    """
     value = bound.value
     if bound.numeric:
+        if type(value) is int and _FIRST_SECOND <= value <= _LAST_SECOND:  # the usual NumericDate
+            return value * 1_000_000
         seconds = numeric_date(value, field=bound.field)
+        if seconds.is_integer():  # exact as an integer: no datetime needed to compare it
+            return int(seconds) * 1_000_000
         try:
             return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
@@ -173,23 +187,40 @@ def _instant(bound: Bound) -> datetime:
 
 def validity(secured: Secured, moment: datetime, skew: timedelta) -> Check:
     """Step 8: the validity window and the JWT time claims, with the clock skew."""
+    early, late = moment + skew, moment - skew  # the latest start, the earliest end that pass
+    in_micros: tuple[int, int] | None = None
     for bound in secured.window:
         try:
             at = _instant(bound)
         except DidGovError as exc:
             return fail("validity", exc.code, exc.message)
-        shown = bound.value
-        if bound.role == "start" and moment + skew < at:
-            return fail(
-                "validity", "credential.not_yet_valid", f"not valid before {shown} ({bound.field})"
-            )
-        if bound.role == "end" and (moment - skew >= at if bound.numeric else moment - skew > at):
-            return fail("validity", "credential.expired", f"expired at {shown} ({bound.field})")
-        if bound.role == "issued" and moment + skew < at:
-            return fail(
-                "validity", "credential.issued_in_future", f"issued in the future: {shown} (iat)"
-            )
+        if isinstance(at, int):
+            if in_micros is None:
+                in_micros = ((early - _EPOCH) // _MICROSECOND, (late - _EPOCH) // _MICROSECOND)
+            latest_start, earliest_end = in_micros
+            breach = _breach(bound, latest_start < at, earliest_end >= at)
+        else:
+            ended = late >= at if bound.numeric else late > at
+            breach = _breach(bound, early < at, ended)
+        if breach is not None:
+            return breach
     return _valid_at(moment, moment.tzinfo)
+
+
+def _breach(bound: Bound, before: bool, ended: bool) -> Check | None:
+    """The failing check when ``moment`` is before a start (or issue time) or after an end."""
+    shown = bound.value
+    if bound.role == "start" and before:
+        return fail(
+            "validity", "credential.not_yet_valid", f"not valid before {shown} ({bound.field})"
+        )
+    if bound.role == "end" and ended:
+        return fail("validity", "credential.expired", f"expired at {shown} ({bound.field})")
+    if bound.role == "issued" and before:
+        return fail(
+            "validity", "credential.issued_in_future", f"issued in the future: {shown} (iat)"
+        )
+    return None
 
 
 @functools.lru_cache(maxsize=16)
