@@ -90,6 +90,11 @@ class KeyRing:
         ] = {}
         self._lock = threading.Lock()
 
+    @property
+    def reads_anchor(self) -> bool:
+        """Whether a key may be judged at the document's anchor position (a did:gov resolver)."""
+        return self._gov is not None
+
     def method(
         self, vm_url: str, purpose: str, moment: datetime
     ) -> tuple[PublicKey, VerificationMethod]:

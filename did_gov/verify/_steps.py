@@ -197,13 +197,13 @@ def validity(secured: Secured, moment: datetime, skew: timedelta) -> Check:
         if isinstance(at, int):
             if in_micros is None:
                 in_micros = ((early - _EPOCH) // _MICROSECOND, (late - _EPOCH) // _MICROSECOND)
-            latest_start, earliest_end = in_micros
-            breach = _breach(bound, latest_start < at, earliest_end >= at)
+            before, ended = in_micros[0] < at, in_micros[1] >= at
         else:
-            ended = late >= at if bound.numeric else late > at
-            breach = _breach(bound, early < at, ended)
-        if breach is not None:
-            return breach
+            before, ended = early < at, (late >= at if bound.numeric else late > at)
+        if before or ended:
+            breach = _breach(bound, before, ended)
+            if breach is not None:
+                return breach
     return _valid_at(moment, moment.tzinfo)
 
 

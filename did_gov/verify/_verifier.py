@@ -224,13 +224,14 @@ class Verifier:
         if request is not None and _unbound_sd_jwt(parsed.value):
             expected = expected._replace(nonce=None, audience=None)  # step 12 judges it
         nested: list[Secured] = []
-        token = _RECEIPTS.set(parsed.receipts or ())
+        token = _RECEIPTS.set(parsed.receipts) if parsed.receipts else None
         try:
             report, secured = self._steps(  # 2.-10.; step 1 held any object to the parser's bounds
                 parsed.value, expected, moment, collect=nested, facts=parsed.facts
             )
         finally:
-            _RECEIPTS.reset(token)
+            if token is not None:
+                _RECEIPTS.reset(token)
         if parsed.receipts is not None or self.policy.require_anchor:  # 11. anchor
             report = self.check_anchors(report, parsed.value, parsed.receipts or [])
         if request is not None:  # 12. request
@@ -274,19 +275,25 @@ class Verifier:
         ``facts`` are what holding ``value`` (an object) to the parser's bounds learned of it.
         """
         notes: GovNotes = []  # the freshness of each did:gov signer's log
-        position = ANCHORED.set((value, _RECEIPTS.get(), notes))  # a did:gov key's anchor position
-        try:
+        if self.keys.reads_anchor:  # a did:gov key is judged at the document's anchor position
+            position = ANCHORED.set((value, _RECEIPTS.get(), notes))
+            try:
+                secured = self._secure(value, expected, moment, expect, facts)  # 2.-3.
+            finally:
+                ANCHORED.reset(position)
+        else:
             secured = self._secure(value, expected, moment, expect, facts)  # 2.-3.
-        finally:
-            ANCHORED.reset(position)
         checks = list(secured.checks)
         if notes:
             checks += did_log_checks(notes)
         nested: list[VerificationReport] = []
+        adapted = secured.ok
+        issuer_ok = True
         if secured.kind == "credential":
-            if secured.ok:
-                checks.append(issuer_binding(secured, self.policy))  # 4.
-            if secured.ok:
+            if adapted:
+                issuer = issuer_binding(secured, self.policy)  # 4.
+                checks.append(issuer)
+                issuer_ok = issuer.ok
                 if secured.format == "sd-jwt-vc" and not presented:
                     presented = any(c.name == "key_binding" for c in checks)
                 subject = subject_binding(secured, presented_by, self.policy, presented)
@@ -301,11 +308,11 @@ class Verifier:
             checks.append(validity(secured, moment, self.policy.clock_skew))  # 8.
         if secured.kind == "credential" and with_status and passed(checks):
             checks += self._status(secured, moment)  # 9.
-        issuer_ok = passed([c for c in checks if c.name == "issuer"])
-        if judge_trust and secured.kind == "credential" and secured.ok and issuer_ok:
+        if judge_trust and secured.kind == "credential" and adapted and issuer_ok:
+            receipts = _RECEIPTS.get()
             anchored = (
-                anchored_time(value, _RECEIPTS.get(), self.log_keys)
-                if self.trust is not None and isinstance(value, dict | str)
+                anchored_time(value, receipts, self.log_keys)
+                if receipts and self.trust is not None and isinstance(value, dict | str)
                 else None
             )
             judged = self._with_expanded_types(secured)
