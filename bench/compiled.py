@@ -1,13 +1,14 @@
-"""Compiled contexts (``did_gov/jsonld/_compiled.py``) on and off, beside @digitalbazaar/vc.
+"""Compiled contexts and the one-pass expander on and off, beside @digitalbazaar/vc.
 
 The Data Integrity verify rows of ``bench/di.py`` (one shape with distinct values, a new
 shape every call, a 1-credential presentation of new shapes), each measured with the
-loader's compiled-context tables (the default) against the same verifier with the tables
-off (``loader.compiled = None``: pyld processing every context as before), interleaved call
-by call on the same credentials, and the same credentials verified by the pinned
-JavaScript stack when Node and ``bench/js/node_modules`` are present.
+loader's compiled-context tables and one-pass expander (the default) against the same
+verifier with both off (``loader.compiled = None``, ``loader.one_pass = False``: pyld
+expanding and processing every context, as before), on the same credentials, in alternating runs of
+25 calls (``bench.di.blockwise``), and the same credentials verified by the
+pinned JavaScript stack when Node and ``bench/js/node_modules`` are present.
 ``figures(rounds)`` is collected by ``bench/run.py`` (``SECTIONS``); its "naive" columns are
-the tables-off figures.
+the figures with both off.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bench._harness import Figure, measure
-from bench.di import ONE_SHAPE, held_credential, new_shapes, run_js, shaped_credential
+from bench._harness import Figure
+from bench.di import ONE_SHAPE, blockwise, held_credential, new_shapes, run_js, shaped_credential
 from bench.run import NOW
 from did_gov import PrivateKey, Verifier, issue, present
 from did_gov.dids import did_key
@@ -28,11 +29,12 @@ def _verifier(tables: bool) -> Verifier:
     loader = OfflineDocumentLoader()
     if not tables:
         loader.compiled = None  # type: ignore[assignment]
+        loader.one_pass = False
     return Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER, loader=loader)
 
 
 def figures(rounds: int) -> list[Figure]:
-    """Three verify rows, compiled contexts on (ours) and off (baseline), with @digitalbazaar/vc."""
+    """Three verify rows, compiled contexts and one pass on (ours) and off (baseline), with vc-js."""
     key = PrivateKey.from_seed("ed25519", bytes(range(32)))
     holder = PrivateKey.from_seed("ed25519", bytes(32))
     warmup = 20
@@ -85,7 +87,7 @@ def figures(rounds: int) -> list[Figure]:
             return report
 
         out.append(
-            measure(
+            blockwise(
                 name,
                 lambda on=on, ours=ours: call(on, ours),  # type: ignore[misc]
                 lambda off=off, theirs=theirs: call(off, theirs),  # type: ignore[misc]

@@ -455,6 +455,14 @@ def main(argv: list[str] | None = None) -> None:
             f"{shapes['n_first']:.0f}, {shapes['rss_total_mib']:.1f} MiB after {shapes['n_total']:.0f} "
             f"(growth {shapes['rss_total_mib'] - shapes['rss_first_mib']:+.1f} MiB)"
         )
+    from bench.di import EXPANSION
+
+    for name, counts in EXPANSION.items():
+        reasons = ", ".join(f"{r} {n}" for r, n in counts.fallback.most_common()) or "none"
+        print(
+            f"one-pass expander, {name}: {counts.fast} of {counts.total} documents, "
+            f"{counts.fallback_rate:.1%} to pyld ({reasons})"
+        )
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {result['peak_rss_mib']:.1f} MiB")
     if args.json:

@@ -319,7 +319,9 @@ def serve(
 
     ``port`` 0 takes a free port; the printed URL (``listening on http://HOST:PORT``, one
     line on standard output, or given to ``announce``) names the one bound. ``sock`` is a
-    socket already bound with :func:`bind`.
+    socket already bound with :func:`bind`. uvicorn parses HTTP with httptools and runs on
+    uvloop when they are installed (the ``service`` extra installs both), else h11 and
+    asyncio; the access log is off (requests are counted in ``/metrics`` instead).
     """
     import uvicorn
 

@@ -152,6 +152,16 @@ class Session:
         """Run ``work(connection)`` (reads only); run again on a new connection if it was lost."""
         return self._run(work, write=False)
 
+    def statement(self, work: Callable[[Any], _T]) -> _T:
+        """Run ``work(connection)``: one write statement that commits on its own.
+
+        One round trip where :meth:`write` takes three (``BEGIN``, the work, ``COMMIT``); the
+        statement is its own transaction, committed with synchronous commit (durable) before
+        it returns. If the connection breaks, ``work`` runs again on a new connection, so it
+        must be idempotent (as :meth:`write` without ``committed``).
+        """
+        return self._run(work, write=False)
+
     def write(
         self,
         work: Callable[[Any], _T],

@@ -11,8 +11,10 @@ Run it: ``python examples/housing_benefit.py``. The parties:
   **Ada** qualifies; **Ben**'s income is too high; **Cleo**'s identity credential was revoked;
   **Dan**'s income credential comes from an unaccredited "tax adviser"; **Eve** pairs her
   identity with Ada's income credential;
+- the office then **withdraws** the policy (a signed version 2 saying ``withdrawn``): an
+  application under version 1 is refused from then on;
 - an **auditor**, holding the log's public key and the office's retained files, replays every
-  decision from the log.
+  decision from the log — those made under version 1 too.
 
 Only hashes reach the log. Run with ``--keep DIR`` to keep the files (policy, bundle, root,
 keys, presentations, decisions) that ``did-gov approval`` takes on the command line.
@@ -31,8 +33,18 @@ from pathlib import Path
 from typing import Any
 
 from did_gov import PrivateKey, Verifier, issue, present
-from did_gov.approval import Decision, Submission, TrustState, decide, replay, sign_policy
+from did_gov.approval import (
+    Decision,
+    Policy,
+    PolicyVersions,
+    Submission,
+    TrustState,
+    decide,
+    replay,
+    sign_policy,
+)
 from did_gov.dids import did_key
+from did_gov.errors import ApprovalError
 from did_gov.ledger import open_ledger
 from did_gov.status import StatusList, build_list_credential
 from did_gov.trust import Accreditation, build_bundle, build_root, sign_accreditation, verify_bundle
@@ -288,6 +300,7 @@ def run(now: datetime = NOW, keep: Path | None = None) -> dict[str, Any]:
             now=now,
             trust=trust,
         )
+    withdrawn = withdraw(world, policy)
     # The auditor: the log's public key, the bundle, the policy, the retained presentations.
     audit_verifier, audit_trust = world.verifier()
     replays = {
@@ -308,7 +321,20 @@ def run(now: datetime = NOW, keep: Path | None = None) -> dict[str, Any]:
     }
     if keep is not None:
         _keep(keep, world, presentations, decisions, log.verifier.vkey)
-    return {"world": world, "decisions": decisions, "replays": replays}
+    return {"world": world, "decisions": decisions, "replays": replays, "withdrawn": withdrawn}
+
+
+def withdraw(world: World, policy: Policy) -> str:
+    """The office signs version 2 with ``withdrawn``; version 1 is refused afterwards (its code)."""
+    versions = PolicyVersions()  # did-gov serve keeps them in its data folder
+    versions.admit(policy)
+    document = {**policy.document, "version": policy.version + 1, "withdrawn": True}
+    versions.admit(sign_policy(document, world.housing.key, world.housing.vm))
+    try:
+        versions.admit(policy)  # a new application, still under version 1
+    except ApprovalError as refused:
+        return refused.code
+    return "not refused"
 
 
 def _keep(
@@ -343,11 +369,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         now = datetime.now(UTC).replace(microsecond=0)  # the command line judges at the real time
         result = run(now, args.keep or Path(tmp) / "files")
-    ok = True
     for name, decision in result["decisions"].items():
         verdict = "APPROVED" if decision.approved else f"DENIED [{decision.code}]"
         print(f"{name:5} {verdict}: {decision.reason or 'housing benefit issued'}")
         print(f"      anchored as entry {decision.receipt.index} of {decision.receipt.origin}")
+    print(
+        f"withdrawn: version 2 withdraws the policy; version 1 is refused [{result['withdrawn']}]"
+    )
+    ok = result["withdrawn"] == "approval.policy_withdrawn"
     for name, replayed in result["replays"].items():
         print(f"audit {name:5} {'replayed' if replayed.ok else 'FAILED'}: {replayed.message}")
         ok = ok and replayed.ok

@@ -49,3 +49,10 @@ def test_tcp_logins_need_the_password(postgres: Any) -> None:
     wrong = postgres.url().replace(postgres.password, "guess")
     with pytest.raises(psycopg.OperationalError, match="password"):
         psycopg.connect(wrong).close()
+
+
+def test_pid_is_the_postmaster_that_serves_the_cluster(postgres: Any) -> None:
+    with psycopg.connect(postgres.url()) as db:
+        backend = db.execute("SELECT pg_backend_pid()").fetchone()[0]
+        stat = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+    assert postgres.pid is not None and int(stat[1]) == postgres.pid  # the backend's parent

@@ -5,7 +5,9 @@ credential to issue, the evidence it needs (types, accredited issuers), a rule o
 clauses and a template. :func:`evaluate` is a pure function of (policy, evidence, clock);
 :func:`decide` issues on approval and anchors the decision record's hash in the
 transparency log either way; :func:`replay` reproduces a recorded decision.
-:class:`PolicyWorkflow` runs a policy on the agency service's exchanges.
+:class:`PolicyVersions` keeps the newest version of each policy an evaluator has seen
+(rollback and withdrawal). :class:`PolicyWorkflow` runs a policy on the agency service's
+exchanges.
 
 Needs the ``approval`` extra (``pip install 'did-gov[approval]'``, the pinned
 ``common-expression-language`` evaluator). Knows nothing of HTTP.
@@ -29,6 +31,7 @@ from did_gov.approval._policy import (
     sign_policy,
 )
 from did_gov.approval._record import Decision, ReplayResult, decide, parse_decision, replay
+from did_gov.approval._versions import KeptVersion, PolicyVersions
 from did_gov.approval._workflow import PolicyResult, PolicyWorkflow
 
 __all__ = [
@@ -39,9 +42,11 @@ __all__ = [
     "Denial",
     "Evidence",
     "EvidenceRequirement",
+    "KeptVersion",
     "Outcome",
     "Policy",
     "PolicyResult",
+    "PolicyVersions",
     "PolicyWorkflow",
     "ReplayResult",
     "StatusAllocator",

@@ -22,6 +22,7 @@ from did_gov.dids import DefaultResolver, Resolver, resolve_verification_method
 from did_gov.errors import ApprovalError, DidGovError
 from did_gov.jsonld import jcs
 from did_gov.keys import Signer
+from did_gov.trust import BASE_TYPE
 
 __all__ = [
     "FORMAT_VERSION",
@@ -218,9 +219,8 @@ def load_policy(value: object, *, resolver: Resolver | None = None) -> Policy:
         raise _bad("proof.signatureValue is not base64url") from None
     document = value["policy"]
     _check_size(document)
-    policy = _parse(document, method, signature)
-    _verify_signature(policy, resolver)
-    return policy
+    _verify_signature(document, method, signature, resolver)  # before any rule is compiled
+    return _parse(document, method, signature)
 
 
 def _check_size(document: object) -> None:
@@ -234,11 +234,15 @@ def _check_size(document: object) -> None:
         raise _bad(f"a policy is at most {MAX_POLICY_BYTES} bytes, not {size}")
 
 
-def _verify_signature(policy: Policy, resolver: Resolver | None) -> None:
-    method = policy.verification_method
-    if not method.startswith(policy.issuer + "#"):
+def _verify_signature(
+    document: Mapping[str, Any], method: str, signature: bytes, resolver: Resolver | None
+) -> None:
+    """§3: the signature by a key of ``issuer``, checked before the document is parsed or its
+    expressions compiled: an unsigned or forged policy costs one signature check, no more."""
+    issuer = document.get("issuer")
+    if not isinstance(issuer, str) or not method.startswith(issuer + "#"):
         raise _bad(
-            f"the policy is signed by {method}, not by its issuer {policy.issuer}",
+            f"the policy is signed by {method}, not by its issuer {str(issuer)[:200]}",
             "approval.policy_issuer_mismatch",
         )
     try:
@@ -250,11 +254,11 @@ def _verify_signature(policy: Policy, resolver: Resolver | None) -> None:
             f"cannot resolve the policy key {method}: {exc}", "approval.policy_signature_invalid"
         ) from None
     if vm.public_key is None or not vm.public_key.verify(
-        policy.signature, _SIGNING_PREFIX + jcs(policy.document)
+        signature, _SIGNING_PREFIX + jcs(document)
     ):
+        name = f"{str(document.get('id'))[:200]} v{str(document.get('version'))[:20]}"
         raise _bad(
-            f"the signature on policy {policy.id} v{policy.version} does not verify",
-            "approval.policy_signature_invalid",
+            f"the signature on policy {name} does not verify", "approval.policy_signature_invalid"
         )
 
 
@@ -351,10 +355,17 @@ def _evidence(value: object) -> tuple[EvidenceRequirement, ...]:
         issuers = item.get("issuers", [])
         if not isinstance(issuers, list):
             raise _bad(f"{where}.issuers is a list of issuer ids")
+        kind = _string(item["type"], f"{where}.type")
+        if kind == BASE_TYPE or kind.endswith("#" + BASE_TYPE):
+            raise _bad(
+                f"{where}.type {kind!r} is every credential's type and needs no accreditation:"
+                " any accredited issuer could assert anything under it; name the evidence's own"
+                " type"
+            )
         found.append(
             EvidenceRequirement(
                 name,
-                _string(item["type"], f"{where}.type"),
+                kind,
                 tuple(_path(c, f"{where}.claims[]") for c in claims),
                 tuple(_string(x, f"{where}.issuers[]") for x in issuers),
             )

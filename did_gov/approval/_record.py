@@ -165,6 +165,7 @@ def parse_decision(value: object) -> tuple[dict[str, Any], Receipt]:
     record = value["record"]
     if not isinstance(record, dict) or record.get("type") != "DecisionRecord":
         raise ApprovalError("record.type is DecisionRecord", code="approval.record_invalid")
+    _check_shape(record)
     try:
         receipt = Receipt.from_json(value["receipt"])
     except DidGovError as exc:
@@ -174,11 +175,30 @@ def parse_decision(value: object) -> tuple[dict[str, Any], Receipt]:
     return record, receipt
 
 
+def _check_shape(record: Mapping[str, Any]) -> None:
+    """The members replay reads have their §6 types (a hostile file is refused, never a crash)."""
+    evidence = record.get("evidence", [])
+    credential = record.get("credential")
+    if not (
+        isinstance(record.get("policy"), dict)
+        and isinstance(evidence, list)
+        and all(isinstance(e, dict) and isinstance(e.get("salt"), str) for e in evidence)
+        and (credential is None or isinstance(credential, dict))
+        and (credential is None or isinstance(credential.get("salt"), str))
+    ):
+        raise ApprovalError(
+            "the record's policy, evidence or credential is not as specified"
+            " (issuance-policy.md §6)",
+            code="approval.record_invalid",
+        )
+
+
 def _recorded_salts(record: Mapping[str, Any]) -> Iterator[bytes]:
-    for item in record.get("evidence", []):
-        yield b64url_decode(str(item.get("salt", "")))
+    """Every recorded salt, decoded at once (an unreadable one raises ``DidGovError``)."""
+    salts = [b64url_decode(item["salt"]) for item in record.get("evidence", [])]
     if isinstance(record.get("credential"), Mapping):
-        yield b64url_decode(str(record["credential"].get("salt", "")))
+        salts.append(b64url_decode(record["credential"]["salt"]))
+    return iter(salts)
 
 
 def replay(

@@ -21,9 +21,11 @@ from did_gov.approval._decide import StatusAllocator, TrustState
 from did_gov.approval._evidence import Submission
 from did_gov.approval._policy import Policy, load_policy
 from did_gov.approval._record import decide
+from did_gov.approval._versions import PolicyVersions
 from did_gov.errors import ApprovalError, DidGovError
 from did_gov.keys import Signer
 from did_gov.ledger import LedgerBackend
+from did_gov.limits import DEFAULT_LIMITS
 from did_gov.verify import Verifier
 
 __all__ = ["PolicyResult", "PolicyWorkflow"]
@@ -50,7 +52,10 @@ class PolicyWorkflow:
     records name: the bundle's version and hash); ``ledger`` receives every record's hash (a
     :class:`~did_gov.ledger.LedgerBackend`, or a callable giving it when first needed; none is
     ``approval.ledger_missing``: every decision is anchored). ``clock`` gives the decision time
-    (default: the system clock).
+    (default: the system clock). ``versions`` (a :class:`~did_gov.approval.PolicyVersions`)
+    admits the policy at construction (a rolled-back policy is refused then) and again before
+    every decision, so once a newer version is admitted (by this or another process sharing its
+    file) this workflow denies with ``approval.policy_withdrawn`` or ``_superseded``.
     """
 
     def __init__(
@@ -65,7 +70,10 @@ class PolicyWorkflow:
         trust: TrustState | None = None,
         status: StatusAllocator | None = None,
         clock: Callable[[], datetime] = utc_now,
+        versions: PolicyVersions | None = None,
     ) -> None:
+        if versions is not None:
+            versions.admit(policy)
         if ledger is None:
             raise ApprovalError(
                 f"workflow {id}: every decision is anchored, and no transparency log was given",
@@ -80,6 +88,8 @@ class PolicyWorkflow:
         self.trust = trust
         self.status = status
         self.clock = clock
+        self.versions = versions
+        self._dcql: dict[str, object] | None = None
 
     @property
     def ledger(self) -> LedgerBackend:
@@ -100,6 +110,7 @@ class PolicyWorkflow:
         ledger: LedgerBackend | Callable[[], LedgerBackend],
         trust: TrustState | None = None,
         status: StatusAllocator | None = None,
+        versions: PolicyVersions | None = None,
     ) -> PolicyWorkflow:
         """Load a signed policy file (``approval.policy_*`` errors) into a workflow."""
         try:
@@ -119,6 +130,7 @@ class PolicyWorkflow:
             ledger=ledger,
             trust=trust,
             status=status,
+            versions=versions,
         )
 
     def presentation_request(self, *, challenge: str, domain: str) -> dict[str, object]:
@@ -150,8 +162,24 @@ class PolicyWorkflow:
             "domain": domain,
         }
 
+    def request_signer(self) -> tuple[Signer, str]:
+        """The key that signs the OpenID4VP request objects (the policy issuer's), and its kid.
+
+        The kid is ``verification_method``, or the signer's did:key method when that is None.
+        """
+        if self.verification_method is not None:
+            return self.signer, self.verification_method
+        from did_gov.dids import did_key
+
+        return self.signer, did_key.verification_method_id(self.signer.public_key)
+
     def dcql_query(self) -> dict[str, object] | None:
         """The DCQL query of the exchange's OpenID4VP protocol (the kiosk's defaults per type)."""
+        if self._dcql is None:
+            self._dcql = self._build_dcql()
+        return self._dcql
+
+    def _build_dcql(self) -> dict[str, object]:
         from did_gov.trust import DcqlQuery
         from did_gov.trust._oid4vp import default_dcql_query
 
@@ -174,13 +202,18 @@ class PolicyWorkflow:
 
     def complete(self, presentation: object, *, challenge: str, domain: str) -> PolicyResult:
         """Decide a posted presentation (or an OpenID4VP ``vp_token``); never raises for bad input."""
-        presentations = _presentations(presentation)
+        try:
+            presentations = _presentations(presentation)
+        except ApprovalError as exc:
+            return PolicyResult(False, None, exc.code, exc.message, None)
         if presentations is None:
             return PolicyResult(
                 False, None, "approval.evidence_rejected", "not a presentation", None
             )
         submission = Submission(presentations=presentations, challenge=challenge, domain=domain)
         try:
+            if self.versions is not None:
+                self.versions.admit(self.policy)
             decision = decide(
                 self.policy,
                 submission,
@@ -204,16 +237,34 @@ class PolicyWorkflow:
 
 
 def _presentations(value: object) -> tuple[Any, ...] | None:
-    """A VP (object or token), or a ``vp_token`` (query id → presentations) flattened."""
+    """A VP (object or token), or a ``vp_token`` (query id → presentations) flattened.
+
+    One presentation answering several credential queries (a VP carrying both evidence
+    credentials, keyed under each query's id) is taken once. More than
+    ``Limits.max_credentials_per_presentation`` is ``approval.policy_evidence_limit``, known
+    before the (pairwise) de-duplication can cost anything.
+    """
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, Mapping):
         return None
     if _PRESENTATION_MEMBERS & set(value):
         return (dict(value),)
+    bound = DEFAULT_LIMITS.max_credentials_per_presentation
     found: list[Any] = []
     for items in value.values():
         if not isinstance(items, list | tuple) or not items:
             return None
-        found += [item for item in items if isinstance(item, str | dict)]
+        if len(items) > bound:  # counted before the pairwise de-duplication below
+            raise ApprovalError(
+                f"more than {bound} evidence documents", code="approval.policy_evidence_limit"
+            )
+        for item in items:
+            if isinstance(item, str | dict) and item not in found:
+                found.append(item)
+                if len(found) > bound:
+                    raise ApprovalError(
+                        f"more than {bound} evidence documents",
+                        code="approval.policy_evidence_limit",
+                    )
     return tuple(found) or None

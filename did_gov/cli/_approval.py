@@ -92,6 +92,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     verifier, trust = _verifier(args)
     policy = _policy(args.policy, verifier.resolver)
+    if args.trust_store:  # the store keeps the newest policy versions too
+        from pathlib import Path
+
+        from did_gov.approval import PolicyVersions
+
+        PolicyVersions(Path(args.trust_store) / "policy-versions.json").admit(policy)
     submission = _submission(args)
     key = _keys.load_signer(args.key, args)
     log_key = _keys.load_signer(args.ledger_key, args)

@@ -48,6 +48,19 @@ _DID_URL = re.compile(
     rf"(?:\?(?P<query>(?:{_PCHAR}|[/?])*))?"
     rf"(?:#(?P<fragment>(?:{_PCHAR}|[/?])*))?"
 )
+# The same two grammars for text without "%" (no percent-encoding): character classes instead
+# of alternations, which Python's regex engine runs several times faster. A run of idchars
+# and colons that ends in an idchar is exactly ``(idchar* ":")* idchar+``. Held equal to the
+# grammars above by a property test.
+_ID = "A-Za-z0-9._"  # and "-", written last in each class
+_P = "A-Za-z0-9._~!$&'()*+,;=:@"
+_DID_PLAIN = re.compile(rf"did:(?P<method>[a-z0-9]+):(?P<msid>[{_ID}:-]*[{_ID}-])")
+_DID_URL_PLAIN = re.compile(
+    rf"(?P<did>did:[a-z0-9]+:[{_ID}:-]*[{_ID}-])"
+    rf"(?P<path>(?:/[{_P}/-]*)?)"
+    rf"(?:\?(?P<query>[{_P}/?-]*))?"
+    rf"(?:#(?P<fragment>[{_P}/?-]*))?"
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +100,7 @@ def parse_did(text: object) -> Did:
     """
     if not isinstance(text, str):
         raise InvalidDidError("a DID is a string")
-    match = _DID.fullmatch(text)
+    match = (_DID if "%" in text else _DID_PLAIN).fullmatch(text)
     if match is None:
         raise InvalidDidError(f"not a valid DID: {text[:80]!r}")
     return Did(match["method"], match["msid"])
@@ -97,7 +110,7 @@ def parse_did_url(text: object) -> DidUrl:
     """Parse a DID URL strictly (DID Core §3.2); raise InvalidDidError otherwise."""
     if not isinstance(text, str):
         raise InvalidDidError("a DID URL is a string")
-    match = _DID_URL.fullmatch(text)
+    match = (_DID_URL if "%" in text else _DID_URL_PLAIN).fullmatch(text)
     if match is None:
         raise InvalidDidError(f"not a valid DID URL: {text[:80]!r}")
     return DidUrl(parse_did(match["did"]), match["path"], match["query"], match["fragment"])

@@ -25,11 +25,14 @@ __all__ = [
     "METHOD",
     "PLACEHOLDER",
     "Params",
+    "EntryBodies",
+    "entry_bodies",
     "entry_digest",
     "entry_hash",
     "entry_leaf",
     "format_time",
     "gov_hash",
+    "leaf_of_digest",
     "parse_time",
     "scid_of",
     "sign_entry",
@@ -86,15 +89,16 @@ def entry_leaf(scid: str, number: int, entry_hash_value: str) -> bytes:
     ...            "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG").hex()[:16]
     '8a92285e7adea5ba'
     """
+    return leaf_of_digest(scid, number, entry_digest(entry_hash_value))
+
+
+def leaf_of_digest(scid: str, number: int, digest: bytes) -> bytes:
+    """:func:`entry_leaf` from the 32-byte digest inside the entry hash (already decoded)."""
     name = scid.encode("ascii")
-    if not _HASH.fullmatch(scid) or not 1 <= number < 1 << 64:
-        raise bad("a leaf needs a SCID and a version number from 1")
+    if not _HASH.fullmatch(scid) or not 1 <= number < 1 << 64 or len(digest) != 32:
+        raise bad("a leaf needs a SCID, a version number from 1 and a SHA-256 digest")
     return hashlib.sha256(
-        LEAF_DOMAIN
-        + bytes([len(name)])
-        + name
-        + number.to_bytes(8, "big")
-        + entry_digest(entry_hash_value)
+        LEAF_DOMAIN + bytes([len(name)]) + name + number.to_bytes(8, "big") + digest
     ).digest()
 
 
@@ -133,23 +137,34 @@ def split_version_id(value: object) -> tuple[int, str]:
 _SAFE_INT = 2**53
 
 
-def _plain(value: Any, depth: int = 0) -> bool:
+def _plain(value: Any) -> bool:
     """JSON whose RFC 8785 form is what ``json.dumps(sort_keys=True)`` writes: no floats,
-    integers within ±2^53, ASCII member names (code point order is UTF-16 order)."""
-    kind = type(value)
-    if kind is str or value is None or kind is bool:
-        return True
-    if kind is int:
-        return bool(-_SAFE_INT <= value <= _SAFE_INT)
-    if depth > 64:
-        return False
-    if kind is dict:
-        return all(
-            type(k) is str and k.isascii() and _plain(v, depth + 1) for k, v in value.items()
-        )
-    if kind is list:
-        return all(_plain(v, depth + 1) for v in value)
-    return False
+    integers within ±2^53, ASCII member names (code point order is UTF-16 order), at most
+    64 levels of nesting. Iterative, and each scalar is judged by its exact type inline."""
+    pending: list[tuple[Any, int]] = [([value], -1)]
+    while pending:
+        container, depth = pending.pop()
+        if depth > 64:
+            return False
+        if type(container) is dict:
+            for name in container:
+                if type(name) is not str or not name.isascii():
+                    return False
+            children = container.values()
+        else:
+            children = container
+        for child in children:
+            kind = type(child)
+            if kind is str or child is None or kind is bool:
+                continue
+            if kind is int:
+                if not -_SAFE_INT <= child <= _SAFE_INT:
+                    return False
+            elif kind is dict or kind is list:
+                pending.append((child, depth + 1))
+            else:
+                return False
+    return True
 
 
 def jcs(value: Any) -> bytes:
@@ -157,7 +172,7 @@ def jcs(value: Any) -> bytes:
 
     Held equal to :func:`did_gov.jsonld._jcs.canonicalize` by a property test.
     """
-    if _plain(value):
+    if type(value) is str or _plain(value):
         try:
             return json.dumps(
                 value, sort_keys=True, ensure_ascii=False, separators=(",", ":")
@@ -172,6 +187,47 @@ def jcs(value: Any) -> bytes:
 
 def _without_proof(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k != "proof"}
+
+
+_BODY_MEMBERS = ("parameters", "state", "versionId", "versionTime")
+"""An entry's members but its proof, in RFC 8785 order (ASCII names: code point order)."""
+
+
+@dataclass(frozen=True)
+class EntryBodies:
+    """The two RFC 8785 serializations of an entry without its proof that a verifier needs.
+
+    ``hashed``: with ``versionId`` set to the previous versionId (the entry hash, §4.3);
+    ``signed``: as written (what the proof signs, §4.4).
+    """
+
+    hashed: bytes
+    signed: bytes
+
+
+def entry_bodies(entry: dict[str, Any], previous_version_id: str) -> EntryBodies:
+    """Both bodies of an entry with exactly the §4.1 members, its large members written once.
+
+    RFC 8785 writes an object as its members sorted by name, each ``name:value`` with the
+    value's own RFC 8785 form, so both bodies share ``parameters`` and ``state`` and differ
+    only in ``versionId``. Held equal to :func:`jcs` of the two objects by a property test.
+    """
+    parts = [jcs(entry[name]) for name in _BODY_MEMBERS]
+
+    def body(version_id: bytes) -> bytes:
+        return (
+            b'{"parameters":'
+            + parts[0]
+            + b',"state":'
+            + parts[1]
+            + b',"versionId":'
+            + version_id
+            + b',"versionTime":'
+            + parts[3]
+            + b"}"
+        )
+
+    return EntryBodies(body(jcs(previous_version_id)), body(parts[2]))
 
 
 def entry_hash(entry: dict[str, Any], previous_version_id: str) -> str:
@@ -359,8 +415,11 @@ def proof_signer(entry: dict[str, Any]) -> tuple[str, PublicKey]:
     return fragment, key
 
 
-def verify_entry_proof(entry: dict[str, Any], key: PublicKey) -> bool:
-    """Whether the proof's signature over the entry without proof verifies under ``key``."""
+def verify_entry_proof(entry: dict[str, Any], key: PublicKey, body: bytes | None = None) -> bool:
+    """Whether the proof's signature over the entry without proof verifies under ``key``.
+
+    ``body`` is that entry's RFC 8785 bytes when the caller has them (:func:`entry_bodies`).
+    """
     proof = entry["proof"][0]
     suite = suite_by_name(proof["cryptosuite"])
     config = {k: v for k, v in proof.items() if k != "proofValue"}
@@ -368,5 +427,6 @@ def verify_entry_proof(entry: dict[str, Any], key: PublicKey) -> bool:
         signature = multibase_decode(proof["proofValue"])
     except DidGovError:
         return False
-    data = suite.hash_data(jcs(config), jcs(_without_proof(entry)), key.key_type)
+    signed = jcs(_without_proof(entry)) if body is None else body
+    data = suite.hash_data(jcs(config), signed, key.key_type)
     return key.verify(signature, data)

@@ -8,6 +8,7 @@ with the code of the rule it broke.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import hmac
 import threading
 from collections.abc import Mapping, Sequence
@@ -22,10 +23,13 @@ from did_gov.dids._gov_entry import (
     bad,
     check_entry_shape,
     check_scid,
+    entry_bodies,
+    entry_digest,
     entry_hash,
     entry_leaf,
     first_params,
     gov_hash,
+    leaf_of_digest,
     parse_time,
     proof_signer,
     split_version_id,
@@ -83,6 +87,14 @@ class GovLog:
     versions: tuple[GovVersion, ...]
     _documents: dict[int, DidDocument] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _indexes: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _times: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Leaf indexes and anchored times increase with the version (§5 rule 2, checkpoint
+        # times): kept once so that a position or a time is found by bisection.
+        object.__setattr__(self, "_indexes", tuple(v.leaf_index for v in self.versions))
+        object.__setattr__(self, "_times", tuple(v.anchored_time for v in self.versions))
 
     @property
     def latest(self) -> GovVersion:
@@ -115,8 +127,7 @@ class GovLog:
 
     def version_at_time(self, moment: datetime) -> GovVersion:
         """The version in force at anchored time ``moment``: the last anchored no later (§7)."""
-        times = [v.anchored_time for v in self.versions]
-        at = bisect.bisect_right(times, moment)
+        at = bisect.bisect_right(self._times, moment)
         if at == 0:
             raise bad(
                 f"{self.did} was not anchored yet at {moment.isoformat()}",
@@ -126,8 +137,7 @@ class GovLog:
 
     def version_at_position(self, position: int) -> GovVersion | None:
         """The version in force at leaf index ``position``: the last entry anchored before it."""
-        indexes = [v.leaf_index for v in self.versions]
-        at = bisect.bisect_left(indexes, position)
+        at = bisect.bisect_left(self._indexes, position)
         return self.versions[at - 1] if at else None
 
     def _has_method(self, version: GovVersion, vm_id: str) -> bool:
@@ -221,6 +231,8 @@ class Checked:
     version_time: datetime
     params: Params
     entry: dict[str, Any]
+    digest: bytes = field(default=b"", repr=False)
+    """The SHA-256 digest inside ``entry_hash``."""
 
 
 def check_entry(
@@ -244,22 +256,27 @@ def check_entry(
         expected, before = previous.number + 1, previous.version_id
     if number != expected:
         raise bad(f"entry {expected} has versionId {entry['versionId']}", "did.gov_version_invalid")
-    computed = entry_hash(entry, before)
-    if not hmac.compare_digest(computed, claimed):
+    bodies = entry_bodies(entry, before)
+    digest = hashlib.sha256(bodies.hashed).digest()
+    if not hmac.compare_digest(digest, entry_digest(claimed)):
         raise bad(
-            f"entry {number}'s hash is {computed}, not the {claimed} of its versionId: "
-            "the entry was altered",
+            f"entry {number}'s hash is {entry_hash(entry, before)}, not the {claimed} of its "
+            "versionId: the entry was altered",
             "did.gov_hash_chain_broken",
         )
     if previous is not None and version_time < previous.version_time:
         raise bad(f"entry {number}'s versionTime goes back in time", "did.gov_version_time_invalid")
-    _authorize(entry, number, params, previous)
+    _authorize(entry, number, params, previous, bodies.signed)
     _state(f"did:gov:{params.scid}", entry["state"])
-    return Checked(number, entry["versionId"], computed, version_time, params, entry)
+    return Checked(number, entry["versionId"], claimed, version_time, params, entry, digest)
 
 
 def _authorize(
-    entry: dict[str, Any], number: int, params: Params, previous: GovVersion | Checked | None
+    entry: dict[str, Any],
+    number: int,
+    params: Params,
+    previous: GovVersion | Checked | None,
+    body: bytes | None = None,
 ) -> None:
     """§4.4: the signing key is authorized, pre-rotation kept, and the signature verifies."""
     signer, key = proof_signer(entry)
@@ -287,7 +304,7 @@ def _authorize(
             f"entry {number} is signed by {signer}, not an authorized update key",
             "did.gov_update_unauthorized",
         )
-    if not verify_entry_proof(entry, key):
+    if not verify_entry_proof(entry, key, body):
         raise bad(f"entry {number}'s proof does not verify", "did.gov_proof_invalid")
 
 
@@ -305,7 +322,11 @@ def check_anchor(
         raise bad(
             f"entry {checked.number}'s receipt: {exc.message}", "did.gov_anchor_invalid"
         ) from None
-    leaf = entry_leaf(checked.params.scid, checked.number, checked.entry_hash)
+    leaf = (
+        leaf_of_digest(checked.params.scid, checked.number, checked.digest)
+        if checked.digest
+        else entry_leaf(checked.params.scid, checked.number, checked.entry_hash)
+    )
     result = verify_receipt(receipt, verifier, expected_leaf=leaf)
     if not result.ok or result.checkpoint is None:
         raise bad(

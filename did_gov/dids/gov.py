@@ -24,7 +24,7 @@ True
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -412,18 +412,24 @@ class DidGov(DidMethod):
         *,
         receipts: Sequence[Receipt] = (),
         content: bytes | None = None,
+        anchor_position: Callable[[NoteVerifier], int | None] | None = None,
         now: datetime | None = None,
     ) -> VerificationMethod:
         """The verification method as in force at the credential's anchor position (§9).
 
         ``receipts`` are the credential's anchor receipts and ``content`` its anchored
         bytes; the position is the lowest index of a receipt that commits to ``content``
-        and verifies under the DID's ``anchorLog``.
+        and verifies under the DID's ``anchorLog``. A caller that verifies the receipts
+        itself gives ``anchor_position`` instead: the function of a log's note verifier
+        that answers that lowest index (None: no such receipt).
         """
         did = str(parse_did_url(vm_url).did)
         log = self.log(did)
         self.freshness(did)
-        position = _position(log, receipts, content)
+        if anchor_position is not None:
+            position = anchor_position(log.anchor_log)
+        else:
+            position = _position(log, receipts, content)
         return log.method_in_force(vm_url, purpose, position, now=now)
 
 

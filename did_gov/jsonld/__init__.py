@@ -15,6 +15,7 @@ from pyld import jsonld as _pyld
 from did_gov.errors import CanonicalizationError, ContextLoadError, LimitExceededError
 from did_gov.jsonld._compiled import CompiledContexts
 from did_gov.jsonld._contexts import ContextPolicy, ContextValidation, type_key, validate_contexts
+from did_gov.jsonld._expander import ExpansionCounts, one_pass_quads
 from did_gov.jsonld._jcs import canonicalize as jcs
 from did_gov.jsonld._loader import OfflineDocumentLoader, pinned_context_urls
 from did_gov.jsonld._rdfc import Quad, canonical_nquads, to_pyld_dataset
@@ -24,6 +25,7 @@ from did_gov.limits import DEFAULT_LIMITS, Limits
 __all__ = [
     "ContextPolicy",
     "ContextValidation",
+    "ExpansionCounts",
     "OfflineDocumentLoader",
     "canonicalize",
     "check_json_ld",
@@ -137,13 +139,29 @@ def _pyld_call(method: str, loader: OfflineDocumentLoader, *args: Any) -> Any:
 def to_quads(
     document: Any, loader: OfflineDocumentLoader, limits: Limits = DEFAULT_LIMITS
 ) -> list[Quad]:
-    """JSON-LD 1.1 toRdf in safe mode: bounded input, pyld expansion, then one linear pass.
+    """JSON-LD 1.1 toRdf in safe mode: bounded input, then one pass over compiled contexts.
 
-    Raises :class:`CanonicalizationError` (``jsonld.data_loss``) when the RDF would lose
-    part of the document, :class:`LimitExceededError` beyond ``limits``.
+    What the one-pass expander (``_expander``) does not cover goes to pyld's expansion
+    and a linear conversion, counted in ``loader.expansion``. Raises
+    :class:`CanonicalizationError` (``jsonld.data_loss``) when the RDF would lose part of
+    the document, :class:`LimitExceededError` beyond ``limits``.
     """
     precheck(document, limits)
-    return _quads_of_expanded(_pyld_call("expand", loader, document), limits)
+    quads = _one_pass(document, loader)
+    if quads is None:
+        return _quads_of_expanded(_pyld_call("expand", loader, document), limits)
+    return _bounded(list(dict.fromkeys(quads)), limits)
+
+
+def _one_pass(document: Any, loader: OfflineDocumentLoader) -> list[Quad] | None:
+    """The one-pass quads of ``document``, or None (counted) when pyld must take it."""
+    if not getattr(loader, "one_pass", True):
+        return None
+    quads, reason = one_pass_quads(document, _SafeProcessor(loader.compiled), _options(loader))
+    counts = getattr(loader, "expansion", None)
+    if counts is not None:
+        counts.record(reason)
+    return quads
 
 
 def _quads_of_expanded(expanded: list[Any], limits: Limits) -> list[Quad]:
@@ -197,8 +215,9 @@ def check_json_ld(
     (``jsonld.*``). Whether a document expands depends on its shape (keys, contexts, types,
     keywords, nulls and numbers), not on its strings, so a shape that expanded once is
     remembered by the loader (``valid_shapes``, bounded) and the next document of that shape
-    costs one walk, not a pyld run. Unlike :func:`to_quads` nothing is converted to RDF:
-    ``@direction``, which RDF drops, is valid here.
+    costs one walk, not a pyld run; a new shape costs the one-pass expander when it covers
+    the document (it expands only what pyld expands), else pyld's expansion. Unlike
+    :func:`to_quads` nothing is refused for what RDF would drop: ``@direction`` is valid here.
     """
     from did_gov.jsonld._template import shape_of
 
@@ -208,7 +227,8 @@ def check_json_ld(
     shapes = getattr(loader, "valid_shapes", None)
     if shapes is not None and shapes.get(key):
         return
-    _pyld_call("expand", loader, document)
+    if _one_pass(document, loader) is None:  # what the one pass covers expands
+        _pyld_call("expand", loader, document)
     if shapes is not None:
         shapes[key] = True
 
@@ -270,12 +290,14 @@ _TEMPLATE_ITEMS = 2_000
 def _fast_quads(
     document: Any, loader: OfflineDocumentLoader, limits: Limits, items: int
 ) -> list[Quad]:
-    """The RDF quads of ``document``: from its shape template when it has one, else from pyld.
+    """The RDF quads of ``document``: in one pass, else from its shape template, else from pyld.
 
     Equal to :func:`to_rdf` up to blank-node labels and quad order, which
     RDFC-1.0 does not see (a property test holds the two equal).
     """
-    quads = None
+    quads = _one_pass(document, loader)
+    if quads is not None:
+        return _bounded(list(dict.fromkeys(quads)), limits)
     if items <= _TEMPLATE_ITEMS:
         quads = loader.templates.quads(document, lambda probe: to_rdf(probe, loader, limits))
     if quads is None:

@@ -46,6 +46,7 @@ class CompiledContexts:
         self.max_contexts = max_contexts
         self.contexts: LockedLRUCache[Any, tuple[Any, ...]] = LockedLRUCache(max_contexts)
         self._iris: dict[str, dict[tuple[str, bool, Any], Any]] = {}
+        self._terms: dict[str, dict[str, Any]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -101,7 +102,26 @@ class CompiledContexts:
             table[key] = result
         return result
 
+    def term_table(self, active_ctx: Any) -> dict[str, Any] | None:
+        """The one-pass expander's table for ``active_ctx`` (key → what it expands to, and how).
+
+        Filled by its caller with at most :data:`MAX_IRIS_PER_CONTEXT` entries; at most
+        :data:`MAX_CONTEXTS` tables (all dropped when full). None for a context without
+        an identity (pyld gives every processed context one).
+        """
+        uid = active_ctx.get("_uuid")
+        if uid is None:
+            return None
+        table = self._terms.get(uid)
+        if table is None:
+            if len(self._terms) >= self.max_contexts:
+                self._terms.clear()
+            table = self._terms[uid] = {}
+        return table
+
     @property
     def iri_count(self) -> int:
         """IRI expansions held (all tables)."""
-        return sum(len(t) for t in list(self._iris.values()))
+        return sum(len(t) for t in list(self._iris.values())) + sum(
+            len(t) for t in list(self._terms.values())
+        )

@@ -18,6 +18,7 @@ from pyld.resolved_context import ResolvedContext
 
 from did_gov.errors import ContextLoadError
 from did_gov.jsonld._compiled import CompiledContexts
+from did_gov.jsonld._expander import ExpansionCounts
 from did_gov.jsonld._lru import LockedLRUCache
 from did_gov.jsonld._template import TemplateCache, context_terms
 
@@ -163,6 +164,11 @@ class OfflineDocumentLoader(DocumentLoader):  # type: ignore[misc]  # pyld is un
         self._own_objects = _objects(table.values())
         self.compiled = CompiledContexts(self._own_objects)
         """Processed contexts and term IRIs, computed once per loader (``_compiled``)."""
+        self.one_pass = True
+        """Turn JSON-LD into quads in one pass over the compiled contexts (``_expander``);
+        False sends every document to pyld (the reference), as benchmarks compare."""
+        self.expansion = ExpansionCounts()
+        """Documents done in one pass, and those sent to pyld by reason."""
         self.expanded_types: LockedLRUCache[Hashable, tuple[str, ...]] = LockedLRUCache(maxsize=512)
         """Type IRIs by pinned contexts and type values (``validate_contexts``), bounded."""
         self.valid_shapes: LockedLRUCache[str, bool] = LockedLRUCache(maxsize=512)

@@ -228,6 +228,8 @@ class _Converter:
         return self.resource(iri, "a property")
 
     def object(self, item: dict[str, Any], graph: Term | None) -> Term:
+        if not isinstance(item, dict):  # pyld leaves a value bare under a term scoped to a keyword
+            raise data_loss(f"the value {item!r} expands to no RDF term; it would be dropped")
         if "@value" in item:
             return self.literal(item)
         if "@list" in item:

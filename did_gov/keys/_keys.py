@@ -171,7 +171,17 @@ class PublicKey:
 
     @classmethod
     def from_multikey(cls, public_key_multibase: str) -> PublicKey:
-        """Load a Multikey ``publicKeyMultibase`` (``z6Mk…``, ``zDn…``, ``z82…``)."""
+        """Load a Multikey ``publicKeyMultibase`` (``z6Mk…``, ``zDn…``, ``z82…``).
+
+        A key is a value, so the keys of the last strings decoded are kept: a DID log or a
+        run of credentials names the same few keys again and again.
+        """
+        if cls is PublicKey and type(public_key_multibase) is str:
+            return _multikey_key(public_key_multibase)
+        return cls._decode_multikey(public_key_multibase)
+
+    @classmethod
+    def _decode_multikey(cls, public_key_multibase: str) -> PublicKey:
         key_type, raw = _split_multicodec(public_key_multibase, _CODEC_PUB, "public key")
         if len(raw) != _PUB_LEN[key_type]:
             raise KeyFormatError(f"a {key_type.value} Multikey holds {_PUB_LEN[key_type]} bytes")
@@ -196,6 +206,11 @@ class PublicKey:
 
     def raw(self) -> bytes:
         """Raw public bytes: 32 bytes (Ed25519) or the compressed SEC1 point (EC)."""
+        return self._raw
+
+    @functools.cached_property
+    def _raw(self) -> bytes:
+        # Encoded once per key object: equality and hashing read it.
         if isinstance(self._key, ed25519.Ed25519PublicKey):
             return self._key.public_bytes_raw()
         return self._key.public_bytes(
@@ -277,6 +292,12 @@ class PublicKey:
 
     def __repr__(self) -> str:
         return f"PublicKey({self.key_type.value}, {self.to_multikey()})"
+
+
+@functools.lru_cache(maxsize=1024)
+def _multikey_key(public_key_multibase: str) -> PublicKey:
+    """:meth:`PublicKey.from_multikey`, remembered (a failure raises again each time)."""
+    return PublicKey._decode_multikey(public_key_multibase)
 
 
 @runtime_checkable

@@ -60,10 +60,10 @@ def b64decode_strict(text: str) -> bytes:
     if not isinstance(text, str) or not text.isascii():
         raise InvalidInputError("not base64", code="encoding.base64_invalid")
     try:
-        raw = base64.b64decode(text, validate=True)
+        raw = binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         raise InvalidInputError("not base64", code="encoding.base64_invalid") from None
-    if base64.b64encode(raw).decode("ascii") != text:
+    if binascii.b2a_base64(raw, newline=False).decode("ascii") != text:
         raise InvalidInputError("non-canonical base64", code="encoding.base64_invalid")
     return raw
 

@@ -88,7 +88,8 @@ def _parse_time(extensions: tuple[str, ...]) -> datetime | None:
     if not _TIME.fullmatch(text):
         raise _bad(f"checkpoint time {text!r} is not YYYY-MM-DDTHH:MM:SSZ")
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        # the C parser: the pattern above leaves it exactly YYYY-MM-DDTHH:MM:SS
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
     except ValueError:
         raise _bad(f"checkpoint time {text!r} is not a valid date") from None
 

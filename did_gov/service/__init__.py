@@ -18,6 +18,19 @@ Needs the ``did-gov[service]`` extra (Starlette, uvicorn); PostgreSQL state need
 
 from did_gov.service._app import create_app
 from did_gov.service._config import IssuerConfig, ServiceConfig
-from did_gov.service._exchanges import Workflow, WorkflowResult
+from did_gov.service._exchanges import (
+    SignsRequests,
+    Workflow,
+    WorkflowOutcome,
+    WorkflowResult,
+)
 
-__all__ = ["IssuerConfig", "ServiceConfig", "Workflow", "WorkflowResult", "create_app"]
+__all__ = [
+    "IssuerConfig",
+    "ServiceConfig",
+    "SignsRequests",
+    "Workflow",
+    "WorkflowOutcome",
+    "WorkflowResult",
+    "create_app",
+]

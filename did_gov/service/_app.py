@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,7 +23,8 @@ from did_gov._asgi import BodyLimit, ProblemError, is_loopback, problem, read_js
 from did_gov._time import utc_now
 from did_gov.errors import DidGovError
 from did_gov.service import _exchange_api as exchanges
-from did_gov.service._audit import Auditor, issued_detail
+from did_gov.service import _exchange_openid as openid
+from did_gov.service._audit import Auditor, exchange_issue, issued_detail
 from did_gov.service._auth import Authenticator, Caller
 from did_gov.service._config import IssuerConfig, ServiceConfig
 from did_gov.service._exchanges import Workflow
@@ -58,6 +60,12 @@ _UNAVAILABLE = frozenset(
 """Codes that mean the store failed, not the request: 503, worth retrying."""
 
 Handler = Callable[[Request], Any]
+_PURGE_INTERVAL = 60.0
+"""Seconds between two purges of expired exchanges (on each instance)."""
+_PURGE_BATCH = 1000
+_EXCHANGE_RETENTION = 86400.0
+"""Seconds an expired exchange is kept (it answers 409 ``service.exchange_expired``) before
+it is purged (then 404, like an exchange that never was)."""
 
 
 class _Service:
@@ -121,6 +129,11 @@ def fetch_status_list(url: str) -> bytes:
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - scheme checked
         body: bytes = answer.read(DEFAULT_LIMITS.max_document_bytes + 1)
     return body
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
+"""An exchange's outcome (an issued credential) or its one-time response code: never cached
+(RFC 9111 §5.2.2.5), so no browser or proxy keeps what the code was spent to see."""
 
 
 def _service(request: Request) -> _Service:
@@ -300,9 +313,13 @@ async def exchange_step(request: Request) -> Response:
     presentation = exchanges.read_exchange_post(await read_json_object(request))
     if presentation is None:
         return JSONResponse(await _in_thread(exchanges.ask, service.state, workflow, exchange_id))
-    result = await _in_thread(
-        exchanges.present_to, service.state, workflow, exchange_id, presentation
-    )
+
+    def present_and_record() -> Any:
+        result = exchanges.present_to(service.state, workflow, exchange_id, presentation)
+        _record_issue(service, workflow, result)
+        return result
+
+    result = await _in_thread(present_and_record)
     service.metrics.event("exchanges", workflow=workflow.id, approved=str(result.approved).lower())
     if not result.approved:
         raise ProblemError(
@@ -310,12 +327,95 @@ async def exchange_step(request: Request) -> Response:
             result.code or "service.exchange_denied",
             result.reason or "the workflow did not approve the presentation",
         )
-    return JSONResponse(exchanges.result_body(result))
+    return JSONResponse(exchanges.result_body(result), headers=_NO_STORE)
+
+
+def _record_issue(service: _Service, workflow: Workflow, result: Any) -> None:
+    """An approved exchange issued a credential: the audit trail says so (``exchange:<w>``)."""
+    if result is None or not result.approved:
+        return
+    credential_id, detail = exchange_issue(workflow.id, result.credential)
+    service.auditor.record(f"exchange:{workflow.id}", "issue", credential_id, detail)
+
+
+async def get_exchange(request: Request) -> Response:
+    """``GET /workflows/{workflow}/exchanges/{exchange}``: state and outcome (§3.2).
+
+    The coordinator reads it with a token of scope ``exchanges``; the wallet's user agent, once,
+    with the ``response_code`` its OpenID4VP answer gave.
+    """
+    code = request.query_params.get("response_code")
+    service, _ = _guard(request, "exchanges" if code is None else None)
+    workflow = _workflow(service, request)
+    exchange_id = request.path_params["exchange"]
+
+    def view() -> dict[str, Any]:
+        found = exchanges.found_exchange(service.state, workflow, exchange_id)
+        if code is not None:
+            # an expired exchange's state still tells approval ("complete") from denial
+            # ("invalid"), and its code may be forgotten with its outcome: nothing to show
+            if found.expires <= time.time():
+                raise ProblemError(
+                    409, "service.exchange_expired", "the exchange has expired: no outcome is kept"
+                )
+            if not exchanges.take_response_code(service.state, found, code):
+                raise ProblemError(
+                    403, "service.response_code_invalid", "not the response code of this exchange"
+                )
+        return exchanges.exchange_view(service.state, workflow, found)
+
+    return JSONResponse(await _in_thread(view), headers=_NO_STORE)
+
+
+async def exchange_protocols(request: Request) -> Response:
+    """``GET …/exchanges/{exchange}/protocols``: VCALM's ``{"protocols": {...}}``."""
+    service, _ = _guard(request, None)
+    workflow = _workflow(service, request)
+    exchange_id = request.path_params["exchange"]
+
+    def offered() -> dict[str, Any]:
+        exchanges.found_exchange(service.state, workflow, exchange_id)
+        return {"protocols": exchanges.protocols(service.state, workflow, exchange_id)}
+
+    return JSONResponse(await _in_thread(offered))
+
+
+async def openid_request(request: Request) -> Response:
+    """``GET …/exchanges/{exchange}/openid/request``: the signed OpenID4VP request object."""
+    service, _ = _guard(request, None)
+    workflow = _workflow(service, request)
+    exchange_id = request.path_params["exchange"]
+    jwt = await _in_thread(openid.signed_request, service.state, workflow, exchange_id)
+    return Response(jwt, media_type=openid.REQUEST_MEDIA_TYPE)
+
+
+async def openid_response(request: Request) -> Response:
+    """``POST …/exchanges/{exchange}/openid/response``: the wallet's ``direct_post``."""
+    service, _ = _guard(request, None)
+    workflow = _workflow(service, request)
+    exchange_id = request.path_params["exchange"]
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    body = await request.body()
+
+    def post_and_record() -> Any:
+        taken = openid.direct_post(service.state, workflow, exchange_id, media, body)
+        _record_issue(service, workflow, taken[1])
+        return taken
+
+    try:
+        answer, result = await _in_thread(post_and_record)
+    except openid.OpenIDError as exc:
+        return JSONResponse(exc.body(), status_code=exc.status)
+    if result is not None:
+        approved = str(result.approved).lower()
+        service.metrics.event("exchanges", workflow=workflow.id, approved=approved)
+    return JSONResponse(answer, headers=_NO_STORE)
 
 
 async def metrics(request: Request) -> Response:
-    """``GET /metrics``: Prometheus text."""
-    service, _ = _guard(request, None)
+    """``GET /metrics``: Prometheus text, for a token with scope ``metrics`` (or public by
+    configuration: ``[auth] public_metrics``)."""
+    service, _ = _guard(request, "metrics")
     return Response(service.metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
 
@@ -370,6 +470,29 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return problem(500, "service.internal_error", "the service failed; the error was logged")
 
 
+async def purge_expired_exchanges(service: _Service) -> int:
+    """Delete the exchanges expired for a day (in batches); how many went. Failures are logged.
+
+    The outcomes (issued credential, denial) of exchanges that have just expired go first.
+    """
+    purged = 0
+    try:
+        await run_in_threadpool(service.state.store().forget_results, time.time())
+        while True:
+            batch = await run_in_threadpool(_purge_batch, service)
+            purged += batch
+            if batch < _PURGE_BATCH:
+                break
+    except DidGovError as exc:  # the store is down: try again next time
+        _LOG.warning("purging expired exchanges failed: %s [%s]", exc.message, exc.code)
+    return purged
+
+
+def _purge_batch(service: _Service) -> int:
+    before = time.time() - _EXCHANGE_RETENTION
+    return service.state.store().purge_exchanges(before, limit=_PURGE_BATCH)
+
+
 def create_app(config: ServiceConfig, *, workflows: Iterable[Workflow] = ()) -> Starlette:
     """The agency service as an ASGI application (``specs/service.md``).
 
@@ -392,6 +515,22 @@ def create_app(config: ServiceConfig, *, workflows: Iterable[Workflow] = ()) -> 
         Route("/log/proofs/consistency", log_consistency, methods=["GET"]),
         Route("/workflows/{workflow}/exchanges", create_exchange, methods=["POST"]),
         Route("/workflows/{workflow}/exchanges/{exchange}", exchange_step, methods=["POST"]),
+        Route("/workflows/{workflow}/exchanges/{exchange}", get_exchange, methods=["GET"]),
+        Route(
+            "/workflows/{workflow}/exchanges/{exchange}/protocols",
+            exchange_protocols,
+            methods=["GET"],
+        ),
+        Route(
+            "/workflows/{workflow}/exchanges/{exchange}/openid/request",
+            openid_request,
+            methods=["GET"],
+        ),
+        Route(
+            "/workflows/{workflow}/exchanges/{exchange}/openid/response",
+            openid_response,
+            methods=["POST"],
+        ),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/trust/bundle", trust_bundle, methods=["GET"]),
@@ -400,12 +539,16 @@ def create_app(config: ServiceConfig, *, workflows: Iterable[Workflow] = ()) -> 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async def anchor_audit_trail() -> None:
+            purged_at = 0.0
             while True:
                 await asyncio.sleep(config.audit_interval)
                 try:
                     await run_in_threadpool(service.auditor.anchor_pending)
                 except DidGovError as exc:  # the store is down: the records stay pending
                     _LOG.warning("audit anchoring failed: %s [%s]", exc.message, exc.code)
+                if time.monotonic() - purged_at >= _PURGE_INTERVAL:
+                    purged_at = time.monotonic()
+                    await purge_expired_exchanges(service)
 
         task = asyncio.create_task(anchor_audit_trail())
         try:

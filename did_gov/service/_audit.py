@@ -20,7 +20,7 @@ from did_gov._log import LEDGER
 from did_gov._time import utc_now
 from did_gov.service._state import ServiceState
 
-__all__ = ["Auditor", "record_line", "subject_of"]
+__all__ = ["Auditor", "exchange_issue", "record_line", "subject_of"]
 
 _MAX_BATCH = 1000
 
@@ -84,6 +84,29 @@ class Auditor:
         """How many records wait for anchoring."""
         with self._lock:
             return len(self._pending)
+
+
+def exchange_issue(workflow: str, credential: object) -> tuple[object, str]:
+    """The credential id and detail of the ``issue`` record of an approved exchange.
+
+    ``credential`` is as the workflow issued it: an object (Data Integrity), a ``vc+jwt``
+    (its payload's ``id``) or an SD-JWT VC (its ``jti``); the detail names the workflow and
+    the format.
+    """
+    if isinstance(credential, dict):
+        return credential.get("id"), f"workflow={workflow} format=di"
+    if not isinstance(credential, str):
+        return None, f"workflow={workflow} format=unknown"
+    from did_gov.errors import DidGovError
+    from did_gov.proofs.jose import decode_unverified  # the token this service just signed
+
+    sd_jwt = "~" in credential
+    try:
+        payload = decode_unverified(credential.split("~", 1)[0]).payload
+    except DidGovError:
+        payload = {}
+    found = payload.get("jti" if sd_jwt else "id") if isinstance(payload, dict) else None
+    return found, f"workflow={workflow} format={'sd-jwt' if sd_jwt else 'vc-jwt'}"
 
 
 def issued_detail(issuer: str, format: str, extra: dict[str, Any] | None = None) -> str:

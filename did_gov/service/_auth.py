@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,18 +27,22 @@ from did_gov.keys import KeyType, PublicKey
 __all__ = [
     "SCOPES",
     "ApiToken",
+    "DEFAULT_MAX_TOKEN_LIFETIME",
     "AuthConfig",
     "Authenticator",
     "OAuthIssuer",
     "token_digest",
 ]
 
-SCOPES = ("credentials:issue", "credentials:status", "credentials:verify", "exchanges")
+SCOPES = ("credentials:issue", "credentials:status", "credentials:verify", "exchanges", "metrics")
 """The scopes a token may carry; each protected endpoint needs one of them."""
 
 _ALGS = {"EdDSA": KeyType.ED25519, "ES256": KeyType.P256, "ES384": KeyType.P384}
 _TYPS = ("at+jwt", "application/at+jwt")
 _MIN_TOKEN_BYTES = 16
+_VERIFIED_TOKENS = 1024
+DEFAULT_MAX_TOKEN_LIFETIME = timedelta(hours=1)
+"""The longest an OAuth access token may live (``exp - iat``) unless configured otherwise."""
 
 
 def token_digest(token: str) -> bytes:
@@ -75,16 +81,23 @@ class ApiToken:
 
 @dataclass(frozen=True)
 class OAuthIssuer:
-    """An authorization server whose JWT access tokens are accepted: ``iss``, ``aud``, keys."""
+    """An authorization server whose JWT access tokens are accepted: ``iss``, ``aud``, keys.
+
+    ``max_lifetime`` bounds how long a token may live (``exp`` after ``iat``, or after now
+    without ``iat``): a leaked long-lived token is refused rather than honoured for days.
+    """
 
     issuer: str
     audience: str
     keys: tuple[tuple[str | None, PublicKey], ...]
     clock_skew: timedelta = timedelta(seconds=60)
+    max_lifetime: timedelta = DEFAULT_MAX_TOKEN_LIFETIME
 
     def __post_init__(self) -> None:
         if not self.issuer or not self.audience or not self.keys:
             raise _config_error("an OAuth issuer needs issuer, audience and at least one key")
+        if self.max_lifetime <= timedelta(0):
+            raise _config_error("an OAuth issuer's max_lifetime is a positive duration")
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,9 @@ class AuthConfig:
     public_verify: bool = False
     rate: float | None = None
     burst: int = 50
+    public_metrics: bool = False
+    """``GET /metrics`` without a token. Off by default: on a quiet instance the counters tell
+    an onlooker how one exchange ended (approved or denied), which the response code hides."""
 
     def __post_init__(self) -> None:
         names = [t.name for t in self.tokens]
@@ -126,6 +142,8 @@ class Authenticator:
         self.config = config
         rate = config.rate if config is not None else None
         self.limiter = RateLimiter(rate, config.burst) if config and rate else None
+        self._verified: OrderedDict[bytes, tuple[Caller, float]] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     def check_rate(self, client: str) -> None:
         """429 ``service.rate_limited`` (with Retry-After) when ``client`` is over its rate."""
@@ -153,7 +171,10 @@ class Authenticator:
 
     def authorize(self, caller: Caller, scope: str) -> None:
         """401 for an anonymous caller, 403 when the caller lacks ``scope``."""
-        if scope == "credentials:verify" and self.config is not None and self.config.public_verify:
+        if self.config is not None and (
+            (scope == "credentials:verify" and self.config.public_verify)
+            or (scope == "metrics" and self.config.public_metrics)
+        ):
             return
         if scope in caller.scopes:
             return
@@ -178,11 +199,25 @@ class Authenticator:
         return Caller(f"token:{found.name}", found.scopes)
 
     def _access_token(self, token: str) -> Caller:
+        """The caller of a JWT access token: checked in full once, then remembered until it
+        expires (its SHA-256 as the key; at most ``_VERIFIED_TOKENS`` kept, oldest dropped),
+        so a client reusing its token does not pay a signature check per request."""
         assert self.config is not None  # noqa: S101 - caller() checked it
+        now = time.time()
+        key = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        with self._verified_lock:
+            known = self._verified.get(key)
+        if known is not None and now <= known[1]:
+            return known[0]
         try:
-            return _check_access_token(token, self.config.oauth, time.time())
+            caller, until = _check_access_token(token, self.config.oauth, now)
         except DidGovError as exc:
             raise _unauthorized(f"the access token is not valid: {exc.message}") from None
+        with self._verified_lock:
+            self._verified[key] = (caller, until)
+            while len(self._verified) > _VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
+        return caller
 
 
 def _unauthorized(detail: str) -> ProblemError:
@@ -195,8 +230,13 @@ def _refuse(message: str) -> InvalidInputError:
     return InvalidInputError(message, code="service.unauthorized")
 
 
-def _check_access_token(token: str, issuers: tuple[OAuthIssuer, ...], now: float) -> Caller:
-    """RFC 9068 §4: typ at+jwt, a configured issuer's key, aud, exp/nbf/iat, then the scopes."""
+def _check_access_token(
+    token: str, issuers: tuple[OAuthIssuer, ...], now: float
+) -> tuple[Caller, float]:
+    """RFC 9068 §4: typ at+jwt, a configured issuer's key, aud, exp/nbf/iat, then the scopes.
+
+    Returns the caller and the time until which the token stays valid (``exp`` + skew).
+    """
     from jwcrypto.common import JWException
     from jwcrypto.jws import JWSCore
 
@@ -239,6 +279,12 @@ def _check_access_token(token: str, issuers: tuple[OAuthIssuer, ...], now: float
         raise _refuse("not yet valid")
     if iat is not None and (not _number(iat) or not _in_range(iat) or now + skew < float(iat)):
         raise _refuse("issued in the future")
+    lifetime = float(exp) - (now if iat is None else float(iat))
+    if lifetime > issuer.max_lifetime.total_seconds() + (skew if iat is None else 0):
+        raise _refuse(
+            f"lives longer than {issuer.max_lifetime.total_seconds():.0f} s (exp - iat);"
+            " this service accepts only short-lived access tokens"
+        )
     scope = claims.get("scope", "")
     if not isinstance(scope, str):
         raise _refuse("scope is a space-separated string")
@@ -246,7 +292,7 @@ def _check_access_token(token: str, issuers: tuple[OAuthIssuer, ...], now: float
     actor = (
         f"oauth:{issuer.issuer}#{subject}" if isinstance(subject, str) else f"oauth:{issuer.issuer}"
     )
-    return Caller(actor, frozenset(scope.split()) & frozenset(SCOPES))
+    return Caller(actor, frozenset(scope.split()) & frozenset(SCOPES)), float(exp) + skew
 
 
 def _number(value: object) -> bool:
@@ -267,7 +313,7 @@ def read_auth(table: Mapping[str, Any], base: Any) -> AuthConfig:
     from did_gov._json import parse_json
     from did_gov.proofs.jose import jwks_keys, parse_jwks
 
-    allowed = {"public_verify", "rate", "burst", "tokens", "oauth"}
+    allowed = {"public_verify", "public_metrics", "rate", "burst", "tokens", "oauth"}
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise _config_error(f"[auth]: unknown key(s) {', '.join(unknown)}")
@@ -284,8 +330,14 @@ def read_auth(table: Mapping[str, Any], base: Any) -> AuthConfig:
         )
     oauth = []
     for entry in table.get("oauth", []):
-        if not isinstance(entry, Mapping) or set(entry) - {"issuer", "audience", "jwks"}:
-            raise _config_error("[[auth.oauth]] has issuer, audience and jwks (a file)")
+        known = {"issuer", "audience", "jwks", "max_lifetime"}
+        if not isinstance(entry, Mapping) or set(entry) - known:
+            raise _config_error(
+                "[[auth.oauth]] has issuer, audience, jwks (a file) and max_lifetime (seconds)"
+            )
+        max_lifetime = entry.get("max_lifetime", DEFAULT_MAX_TOKEN_LIFETIME.total_seconds())
+        if not _number(max_lifetime) or not 0 < max_lifetime <= _MAX_NUMERIC_DATE:
+            raise _config_error("[[auth.oauth]] max_lifetime is a positive number of seconds")
         path = base / str(entry.get("jwks", ""))
         try:
             jwks = parse_jwks(parse_json(path.read_bytes()))
@@ -293,7 +345,10 @@ def read_auth(table: Mapping[str, Any], base: Any) -> AuthConfig:
             raise _config_error(f"[[auth.oauth]] jwks {path}: {exc}") from None
         oauth.append(
             OAuthIssuer(
-                str(entry.get("issuer", "")), str(entry.get("audience", "")), tuple(jwks_keys(jwks))
+                str(entry.get("issuer", "")),
+                str(entry.get("audience", "")),
+                tuple(jwks_keys(jwks)),
+                max_lifetime=timedelta(seconds=float(max_lifetime)),
             )
         )
     rate = table.get("rate")
@@ -303,10 +358,16 @@ def read_auth(table: Mapping[str, Any], base: Any) -> AuthConfig:
     if not isinstance(burst, int) or isinstance(burst, bool) or burst < 1:
         raise _config_error("[auth] burst is a positive integer")
     public = table.get("public_verify", False)
-    if not isinstance(public, bool):
-        raise _config_error("[auth] public_verify is true or false")
+    public_metrics = table.get("public_metrics", False)
+    if not isinstance(public, bool) or not isinstance(public_metrics, bool):
+        raise _config_error("[auth] public_verify and public_metrics are true or false")
     if not tokens and not oauth:
         raise _config_error("[auth] configures no token and no OAuth issuer: nobody could call")
     return AuthConfig(
-        tuple(tokens), tuple(oauth), public, None if rate is None else float(rate), burst
+        tuple(tokens),
+        tuple(oauth),
+        public,
+        None if rate is None else float(rate),
+        burst,
+        public_metrics=public_metrics,
     )

@@ -1,28 +1,51 @@
-"""VCALM exchanges: create, ask what to present, present once (``specs/service.md`` §3).
+"""VCALM exchanges: create, ask what to present, present once, look (``specs/service.md`` §3).
 
 The exchange's state lives in the service store, so any instance can answer any step and a
 presentation is taken once: ``requested → completing`` is one conditional update, and a
 replayed post (to this instance or another) finds the exchange no longer ``requested``
-(409 ``service.exchange_used``).
+(409 ``service.exchange_used``). The last step stores the outcome with the exchange, for
+``GET`` of the exchange URL by the coordinator or, once, by the wallet that holds the
+``response_code`` of an OpenID4VP answer, until the exchange expires.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import secrets
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from did_gov._asgi import ProblemError
+from did_gov._asgi import ProblemError, problem_body
 from did_gov.proofs import jose
-from did_gov.service._exchanges import Workflow, WorkflowResult
+from did_gov.service._exchanges import SignsRequests, Workflow, WorkflowOutcome, WorkflowResult
 from did_gov.service._state import ServiceState
+from did_gov.service._store import Exchange
 
-__all__ = ["ask", "create", "present_to"]
+__all__ = [
+    "ask",
+    "challenge_of",
+    "create",
+    "exchange_view",
+    "present_to",
+    "protocols",
+    "take_response_code",
+]
 
 EXCHANGE_TTL = 15 * 60.0
 """Seconds an exchange may take from creation to the holder's presentation."""
 _VC_V2 = "https://www.w3.org/ns/credentials/v2"
+_STATES = {
+    "pending": "pending",
+    "requested": "active",
+    "completing": "active",
+    "complete": "complete",
+    "failed": "invalid",
+}
+"""Our exchange states as VCALM names them (``GetExchangeResponse.state``)."""
 
 
 def _unknown(workflow: str, exchange_id: str) -> ProblemError:
@@ -31,12 +54,46 @@ def _unknown(workflow: str, exchange_id: str) -> ProblemError:
     )
 
 
+def exchange_url(state: ServiceState, workflow: Workflow, exchange_id: str) -> str:
+    """The exchange's URL (its ``vcapi`` protocol, and the capability to take part)."""
+    return f"{state.config.public_url}/workflows/{workflow.id}/exchanges/{exchange_id}"
+
+
+def offers_openid4vp(workflow: Workflow) -> bool:
+    """Whether the workflow's exchanges are offered over OpenID4VP (a query and a request key)."""
+    return isinstance(workflow, SignsRequests) and workflow.dcql_query() is not None
+
+
+def protocols(state: ServiceState, workflow: Workflow, exchange_id: str) -> dict[str, str]:
+    """The exchange's VCALM ``protocols``: ``vcapi``, and ``oid4vp-1.0`` (alias ``OID4VP``)."""
+    offered = {"vcapi": exchange_url(state, workflow, exchange_id)}
+    if offers_openid4vp(workflow):
+        from did_gov.service._exchange_openid import authorization_request
+
+        url = authorization_request(state, workflow, exchange_id)
+        offered["oid4vp-1.0"] = url
+        offered["OID4VP"] = url  # VCALM's deprecated unversioned name, for older wallets
+    return offered
+
+
 def create(state: ServiceState, workflow: Workflow) -> dict[str, Any]:
-    """A new exchange of ``workflow``: ``{exchangeId, exchangeUrl}`` (201)."""
+    """A new exchange of ``workflow``: ``{exchangeId, exchangeUrl, protocols}`` (201)."""
+    now = time.time()
     exchange_id = secrets.token_urlsafe(18)
-    state.store().create_exchange(workflow.id, exchange_id, time.time() + EXCHANGE_TTL)
-    url = f"{state.config.public_url}/workflows/{workflow.id}/exchanges/{exchange_id}"
-    return {"exchangeId": exchange_id, "exchangeUrl": url}
+    state.store().create_exchange(workflow.id, exchange_id, now + EXCHANGE_TTL)
+    return {
+        "exchangeId": exchange_id,
+        "exchangeUrl": exchange_url(state, workflow, exchange_id),
+        "protocols": protocols(state, workflow, exchange_id),
+    }
+
+
+def found_exchange(state: ServiceState, workflow: Workflow, exchange_id: str) -> Exchange:
+    """The stored exchange, or 404 ``service.exchange_unknown``."""
+    found = state.store().exchange(workflow.id, exchange_id)
+    if found is None:
+        raise _unknown(workflow.id, exchange_id)
+    return found
 
 
 def domain(state: ServiceState) -> str:
@@ -44,60 +101,168 @@ def domain(state: ServiceState) -> str:
     return state.config.public_url
 
 
+def challenge_of(state: ServiceState, workflow: Workflow, exchange_id: str) -> tuple[str, float]:
+    """The exchange's challenge (made on the first ask, the same after) and its expiry.
+
+    The first ask moves it ``pending → requested``; an expired exchange is 409
+    ``service.exchange_expired``, one that took its presentation 409 ``service.exchange_used``.
+    """
+    store = state.store()
+    now = time.time()
+    challenge = secrets.token_urlsafe(24)
+    if store.transition(
+        workflow.id, exchange_id, "pending", "requested", challenge=challenge, now=now
+    ):
+        found = store.exchange(workflow.id, exchange_id)
+        return challenge, found.expires if found is not None else now + EXCHANGE_TTL
+    found = found_exchange(state, workflow, exchange_id)
+    if found.expires <= now:
+        raise ProblemError(409, "service.exchange_expired", "the exchange has expired")
+    if found.state != "requested" or found.challenge is None:
+        raise ProblemError(409, "service.exchange_used", "the exchange was already used")
+    return found.challenge, found.expires
+
+
 def ask(state: ServiceState, workflow: Workflow, exchange_id: str) -> dict[str, Any]:
     """The holder posted ``{}``: the workflow's request under this exchange's challenge.
 
     Asking again before presenting returns the same challenge.
     """
-    store = state.store()
-    now = time.time()
-    challenge = secrets.token_urlsafe(24)
-    if not store.transition(
-        workflow.id, exchange_id, "pending", "requested", challenge=challenge, now=now
-    ):
-        found = store.exchange(workflow.id, exchange_id)
-        if found is None:
-            raise _unknown(workflow.id, exchange_id)
-        if found.expires <= now:
-            raise ProblemError(409, "service.exchange_expired", "the exchange has expired")
-        if found.state != "requested" or found.challenge is None:
-            raise ProblemError(409, "service.exchange_used", "the exchange was already used")
-        challenge = found.challenge
+    challenge, _ = challenge_of(state, workflow, exchange_id)
     request = workflow.presentation_request(challenge=challenge, domain=domain(state))
     return {"verifiablePresentationRequest": request}
 
 
 def present_to(
-    state: ServiceState, workflow: Workflow, exchange_id: str, presentation: object
-) -> WorkflowResult:
-    """Take the exchange (once) and let the workflow decide on the presentation."""
+    state: ServiceState,
+    workflow: Workflow,
+    exchange_id: str,
+    presentation: object,
+    *,
+    audience: str | None = None,
+    response_code: str | None = None,
+    declined: str | None = None,
+) -> WorkflowOutcome:
+    """Take the exchange (once) and let the workflow decide on the presentation.
+
+    ``audience`` is what the presentation must be bound to besides the challenge (default:
+    the service's ``domain``; an OpenID4VP answer: the request's ``client_id``). The outcome
+    is stored with the exchange, with the SHA-256 of ``response_code`` when given.
+    ``declined`` is a wallet's OpenID4VP error code: the exchange is spent without a decision
+    (``oid4vp.wallet_error``).
+    """
     store = state.store()
     now = time.time()
-    found = store.exchange(workflow.id, exchange_id)
-    if found is None:
-        raise _unknown(workflow.id, exchange_id)
+    found = found_exchange(state, workflow, exchange_id)
     if found.state == "pending":
         raise ProblemError(
             409, "service.exchange_not_requested", "ask for the presentation request first"
         )
     if found.expires <= now:
         raise ProblemError(409, "service.exchange_expired", "the exchange has expired")
+    # the challenge is replaced by this taking's own marker: used, it is never needed again,
+    # and the store recognises its own move should the answer to the commit be lost
+    taken = "taken:" + secrets.token_urlsafe(12)
     if found.challenge is None or not store.transition(
-        workflow.id, exchange_id, "requested", "completing", now=now
+        workflow.id, exchange_id, "requested", "completing", challenge=taken, now=now
     ):
         raise ProblemError(409, "service.exchange_used", "the exchange was already used")
+    bound = domain(state) if audience is None else audience
     try:
-        result = workflow.complete(presentation, challenge=found.challenge, domain=domain(state))
+        result: WorkflowOutcome
+        if declined is not None:
+            reason = f"the wallet answered with the error {declined[:64]!r}"
+            result = WorkflowResult(False, None, "oid4vp.wallet_error", reason, None)
+        else:
+            result = workflow.complete(presentation, challenge=found.challenge, domain=bound)
     except BaseException:
         store.transition(workflow.id, exchange_id, "completing", "failed", now=now)
         raise
     store.transition(
-        workflow.id, exchange_id, "completing", "complete" if result.approved else "failed", now=now
+        workflow.id,
+        exchange_id,
+        "completing",
+        "complete" if result.approved else "failed",
+        result=_stored(result, response_code),
+        now=now,
     )
     return result
 
 
-def result_body(result: WorkflowResult) -> dict[str, Any]:
+def denial_problem(result: WorkflowOutcome) -> dict[str, Any]:
+    """A denied result as problem details (403, the workflow's code and reason)."""
+    return problem_body(
+        403,
+        result.code or "service.exchange_denied",
+        result.reason or "the workflow did not approve the presentation",
+    )
+
+
+def _stored(result: WorkflowOutcome, response_code: str | None) -> str:
+    """The outcome kept with the exchange (JSON): the answer body or the denial, never a record."""
+    kept: dict[str, Any] = {"approved": result.approved}
+    if result.approved:
+        kept["answer"] = result_body(result)
+    else:
+        kept["lastError"] = denial_problem(result)
+    if response_code is not None:
+        kept["responseCode"] = _digest(response_code)
+    return json.dumps(kept, separators=(",", ":"), sort_keys=True)
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def response_code_matches(found: Exchange, response_code: str) -> bool:
+    """Whether ``response_code`` is the one the exchange's OpenID4VP answer gave (constant time)."""
+    if found.result is None:
+        return False
+    kept = json.loads(found.result).get("responseCode")
+    return isinstance(kept, str) and hmac.compare_digest(kept, _digest(response_code))
+
+
+def take_response_code(state: ServiceState, found: Exchange, response_code: str) -> bool:
+    """Use up ``response_code`` if it is the exchange's: True once, then False (§3.2).
+
+    The kept digest is replaced, in one conditional update, by a marker no code matches, so of
+    two readers with the code (the wallet's user agent, whoever later finds the URL in a
+    history or a log) only the first sees the outcome.
+    """
+    if found.result is None or not response_code_matches(found, response_code):
+        return False
+    kept = json.loads(found.result)
+    kept["responseCode"] = "used:" + secrets.token_hex(8)
+    used = json.dumps(kept, separators=(",", ":"), sort_keys=True)
+    return state.store().replace_result(found.workflow, found.id, found.result, used)
+
+
+def exchange_view(state: ServiceState, workflow: Workflow, found: Exchange) -> dict[str, Any]:
+    """``GET`` of the exchange URL: VCALM's exchange state, and its outcome while it is kept.
+
+    ``{"id", "state", "expires", "protocols"}``; once decided, ``verifiablePresentation``
+    (the issued credential, as the presentation step answered) or ``lastError`` (the
+    denial, problem details). The outcome is gone once the exchange has expired.
+    """
+    expires = datetime.fromtimestamp(found.expires, UTC).replace(microsecond=0)
+    view: dict[str, Any] = {
+        "id": found.id,
+        "state": _STATES.get(found.state, found.state),
+        "expires": expires.isoformat().replace("+00:00", "Z"),
+    }
+    now = time.time()
+    if found.expires > now:
+        view["protocols"] = protocols(state, workflow, found.id)
+        if found.result is not None:
+            kept = json.loads(found.result)
+            if "answer" in kept:
+                view.update(kept["answer"])
+            if "lastError" in kept:
+                view["lastError"] = kept["lastError"]
+    return view
+
+
+def result_body(result: WorkflowOutcome) -> dict[str, Any]:
     """An approved result as VCALM returns it: a presentation carrying the credential."""
     credential = result.credential
     if isinstance(credential, str):

@@ -6,8 +6,10 @@ schema (``specs/storage.md``), so every instance sees every exchange: a presenta
 accepted once, whichever instance it reaches, because taking an exchange from
 ``requested`` to ``completing`` is one conditional update that only one caller wins.
 
-Only what the service needs is kept: exchange ids, states, challenges and expiry; audit
-records name an action, the client, and SHA-256 of a credential id — never a claim.
+Only what the service needs is kept: exchange ids, states, challenges and expiry, and an
+exchange's outcome (the issued credential or the denial) until the exchange expires, when
+:meth:`ServiceStore.forget_results` drops it; audit records name an action, the client, and
+SHA-256 of a credential id — never a claim.
 """
 
 from __future__ import annotations
@@ -64,12 +66,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TRIGGER service_audit_append_only BEFORE UPDATE OR DELETE"
         " ON did_gov.service_audit FOR EACH ROW EXECUTE FUNCTION did_gov.service_audit_guard()",
     ),
+    ("ALTER TABLE did_gov.service_exchanges ADD COLUMN result text",),
 )
 """``MIGRATIONS[i]`` takes the service tables from schema version ``i`` to ``i + 1``."""
 
 _SQLITE_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS exchanges(workflow TEXT NOT NULL, id TEXT NOT NULL,"
-    " state TEXT NOT NULL, challenge TEXT, expires REAL NOT NULL, PRIMARY KEY (workflow, id))",
+    " state TEXT NOT NULL, challenge TEXT, expires REAL NOT NULL, result TEXT,"
+    " PRIMARY KEY (workflow, id))",
     "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,"
     " actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL,"
     " leaf_index INTEGER)",
@@ -92,13 +96,17 @@ class StoreError(DidGovError):
 
 @dataclass(frozen=True)
 class Exchange:
-    """One exchange: its state, the challenge it asked for (once requested), when it expires."""
+    """One exchange: its state, the challenge it asked for (once requested), when it expires.
+
+    ``result`` is its outcome as JSON text once decided (until it expires), else None.
+    """
 
     workflow: str
     id: str
     state: str
     challenge: str | None
     expires: float
+    result: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,12 +142,33 @@ class ServiceStore(ABC):
         after: str,
         *,
         challenge: str | None = None,
+        result: str | None = None,
         now: float,
     ) -> bool:
         """Move an unexpired exchange from ``before`` to ``after`` (one caller wins); True if moved.
 
-        ``challenge``, when given, is stored with the move.
+        ``challenge`` and ``result``, when given, are stored with the move. A caller that must
+        know it won even when the database's answer to the commit is lost gives a fresh
+        ``challenge``: the move is then recognised as its own.
         """
+
+    @abstractmethod
+    def purge_exchanges(self, expired_before: float, *, limit: int = 1000) -> int:
+        """Delete up to ``limit`` exchanges that expired before ``expired_before``; how many went.
+
+        An expired exchange can no longer be used (every step checks ``expires``), so keeping
+        it forever only grows the table; the service purges those expired for a day (until
+        then their URL answers 409 ``service.exchange_expired``, afterwards 404 like any
+        unknown exchange).
+        """
+
+    @abstractmethod
+    def forget_results(self, now: float) -> int:
+        """Drop the outcome of every exchange expired at ``now``; return how many were dropped."""
+
+    @abstractmethod
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        """Set the exchange's outcome to ``after`` if it is still ``before`` (one caller wins)."""
 
     @abstractmethod
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
@@ -168,6 +197,9 @@ class _SqliteStore(ServiceStore):
             self._db.execute("PRAGMA synchronous=FULL")
             for statement in _SQLITE_SCHEMA:
                 self._db.execute(statement)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(exchanges)")}
+            if "result" not in columns:  # a data folder made before exchanges kept outcomes
+                self._db.execute("ALTER TABLE exchanges ADD COLUMN result TEXT")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {path}: {exc}") from exc
         self._lock = threading.Lock()
@@ -202,7 +234,7 @@ class _SqliteStore(ServiceStore):
 
     def exchange(self, workflow: str, exchange_id: str) -> Exchange | None:
         rows = self._read(
-            "SELECT workflow, id, state, challenge, expires FROM exchanges"
+            "SELECT workflow, id, state, challenge, expires, result FROM exchanges"
             " WHERE workflow = ? AND id = ?",
             (workflow, exchange_id),
         )
@@ -216,13 +248,41 @@ class _SqliteStore(ServiceStore):
         after: str,
         *,
         challenge: str | None = None,
+        result: str | None = None,
         now: float,
     ) -> bool:
         with self._write() as db:
             moved = db.execute(
-                "UPDATE exchanges SET state = ?, challenge = coalesce(?, challenge)"
+                "UPDATE exchanges SET state = ?, challenge = coalesce(?, challenge),"
+                " result = coalesce(?, result)"
                 " WHERE workflow = ? AND id = ? AND state = ? AND expires > ?",
-                (after, challenge, workflow, exchange_id, before, now),
+                (after, challenge, result, workflow, exchange_id, before, now),
+            ).rowcount
+        return moved == 1
+
+    def purge_exchanges(self, expired_before: float, *, limit: int = 1000) -> int:
+        with self._write() as db:
+            return int(
+                db.execute(
+                    "DELETE FROM exchanges WHERE rowid IN"
+                    " (SELECT rowid FROM exchanges WHERE expires < ? LIMIT ?)",
+                    (expired_before, limit),
+                ).rowcount
+            )
+
+    def forget_results(self, now: float) -> int:
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE exchanges SET result = NULL WHERE result IS NOT NULL AND expires <= ?",
+                (now,),
+            )
+            return int(cursor.rowcount)
+
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        with self._write() as db:
+            moved = db.execute(
+                "UPDATE exchanges SET result = ? WHERE workflow = ? AND id = ? AND result = ?",
+                (after, workflow, exchange_id, before),
             ).rowcount
         return moved == 1
 
@@ -270,9 +330,11 @@ class _PostgresStore(ServiceStore):
             raise StoreError(f"postgresql service store: {problem.message}") from problem
         self._lock = threading.Lock()
 
-    def _run(self, work: Callable[[Any], _T], *, write: bool = True) -> _T:
+    def _run(self, work: Callable[[Any], _T], *, write: bool = True, statement: bool = False) -> _T:
         with self._lock:
             try:
+                if statement:  # one INSERT, committed on its own: one round trip
+                    return self._session.statement(work)
                 if write:
                     return self._session.write(work)
                 return self._session.read(work)
@@ -291,8 +353,8 @@ class _PostgresStore(ServiceStore):
     def exchange(self, workflow: str, exchange_id: str) -> Exchange | None:
         row = self._run(
             lambda c: c.execute(
-                "SELECT workflow, id, state, challenge, expires FROM did_gov.service_exchanges"
-                " WHERE workflow = %s AND id = %s",
+                "SELECT workflow, id, state, challenge, expires, result"
+                " FROM did_gov.service_exchanges WHERE workflow = %s AND id = %s",
                 (workflow, exchange_id),
             ).fetchone(),
             write=False,
@@ -307,20 +369,77 @@ class _PostgresStore(ServiceStore):
         after: str,
         *,
         challenge: str | None = None,
+        result: str | None = None,
         now: float,
     ) -> bool:
         def work(connection: Any) -> bool:
             cursor = connection.execute(
                 "UPDATE did_gov.service_exchanges SET state = %s,"
-                " challenge = coalesce(%s, challenge)"
+                " challenge = coalesce(%s, challenge), result = coalesce(%s, result)"
                 " WHERE workflow = %s AND id = %s AND state = %s AND expires > %s",
-                (after, challenge, workflow, exchange_id, before, now),
+                (after, challenge, result, workflow, exchange_id, before, now),
             )
             return bool(cursor.rowcount == 1)
 
         def committed(connection: Any, moved: bool) -> bool:
+            # the answer to the commit was lost: did *this* move land? Not if it matched no
+            # row; and another instance's move to the same state shows another challenge
+            if not moved:
+                return False
             row = connection.execute(
-                "SELECT state FROM did_gov.service_exchanges WHERE workflow = %s AND id = %s",
+                "SELECT state, challenge FROM did_gov.service_exchanges"
+                " WHERE workflow = %s AND id = %s",
+                (workflow, exchange_id),
+            ).fetchone()
+            return (
+                row is not None and row[0] == after and (challenge is None or row[1] == challenge)
+            )
+
+        with self._lock:
+            try:
+                return self._session.write(work, committed=committed)
+            except self._problem as problem:
+                raise StoreError(f"postgresql service store: {problem.message}") from problem
+
+    def purge_exchanges(self, expired_before: float, *, limit: int = 1000) -> int:
+        count: int = self._run(
+            statement=True,
+            work=lambda c: (
+                c.execute(
+                    "DELETE FROM did_gov.service_exchanges WHERE ctid IN (SELECT ctid FROM"
+                    " did_gov.service_exchanges WHERE expires < %s LIMIT %s)",
+                    (expired_before, limit),
+                ).rowcount
+            ),
+        )
+        return count
+
+    def forget_results(self, now: float) -> int:
+        return int(
+            self._run(
+                lambda c: (
+                    c.execute(
+                        "UPDATE did_gov.service_exchanges SET result = NULL"
+                        " WHERE result IS NOT NULL AND expires <= %s",
+                        (now,),
+                    ).rowcount
+                )
+            )
+        )
+
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        def work(connection: Any) -> bool:
+            cursor = connection.execute(
+                "UPDATE did_gov.service_exchanges SET result = %s"
+                " WHERE workflow = %s AND id = %s AND result = %s",
+                (after, workflow, exchange_id, before),
+            )
+            return bool(cursor.rowcount == 1)
+
+        def committed(connection: Any, moved: bool) -> bool:
+            # an unknown commit: did this update land? (``after`` holds a fresh marker)
+            row = connection.execute(
+                "SELECT result FROM did_gov.service_exchanges WHERE workflow = %s AND id = %s",
                 (workflow, exchange_id),
             ).fetchone()
             return row is not None and row[0] == after
@@ -333,11 +452,12 @@ class _PostgresStore(ServiceStore):
 
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         row = self._run(
-            lambda c: c.execute(
+            statement=True,
+            work=lambda c: c.execute(
                 "INSERT INTO did_gov.service_audit(at, actor, action, subject, detail)"
                 " VALUES (%s, %s, %s, %s, %s) RETURNING seq",
                 (at, actor, action, subject, detail),
-            ).fetchone()
+            ).fetchone(),
         )
         return int(row[0])
 
@@ -396,11 +516,21 @@ class _Pool(ServiceStore):
         after: str,
         *,
         challenge: str | None = None,
+        result: str | None = None,
         now: float,
     ) -> bool:
         return self._next().transition(
-            workflow, exchange_id, before, after, challenge=challenge, now=now
+            workflow, exchange_id, before, after, challenge=challenge, result=result, now=now
         )
+
+    def purge_exchanges(self, expired_before: float, *, limit: int = 1000) -> int:
+        return self._next().purge_exchanges(expired_before, limit=limit)
+
+    def forget_results(self, now: float) -> int:
+        return self._next().forget_results(now)
+
+    def replace_result(self, workflow: str, exchange_id: str, before: str, after: str) -> bool:
+        return self._next().replace_result(workflow, exchange_id, before, after)
 
     def add_audit(self, at: str, actor: str, action: str, subject: str, detail: str) -> int:
         return self._next().add_audit(at, actor, action, subject, detail)

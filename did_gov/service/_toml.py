@@ -252,20 +252,26 @@ def build_workflows(loaded: LoadedConfig) -> list[Any]:
     options = {**config.verifier_options, "policy": VerificationPolicy(subject_binding=True)}
     verifier = Verifier(**options)
     state = ServiceState(config)  # the workflows' own connections to the service's stores
+    # the newest policy versions admitted: a policy file rolled back after a newer version (or
+    # a withdrawal) was served is refused; kept beside the data, else for this process only
+    versions = approval.PolicyVersions(  # type: ignore[union-attr]
+        None if config.data is None else config.data / "policy-versions.json"
+    )
     workflows = []
     for spec in loaded.workflows:
         issuer = config.issuer(spec.issuer)
         assert issuer is not None  # noqa: S101 - load_config checked it
-        workflows.append(
-            policy_workflow.from_file(
-                spec.id,
-                spec.policy,
-                signer=issuer.signer,
-                verification_method=issuer.verification_method,
-                verifier=verifier,
-                ledger=state.ledger(),
-                status=state.registry(issuer, "revocation"),
-                trust=trust,
-            )
+        workflow = policy_workflow.from_file(
+            spec.id,
+            spec.policy,
+            signer=issuer.signer,
+            verification_method=issuer.verification_method,
+            verifier=verifier,
+            ledger=state.ledger(),
+            trust=trust,
+            versions=versions,
         )
+        purpose = workflow.policy.status_purpose  # the registry of the purpose the policy names
+        workflow.status = None if purpose is None else state.registry(issuer, purpose)
+        workflows.append(workflow)
     return workflows

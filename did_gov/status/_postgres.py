@@ -4,10 +4,14 @@
 ``postgresql://`` URL (``specs/storage.md``). One database holds any number of registries,
 each named by its list URL. Every change is one transaction with ``synchronous_commit``:
 
-* allocation draws indexes exactly as the SQLite registry does; two processes that draw the
-  same free index at once collide on the table's unique key, and the loser draws again, so
-  an index never serves two credentials. The same credential allocated from two processes
-  at once gets one entry (unique on its hash).
+* allocation draws indexes from the same distribution as the SQLite registry (uniform among
+  the free ones): a drawn index is claimed by one statement (``INSERT … ON CONFLICT DO
+  NOTHING``, committed on its own: one round trip); when it is taken — by an earlier entry,
+  or by another process that claimed it at the same moment (the table's unique key decides)
+  — the statement inserts nothing and the registry draws again, so an index never serves two
+  credentials. The same credential allocated from two processes at once gets one entry
+  (unique on its hash). Only a nearly full list (16 draws taken) falls back to one
+  transaction that ranks the free indexes.
 * a status change locks its entry (``SELECT … FOR UPDATE``), and a trigger refuses
   clearing a ``revocation`` or ``refresh`` status even to a direct ``UPDATE``; entries are
   never deleted and a registry's parameters never change.
@@ -29,7 +33,7 @@ from did_gov._postgres import (
     migrate,
 )
 from did_gov.errors import StatusError
-from did_gov.status._registry import RandomBelow, StatusRegistry
+from did_gov.status._registry import _RANDOM_TRIES, RandomBelow, StatusRegistry
 from did_gov.status._store import credential_hash, new_meta
 
 __all__ = ["COMPONENT", "MIGRATIONS", "PostgresStatusRegistry"]
@@ -95,6 +99,15 @@ _LOOKUP = (
     "SELECT idx, value FROM did_gov.status_entries WHERE registry_id = %s AND credential_hash = %s"
 )
 _LOOKUP_FOR_UPDATE = _LOOKUP + " FOR UPDATE"
+_CLAIM = (
+    "WITH claimed AS (INSERT INTO did_gov.status_entries(registry_id, idx, credential_hash)"
+    " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING idx)"
+    " SELECT idx FROM claimed UNION ALL SELECT idx FROM did_gov.status_entries"
+    " WHERE registry_id = %s AND credential_hash = %s"
+)
+"""Insert an entry at a drawn index, or find the digest's entry: one statement, one row or
+none (the index was taken). The ``SELECT`` sees the table as the statement began, so it finds
+an entry that existed before, never the one this statement inserts."""
 
 
 def _status_error(problem: PgProblem, what: str) -> StatusError:
@@ -211,11 +224,13 @@ class PostgresStatusRegistry(StatusRegistry):
 
     # -- storage seams ---------------------------------------------------------------------
 
-    def _run(self, what: str, work: Any, *, write: bool = True) -> Any:
+    def _run(self, what: str, work: Any, *, write: bool = True, statement: bool = False) -> Any:
         if self._closed:
             raise StatusError("the status registry is closed", code="status.registry_failed")
         try:
             with self._lock:
+                if statement:
+                    return self._session.statement(work)
                 if write:
                     return self._session.write(work, retry_conflicts=True)
                 return self._session.read(work)
@@ -233,6 +248,28 @@ class PostgresStatusRegistry(StatusRegistry):
         return int(row[0]), int(row[1])
 
     def _allocate_index(self, digest: bytes) -> int:
+        """Claim a random index in one statement; when the list is nearly full, rank the free.
+
+        The claim inserts ``(index, digest)`` unless either is taken and returns the index;
+        when the digest already has an entry, that entry's index comes back instead. No row:
+        the drawn index was taken, draw again — the rejection sampling of
+        :meth:`_free_index`, one round trip a draw instead of a transaction.
+        """
+        for _ in range(_RANDOM_TRIES):
+            candidate = self._draw(self.size)
+            found: int | None = self._run(
+                "allocate", lambda c, i=candidate: self._claim(c, i, digest), statement=True
+            )
+            if found is not None:
+                return found
+        return self._allocate_ranked(digest)
+
+    def _claim(self, connection: Any, index: int, digest: bytes) -> int | None:
+        registry = self._registry_id
+        row = connection.execute(_CLAIM, (registry, index, digest, registry, digest)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _allocate_ranked(self, digest: bytes) -> int:
         registry = self._registry_id
 
         def work(connection: Any) -> int:
@@ -243,15 +280,6 @@ class PostgresStatusRegistry(StatusRegistry):
             ).fetchone()
             if row is not None:
                 return int(row[0])
-
-            def taken(index: int) -> bool:
-                return (
-                    connection.execute(
-                        "SELECT 1 FROM did_gov.status_entries WHERE registry_id = %s AND idx = %s",
-                        (registry, index),
-                    ).fetchone()
-                    is not None
-                )
 
             def used() -> int:
                 (count,) = connection.execute(
@@ -270,7 +298,7 @@ class PostgresStatusRegistry(StatusRegistry):
                     )
                 )
 
-            index = self._free_index(taken, used, ordered)
+            index = self._ranked_free_index(used, ordered)
             connection.execute(
                 "INSERT INTO did_gov.status_entries(registry_id, idx, credential_hash)"
                 " VALUES (%s, %s, %s)",

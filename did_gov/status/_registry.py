@@ -219,6 +219,13 @@ class StatusRegistry:
             candidate = self._draw(self.size)
             if not taken(candidate):
                 return candidate
+        return self._ranked_free_index(count, ordered)
+
+    def _ranked_free_index(
+        self, count: Callable[[], int], ordered: Callable[[], Iterable[int]]
+    ) -> int:
+        """A uniformly random free index by its rank among the free ones (``status.registry_full``
+        when none is left); the second stage of :meth:`_free_index`."""
         used = count()
         if used >= self.size:
             raise StatusError(

@@ -245,6 +245,11 @@ class PostgresServer(contextlib.AbstractContextManager["PostgresServer"]):
             return ""
         return lines[7].strip() if len(lines) > 7 else ""
 
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's process id (None while the server is not running)."""
+        return self._postmaster_pid()
+
     def _postmaster_pid(self) -> int | None:
         try:
             first = (self.data / "postmaster.pid").read_text(encoding="utf-8").split("\n", 1)[0]

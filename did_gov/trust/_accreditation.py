@@ -349,6 +349,28 @@ class Accreditation:
         )
 
 
+def controller_key(
+    controller: str, method: str, resolver: Resolver | None, *, code: str
+) -> PublicKey:
+    """The public key of ``method``, an ``assertionMethod`` of the DID ``controller``.
+
+    Trust material (accreditations, CTE documents) counts only when it is signed by a key of
+    its own author: the method must be a DID URL of ``controller`` and resolve for
+    ``assertionMethod``. Raises TrustError with ``code`` otherwise.
+    """
+    if not method.startswith(controller + "#"):
+        raise TrustError(f"signed by {method}, not by a key of {controller}", code=code)
+    try:
+        vm = resolve_verification_method(
+            resolver or DefaultResolver(), method, purpose="assertionMethod"
+        )
+    except DidGovError as exc:
+        raise TrustError(f"cannot resolve {method}: {exc.message}", code=code) from None
+    if vm.public_key is None:
+        raise TrustError(f"{method} has no usable public key", code=code)
+    return vm.public_key
+
+
 def _signing_input(record: Mapping[str, Any]) -> bytes:
     return _DOMAIN + jcs(record)
 
@@ -373,23 +395,14 @@ class SignedAccreditation:
 
     def verify(self, resolver: Resolver | None = None) -> None:
         """Check the signature by a verification method of the authority; raise TrustError if not."""
-        method = self.verification_method
         authority = self.accreditation.authority
-        if not method.startswith(authority + "#"):
-            raise TrustError(
-                f"accreditation signed by {method}, not by its authority {authority}",
-                code="trust.accreditation_signature_invalid",
-            )
-        try:
-            vm = resolve_verification_method(
-                resolver or DefaultResolver(), method, purpose="assertionMethod"
-            )
-        except DidGovError as exc:
-            raise TrustError(
-                f"cannot resolve the authority key {method}: {exc}",
-                code="trust.accreditation_signature_invalid",
-            ) from None
-        if vm.public_key is None or not vm.public_key.verify(self.signature, self.digest_input):
+        key = controller_key(
+            authority,
+            self.verification_method,
+            resolver,
+            code="trust.accreditation_signature_invalid",
+        )
+        if not key.verify(self.signature, self.digest_input):
             raise TrustError(
                 f"the signature of {authority} on the accreditation of "
                 f"{self.accreditation.issuer} does not verify",

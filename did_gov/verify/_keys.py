@@ -9,7 +9,7 @@ the JWKs the caller vouched for. The cache is safe to share between threads.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
@@ -22,21 +22,21 @@ from did_gov.dids import (
     resolve_verification_method,
 )
 from did_gov.dids.gov import DidGov, Freshness
-from did_gov.errors import DidGovError, VerificationMethodError
+from did_gov.errors import VerificationMethodError
 from did_gov.keys import PublicKey
-from did_gov.ledger import Receipt
 from did_gov.proofs import jose
 from did_gov.proofs._result import Check
-from did_gov.verify._anchor import anchored_content
+from did_gov.verify._anchor_check import Anchoring
 from did_gov.verify._model import Signer
 
 __all__ = ["ANCHORED", "KeyRing", "did_log_checks"]
 
 GovNotes = list[tuple[str, Freshness]]
-ANCHORED: ContextVar[tuple[Any, Sequence[Receipt], GovNotes | None]] = ContextVar(
-    "did_gov_verify_anchored", default=(None, (), None)
+ANCHORED: ContextVar[tuple[Anchoring | None, GovNotes | None]] = ContextVar(
+    "did_gov_verify_anchored", default=(None, None)
 )
-"""The document being verified, its receipts, and where to note the freshness of each did:gov
+"""The anchoring of the document being verified (its anchored bytes and receipts, verified
+once for every step that reads them), and where to note the freshness of each did:gov
 signer's log: a did:gov key is judged at the document's anchor position."""
 
 
@@ -204,15 +204,12 @@ class KeyRing:
         """A did:gov method as in force at the document's anchor position (did-gov-method §9)."""
         if self._gov is None:  # pragma: no cover - callers check
             raise VerificationMethodError(f"no did:gov resolver for {vm_url}")
-        document, receipts, notes = ANCHORED.get()
-        content = None
-        if receipts and document is not None:
-            try:
-                content = anchored_content(document)[1]
-            except DidGovError:
-                content = None
+        anchoring, notes = ANCHORED.get()
         method = self._gov.method_in_force(
-            vm_url, purpose, receipts=receipts, content=content, now=moment
+            vm_url,
+            purpose,
+            anchor_position=anchoring.position if anchoring is not None else None,
+            now=moment,
         )
         if notes is not None:
             did = vm_url.split("#", 1)[0]

@@ -120,6 +120,10 @@ def holder_of(secured: Secured, checks: list[Check]) -> str | None:
     return secured.holder if bound and all(c.ok for c in bound) else None
 
 
+_CNF_BOUND = ok("subject", "presented by the holder of the key the issuer bound (cnf)")
+"""Step 7's passing check for an SD-JWT VC presented with its KB-JWT (a value: shared)."""
+
+
 def subject_binding(
     credential: Secured, holder: str | None, policy: VerificationPolicy, presented: bool
 ) -> Check | None:
@@ -131,7 +135,7 @@ def subject_binding(
     if not policy.subject_binding or not presented:
         return None
     if credential.format == "sd-jwt-vc" and holder is None and credential.holder_bound:
-        return ok("subject", "presented by the holder of the key the issuer bound (cnf)")
+        return _CNF_BOUND
     if not credential.subject_ids:
         if policy.require_subject_id:
             return fail(

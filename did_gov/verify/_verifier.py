@@ -31,7 +31,13 @@ from did_gov.verify._adapter_di import secure_di
 from did_gov.verify._adapter_jose import secure_jose
 from did_gov.verify._adapter_sd_jwt import secure_sd_jwt
 from did_gov.verify._anchor import credentials_of
-from did_gov.verify._anchor_check import LogKeys, anchor_check, anchored_time, unmatched_check
+from did_gov.verify._anchor_check import (
+    Anchors,
+    LogKeys,
+    anchor_check,
+    anchored_time,
+    unmatched_check,
+)
 from did_gov.verify._keys import ANCHORED, GovNotes, KeyRing, did_log_checks
 from did_gov.verify._model import Kind, Secured, as_list, failed, passed
 from did_gov.verify._parse import ENVELOPE_TYPES, compact_token, open_enveloped, parse_input
@@ -66,8 +72,9 @@ class _Expected(NamedTuple):
 
 
 _NOTHING = _Expected()
-_RECEIPTS: ContextVar[Sequence[Receipt]] = ContextVar("did_gov_verify_receipts", default=())
-"""The receipts of the document being verified, so the trust step can judge at anchored time."""
+_ANCHORS: ContextVar[Anchors | None] = ContextVar("did_gov_verify_anchors", default=None)
+"""The receipts given with the verification, so the key (step 3), trust (10) and anchor (11)
+steps share each document's anchored bytes and receipt checks."""
 
 
 class Verifier:
@@ -224,16 +231,16 @@ class Verifier:
         if request is not None and _unbound_sd_jwt(parsed.value):
             expected = expected._replace(nonce=None, audience=None)  # step 12 judges it
         nested: list[Secured] = []
-        token = _RECEIPTS.set(parsed.receipts) if parsed.receipts else None
+        anchors = Anchors(parsed.receipts or ())
+        token = _ANCHORS.set(anchors)
         try:
             report, secured = self._steps(  # 2.-10.; step 1 held any object to the parser's bounds
                 parsed.value, expected, moment, collect=nested, facts=parsed.facts
             )
         finally:
-            if token is not None:
-                _RECEIPTS.reset(token)
+            _ANCHORS.reset(token)
         if parsed.receipts is not None or self.policy.require_anchor:  # 11. anchor
-            report = self.check_anchors(report, parsed.value, parsed.receipts or [])
+            report = self._check_anchors(report, parsed.value, anchors)
         if request is not None:  # 12. request
             chain = self._chain_of(moment)
             report = _with_checks(
@@ -275,8 +282,14 @@ class Verifier:
         ``facts`` are what holding ``value`` (an object) to the parser's bounds learned of it.
         """
         notes: GovNotes = []  # the freshness of each did:gov signer's log
+        anchors = _ANCHORS.get()
+        anchoring = (
+            anchors.of(value)
+            if anchors is not None and anchors.receipts and isinstance(value, dict | str)
+            else None
+        )  # without receipts a document has no anchor position and no anchored time
         if self.keys.reads_anchor:  # a did:gov key is judged at the document's anchor position
-            position = ANCHORED.set((value, _RECEIPTS.get(), notes))
+            position = ANCHORED.set((anchoring, notes))
             try:
                 secured = self._secure(value, expected, moment, expect, facts)  # 2.-3.
             finally:
@@ -309,10 +322,9 @@ class Verifier:
         if secured.kind == "credential" and with_status and passed(checks):
             checks += self._status(secured, moment)  # 9.
         if judge_trust and secured.kind == "credential" and adapted and issuer_ok:
-            receipts = _RECEIPTS.get()
             anchored = (
-                anchored_time(value, receipts, self.log_keys)
-                if receipts and self.trust is not None and isinstance(value, dict | str)
+                anchored_time(anchoring, self.log_keys)
+                if self.trust is not None and anchoring is not None
                 else None
             )
             judged = self._with_expanded_types(secured)
@@ -523,20 +535,29 @@ class Verifier:
         fails (``anchor.receipt_unmatched``); with the policy's ``require_anchor``, a
         credential without one fails (``anchor.required``).
         """
+        return self._check_anchors(report, document, Anchors(receipts))
+
+    def _check_anchors(
+        self, report: VerificationReport, document: Any, anchors: Anchors
+    ) -> VerificationReport:
+        """:meth:`check_anchors` with the anchorings steps 3 and 10 already computed."""
+        receipts = anchors.receipts
         required = self.policy.require_anchor
         used: set[int] = set()
         presentation = isinstance(document, dict) and "VerifiablePresentation" in as_list(
             document.get("type")
         )
         if not presentation:
-            check, used = anchor_check(document, receipts, self.log_keys, required=required)
+            check, used = anchor_check(anchors.of(document), self.log_keys, required=required)
             extra = [c for c in (check, unmatched_check(receipts, used)) if c is not None]
             return _with_checks(report, extra)
         credentials = credentials_of(document)
         nested = list(report.credentials)
         if len(nested) == len(credentials):
             for i, credential in enumerate(credentials):
-                check, found = anchor_check(credential, receipts, self.log_keys, required=required)
+                check, found = anchor_check(
+                    anchors.of(credential), self.log_keys, required=required
+                )
                 used |= found
                 if check is not None:
                     nested[i] = _with_checks(nested[i], [check])

@@ -104,3 +104,35 @@ def test_denials_over_http_carry_the_code_and_reason(
     problem = done.json()
     assert problem["code"] == code, json.dumps(problem)
     assert problem["detail"]
+
+
+def test_a_wallet_over_openid4vp_gets_the_benefit_over_http(served: tuple[Any, Any]) -> None:
+    """The exchange's oid4vp-1.0 protocol against `did-gov serve --config agency.toml`."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from did_gov._encoding import b64url_decode
+
+    http, world = served
+    created = http.post("/workflows/housing-benefit/exchanges", json={}).json()
+    offer = parse_qs(urlsplit(created["protocols"]["oid4vp-1.0"]).query)
+    jwt = http.get(offer["request_uri"][0])
+    assert jwt.headers["content-type"].startswith("application/oauth-authz-req+jwt")
+    request = json.loads(b64url_decode(jwt.text.split(".")[1]))
+    assert request["client_id"] == offer["client_id"][0]
+    vp = present(
+        [world.credentials["ada/identity"], world.credentials["ada/income"]],
+        world.citizens["ada"].key,
+        challenge=request["nonce"],
+        domain=request["client_id"],
+    )
+    form = {"vp_token": json.dumps({"identity-vc-di": [vp]}), "state": request["state"]}
+    answer = http.post(
+        request["response_uri"],
+        content=urlencode(form),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200, answer.text
+    outcome = http.get(answer.json()["redirect_uri"]).json()
+    assert outcome["state"] == "complete", outcome
+    [credential] = outcome["verifiablePresentation"]["verifiableCredential"]
+    assert credential["type"] == ["VerifiableCredential", "HousingBenefitCredential"]

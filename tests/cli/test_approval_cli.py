@@ -175,3 +175,47 @@ def test_evaluate_needs_evidence_and_trust(files: Files) -> None:
         "--ledger", files.ledger, "--ledger-key", files.p("log.key"), "-o", files.p("x.json"),
     )  # fmt: skip
     assert done.returncode == 2 and "--trust-any-issuer" in done.stderr
+
+
+def test_a_trust_store_keeps_policy_versions_rollback_and_withdrawal(files: Files) -> None:
+    store = files.p("versions-store")
+    installed = run("bundle", "install", files.p("bundle.json"), "--root", files.p("root.json"),
+                    "--store", store)  # fmt: skip
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    document = json.loads(Path(files.p("policy.json")).read_text())["policy"]
+
+    def signed(version: int, **changes: Any) -> str:
+        Path(files.p(f"policy.v{version}.draft.json")).write_text(
+            json.dumps({**document, "version": version, **changes})
+        )
+        out = files.p(f"policy.v{version}.json")
+        done = run("approval", "sign", files.p(f"policy.v{version}.draft.json"),
+                   "--key", files.p("housing.key"), "-o", out)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return out
+
+    def evaluate(policy: str, out: str = "ada.versions.json") -> Any:
+        return run(
+            "approval", "evaluate", "--policy", policy,
+            "--presentation", files.p("ada.presentation.json"), "--key", files.p("housing.key"),
+            "--trust-store", store, "--ledger", files.ledger, "--ledger-key", files.p("log.key"),
+            "-o", files.p(out),
+        )  # fmt: skip
+
+    assert evaluate(files.p("policy.json"), "ada.v1.json").returncode == 0
+    assert evaluate(signed(2)).returncode == 0
+    rollback = evaluate(files.p("policy.json"))
+    assert rollback.returncode == 2 and "approval.policy_superseded" in rollback.stderr
+    withdrawn = evaluate(signed(3, withdrawn=True))
+    assert withdrawn.returncode == 2 and "approval.policy_withdrawn" in withdrawn.stderr
+    again = evaluate(signed(2))
+    assert again.returncode == 2 and "approval.policy_withdrawn" in again.stderr
+    kept = json.loads(Path(store, "policy-versions.json").read_text())["policies"]
+    assert [(p["version"], p["withdrawn"]) for p in kept] == [(3, True)]
+    # the decision made under v1 before the withdrawal still replays under v1
+    replayed = run(
+        "approval", "replay", files.p("ada.v1.json"), "--policy", files.p("policy.json"),
+        "--presentation", files.p("ada.presentation.json"), "--trust-store", store,
+        "--log-key", files.vkey,
+    )  # fmt: skip
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr

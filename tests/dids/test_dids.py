@@ -258,3 +258,34 @@ def test_did_web_host_spelled_as_an_ipv4_number_is_refused(host: str) -> None:
 @pytest.mark.parametrize("host", ["0x.example", "x0x7f", "agency.example.gov", "1password.example"])
 def test_did_web_host_that_merely_contains_digits_is_a_domain(host: str) -> None:
     assert did_web.to_url(f"did:web:{host}") == f"https://{host}/.well-known/did.json"
+
+
+_PART = "aZ09._-:/?#@!$&'()*+,;=~ \u00e9%"
+_DID_TEXT = st.builds(
+    lambda method, msid, path, query, fragment: f"did:{method}:{msid}{path}{query}{fragment}",
+    st.sampled_from(["gov", "key", "web", "x1", "Web", ""]),
+    st.text(alphabet="aZ09._-:", min_size=1, max_size=12) | st.text(alphabet=_PART, max_size=12),
+    st.sampled_from(["", "/", "/a/b", "//x:y@z", "/%41", "/a b"]),
+    st.sampled_from(["", "?", "?x=1&y=/?", "?%zz", "?#"]),
+    st.sampled_from(["", "#", "#key-1", "#a/b?c", "#x#y", "#%2F"]),
+) | st.text(alphabet="did:gov%/?#aZ0-._", max_size=24)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_DID_TEXT)
+def test_property_plain_did_grammars_equal_the_reference(text: str) -> None:
+    """Without "%", the character-class grammars accept exactly what DID Core's do, with the
+    same parts (the reference grammars still read every text that has a "%")."""
+    from did_gov.dids import _document as grammar
+
+    for reference, plain, groups in (
+        (grammar._DID, grammar._DID_PLAIN, ("method", "msid")),
+        (grammar._DID_URL, grammar._DID_URL_PLAIN, ("did", "path", "query", "fragment")),
+    ):
+        expected = reference.fullmatch(text)
+        if "%" in text:
+            continue
+        found = plain.fullmatch(text)
+        assert (found is None) == (expected is None), text
+        if found is not None and expected is not None:
+            assert [found[g] for g in groups] == [expected[g] for g in groups], text

@@ -441,3 +441,42 @@ def test_property_fast_jcs_equals_the_reference(value: Any) -> None:
             jcs(value)
         return
     assert jcs(value) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON, _JSON, st.text(max_size=8), st.text(max_size=8), st.text(max_size=8))
+def test_property_entry_bodies_equal_the_reference(
+    parameters: Any, state: Any, version_id: str, version_time: str, previous: str
+) -> None:
+    """The two bodies written from shared parts are the RFC 8785 bytes of the two objects."""
+    from did_gov.dids._gov_entry import entry_bodies
+    from did_gov.errors import CanonicalizationError
+    from did_gov.jsonld._jcs import canonicalize
+
+    entry = {
+        "versionId": version_id,
+        "versionTime": version_time,
+        "parameters": parameters,
+        "state": state,
+        "proof": [{"type": "DataIntegrityProof"}],
+    }
+    hashed = {**{k: v for k, v in entry.items() if k != "proof"}, "versionId": previous}
+    signed = {k: v for k, v in entry.items() if k != "proof"}
+    try:
+        expected = (canonicalize(hashed), canonicalize(signed))
+    except CanonicalizationError:
+        with pytest.raises(GovLogError):
+            entry_bodies(entry, previous)
+        return
+    bodies = entry_bodies(entry, previous)
+    assert (bodies.hashed, bodies.signed) == expected
+
+
+def test_plain_json_deeper_than_64_levels_is_written_by_the_reference() -> None:
+    from did_gov.dids._gov_entry import jcs
+    from did_gov.jsonld._jcs import canonicalize
+
+    deep: Any = "leaf"
+    for _ in range(70):
+        deep = {"a": [deep]}
+    assert jcs(deep) == canonicalize(deep)

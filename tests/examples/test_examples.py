@@ -70,6 +70,7 @@ def test_housing_benefit_every_decision_anchored_and_replayed() -> None:
     }
     assert result["decisions"]["ada"].approved
     assert len({d.receipt.index for d in result["decisions"].values()}) == 5
+    assert result["withdrawn"] == "approval.policy_withdrawn"
     for name, replayed in result["replays"].items():
         assert replayed.ok, (name, replayed.message)
 

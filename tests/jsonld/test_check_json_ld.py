@@ -75,8 +75,12 @@ def test_a_remembered_shape_skips_pyld(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jsonld, "_pyld_call", counting)
     check_json_ld({**BASE, "issuer": "did:example:other"}, loader=loader)
     assert calls == []
+    fast = loader.expansion.fast
     check_json_ld({**BASE, "name": "A new member, a new shape"}, loader=loader)
-    assert calls == ["expand"]
+    assert calls == []  # a new shape: the one-pass expander, not pyld
+    assert loader.expansion.fast == fast + 1
+    check_json_ld({**BASE, "name": {"@value": "x", "@direction": "rtl"}}, loader=loader)
+    assert calls == ["expand"]  # what the one pass does not cover: pyld
 
 
 @pytest.mark.parametrize(

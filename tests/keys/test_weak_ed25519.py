@@ -136,3 +136,14 @@ def test_weak_keys_are_refused_in_every_encoding(decode: Callable[[], PublicKey]
 def test_ordinary_keys_are_accepted(seed: bytes) -> None:
     key = PrivateKey.from_seed("ed25519", seed).public_key
     assert PublicKey.from_raw(KeyType.ED25519, key.raw()) == key
+
+
+def test_remembered_multikeys_never_remember_a_refusal() -> None:
+    """from_multikey keeps decoded keys; a refused (weak) key is refused again every time."""
+    identity = base58btc_encode(b"\xed\x01" + (1).to_bytes(32, "little"))
+    for _ in range(2):
+        with pytest.raises(KeyFormatError):
+            PublicKey.from_multikey(identity)
+    good = PrivateKey.from_seed(KeyType.ED25519, bytes(32)).public_key.to_multikey()
+    first, second = PublicKey.from_multikey(good), PublicKey.from_multikey(good)
+    assert first is second and first.to_multikey() == good

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from did_gov._encoding import b64url_encode
+from did_gov.errors import InvalidInputError
 from did_gov.keys import PrivateKey
 from did_gov.ledger import verify_receipt
 from did_gov.proofs._jws import json_bytes, sign_compact
 from did_gov.service._audit import record_line, subject_of
-from did_gov.service._auth import ApiToken, AuthConfig, OAuthIssuer, token_digest
+from did_gov.service._auth import ApiToken, AuthConfig, OAuthIssuer, read_auth, token_digest
 from tests.service.conftest import unsigned
 
 CLERK = "clerk-token-0123456789abcdef"
@@ -108,8 +110,35 @@ def test_verify_needs_its_scope_unless_public(secured: Any, make_client: Any) ->
 
 
 def test_public_reads_need_no_token(secured: Any) -> None:
-    for path in ("/health", "/issuers", "/log/checkpoint", "/metrics", "/openapi.json"):
+    for path in ("/health", "/issuers", "/log/checkpoint", "/openapi.json"):
         assert secured.get(path).status_code == 200, path
+
+
+def test_attack_metrics_tell_an_onlooker_how_an_exchange_ended(make_client: Any) -> None:
+    """An onlooker who saw an exchange's QR code polled the public /metrics and read
+    approved or denied off did_gov_exchanges_total and the route's status codes: the
+    counters are now for a token with scope ``metrics`` unless configured public."""
+    scraper = "scraper-token-0123456789abcdef"
+    tokens = (ApiToken("prometheus", token_digest(scraper), frozenset({"metrics"})),)
+    secured = make_client(no_auth=False, auth=_auth(tokens=_auth().tokens + tokens))
+    anonymous = secured.get("/metrics")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["type"] == "urn:did-gov:error:service.unauthorized"
+    assert secured.get("/metrics", headers=_bearer(CLERK)).status_code == 403
+    scraped = secured.get("/metrics", headers=_bearer(scraper))
+    assert scraped.status_code == 200
+    assert "did_gov_http_requests_total" in scraped.text
+    public = make_client(no_auth=False, auth=_auth(public_metrics=True))
+    assert public.get("/metrics").status_code == 200
+    assert _issue(public, {}).status_code == 401
+
+
+def test_public_metrics_is_a_boolean(tmp_path: Path) -> None:
+    entry = {"name": "p", "sha256": token_digest(CLERK).hex(), "scopes": ["metrics"]}
+    assert read_auth({"tokens": [entry], "public_metrics": True}, tmp_path).public_metrics
+    assert not read_auth({"tokens": [entry]}, tmp_path).public_metrics
+    with pytest.raises(InvalidInputError, match="public_metrics"):
+        read_auth({"tokens": [entry], "public_metrics": "yes"}, tmp_path)
 
 
 def test_oauth_access_token(secured: Any) -> None:
@@ -134,6 +163,44 @@ def test_oauth_access_token(secured: Any) -> None:
 def test_attack_bad_access_tokens_are_refused(secured: Any, why: str, token: Any) -> None:
     response = _issue(secured, _bearer(token()))
     assert response.status_code in (401, 403), why
+
+
+@pytest.mark.parametrize(
+    ("why", "claims"),
+    [
+        ("two hours from iat", lambda now: {"iat": now, "exp": now + 7200}),
+        ("a year, no iat", lambda now: {"iat": None, "exp": now + 365 * 86400}),
+        ("backdated iat, exp far ahead", lambda now: {"iat": now - 60, "exp": now + 3600}),
+    ],
+)
+def test_attack_long_lived_access_token_is_refused(secured: Any, why: str, claims: Any) -> None:
+    """A leaked access token that lives for days would be honoured for days: refuse it."""
+    response = _issue(secured, _bearer(_access_token(**claims(int(time.time())))))
+    assert response.status_code == 401, why
+    assert "lives longer than 3600 s" in response.json()["detail"]
+
+
+def test_an_access_token_of_exactly_the_max_lifetime_is_accepted(secured: Any) -> None:
+    now = int(time.time())
+    assert _issue(secured, _bearer(_access_token(iat=now, exp=now + 3600))).status_code == 201
+    assert _issue(secured, _bearer(_access_token(iat=None, exp=now + 3600))).status_code == 201
+
+
+def test_the_max_lifetime_is_configured_per_authorization_server(tmp_path: Any) -> None:
+    from datetime import timedelta
+
+    from did_gov.errors import InvalidInputError
+    from did_gov.service._auth import read_auth
+
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [AS_KEY.public_key.to_jwk()]}))
+    entry = {"issuer": AS, "audience": AUD, "jwks": "jwks.json"}
+    assert read_auth({"oauth": [entry]}, tmp_path).oauth[0].max_lifetime == timedelta(hours=1)
+    short = read_auth({"oauth": [{**entry, "max_lifetime": 300}]}, tmp_path)
+    assert short.oauth[0].max_lifetime == timedelta(seconds=300)
+    for bad in (0, -5, "1h", True):
+        with pytest.raises(InvalidInputError) as info:
+            read_auth({"oauth": [{**entry, "max_lifetime": bad}]}, tmp_path)
+        assert info.value.code == "service.config_invalid"
 
 
 def test_attack_alg_none_access_token_is_401(secured: Any) -> None:
@@ -228,3 +295,41 @@ def test_attack_audit_records_cannot_be_rewritten(secured: Any) -> None:
         db.execute("UPDATE audit SET actor = 'someone else'")
     with pytest.raises(sqlite3.DatabaseError):
         db.execute("DELETE FROM audit")
+
+
+def test_a_verified_access_token_is_remembered_until_it_expires(
+    secured: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signature is checked once per token, not per request; expiry still applies."""
+    import did_gov.service._auth as auth_module
+
+    checks: list[str] = []
+    real = auth_module._check_access_token
+
+    def counted(token: str, issuers: Any, now: float) -> Any:
+        checks.append(token)
+        return real(token, issuers, now)
+
+    monkeypatch.setattr(auth_module, "_check_access_token", counted)
+    now = int(time.time())
+    token = _access_token(iat=now, exp=now + 120)
+    for _ in range(3):
+        assert _issue(secured, _bearer(token)).status_code == 201
+    assert checks == [token]
+    head, payload, signature = token.split(".")
+    forged = f"{head}.{payload}.{signature[:-2]}AA"  # another string: checked, refused
+    assert _issue(secured, _bearer(forged)).status_code == 401
+    later = now + 120 + 61  # past exp and the 60 s skew
+    monkeypatch.setattr(auth_module.time, "time", lambda: float(later))
+    assert _issue(secured, _bearer(token)).status_code == 401
+    assert checks[-1] == token and len(checks) == 3
+
+
+def test_the_remembered_tokens_are_bounded(secured: Any) -> None:
+    from did_gov.service._auth import _VERIFIED_TOKENS
+
+    auth = secured.app.state.service.auth
+    now = int(time.time())
+    for n in range(_VERIFIED_TOKENS + 5):
+        auth.caller(f"Bearer {_access_token(iat=now, exp=now + 60 + n)}")
+    assert len(auth._verified) == _VERIFIED_TOKENS

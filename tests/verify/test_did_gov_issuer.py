@@ -123,3 +123,35 @@ def test_credential_anchored_before_the_key_was_added_is_not_in_force() -> None:
     log = update_log(log, key(1), w.ledger, add_keys=[key(11).public_key])
     report = _verifier(log, w).verify(early, receipts=receipts)
     assert not report.verified and "did.gov_key_not_in_force" in _codes(report)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_anchored_bytes_and_receipt_checks_are_computed_once_per_verification(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Steps 3 (the key's anchor position), 10 (anchored time) and 11 (anchor) share one
+    computation of the anchored bytes and one check of each receipt under each log key."""
+    from did_gov.verify import _anchor_check
+
+    w = world()
+    log = agency(w)
+    credential = _issue(log, 10, f"{log.did}#key-1", fmt)
+    receipts = _anchored(credential, w)
+    verifier = _verifier(log, w)
+    calls = {"content": 0, "receipt": 0}
+    content, check = _anchor_check.anchored_content, _anchor_check.verify_receipt
+
+    def counted_content(*args: Any, **kwargs: Any) -> Any:
+        calls["content"] += 1
+        return content(*args, **kwargs)
+
+    def counted_check(*args: Any, **kwargs: Any) -> Any:
+        calls["receipt"] += 1
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(_anchor_check, "anchored_content", counted_content)
+    monkeypatch.setattr(_anchor_check, "verify_receipt", counted_check)
+    report = verifier.verify(credential, receipts=receipts)
+    assert report.verified, report.summary()
+    assert [c.code for c in report.checks if c.name == "anchor"] == ["ok"]
+    assert calls == {"content": 1, "receipt": len(receipts)}

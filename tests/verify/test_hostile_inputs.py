@@ -477,3 +477,18 @@ def test_verifier_reports_on_extreme_dates(date: str, field: str) -> None:
         value = {**_CREDENTIAL, field: date}
     report = Verifier(now=NOW, trust=UNSAFE_TRUST_ANY_ISSUER).verify(value)
     assert isinstance(report.verified, bool)
+
+
+# --- JSON-LD a context makes pyld leave bare -----------------------------------------------------
+
+
+def test_term_scoped_to_a_keyword_is_data_loss_not_a_crash() -> None:
+    """An inline context scoping a term to ``@id`` inside itself: pyld leaves the value bare,
+    and the conversion to RDF raised ``AttributeError`` out of ``Verifier.verify``."""
+    credential = _credential()
+    credential["@context"] = [
+        *credential["@context"],
+        {"k": {"@id": "https://x.example/k", "@context": {"k": "@id"}}},
+    ]
+    credential["credentialSubject"]["k"] = "did:example:elsewhere"
+    assert "jsonld.data_loss" in _verify(credential)
