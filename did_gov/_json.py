@@ -255,7 +255,9 @@ class JsonFacts(NamedTuple):
     integer is beyond an IEEE-754 double's exact range and no array is a tuple, so that
     :func:`did_gov.jsonld._safe.precheck` passes on ``root`` exactly when ``items`` is within
     ``limits.max_jsonld_nodes``. ``contexts`` holds the ``@context`` value of every object
-    below the top level, in no particular order. Facts are about ``root`` as it was: a
+    below the top level, in no particular order; ``marked_names`` says a member name below
+    the top level starts with ``@`` (other than ``@context``) or holds a ``:`` (a keyword or
+    an IRI where a JSON-LD term might be). Facts are about ``root`` as it was: a
     step uses them only for the very object walked (``root is document``) or for a
     document it built from parts of it.
     """
@@ -265,6 +267,7 @@ class JsonFacts(NamedTuple):
     items: int
     ld_safe: bool
     contexts: tuple[Any, ...]
+    marked_names: bool
 
     def precheck_passes(self) -> bool:
         """Whether the JSON-LD precheck passes on ``root`` (and on any document made of its parts)."""
@@ -295,6 +298,14 @@ def _exact_double(node: int) -> bool:
         return False
 
 
+def _marked(node: dict[str, Any]) -> bool:
+    """Whether a member name of ``node`` starts with ``@`` (not ``@context``) or holds a ``:``."""
+    names = "\x00".join(node)  # one C pass over the names, then a look at each only if marked
+    if ":" in names:
+        return True
+    return "@" in names and any(key[:1] == "@" and key != "@context" for key in node)
+
+
 def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> JsonFacts:
     """Hold an already-parsed JSON value (e.g. a ``dict`` given to the verifier) to the parser's rules.
 
@@ -314,6 +325,7 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> JsonFacts:
     depth = 0  # of the nodes in ``layer``: the root is at 0, its members at 1, ...
     items = 0
     ld_safe = True
+    marked = False
     contexts: list[Any] = []
     while layer:  # one pass per nesting level: no recursion, no per-node tuples
         if depth >= limits.max_json_depth and any(
@@ -339,8 +351,11 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> JsonFacts:
                         if not key.isascii():
                             utf8_or_raise(key)
                 items += len(node)
-                if depth and "@context" in node:
-                    contexts.append(node["@context"])
+                if depth:
+                    if "@context" in node:
+                        contexts.append(node["@context"])
+                    if not marked:
+                        marked = _marked(node)
                 below.extend(node.values())
             elif isinstance(node, list):
                 below.extend(node)
@@ -366,4 +381,4 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> JsonFacts:
                 )
         layer = below
         depth += 1
-    return JsonFacts(value, limits, items, ld_safe, tuple(contexts))
+    return JsonFacts(value, limits, items, ld_safe, tuple(contexts), marked)

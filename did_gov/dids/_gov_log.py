@@ -8,6 +8,7 @@ with the code of the rule it broke.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import hmac
 import threading
@@ -67,6 +68,10 @@ class GovVersion:
         return state
 
 
+_MAX_METHODS = 256
+"""Most verification methods a log remembers as judged (keyed by URL, purpose and version)."""
+
+
 class _Fixed:
     """A resolver that answers one document (to reuse the generic method checks)."""
 
@@ -87,14 +92,20 @@ class GovLog:
     versions: tuple[GovVersion, ...]
     _documents: dict[int, DidDocument] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-    _indexes: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _times: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+    _methods: dict[tuple[str, str, int], VerificationMethod] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
-    def __post_init__(self) -> None:
-        # Leaf indexes and anchored times increase with the version (§5 rule 2, checkpoint
-        # times): kept once so that a position or a time is found by bisection.
-        object.__setattr__(self, "_indexes", tuple(v.leaf_index for v in self.versions))
-        object.__setattr__(self, "_times", tuple(v.anchored_time for v in self.versions))
+    # Leaf indexes and anchored times increase with the version (§5 rule 2, checkpoint
+    # times): kept once, at the first lookup, so that a position or a time is found by
+    # bisection (the log is a value: they cannot go stale).
+    @functools.cached_property
+    def _indexes(self) -> tuple[int, ...]:
+        return tuple(v.leaf_index for v in self.versions)
+
+    @functools.cached_property
+    def _times(self) -> tuple[datetime, ...]:
+        return tuple(v.anchored_time for v in self.versions)
 
     @property
     def latest(self) -> GovVersion:
@@ -186,6 +197,9 @@ class GovLog:
                 f"(leaf {version.leaf_index}); the credential is not anchored before it",
                 code="did.gov_deactivated",
             )
+        remembered = self._methods.get((vm_url, purpose, version.number))
+        if remembered is not None:
+            return remembered
         document = self.document(version)
         if not self._has_method(version, vm_url):
             removal = self.removal_of(vm_url, version)
@@ -199,7 +213,14 @@ class GovLog:
                 raise VerificationMethodError(
                     f"{vm_url} was not in force {where}", code="did.gov_key_not_in_force"
                 )
-        return resolve_verification_method(_Fixed(document), vm_url, purpose=purpose, now=now)
+        method = resolve_verification_method(_Fixed(document), vm_url, purpose=purpose, now=now)
+        if "revoked" not in method.data and "expires" not in method.data:
+            # A function of the version alone (an undated method): judged once per version.
+            with self._lock:
+                if len(self._methods) >= _MAX_METHODS:
+                    self._methods.clear()
+                self._methods[(vm_url, purpose, version.number)] = method
+        return method
 
     def entries(self) -> list[dict[str, Any]]:
         """The log's entries, as JSON objects."""

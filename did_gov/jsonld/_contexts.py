@@ -48,7 +48,9 @@ class ContextValidation:
     pinned: tuple[str, ...]
     """The document's top-level context URLs, in order."""
     unpinned: tuple[str, ...]
-    """Where the document carries an inline or embedded context (``@context[2]``, ``credentialSubject.@context``)."""
+    """Where the document carries an inline or embedded context (``@context[2]``,
+    ``credentialSubject.@context``), and each member written by keyword or IRI instead of
+    a term (``member @id``)."""
     recompacted: bool
     expanded_types: tuple[str, ...]
     """The absolute IRIs of the document's ``type`` (or ``@type``) member, in its order:
@@ -73,9 +75,29 @@ def _check_context(value: Any, where: str, urls: frozenset[str], found: list[str
             found.append(f"{where}[{n}]" if isinstance(value, list) else where)
 
 
-def _embeds_context(body: dict[str, Any]) -> bool:
-    """Whether any object below the top level of ``body`` (its ``proof`` aside) has an ``@context``."""
-    layer: list[Any] = [v for k, v in body.items() if k not in ("@context", "proof")]
+_VALUE_KEYWORDS = frozenset({"@context", "@value", "@language", "@direction"})
+
+
+def _scan(body: dict[str, Any]) -> tuple[bool, list[str]]:
+    """Whether any object below the top level of ``body`` (its ``proof`` aside) has an
+    ``@context``, and every member name written by keyword or IRI instead of a term.
+
+    ``"@id"`` for ``id``, ``"@type"`` for ``type`` (outside a value object), ``"@set"`` or
+    ``"https://www.w3.org/2018/credentials#validUntil"`` for ``validUntil`` expand to the
+    same RDF as the term, so the signature holds, but a step that reads the JSON by term
+    (subject binding, validity, status) would not see the member: such a document is not
+    in compact form and is recompacted (or refused) like one with an inline context.
+    """
+    embeds = False
+    names: list[str] = []
+    layer: list[Any] = []
+    for key, value in body.items():
+        if key == "proof":
+            continue
+        if (key[:1] == "@" and key != "@context") or ":" in key:
+            names.append(key)
+        if key != "@context":
+            layer.append(value)
     while layer:
         below: list[Any] = []
         for node in layer:
@@ -83,13 +105,17 @@ def _embeds_context(body: dict[str, Any]) -> bool:
             if kind is str:  # most nodes: one type() instead of two isinstance()
                 continue
             if kind is dict or isinstance(node, dict):
+                for key in node:
+                    loose = (key[:1] == "@" and key not in _VALUE_KEYWORDS) or ":" in key
+                    if loose and (key != "@type" or "@value" not in node):
+                        names.append(key)
                 if "@context" in node:
-                    return True
+                    embeds = True
                 below.extend(node.values())
             elif kind is list or isinstance(node, list):
                 below.extend(node)
         layer = below
-    return False
+    return embeds, names
 
 
 def _known(context: Any, urls: frozenset[str]) -> bool:
@@ -99,22 +125,41 @@ def _known(context: Any, urls: frozenset[str]) -> bool:
     return isinstance(context, list) and all(isinstance(c, str) and c in urls for c in context)
 
 
-def _foreign(
-    body: dict[str, Any], urls: frozenset[str], nested: tuple[Any, ...] | None = None
-) -> list[str]:
-    """Every place in ``body`` where a context other than a known URL appears.
+def _plain_below(body: dict[str, Any], urls: frozenset[str], facts: JsonFacts | None) -> bool:
+    """Whether ``facts`` (of ``body`` itself) show nothing below its top level for :func:`_scan`
+    to find: every nested ``@context`` a known URL, no member name marked by ``@`` or ``:``."""
+    return (
+        facts is not None
+        and facts.root is body
+        and not facts.marked_names
+        and all(_known(c, urls) for c in facts.contexts)
+    )
 
-    ``nested``, when given, holds (at least) every ``@context`` value below the top level
-    of ``body``: when each is a known URL, nothing below the top level can be foreign
-    and the walk that would look is spared.
+
+def _foreign(
+    body: dict[str, Any], urls: frozenset[str], facts: JsonFacts | None = None
+) -> tuple[list[str], list[str]]:
+    """Every place in ``body`` where a context other than a known URL appears, and every
+    member name not written as a term (:func:`_scan`).
+
+    ``facts`` (:func:`did_gov._json.check_json_value`'s, of ``body``) spare the walk below the
+    top level when they show nothing there to find.
     """
     found: list[str] = []
-    if (
-        all(_known(c, urls) for c in nested) if nested is not None else not _embeds_context(body)
-    ):  # the usual case: only the top-level @context to look at
+    if _plain_below(body, urls, facts):
         if "@context" in body:
             _check_context(body["@context"], "@context", urls, found)
-        return found
+        names = [
+            key
+            for key in body
+            if key != "proof" and ((key[:1] == "@" and key != "@context") or ":" in key)
+        ]
+        return found, names
+    embeds, names = _scan(body)
+    if not embeds:  # the usual case: only the top-level @context to look at
+        if "@context" in body:
+            _check_context(body["@context"], "@context", urls, found)
+        return found, names
 
     def walk(node: Any, path: str) -> None:
         if isinstance(node, list):
@@ -129,7 +174,7 @@ def _foreign(
                     walk(value, where)
 
     walk(body, "")
-    return found
+    return found, names
 
 
 def type_key(typed: dict[str, Any]) -> Hashable:
@@ -157,12 +202,14 @@ def validate_contexts(
     """Apply the context policy to a document whose proof verified (VC DI §4.6).
 
     ``facts``: what :func:`did_gov._json.check_json_value` learned of ``document`` (used
-    only when they are about this very object), so that finding embedded contexts takes
-    no second walk.
+    only when they are about this very object), so that finding embedded contexts and
+    marked member names takes no second walk.
 
     Raises :class:`ContextLoadError`: ``jsonld.context_not_allowed`` for a context
     URL the loader does not serve, ``jsonld.context_unpinned`` under
-    :attr:`ContextPolicy.STRICT` for an inline or embedded context;
+    :attr:`ContextPolicy.STRICT` for an inline or embedded context, ``jsonld.not_compact``
+    under it for a member written by keyword or IRI instead of its term (``@id``, a full
+    IRI for ``validUntil``: recompacted under :attr:`ContextPolicy.RECOMPACT`);
     :class:`CanonicalizationError` when the document is not valid JSON-LD in safe mode.
 
     >>> v = validate_contexts({"@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -178,8 +225,7 @@ def validate_contexts(
         from did_gov.jsonld import default_loader
 
         loader = default_loader()
-    nested = facts.contexts if facts is not None and facts.root is document else None
-    unpinned = _foreign(document, loader.urls, nested)  # the proof's own members aside
+    unpinned, loose = _foreign(document, loader.urls, facts)  # the proof's own members aside
     pinned = tuple(c for c in _as_list(document.get("@context")) if isinstance(c, str))
     # The type IRIs depend only on the top-level contexts and the type values (type-scoped
     # contexts apply after them), so a two-member document gives them without a full expansion.
@@ -196,8 +242,14 @@ def validate_contexts(
             types = tuple(head[0].get("@type", ()))
         if cache is not None and key:
             cache[key] = types
-    if not unpinned:
+    if not unpinned and not loose:
         return ContextValidation(document, pinned, (), False, types)
+    if policy is ContextPolicy.STRICT and not unpinned:
+        raise ContextLoadError(
+            f"the document writes {', '.join(sorted(set(loose)))} where its contexts define a "
+            "term: a step reading the JSON would not see what was signed there",
+            code="jsonld.not_compact",
+        )
     if policy is ContextPolicy.STRICT:
         raise ContextLoadError(
             f"the document carries contexts that are not pinned ({', '.join(unpinned)}); "
@@ -213,4 +265,5 @@ def validate_contexts(
     recompacted: dict[str, Any] = {"@context": list(pinned), **compacted}
     if "proof" in document:
         recompacted["proof"] = document["proof"]
-    return ContextValidation(recompacted, pinned, tuple(unpinned), True, types)
+    places = tuple(unpinned) + tuple(f"member {name}" for name in dict.fromkeys(loose))
+    return ContextValidation(recompacted, pinned, places, True, types)

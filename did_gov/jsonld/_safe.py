@@ -200,6 +200,10 @@ class _Converter:
                 continue
             if key == "@type":
                 for item in values:
+                    if item.__class__ is not str:  # pyld keeps a null from a second @type alias
+                        raise CanonicalizationError(
+                            f"@type value {item!r} is not a string", code="jsonld.invalid"
+                        )
                     self.quads.append((subject, _TYPE, self.resource(item, "@type"), graph))
             elif key == "@graph":
                 for item in values:

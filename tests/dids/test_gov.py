@@ -480,3 +480,22 @@ def test_plain_json_deeper_than_64_levels_is_written_by_the_reference() -> None:
     for _ in range(70):
         deep = {"a": [deep]}
     assert jcs(deep) == canonicalize(deep)
+
+
+def test_method_in_force_is_judged_once_per_version_and_purpose() -> None:
+    from did_gov.errors import VerificationMethodError
+
+    w = world()
+    log = agency(w)
+    vm = f"{log.did}#key-1"
+    first = log.method_in_force(vm, "assertionMethod", None)
+    assert log.method_in_force(vm, "assertionMethod", None) is first
+    for _ in range(2):  # a refusal is never remembered as a success, nor another purpose's
+        with pytest.raises(VerificationMethodError) as refused:
+            log.method_in_force(vm, "keyAgreement", None)
+        assert refused.value.code == "did.vm_not_authorized"
+    later = update_log(log, key(1), w.ledger, remove_keys=["key-1"], add_keys=[key(11).public_key])
+    with pytest.raises(VerificationMethodError) as removed:
+        later.method_in_force(vm, "assertionMethod", None)
+    assert removed.value.code == "did.gov_key_removed"
+    assert later.method_in_force(vm, "assertionMethod", later.latest.leaf_index) is not None

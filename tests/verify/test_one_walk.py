@@ -22,7 +22,8 @@ from did_gov import PrivateKey, VerificationPolicy, Verifier, present
 from did_gov._json import JsonFacts, check_json_value
 from did_gov.dids import DefaultResolver, DidDocument
 from did_gov.errors import DidGovError
-from did_gov.jsonld import ContextPolicy, validate_contexts
+from did_gov.jsonld import ContextPolicy, default_loader, validate_contexts
+from did_gov.jsonld._contexts import _foreign
 from did_gov.jsonld._safe import precheck
 from did_gov.limits import Limits
 from did_gov.proofs.data_integrity import verify_proofs
@@ -30,7 +31,7 @@ from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 from did_gov.verify._model import Bound, Secured
 from did_gov.verify._steps import _instant, validity
 from tests.conftest import NOW
-from tests.jsonld.test_context_policy import EX, KEY, signed
+from tests.jsonld.test_context_policy import EX, KEY, V2, signed
 
 _values = st.recursive(
     st.one_of(
@@ -86,6 +87,45 @@ def test_facts_say_exactly_whether_the_jsonld_precheck_passes(value: Any, budget
 def test_facts_hold_every_nested_context(value: Any) -> None:
     facts = check_json_value(value)
     assert sorted(map(repr, facts.contexts)) == sorted(map(repr, _nested_contexts(value)))
+
+
+def _marked_below(value: Any, top: bool = True) -> bool:
+    """A member name below the top level written with ``@`` (not @context) or ``:`` (naively)."""
+    if isinstance(value, dict):
+        here = not top and any((k[:1] == "@" and k != "@context") or ":" in k for k in value)
+        return here or any(_marked_below(v, False) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_marked_below(v, False) for v in value)
+    return False
+
+
+_names = st.sampled_from(["a", "id", "@context", "@id", "@type", "@value", "ex:b", "proof"])
+_documents = st.recursive(
+    st.one_of(st.text(max_size=3), st.sampled_from([V2, EX + "x", "https://attacker.example/"])),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(_names, inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(_values)
+def test_facts_say_whether_a_name_below_the_top_is_marked(value: Any) -> None:
+    assert check_json_value(value).marked_names == _marked_below(value)
+
+
+@given(st.dictionaries(_names, _documents, max_size=5))
+def test_the_contexts_scan_with_facts_finds_what_the_walk_finds(document: dict[str, Any]) -> None:
+    """``_foreign`` with the facts equals ``_foreign`` walking (same places, names and errors)."""
+    urls = default_loader().urls
+
+    def outcome(facts: JsonFacts | None) -> Any:
+        try:
+            return _foreign(document, urls, facts)
+        except DidGovError as exc:
+            return exc.code, exc.message
+
+    assert outcome(check_json_value(document)) == outcome(None)
 
 
 @given(_values)
