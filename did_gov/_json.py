@@ -299,11 +299,8 @@ def _exact_double(node: int) -> bool:
 
 
 def _marked(node: dict[str, Any]) -> bool:
-    """Whether a member name of ``node`` starts with ``@`` (not ``@context``) or holds a ``:``."""
-    names = "\x00".join(node)  # one C pass over the names, then a look at each only if marked
-    if ":" in names:
-        return True
-    return "@" in names and any(key[:1] == "@" and key != "@context" for key in node)
+    """Whether a member name of ``node`` other than ``@context`` starts with ``@``."""
+    return any(key[:1] == "@" and key != "@context" for key in node)
 
 
 def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> JsonFacts:
@@ -354,8 +351,9 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> JsonFacts:
                 if depth:
                     if "@context" in node:
                         contexts.append(node["@context"])
-                    if not marked:
-                        marked = _marked(node)
+                    if not marked:  # one C pass over the names; a look at each only if marked
+                        names = "\x00".join(node)
+                        marked = ":" in names or ("@" in names and _marked(node))
                 below.extend(node.values())
             elif isinstance(node, list):
                 below.extend(node)
