@@ -170,7 +170,10 @@ class NoteVerifier:
         ok = self.public_key.verify(bytes(signature), text.encode("utf-8"))
         if ok:
             if len(self._verified) >= _VERIFIED_CACHE_SIZE:
-                self._verified.pop(next(iter(self._verified)))
+                try:  # threads share a verifier: another may have evicted the same entry
+                    self._verified.pop(next(iter(self._verified)), None)
+                except (RuntimeError, StopIteration):  # changed or emptied meanwhile
+                    pass
             self._verified[cache_key] = True
         return ok
 
