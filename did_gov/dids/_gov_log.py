@@ -55,6 +55,8 @@ class GovVersion:
     entry: Mapping[str, Any] = field(repr=False)
     receipt: Receipt = field(repr=False)
     anchored_time: datetime
+    anchored_size: int
+    """The tree size of the checkpoint the receipt is under (§5 rule 5)."""
 
     @property
     def leaf_index(self) -> int:
@@ -364,6 +366,8 @@ def check_anchor(
             f"{previous.number} (leaf {previous.leaf_index})",
             "did.gov_anchor_order",
         )
+    if previous is not None:
+        _check_order(checked.number, previous, receipt, anchored)
     if checked.version_time > anchored:
         raise bad(
             f"entry {checked.number} claims versionTime {checked.entry['versionTime']}, later "
@@ -379,7 +383,32 @@ def check_anchor(
         checked.entry,
         receipt,
         anchored,
+        result.checkpoint.size,
     )
+
+
+def _check_order(number: int, previous: GovVersion, receipt: Receipt, anchored: datetime) -> None:
+    """§5 rule 5: anchored times never go back, and no receipt is a late one.
+
+    The log's time is monotonic, so a later leaf is never under an earlier time. And entry
+    *n* is appended only after entry *n − 1*'s receipt was issued, so that receipt's
+    checkpoint cannot already hold entry *n*'s leaf. A receipt moved onto a later checkpoint
+    (still a valid inclusion proof) would otherwise move the entry's anchored time, and with
+    it ``versionTime`` resolution and the bound on ``versionTime``.
+    """
+    if anchored < previous.anchored_time:
+        raise bad(
+            f"entry {number} is anchored at {anchored.isoformat()}, before entry "
+            f"{previous.number} ({previous.anchored_time.isoformat()}): the log's time went back",
+            "did.gov_anchor_order",
+        )
+    if previous.anchored_size > receipt.index:
+        raise bad(
+            f"entry {previous.number}'s receipt is under a checkpoint of size "
+            f"{previous.anchored_size} that already holds entry {number} (leaf {receipt.index}): "
+            "a receipt moved onto a later checkpoint than its own append's",
+            "did.gov_anchor_order",
+        )
 
 
 def anchor_verifier(anchor_log: str, given: NoteVerifier | str | None) -> NoteVerifier:

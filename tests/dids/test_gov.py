@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,8 @@ from did_gov.dids.gov import (
 )
 from did_gov.errors import GovLogError, NetworkDisabledError
 from did_gov.ledger import Receipt
+from did_gov.ledger._note import NoteSigner, sign_note
+from did_gov.ledger.checkpoint import Checkpoint, open_checkpoint
 from tests.dids._gov_world import T0, agency, forge, key, paths, world
 
 
@@ -499,3 +502,54 @@ def test_method_in_force_is_judged_once_per_version_and_purpose() -> None:
         later.method_in_force(vm, "assertionMethod", None)
     assert removed.value.code == "did.gov_key_removed"
     assert later.method_in_force(vm, "assertionMethod", later.latest.leaf_index) is not None
+
+
+def test_attack_late_receipt_moves_an_entry_later_in_time() -> None:
+    """Entry 1's receipt swapped for a valid inclusion proof under a later checkpoint (one
+    that already holds entry 2): its anchored time would become entry 2's, and resolution
+    ``versionTime`` between the two would answer the DID's state before entry 1."""
+    w = world()
+    log = agency(w)
+    log = update_log(log, key(1), w.ledger, add_keys=[key(11).public_key])
+    receipts = log.receipts()
+    late = w.ledger.receipt(log.versions[0].leaf_index).to_json()
+    assert late != receipts[0]
+    with pytest.raises(GovLogError) as excinfo:
+        verify_log(log.entries(), [late, *receipts[1:]])
+    assert _code(excinfo) == "did.gov_anchor_order"
+    assert "later checkpoint" in excinfo.value.message
+
+
+def test_attack_receipts_moved_onto_one_later_checkpoint() -> None:
+    """Every receipt re-taken at the latest checkpoint: each is a valid inclusion proof, but
+    every entry would then seem anchored at the same, latest time."""
+    w = world()
+    log = agency(w)
+    for n in (11, 12):
+        log = update_log(log, key(1), w.ledger, add_keys=[key(n).public_key])
+    note = w.ledger.checkpoint()
+    shared = [w.ledger.receipt(v.leaf_index, note).to_json() for v in log.versions]
+    with pytest.raises(GovLogError) as excinfo:
+        verify_log(log.entries(), shared)
+    assert _code(excinfo) == "did.gov_anchor_order"
+    fresh = [*log.receipts()[:-1], shared[-1]]  # the last entry's receipt may be re-taken
+    assert verify_log(log.entries(), fresh).latest.number == 3
+
+
+def test_attack_checkpoint_time_going_back_is_refused() -> None:
+    """A later leaf under an earlier checkpoint time (only the log key's holder can sign
+    one; our ledgers keep time monotonic): resolution by time bisects anchored times."""
+    w = world()
+    log = agency(w)
+    entries, receipts = forge(w, log, key(1), {}, version_time=log.latest.version_time)
+    receipt = Receipt.from_json(receipts[-1])
+    head = open_checkpoint(receipt.checkpoint, [w.ledger.verifier]).checkpoint
+    earlier = Checkpoint.at_time(
+        head.origin, head.size, head.root_hash, log.latest.anchored_time - timedelta(seconds=1)
+    )
+    note = sign_note(earlier.to_body(), [NoteSigner(head.origin, key(200))])
+    receipts[-1] = dataclasses.replace(receipt, checkpoint=note).to_json()
+    with pytest.raises(GovLogError) as excinfo:
+        verify_log(entries, receipts)
+    assert _code(excinfo) == "did.gov_anchor_order"
+    assert "went back" in excinfo.value.message

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import didgov as bench_didgov
 from did_gov.dids.gov import verify_log
+from did_gov.errors import GovLogError
 
 
 def test_full_verification_verifies_one_proof_and_one_checkpoint_per_entry() -> None:
@@ -32,18 +35,20 @@ def test_stubbed_measurement_restores_the_real_signature_check() -> None:
     assert not key.public_key.verify(key.sign(b"a"), b"b")
 
 
-def test_a_checkpoint_shared_by_entries_is_verified_once() -> None:
-    """Receipts of several entries under one checkpoint (entries anchored together, or receipts
-    taken at one later checkpoint) cost one note signature between them."""
+def test_a_checkpoint_is_verified_once_per_verification() -> None:
+    """The same checkpoint note met twice (the last entry's receipt, and again as a credential
+    receipt or a re-check) costs one note signature; receipts moved onto one later checkpoint
+    are refused (specs/did-gov-method.md §5 rule 5)."""
     ledger, log = bench_didgov.history(6)
+    entries, receipts = log.entries(), log.receipts()
     note = ledger.checkpoint()
     shared = [ledger.receipt(v.leaf_index, note).to_json() for v in log.versions]
-    entries = log.entries()
+    with pytest.raises(GovLogError):
+        verify_log(entries, shared)
 
-    def full() -> object:
+    def twice() -> object:
         bench_didgov._forget_checkpoints()
-        return verify_log(entries, shared)
+        verify_log(entries, receipts)
+        return verify_log(entries, receipts)
 
-    assert bench_didgov.signatures_in(full) == 6 + 1
-    again = verify_log(entries, shared)
-    assert [v.leaf_index for v in again.versions] == [v.leaf_index for v in log.versions]
+    assert bench_didgov.signatures_in(twice) == 2 * 6 + 6

@@ -84,3 +84,26 @@ def test_every_loose_member_is_named(key: str) -> None:
     with pytest.raises(DidGovError) as caught:
         validate_contexts(document, policy=ContextPolicy.STRICT)
     assert caught.value.code == "jsonld.not_compact"
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_revoked_credential_with_its_status_written_as_a_full_iri(policy: ContextPolicy) -> None:
+    from tests.verify._actors import ENTRY
+    from tests.verify.test_forgeries import REVOKED_LIST
+
+    vc = issue(citizen_vc(credentialStatus=ENTRY), MINISTRY, now=NOW)
+    verifier = Verifier(
+        now=NOW,
+        trust=UNSAFE_TRUST_ANY_ISSUER,
+        status_lists=[REVOKED_LIST],
+        policy=VerificationPolicy(context_policy=policy),
+    )
+    assert not verifier.verify(vc).verified
+    forged = copy.deepcopy(vc)
+    forged[CRED + "credentialStatus"] = forged.pop("credentialStatus")
+    report = verifier.verify(forged)
+    assert not report.verified
+    if policy is ContextPolicy.STRICT:
+        assert "jsonld.not_compact" in _codes(report)
+    else:
+        assert report.document["credentialStatus"]["id"] == ENTRY["id"]
