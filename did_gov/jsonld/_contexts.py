@@ -209,7 +209,9 @@ def validate_contexts(
     URL the loader does not serve, ``jsonld.context_unpinned`` under
     :attr:`ContextPolicy.STRICT` for an inline or embedded context, ``jsonld.not_compact``
     under it for a member written by keyword or IRI instead of its term (``@id``, a full
-    IRI for ``validUntil``: recompacted under :attr:`ContextPolicy.RECOMPACT`);
+    IRI for ``validUntil``: recompacted under :attr:`ContextPolicy.RECOMPACT`), and
+    ``jsonld.not_compact`` under both when the recompaction still holds keyword members
+    (``@included``, ``@reverse``);
     :class:`CanonicalizationError` when the document is not valid JSON-LD in safe mode.
 
     >>> v = validate_contexts({"@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -262,6 +264,18 @@ def validate_contexts(
     expanded = expand(body, loader=loader)
     compacted: dict[str, Any] = _pyld_call("compact", loader, expanded, list(pinned))
     compacted.pop("@context", None)
+    # A presentation's credentials are read as written (each has its own contexts step).
+    _, left = _scan({k: v for k, v in compacted.items() if k != "verifiableCredential"})
+    keywords = sorted({name for name in left if name[:1] == "@"})
+    if keywords:
+        # Statements about a node written in another node with its id (``@included``,
+        # ``@reverse``) stay there once recompacted: a step reading the credential's own
+        # members (validUntil, credentialStatus) would still not see them.
+        raise ContextLoadError(
+            f"the document keeps {', '.join(keywords)} once recompacted under its pinned "
+            "contexts: what it states about a node would stay out of the members read",
+            code="jsonld.not_compact",
+        )
     recompacted: dict[str, Any] = {"@context": list(pinned), **compacted}
     if "proof" in document:
         recompacted["proof"] = document["proof"]

@@ -107,3 +107,28 @@ def test_revoked_credential_with_its_status_written_as_a_full_iri(policy: Contex
         assert "jsonld.not_compact" in _codes(report)
     else:
         assert report.document["credentialStatus"]["id"] == ENTRY["id"]
+
+
+def _moved_out(vc: dict[str, Any], how: str) -> dict[str, Any]:
+    """``vc`` with its validUntil stated in another node with the credential's id."""
+    forged = copy.deepcopy(vc)
+    node = {"id": vc["id"], "type": "VerifiableCredential", "validUntil": forged.pop("validUntil")}
+    if how == "@included":
+        forged["@included"] = [node]
+    else:  # the subject's reverse edge is the credential's own credentialSubject edge
+        forged["credentialSubject"]["@reverse"] = {CRED + "credentialSubject": node}
+    return forged
+
+
+@pytest.mark.parametrize("how", ["@included", "@reverse"])
+@pytest.mark.parametrize("policy", POLICIES)
+def test_expired_credential_with_valid_until_moved_to_another_node_of_its_id(
+    policy: ContextPolicy, how: str
+) -> None:
+    """Recompaction does not merge nodes: the member would stay out of what steps read."""
+    until = (NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    vc = issue(citizen_vc(id="urn:uuid:5", validUntil=until), MINISTRY, now=NOW - timedelta(days=3))
+    forged = _moved_out(vc, how)
+    report = _verifier(policy).verify(forged)
+    assert not report.verified
+    assert _codes(report) == ["jsonld.not_compact"]
