@@ -20,12 +20,19 @@ import functools
 import json
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from did_gov.errors import InvalidInputError, LimitExceededError
 from did_gov.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["check_json_value", "check_size", "parse_json", "parse_json_segment", "utf8_length"]
+__all__ = [
+    "JsonFacts",
+    "check_json_value",
+    "check_size",
+    "parse_json",
+    "parse_json_segment",
+    "utf8_length",
+]
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -240,7 +247,63 @@ def _ten_to(power: int) -> int:
     return int(10**power)
 
 
-def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
+class JsonFacts(NamedTuple):
+    """What one walk of a parsed JSON value learned, for later steps that would walk it again.
+
+    ``root`` is the value walked, under ``limits``. ``items`` counts every object, array,
+    member name and scalar (the JSON-LD precheck's count); ``ld_safe`` is true when no
+    integer is beyond an IEEE-754 double's exact range and no array is a tuple, so that
+    :func:`did_gov.jsonld._safe.precheck` passes on ``root`` exactly when ``items`` is within
+    ``limits.max_jsonld_nodes``. ``contexts`` holds the ``@context`` value of every object
+    below the top level, in no particular order; ``marked_names`` says a member name below
+    the top level starts with ``@`` (other than ``@context``) or holds a ``:`` (a keyword or
+    an IRI where a JSON-LD term might be). Facts are about ``root`` as it was: a
+    step uses them only for the very object walked (``root is document``) or for a
+    document it built from parts of it.
+    """
+
+    root: Any
+    limits: Limits
+    items: int
+    ld_safe: bool
+    contexts: tuple[Any, ...]
+    marked_names: bool
+
+    def precheck_passes(self) -> bool:
+        """Whether the JSON-LD precheck passes on ``root`` (and on any document made of its parts)."""
+        return self.ld_safe and self.items <= self.limits.max_jsonld_nodes
+
+    def part(self, value: Any) -> JsonFacts:
+        """Facts for ``value``, an object or array found inside ``root`` (the caller took it from there).
+
+        Every bound carries over: ``value`` has no more items than ``root``, no deeper
+        nesting, no number ``root`` lacks, and no ``@context`` below its top level that is
+        not below ``root``'s.
+        """
+        return self._replace(root=value)
+
+    def about(self, document: Any, limits: Limits) -> bool:
+        """Whether these are the facts of ``document`` (that very object) under ``limits``."""
+        return self.root is document and (self.limits is limits or self.limits == limits)
+
+
+_MAX_EXACT = 2**53
+
+
+def _exact_double(node: int) -> bool:
+    """Whether a double holds the integer ``node`` exactly (the JSON-LD precheck's number rule)."""
+    try:
+        return -_MAX_EXACT <= node <= _MAX_EXACT or int(float(node)) == node
+    except OverflowError:
+        return False
+
+
+def _marked(node: dict[str, Any]) -> bool:
+    """Whether a member name of ``node`` other than ``@context`` starts with ``@``."""
+    return any(key[:1] == "@" and key != "@context" for key in node)
+
+
+def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> JsonFacts:
     """Hold an already-parsed JSON value (e.g. a ``dict`` given to the verifier) to the parser's rules.
 
     Refuses (with the codes :func:`parse_json` gives) nesting deeper than
@@ -248,12 +311,19 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
     floats, lone surrogates, and anything that is not a JSON value (non-string
     member names, other Python types). Iterative: a value nested 100,000 deep
     costs no recursion. Cycles are caught by the depth bound.
+
+    Returns the :class:`JsonFacts` the same walk learned, so that the JSON-LD
+    precheck and the contexts step need not walk ``value`` again.
     """
     # Integers of fewer bits than this have fewer digits than the bound (log2(10) > 3.3219);
     # longer ones are compared with 10**max_integer_digits exactly, never through str().
     safe_bits = int(limits.max_integer_digits * 3.3219)
     layer: list[Any] = [value]
     depth = 0  # of the nodes in ``layer``: the root is at 0, its members at 1, ...
+    items = 0
+    ld_safe = True
+    marked = False
+    contexts: list[Any] = []
     while layer:  # one pass per nesting level: no recursion, no per-node tuples
         if depth >= limits.max_json_depth and any(
             isinstance(n, dict | list | tuple) for n in layer
@@ -261,6 +331,7 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
             raise LimitExceededError(
                 f"JSON nesting deeper than {limits.max_json_depth}", code="input.json_too_deep"
             )
+        items += len(layer)
         below: list[Any] = []
         for node in layer:
             if isinstance(node, str):
@@ -276,8 +347,15 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
                             )
                         if not key.isascii():
                             utf8_or_raise(key)
+                items += len(node)
+                if depth:
+                    if "@context" in node:
+                        contexts.append(node["@context"])
+                    if not marked:  # one C pass over the names; a look at each only if marked
+                        names = "\x00".join(node)
+                        marked = ":" in names or ("@" in names and _marked(node))
                 below.extend(node.values())
-            elif isinstance(node, list | tuple):
+            elif isinstance(node, list):
                 below.extend(node)
             elif node is None or isinstance(node, bool):
                 continue
@@ -287,12 +365,18 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> None:
                 ):
                     digits = int(node.bit_length() * 0.30103) + 1
                     raise _too_many_digits(digits, limits.max_integer_digits)
+                if ld_safe and node.bit_length() > 53:
+                    ld_safe = _exact_double(node)
             elif isinstance(node, float):
                 if not math.isfinite(node):
                     raise _out_of_range(repr(node))
+            elif isinstance(node, tuple):  # a JSON array to the parser's rules, not to JSON-LD's
+                ld_safe = False
+                below.extend(node)
             else:
                 raise InvalidInputError(
                     f"{type(node).__name__} is not a JSON value", code="json.invalid"
                 )
         layer = below
         depth += 1
+    return JsonFacts(value, limits, items, ld_safe, tuple(contexts), marked)

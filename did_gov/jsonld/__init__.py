@@ -249,13 +249,38 @@ def canonicalize(
     under a second instead of running for hours.
     """
     loader = loader or default_loader()
+    _check_hash_name(hash_name)
+    items = precheck(document, limits)
+    return canonicalize_prechecked(
+        document, loader=loader, hash_name=hash_name, limits=limits, items=items
+    )
+
+
+def canonicalize_prechecked(
+    document: dict[str, Any],
+    *,
+    loader: OfflineDocumentLoader,
+    hash_name: str,
+    limits: Limits,
+    items: int,
+) -> str:
+    """:func:`canonicalize` of a document the caller already held to :func:`precheck` under
+    ``limits`` (``items``: its count of items, or a bound on it), so that walk is not repeated.
+
+    For the verifier, which learns the precheck's verdict for a whole secured document in
+    the walk that holds it to the JSON parser's bounds (:class:`did_gov._json.JsonFacts`);
+    every document it canonicalizes is made of parts of that one. Private to did_gov.
+    """
+    _check_hash_name(hash_name)
+    quads = _fast_quads(document, loader, limits, items)
+    return canonical_nquads(quads, hash_name=hash_name, work_limit=limits.max_rdfc_work)
+
+
+def _check_hash_name(hash_name: str) -> None:
     if hash_name not in ("sha256", "sha384"):
         raise CanonicalizationError(
             f"unsupported RDFC-1.0 hash {hash_name!r}", code="rdfc.hash_unsupported"
         )
-    items = precheck(document, limits)
-    quads = _fast_quads(document, loader, limits, items)
-    return canonical_nquads(quads, hash_name=hash_name, work_limit=limits.max_rdfc_work)
 
 
 _TEMPLATE_ITEMS = 2_000
@@ -265,16 +290,20 @@ _TEMPLATE_ITEMS = 2_000
 def _fast_quads(
     document: Any, loader: OfflineDocumentLoader, limits: Limits, items: int
 ) -> list[Quad]:
-    """The RDF quads of ``document``: in one pass, else from its shape template, else from pyld.
+    """The RDF quads of ``document``: from its shape's template, else in one pass, else from pyld.
 
-    Equal to :func:`to_rdf` up to blank-node labels and quad order, which
-    RDFC-1.0 does not see (a property test holds the two equal).
+    A shape seen before (a kiosk sees the same few credential types again and again) is
+    filled in from its template, which costs less than the one pass; a new shape goes to
+    the one pass (its template is learned on its second sight). Equal to :func:`to_rdf`
+    up to blank-node labels and quad order, which RDFC-1.0 does not see (property tests
+    hold the paths equal).
     """
+    quads = None
+    if items <= _TEMPLATE_ITEMS:
+        quads = loader.templates.quads(document, lambda probe: to_rdf(probe, loader, limits))
+    if quads is not None:
+        return _bounded(quads, limits)
     quads = _one_pass(document, loader)
     if quads is not None:
         return _bounded(list(dict.fromkeys(quads)), limits)
-    if items <= _TEMPLATE_ITEMS:
-        quads = loader.templates.quads(document, lambda probe: to_rdf(probe, loader, limits))
-    if quads is None:
-        return _quads_of_expanded(_pyld_call("expand", loader, document), limits)
-    return _bounded(quads, limits)
+    return _quads_of_expanded(_pyld_call("expand", loader, document), limits)

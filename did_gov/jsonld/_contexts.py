@@ -21,6 +21,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from did_gov._json import JsonFacts
 from did_gov.errors import ContextLoadError, InvalidInputError
 
 __all__ = ["ContextPolicy", "ContextValidation", "type_key", "validate_contexts"]
@@ -117,10 +118,43 @@ def _scan(body: dict[str, Any]) -> tuple[bool, list[str]]:
     return embeds, names
 
 
-def _foreign(body: dict[str, Any], urls: frozenset[str]) -> tuple[list[str], list[str]]:
+def _known(context: Any, urls: frozenset[str]) -> bool:
+    """Whether a ``@context`` value is a known URL or a list of known URLs only."""
+    if isinstance(context, str):
+        return context in urls
+    return isinstance(context, list) and all(isinstance(c, str) and c in urls for c in context)
+
+
+def _plain_below(body: dict[str, Any], urls: frozenset[str], facts: JsonFacts | None) -> bool:
+    """Whether ``facts`` (of ``body`` itself) show nothing below its top level for :func:`_scan`
+    to find: every nested ``@context`` a known URL, no member name marked by ``@`` or ``:``."""
+    return (
+        facts is not None
+        and facts.root is body
+        and not facts.marked_names
+        and all(_known(c, urls) for c in facts.contexts)
+    )
+
+
+def _foreign(
+    body: dict[str, Any], urls: frozenset[str], facts: JsonFacts | None = None
+) -> tuple[list[str], list[str]]:
     """Every place in ``body`` where a context other than a known URL appears, and every
-    member name not written as a term (:func:`_scan`)."""
+    member name not written as a term (:func:`_scan`).
+
+    ``facts`` (:func:`did_gov._json.check_json_value`'s, of ``body``) spare the walk below the
+    top level when they show nothing there to find.
+    """
     found: list[str] = []
+    if _plain_below(body, urls, facts):
+        if "@context" in body:
+            _check_context(body["@context"], "@context", urls, found)
+        names = [
+            key
+            for key in body
+            if key != "proof" and ((key[:1] == "@" and key != "@context") or ":" in key)
+        ]
+        return found, names
     embeds, names = _scan(body)
     if not embeds:  # the usual case: only the top-level @context to look at
         if "@context" in body:
@@ -163,14 +197,21 @@ def validate_contexts(
     *,
     policy: ContextPolicy = ContextPolicy.RECOMPACT,
     loader: Any = None,
+    facts: JsonFacts | None = None,
 ) -> ContextValidation:
     """Apply the context policy to a document whose proof verified (VC DI §4.6).
+
+    ``facts``: what :func:`did_gov._json.check_json_value` learned of ``document`` (used
+    only when they are about this very object), so that finding embedded contexts and
+    marked member names takes no second walk.
 
     Raises :class:`ContextLoadError`: ``jsonld.context_not_allowed`` for a context
     URL the loader does not serve, ``jsonld.context_unpinned`` under
     :attr:`ContextPolicy.STRICT` for an inline or embedded context, ``jsonld.not_compact``
     under it for a member written by keyword or IRI instead of its term (``@id``, a full
-    IRI for ``validUntil``: recompacted under :attr:`ContextPolicy.RECOMPACT`);
+    IRI for ``validUntil``: recompacted under :attr:`ContextPolicy.RECOMPACT`), and
+    ``jsonld.not_compact`` under both when the recompaction still holds keyword members
+    (``@included``, ``@reverse``);
     :class:`CanonicalizationError` when the document is not valid JSON-LD in safe mode.
 
     >>> v = validate_contexts({"@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -186,7 +227,7 @@ def validate_contexts(
         from did_gov.jsonld import default_loader
 
         loader = default_loader()
-    unpinned, loose = _foreign(document, loader.urls)  # the proof's own members aside
+    unpinned, loose = _foreign(document, loader.urls, facts)  # the proof's own members aside
     pinned = tuple(c for c in _as_list(document.get("@context")) if isinstance(c, str))
     # The type IRIs depend only on the top-level contexts and the type values (type-scoped
     # contexts apply after them), so a two-member document gives them without a full expansion.
@@ -223,6 +264,18 @@ def validate_contexts(
     expanded = expand(body, loader=loader)
     compacted: dict[str, Any] = _pyld_call("compact", loader, expanded, list(pinned))
     compacted.pop("@context", None)
+    # A presentation's credentials are read as written (each has its own contexts step).
+    _, left = _scan({k: v for k, v in compacted.items() if k != "verifiableCredential"})
+    keywords = sorted({name for name in left if name[:1] == "@"})
+    if keywords:
+        # Statements about a node written in another node with its id (``@included``,
+        # ``@reverse``) stay there once recompacted: a step reading the credential's own
+        # members (validUntil, credentialStatus) would still not see them.
+        raise ContextLoadError(
+            f"the document keeps {', '.join(keywords)} once recompacted under its pinned "
+            "contexts: what it states about a node would stay out of the members read",
+            code="jsonld.not_compact",
+        )
     recompacted: dict[str, Any] = {"@context": list(pinned), **compacted}
     if "proof" in document:
         recompacted["proof"] = document["proof"]

@@ -49,6 +49,9 @@ Quad = tuple[Term, Term, Term, Term | None]
 
 _ECHAR = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\t": "\\t", "\f": "\\f"}
 _NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\x7f]')
+_LANGTAG = re.compile("[a-zA-Z]+(?:-[a-zA-Z0-9]+)*")
+"""N-Quads ``LANGTAG`` (BCP 47's syntax): a tag is written as it is, so anything else could
+carry N-Quads text (``en .\\n<s> <p> "o"``) and make one quad serialize as two."""
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -64,7 +67,13 @@ def _term(term: Term) -> str:
         return term[1]
     _, value, datatype, language = term
     text = '"' + _NEEDS_ESCAPE.sub(_escape_char, value) + '"'
-    if language:
+    if language or datatype == RDF_LANGSTRING:
+        if _LANGTAG.fullmatch(language) is None:
+            raise CanonicalizationError(
+                f"language tag {language!r} is not well-formed (BCP 47): the literal would be "
+                "dropped from the RDF, and written as it is it could forge N-Quads lines",
+                code="jsonld.data_loss",
+            )
         return f"{text}@{language}"
     if datatype and datatype != XSD_STRING:
         return f"{text}^^<{datatype}>"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 import hashlib
 import re
@@ -170,7 +171,10 @@ class NoteVerifier:
         ok = self.public_key.verify(bytes(signature), text.encode("utf-8"))
         if ok:
             if len(self._verified) >= _VERIFIED_CACHE_SIZE:
-                self._verified.pop(next(iter(self._verified)))
+                # Threads share a verifier: another may have evicted the same entry, or
+                # changed or emptied the cache meanwhile.
+                with contextlib.suppress(RuntimeError, StopIteration):
+                    self._verified.pop(next(iter(self._verified)), None)
             self._verified[cache_key] = True
         return ok
 

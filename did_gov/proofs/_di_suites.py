@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from did_gov.errors import UnsupportedAlgorithmError
-from did_gov.jsonld import OfflineDocumentLoader, canonicalize
+from did_gov.jsonld import OfflineDocumentLoader, canonicalize, canonicalize_prechecked
 from did_gov.keys import KeyType
 from did_gov.limits import DEFAULT_LIMITS, Limits
 
@@ -63,9 +63,14 @@ class Cryptosuite:
         loader: OfflineDocumentLoader,
         key_type: KeyType,
         limits: Limits = DEFAULT_LIMITS,
+        *,
+        prechecked: int | None = None,
     ) -> bytes:
-        """The canonical proof configuration (the proof options without ``proofValue``)."""
-        return self.transform(config, loader, self.hash_name(key_type), limits)
+        """The canonical proof configuration (the proof options without ``proofValue``).
+
+        ``prechecked``: see :meth:`canonical_document`.
+        """
+        return self._transformed(config, loader, key_type, limits, prechecked)
 
     def canonical_document(
         self,
@@ -73,9 +78,31 @@ class Cryptosuite:
         loader: OfflineDocumentLoader,
         key_type: KeyType,
         limits: Limits = DEFAULT_LIMITS,
+        *,
+        prechecked: int | None = None,
     ) -> bytes:
-        """The transformed unsecured document, within ``limits``."""
-        return self.transform(document, loader, self.hash_name(key_type), limits)
+        """The transformed unsecured document, within ``limits``.
+
+        ``prechecked`` (a bound on its items) says the document is made of parts of a
+        secured document that passed the JSON-LD precheck under ``limits`` as a whole, so
+        the RDFC transform need not walk it again (every other transform ignores it).
+        """
+        return self._transformed(document, loader, key_type, limits, prechecked)
+
+    def _transformed(
+        self,
+        document: dict[str, Any],
+        loader: OfflineDocumentLoader,
+        key_type: KeyType,
+        limits: Limits,
+        prechecked: int | None,
+    ) -> bytes:
+        hash_name = self.hash_name(key_type)
+        if prechecked is not None and self.transform is _rdfc:
+            return canonicalize_prechecked(
+                document, loader=loader, hash_name=hash_name, limits=limits, items=prechecked
+            ).encode("utf-8")
+        return self.transform(document, loader, hash_name, limits)
 
     def hash_data(
         self, canonical_config: bytes, canonical_document: bytes, key_type: KeyType

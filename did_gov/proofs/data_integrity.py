@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from did_gov._encoding import base58btc_encode, multibase_decode
-from did_gov._json import check_json_value
+from did_gov._json import JsonFacts, check_json_value
 from did_gov.credentials import format_datetime, parse_datetime, utc_now
 from did_gov.errors import DidGovError, InvalidInputError, ProofError, UnsupportedAlgorithmError
 from did_gov.jsonld import ContextPolicy, OfflineDocumentLoader, default_loader, validate_contexts
@@ -206,21 +206,27 @@ def _hash_data(
     loader: OfflineDocumentLoader,
     key_type: KeyType,
     limits: Limits = DEFAULT_LIMITS,
+    prechecked: int | None = None,
 ) -> bytes:
     """Transform, configure and hash (the suites' Transformation, Proof Configuration, Hashing).
 
     The rdfc suites' Proof Configuration sets the configuration's ``@context`` to the
     document's; the jcs suites hash the proof options as they are (the proof carries
     its own ``@context``, if any). ``limits`` bound the transformation (RDFC-1.0 work,
-    quads, items).
+    quads, items). ``prechecked``: the secured document both inputs are made of passed
+    the JSON-LD precheck as a whole, with at most that many items (so each part does).
     """
     config = {k: v for k, v in config.items() if k != "proofValue"}
     if not suite.context_in_proof:
         config.pop("@context", None)
         if "@context" in unsecured:
             config["@context"] = unsecured["@context"]
-    canonical_config = suite.canonical_config(config, loader, key_type, limits)
-    canonical_document = suite.canonical_document(unsecured, loader, key_type, limits)
+    canonical_config = suite.canonical_config(
+        config, loader, key_type, limits, prechecked=prechecked
+    )
+    canonical_document = suite.canonical_document(
+        unsecured, loader, key_type, limits, prechecked=prechecked
+    )
     return suite.hash_data(canonical_config, canonical_document, key_type)
 
 
@@ -243,13 +249,14 @@ def verify_proofs(
     loader: OfflineDocumentLoader | None = None,
     limits: Limits = DEFAULT_LIMITS,
     clock_skew: timedelta = DEFAULT_SKEW,
-    json_checked: bool = False,
+    json_facts: JsonFacts | None = None,
 ) -> DataIntegrityResult:
     """Verify every proof of a secured document (VC DI 1.0 §4.4 Verify Proof). Never raises for bad input.
 
-    ``json_checked`` says the caller already held ``document`` to the JSON parser's
-    bounds under the same ``limits`` (it was parsed, or passed
-    :func:`~did_gov._json.check_json_value`), so that walk is not repeated.
+    The document is first held to the JSON parser's bounds under ``limits``
+    (:func:`~did_gov._json.check_json_value`); ``json_facts``, what that walk returned for
+    this very object under the same ``limits``, spares it. Its facts spare the JSON-LD
+    precheck of every part the proofs canonicalize too.
     """
     if not isinstance(document, dict):
         check = fail("proof", "proof.malformed", "a secured document is a JSON object")
@@ -261,11 +268,11 @@ def verify_proofs(
     if len(proofs) > limits.max_proofs:
         check = fail("proof", "input.limit_exceeded", f"more than {limits.max_proofs} proofs")
         return DataIntegrityResult(False, (), (check,))
-    try:  # a dict never went through the parser: hold it to the parser's bounds
-        if not json_checked:
-            check_json_value(document, limits)
-    except DidGovError as exc:
-        return DataIntegrityResult(False, (), (fail("proof", exc.code, exc.message),))
+    if json_facts is None or not json_facts.about(document, limits):
+        try:  # hold the object to the parser's bounds, learning what later steps need
+            json_facts = check_json_value(document, limits)
+        except DidGovError as exc:
+            return DataIntegrityResult(False, (), (fail("proof", exc.code, exc.message),))
     context = _VerifyContext(
         document,
         proofs,
@@ -277,6 +284,7 @@ def verify_proofs(
         loader or default_loader(),
         clock_skew,
         limits,
+        json_facts.items if json_facts.precheck_passes() else None,
     )
     results = tuple(context.verify_one(i, proof) for i, proof in enumerate(proofs))
     checks = tuple(c for r in results for c in r.checks)
@@ -295,6 +303,8 @@ class _VerifyContext:
     loader: OfflineDocumentLoader
     skew: timedelta
     limits: Limits
+    prechecked: int | None
+    """The document's items when it passed the JSON-LD precheck as a whole, else None."""
 
     def verify_one(self, index: int, proof: Any) -> ProofResult:
         name = "proof" if len(self.proofs) == 1 else f"proof[{index}]"
@@ -428,7 +438,9 @@ class _VerifyContext:
             unsecured["@context"] = proof["@context"]
         try:
             unsecured = _chain_input(unsecured, self.proofs, proof.get("previousProof"))
-            data = _hash_data(suite, config, unsecured, self.loader, key.key_type, self.limits)
+            data = _hash_data(
+                suite, config, unsecured, self.loader, key.key_type, self.limits, self.prechecked
+            )
         except DidGovError as exc:
             raise _Failed(fail(name, exc.code, exc.message)) from None
         if not key.verify(signature, data):
@@ -455,8 +467,12 @@ def check_contexts(
     *,
     policy: ContextPolicy = ContextPolicy.RECOMPACT,
     loader: OfflineDocumentLoader | None = None,
+    json_facts: JsonFacts | None = None,
 ) -> tuple[Check, dict[str, Any], tuple[str, ...]]:
     """The ``contexts`` check of a document whose proofs verified (VC DI §4.6); never raises.
+
+    ``json_facts`` (:func:`~did_gov._json.check_json_value`'s, for this very object) spare
+    the walk that looks for embedded contexts.
 
     Returns the check, the document every later step reads (recompacted under
     the pinned contexts when it carried others, see
@@ -464,7 +480,7 @@ def check_contexts(
     document passes with the warning code ``jsonld.context_recompacted``.
     """
     try:
-        result = validate_contexts(document, policy=policy, loader=loader)
+        result = validate_contexts(document, policy=policy, loader=loader, facts=json_facts)
     except DidGovError as exc:
         return fail("contexts", exc.code, exc.message), document, ()
     if result.recompacted:

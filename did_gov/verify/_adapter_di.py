@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from did_gov._json import JsonFacts, check_json_value
 from did_gov.credentials import VC_V1_CONTEXT, credential_problems, presentation_problems
 from did_gov.dids import VerificationMethod
 from did_gov.errors import DidGovError
@@ -101,7 +102,7 @@ def secure_di(
     challenge: str | None = None,
     domain: str | None = None,
     context_policy: ContextPolicy = ContextPolicy.RECOMPACT,
-    json_checked: bool = False,
+    json_facts: JsonFacts | None = None,
 ) -> Secured:
     """Verify every proof of a credential or presentation (VC DI 1.0 §4.4) and read the shared value.
 
@@ -109,8 +110,14 @@ def secure_di(
     the document the later steps read: recompacted under its pinned contexts when it
     carried others, so an appended context cannot rename what was signed. A
     presentation's credentials are taken as written: each goes through its own step.
-    ``json_checked``: step 1 already held ``document`` to the parser's bounds.
+    ``json_facts``: what step 1's walk (:func:`~did_gov._json.check_json_value`) learned of
+    ``document``; else that walk runs here, once, for the proofs and the contexts step.
     """
+    if json_facts is None or not json_facts.about(document, limits):
+        try:
+            json_facts = check_json_value(document, limits)
+        except DidGovError:
+            json_facts = None  # verify_proofs reports it
     checks = shape_checks(kind, document)
     purpose = _PURPOSE[kind]
     seen: dict[str, VerificationMethod] = {}
@@ -130,7 +137,7 @@ def secure_di(
         loader=loader,
         limits=limits,
         clock_skew=clock_skew,
-        json_checked=json_checked,
+        json_facts=json_facts,
     )
     checks += result.checks
     signers = tuple(
@@ -141,7 +148,9 @@ def secure_di(
     written = document
     expanded: tuple[str, ...] = ()
     if result.verified:
-        contexts, document, expanded = check_contexts(written, policy=context_policy, loader=loader)
+        contexts, document, expanded = check_contexts(
+            written, policy=context_policy, loader=loader, json_facts=json_facts
+        )
         if contexts.ok and _signed_as_json(result.proofs):
             contexts = _json_ld_check(written, contexts, loader, limits)
         checks.append(contexts)

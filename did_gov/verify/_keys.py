@@ -90,14 +90,48 @@ class KeyRing:
         ] = {}
         self._lock = threading.Lock()
 
+    @property
+    def reads_anchor(self) -> bool:
+        """Whether a key may be judged at the document's anchor position (a did:gov resolver)."""
+        return self._gov is not None
+
     def method(
         self, vm_url: str, purpose: str, moment: datetime
     ) -> tuple[PublicKey, VerificationMethod]:
-        """The key and verification method a Data Integrity proof names (any controller: step 4 judges)."""
+        """The key and verification method a Data Integrity proof names (any controller: step 4 judges).
+
+        A did:key or did:jwk method is resolved once (its document is a function of the
+        DID) and kept in the cache tokens use, beside their own entries.
+        """
         if self._gov is not None and vm_url.startswith("did:gov:"):
             return self._gov_method(vm_url, purpose, moment)
+        immutable = vm_url.startswith(_IMMUTABLE)
+        if immutable:
+            with self._lock:
+                cached = self._methods.get((vm_url, purpose))
+            if cached is not None and cached[0] is None:
+                return cached[1], cached[2]
         method = resolve_verification_method(self.resolver, vm_url, purpose=purpose, now=moment)
-        return _key_of(method, vm_url), method
+        key = _key_of(method, vm_url)
+        if immutable and method.controller == vm_url.split("#", 1)[0]:
+            self._remember(vm_url, purpose, None, key, method)
+        return key, method
+
+    def _remember(
+        self,
+        vm_url: str,
+        purpose: str,
+        document: DidDocument | None,
+        key: PublicKey,
+        method: VerificationMethod,
+    ) -> None:
+        """Cache a method whose controller is its DID (a dated method is re-checked each time)."""
+        if "revoked" in method.data or "expires" in method.data:
+            return
+        with self._lock:
+            if len(self._methods) >= _MAX_CACHED:
+                self._methods.clear()
+            self._methods[(vm_url, purpose)] = (document, key, method)
 
     def token_key(
         self,
@@ -161,12 +195,7 @@ class KeyRing:
                 f"{vm_url} is controlled by {method.controller}, not by {did}",
                 code="did.vm_controller_mismatch",
             )
-        timeless = "revoked" not in method.data and "expires" not in method.data
-        if timeless:  # a dated method is re-checked each time
-            with self._lock:
-                if len(self._methods) >= _MAX_CACHED:
-                    self._methods.clear()
-                self._methods[(vm_url, purpose)] = (document, key, method)
+        self._remember(vm_url, purpose, document, key, method)
         return key, method
 
     def _gov_method(

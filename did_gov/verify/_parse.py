@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from did_gov._json import check_json_value, parse_json
+from did_gov._json import JsonFacts, check_json_value, parse_json
 from did_gov.credentials import VC_V2_CONTEXT
 from did_gov.errors import DidGovError
 from did_gov.ledger import Receipt
@@ -63,11 +63,15 @@ def compact_token(value: Any) -> str | None:
 
 
 class Parsed(NamedTuple):
-    """Step 1's outcome: the document (object, token or text), its receipts, or the failed check."""
+    """Step 1's outcome: the document (object, token or text), its receipts, or the failed check.
+
+    ``facts``: what holding an object input to the parser's bounds learned of it.
+    """
 
     value: Any
     receipts: list[Receipt] | None = None
     problem: Check | None = None
+    facts: JsonFacts | None = None
 
 
 def parse_input(
@@ -75,6 +79,7 @@ def parse_input(
 ) -> Parsed:
     """Split an anchor envelope into its document and receipts; parse receipts given beside."""
     document: Any = value
+    facts = None
     if isinstance(value, bytes | bytearray):
         try:
             document = bytes(value).decode("utf-8")
@@ -87,7 +92,7 @@ def parse_input(
             return Parsed(value)
     elif isinstance(document, dict):  # never went through the parser: same bounds, same codes
         try:
-            check_json_value(document, limits)
+            facts = check_json_value(document, limits)
         except DidGovError as exc:
             return Parsed(value, None, fail("parse", exc.code, exc.message))
     parsed: list[Receipt] | None = None
@@ -95,12 +100,13 @@ def parse_input(
         if is_envelope(document):
             opened = open_anchored(document)
             document, parsed = opened.document, list(opened.unverified_receipts)
+            facts = facts.part(document) if facts is not None else None
         if receipts is not None:
             extra = [r if isinstance(r, Receipt) else Receipt.from_json(r) for r in receipts]
             parsed = (parsed or []) + extra
     except DidGovError as exc:
         return Parsed(value, None, fail("anchor", exc.code, exc.message))
-    return Parsed(document, parsed)
+    return Parsed(document, parsed, None, facts)
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,10 @@ def holder_of(secured: Secured, checks: list[Check]) -> str | None:
     return secured.holder if bound and all(c.ok for c in bound) else None
 
 
+_CNF_BOUND = ok("subject", "presented by the holder of the key the issuer bound (cnf)")
+"""Step 7's passing check for an SD-JWT VC presented with its KB-JWT (a value: shared)."""
+
+
 def subject_binding(
     credential: Secured, holder: str | None, policy: VerificationPolicy, presented: bool
 ) -> Check | None:
@@ -131,7 +135,7 @@ def subject_binding(
     if not policy.subject_binding or not presented:
         return None
     if credential.format == "sd-jwt-vc" and holder is None and credential.holder_bound:
-        return ok("subject", "presented by the holder of the key the issuer bound (cnf)")
+        return _CNF_BOUND
     if not credential.subject_ids:
         if policy.require_subject_id:
             return fail(
@@ -157,11 +161,25 @@ def subject_binding(
     )
 
 
-def _instant(bound: Bound) -> datetime:
-    """A bound as an aware datetime; raises DidGovError (``credential.date_invalid``)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_FIRST_SECOND = int(datetime(1, 1, 1, tzinfo=UTC).timestamp())
+_LAST_SECOND = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+"""The whole seconds :func:`~did_gov._time.numeric_date` accepts (years 0001-9999)."""
+
+
+def _instant(bound: Bound) -> datetime | int:
+    """A bound as an aware datetime, or a whole-second NumericDate as microseconds since the epoch.
+
+    Raises DidGovError (``credential.date_invalid``, ``credential.date_out_of_range``).
+    """
     value = bound.value
     if bound.numeric:
+        if type(value) is int and _FIRST_SECOND <= value <= _LAST_SECOND:  # the usual NumericDate
+            return value * 1_000_000
         seconds = numeric_date(value, field=bound.field)
+        if seconds.is_integer():  # exact as an integer: no datetime needed to compare it
+            return int(seconds) * 1_000_000
         try:
             return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
@@ -173,23 +191,40 @@ def _instant(bound: Bound) -> datetime:
 
 def validity(secured: Secured, moment: datetime, skew: timedelta) -> Check:
     """Step 8: the validity window and the JWT time claims, with the clock skew."""
+    early, late = moment + skew, moment - skew  # the latest start, the earliest end that pass
+    in_micros: tuple[int, int] | None = None
     for bound in secured.window:
         try:
             at = _instant(bound)
         except DidGovError as exc:
             return fail("validity", exc.code, exc.message)
-        shown = bound.value
-        if bound.role == "start" and moment + skew < at:
-            return fail(
-                "validity", "credential.not_yet_valid", f"not valid before {shown} ({bound.field})"
-            )
-        if bound.role == "end" and (moment - skew >= at if bound.numeric else moment - skew > at):
-            return fail("validity", "credential.expired", f"expired at {shown} ({bound.field})")
-        if bound.role == "issued" and moment + skew < at:
-            return fail(
-                "validity", "credential.issued_in_future", f"issued in the future: {shown} (iat)"
-            )
+        if isinstance(at, int):
+            if in_micros is None:
+                in_micros = ((early - _EPOCH) // _MICROSECOND, (late - _EPOCH) // _MICROSECOND)
+            before, ended = in_micros[0] < at, in_micros[1] >= at
+        else:
+            before, ended = early < at, (late >= at if bound.numeric else late > at)
+        if before or ended:
+            breach = _breach(bound, before, ended)
+            if breach is not None:
+                return breach
     return _valid_at(moment, moment.tzinfo)
+
+
+def _breach(bound: Bound, before: bool, ended: bool) -> Check | None:
+    """The failing check when ``moment`` is before a start (or issue time) or after an end."""
+    shown = bound.value
+    if bound.role == "start" and before:
+        return fail(
+            "validity", "credential.not_yet_valid", f"not valid before {shown} ({bound.field})"
+        )
+    if bound.role == "end" and ended:
+        return fail("validity", "credential.expired", f"expired at {shown} ({bound.field})")
+    if bound.role == "issued" and before:
+        return fail(
+            "validity", "credential.issued_in_future", f"issued in the future: {shown} (iat)"
+        )
+    return None
 
 
 @functools.lru_cache(maxsize=16)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from did_gov._json import parse_json
+from did_gov._json import JsonFacts, parse_json
 from did_gov._log import logged_verdict
 from did_gov.credentials import utc_now
 from did_gov.dids import DefaultResolver, Resolver
@@ -235,7 +235,7 @@ class Verifier:
         token = _ANCHORS.set(anchors)
         try:
             report, secured = self._steps(  # 2.-10.; step 1 held any object to the parser's bounds
-                parsed.value, expected, moment, collect=nested, checked=True
+                parsed.value, expected, moment, collect=nested, facts=parsed.facts
             )
         finally:
             _ANCHORS.reset(token)
@@ -274,31 +274,39 @@ class Verifier:
         with_status: bool = True,
         judge_trust: bool = True,
         collect: list[Secured] | None = None,
-        checked: bool = False,
+        facts: JsonFacts | None = None,
     ) -> tuple[VerificationReport, Secured]:
         """Steps 2-10 for one document; ``presented`` when it is a credential of a presentation.
 
         ``collect`` receives the shared value of each credential of a presentation;
-        ``checked`` says ``value`` (an object) already passed the parser's bounds.
+        ``facts`` are what holding ``value`` (an object) to the parser's bounds learned of it.
         """
         notes: GovNotes = []  # the freshness of each did:gov signer's log
         anchors = _ANCHORS.get()
         anchoring = (
-            anchors.of(value) if anchors is not None and isinstance(value, dict | str) else None
-        )
-        position = ANCHORED.set((anchoring, notes))  # a did:gov key's anchor position
-        try:
-            secured = self._secure(value, expected, moment, expect, checked)  # 2.-3.
-        finally:
-            ANCHORED.reset(position)
+            anchors.of(value)
+            if anchors is not None and anchors.receipts and isinstance(value, dict | str)
+            else None
+        )  # without receipts a document has no anchor position and no anchored time
+        if self.keys.reads_anchor:  # a did:gov key is judged at the document's anchor position
+            position = ANCHORED.set((anchoring, notes))
+            try:
+                secured = self._secure(value, expected, moment, expect, facts)  # 2.-3.
+            finally:
+                ANCHORED.reset(position)
+        else:
+            secured = self._secure(value, expected, moment, expect, facts)  # 2.-3.
         checks = list(secured.checks)
         if notes:
             checks += did_log_checks(notes)
         nested: list[VerificationReport] = []
+        adapted = secured.ok
+        issuer_ok = True
         if secured.kind == "credential":
-            if secured.ok:
-                checks.append(issuer_binding(secured, self.policy))  # 4.
-            if secured.ok:
+            if adapted:
+                issuer = issuer_binding(secured, self.policy)  # 4.
+                checks.append(issuer)
+                issuer_ok = issuer.ok
                 if secured.format == "sd-jwt-vc" and not presented:
                     presented = any(c.name == "key_binding" for c in checks)
                 subject = subject_binding(secured, presented_by, self.policy, presented)
@@ -307,13 +315,13 @@ class Verifier:
         else:
             challenge = expected.challenge if secured.format == "vp-di" else expected.nonce
             checks += holder_binding(secured, self.policy, challenge)  # 5.
-            nested = self._nested(secured, checks, moment, collect, checked)  # 6.
+            written = facts if secured.format == "vp-di" else None  # its credentials are parts
+            nested = self._nested(secured, checks, moment, collect, written)  # 6.
         if isinstance(secured.document, dict) and secured.format != "unknown":
             checks.append(validity(secured, moment, self.policy.clock_skew))  # 8.
-        if secured.kind == "credential" and with_status and passed(checks):
+        if secured.status and with_status and secured.kind == "credential" and passed(checks):
             checks += self._status(secured, moment)  # 9.
-        issuer_ok = passed([c for c in checks if c.name == "issuer"])
-        if judge_trust and secured.kind == "credential" and secured.ok and issuer_ok:
+        if judge_trust and secured.kind == "credential" and adapted and issuer_ok:
             anchored = (
                 anchored_time(anchoring, self.log_keys)
                 if self.trust is not None and anchoring is not None
@@ -345,10 +353,10 @@ class Verifier:
         expected: _Expected,
         moment: datetime,
         expect: Kind | None,
-        checked: bool = False,
+        facts: JsonFacts | None = None,
     ) -> Secured:
         """Steps 2-3: detect the format (opening a VCDM envelope), run its adapter."""
-        secured = self._adapt(value, expected, moment, expect, envelope_ok=True, checked=checked)
+        secured = self._adapt(value, expected, moment, expect, envelope_ok=True, facts=facts)
         types = secured.types
         if _BOTH[0] in types and _BOTH[1] in types:
             conflict = fail(
@@ -367,7 +375,7 @@ class Verifier:
         expect: Kind | None,
         *,
         envelope_ok: bool,
-        checked: bool = False,
+        facts: JsonFacts | None = None,
     ) -> Secured:
         skew, limits = self.policy.clock_skew, self.limits
         token = compact_token(value)
@@ -402,7 +410,6 @@ class Verifier:
                 )
             except DidGovError as exc:
                 return failed("unknown", fail("parse", exc.code, exc.message))
-            checked = True
         if not isinstance(document, dict):
             code = "input.not_object" if expect is None else "presentation.credential_invalid"
             return failed("unknown", fail("parse", code, "expected a JSON object"))
@@ -434,7 +441,7 @@ class Verifier:
             challenge=expected.challenge if is_vp else None,
             domain=expected.domain if is_vp else None,
             context_policy=self.policy.context_policy,
-            json_checked=checked,
+            json_facts=facts,
         )
 
     def _nested(
@@ -443,9 +450,12 @@ class Verifier:
         checks: list[Check],
         moment: datetime,
         collect: list[Secured] | None = None,
-        checked: bool = False,
+        facts: JsonFacts | None = None,
     ) -> list[VerificationReport]:
-        """Step 6: one report per credential of a presentation, within ``Limits``; each with step 7."""
+        """Step 6: one report per credential of a presentation, within ``Limits``; each with step 7.
+
+        ``facts``: those of the presentation as written, whose credentials are its parts.
+        """
         entries = presentation.credentials
         if len(entries) > self.limits.max_credentials_per_presentation:
             checks.append(
@@ -474,7 +484,7 @@ class Verifier:
                 expect="credential",
                 presented_by=holder,
                 presented=True,
-                checked=checked,
+                facts=facts.part(entry) if facts is not None else None,
             )
             reports.append(report)
             if collect is not None:

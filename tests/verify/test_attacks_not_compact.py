@@ -11,6 +11,7 @@ recompacts such a document (``ContextPolicy.RECOMPACT``) or refuses it
 from __future__ import annotations
 
 import copy
+import random
 from datetime import timedelta
 from typing import Any
 
@@ -84,3 +85,147 @@ def test_every_loose_member_is_named(key: str) -> None:
     with pytest.raises(DidGovError) as caught:
         validate_contexts(document, policy=ContextPolicy.STRICT)
     assert caught.value.code == "jsonld.not_compact"
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_revoked_credential_with_its_status_written_as_a_full_iri(policy: ContextPolicy) -> None:
+    from tests.verify._actors import ENTRY
+    from tests.verify.test_forgeries import REVOKED_LIST
+
+    vc = issue(citizen_vc(credentialStatus=ENTRY), MINISTRY, now=NOW)
+    verifier = Verifier(
+        now=NOW,
+        trust=UNSAFE_TRUST_ANY_ISSUER,
+        status_lists=[REVOKED_LIST],
+        policy=VerificationPolicy(context_policy=policy),
+    )
+    assert not verifier.verify(vc).verified
+    forged = copy.deepcopy(vc)
+    forged[CRED + "credentialStatus"] = forged.pop("credentialStatus")
+    report = verifier.verify(forged)
+    assert not report.verified
+    if policy is ContextPolicy.STRICT:
+        assert "jsonld.not_compact" in _codes(report)
+    else:
+        assert report.document["credentialStatus"]["id"] == ENTRY["id"]
+
+
+def _moved_out(vc: dict[str, Any], how: str) -> dict[str, Any]:
+    """``vc`` with its validUntil stated in another node with the credential's id."""
+    forged = copy.deepcopy(vc)
+    node = {"id": vc["id"], "type": "VerifiableCredential", "validUntil": forged.pop("validUntil")}
+    if how == "@included":
+        forged["@included"] = [node]
+    else:  # the subject's reverse edge is the credential's own credentialSubject edge
+        forged["credentialSubject"]["@reverse"] = {CRED + "credentialSubject": node}
+    return forged
+
+
+@pytest.mark.parametrize("how", ["@included", "@reverse"])
+@pytest.mark.parametrize("policy", POLICIES)
+def test_expired_credential_with_valid_until_moved_to_another_node_of_its_id(
+    policy: ContextPolicy, how: str
+) -> None:
+    """Recompaction does not merge nodes: the member would stay out of what steps read."""
+    until = (NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    vc = issue(citizen_vc(id="urn:uuid:5", validUntil=until), MINISTRY, now=NOW - timedelta(days=3))
+    forged = _moved_out(vc, how)
+    report = _verifier(policy).verify(forged)
+    assert not report.verified
+    assert _codes(report) == ["jsonld.not_compact"]
+
+
+# -- a signed credential rewritten at random: verified means the members read are the signed ones
+
+_EX = "https://www.w3.org/ns/credentials/examples#"
+_IRIS = {
+    "validUntil": CRED + "validUntil",
+    "validFrom": CRED + "validFrom",
+    "issuer": CRED + "issuer",
+    "credentialSubject": CRED + "credentialSubject",
+    "name": "https://schema.org/name",
+    "givenName": _EX + "givenName",
+    "familyName": _EX + "familyName",
+}
+_READ = ("id", "type", "issuer", "validFrom", "validUntil", "credentialSubject")
+
+
+def _mutate(document: dict[str, Any], rnd: random.Random) -> dict[str, Any]:
+    """One rewrite that keeps the RDF of ``document`` or changes it; may return a new object."""
+    subject = document.get("credentialSubject")
+    if "@graph" in document or not isinstance(subject, dict):
+        return document
+    target = document if rnd.random() < 0.6 else subject
+    keys = [k for k in target if k not in ("@context", "proof")]
+    if not keys:
+        return document
+    key = rnd.choice(keys)
+    choice = rnd.randrange(9)
+    if choice == 0 and key in ("id", "type"):
+        target["@" + key] = target.pop(key)
+    elif choice == 1 and key in _IRIS:
+        target[_IRIS[key]] = target.pop(key)
+    elif choice == 2:
+        value = target[key]
+        target[key] = {"@set": value if isinstance(value, list) else [value]}
+    elif choice == 3 and target is document and key not in ("id", "type") and "id" in document:
+        node = {"id": document["id"], "type": "VerifiableCredential", key: document.pop(key)}
+        document["@included"] = [node]
+    elif choice == 4:
+        alias = "zz" + key
+        context = {alias: _IRIS.get(key, _EX + key)}
+        if target is document:
+            document["@context"] = [*document["@context"], context]
+        else:
+            target["@context"] = context
+        target[alias] = target.pop(key)
+    elif choice == 5:
+        proof = document.pop("proof", None)
+        body = {k: v for k, v in document.items() if k != "@context"}
+        return {"@context": document["@context"], "@graph": [body], "proof": proof}
+    elif choice == 6 and isinstance(target[key], str):
+        target[key] = [target[key]]
+    elif choice == 7 and key in ("givenName", "familyName"):
+        other = "familyName" if key == "givenName" else "givenName"
+        target["@context"] = {key: _EX + other, other: _EX + key}
+        target[key], target[other] = target[other], target[key]
+    elif choice == 8:
+        target["@context"] = (
+            [*document["@context"], {"@vocab": _EX}] if target is document else {"@vocab": _EX}
+        )
+    return document
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_rewritten_credentials_verify_only_with_the_signed_members(policy: ContextPolicy) -> None:
+    base = citizen_vc(
+        id="urn:uuid:7",
+        validUntil=(NOW + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    base["credentialSubject"].update(givenName="Ada", familyName="Lovelace", age=36)
+    vc = issue(base, MINISTRY, now=NOW)
+    verifier = _verifier(policy)
+    for seed in range(80):
+        rnd = random.Random(seed)  # noqa: S311 - reproducible rewrites, not secrets
+        forged = copy.deepcopy(vc)
+        proof = forged.pop("proof")
+        for _ in range(rnd.randrange(1, 4)):
+            forged = _mutate(forged, rnd)
+        forged["proof"] = proof
+        report = verifier.verify(forged)
+        if not report.verified:
+            continue
+        for name in _READ:
+            seen, signed = _plain(report.document.get(name)), _plain(vc.get(name))
+            if name == "credentialSubject":
+                assert {k: seen.get(k) for k in signed} == signed, (seed, forged)
+            else:
+                assert seen == signed, (seed, name, forged)
