@@ -319,7 +319,7 @@ class Verifier:
             nested = self._nested(secured, checks, moment, collect, written)  # 6.
         if isinstance(secured.document, dict) and secured.format != "unknown":
             checks.append(validity(secured, moment, self.policy.clock_skew))  # 8.
-        if secured.kind == "credential" and with_status and passed(checks):
+        if secured.status and with_status and secured.kind == "credential" and passed(checks):
             checks += self._status(secured, moment)  # 9.
         if judge_trust and secured.kind == "credential" and adapted and issuer_ok:
             anchored = (
