@@ -229,3 +229,41 @@ def test_rewritten_credentials_verify_only_with_the_signed_members(policy: Conte
                 assert {k: seen.get(k) for k in signed} == signed, (seed, forged)
             else:
                 assert seen == signed, (seed, name, forged)
+
+
+_SEC = "https://w3id.org/security#"
+_XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+
+
+@pytest.mark.parametrize(
+    ("member", "iri", "when"),
+    [
+        ("expires", _SEC + "expiration", {"expires": NOW - timedelta(days=1)}),
+        ("created", "http://purl.org/dc/terms/created", {"created": NOW + timedelta(days=2)}),
+    ],
+)
+def test_proof_date_written_under_its_iri(member: str, iri: str, when: dict[str, Any]) -> None:
+    """An RDFC suite signs the proof's RDF: an expired proof (or one created in the future)
+    whose date is written under its IRI kept its signature while the date went unread."""
+    from did_gov.dids import did_key
+    from did_gov.proofs.data_integrity import add_proof
+
+    vm = did_key.verification_method_id(MINISTRY.public_key)
+    created = {"created": NOW - timedelta(days=3)} if member == "expires" else {}
+    vc = add_proof(
+        citizen_vc(),
+        MINISTRY,
+        cryptosuite="eddsa-rdfc-2022",
+        verification_method=vm,
+        **created,
+        **when,
+    )
+    verifier = _verifier(ContextPolicy.RECOMPACT)
+    genuine = _codes(verifier.verify(vc))
+    assert genuine in (["proof.expired"], ["proof.created_in_future"])
+    forged = copy.deepcopy(vc)
+    value = forged["proof"].pop(member)
+    forged["proof"][iri] = {"@value": value, "@type": _XSD_DATETIME}
+    report = verifier.verify(forged)
+    assert not report.verified
+    assert _codes(report) == ["proof.malformed"]
