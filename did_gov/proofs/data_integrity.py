@@ -339,6 +339,18 @@ class _VerifyContext:
 
     def _options(self, name: str, proof: dict[str, Any]) -> None:
         """Proof purpose, dates, challenge and domain (VC DI 1.0 §4.4 steps 3–8)."""
+        loose = [k for k in proof if (k[:1] == "@" and k != "@context") or ":" in k]
+        if loose:
+            # An RDFC suite signs the proof's RDF: ``expires`` written under its IRI
+            # (https://w3id.org/security#expiration) keeps the signature and hides the date.
+            raise _Failed(
+                fail(
+                    name,
+                    "proof.malformed",
+                    f"proof member(s) {', '.join(sorted(loose))} written by keyword or IRI "
+                    "instead of a term: the checks below read the terms",
+                )
+            )
         for member in ("verificationMethod", "proofPurpose", "proofValue"):
             if not isinstance(proof.get(member), str):
                 raise _Failed(

@@ -11,9 +11,26 @@ from typing import Any
 import pytest
 
 from did_gov import Verifier
-from did_gov.approval import Policy, TrustState, load_policy
+from did_gov.approval import (
+    Decision,
+    Policy,
+    ReplayResult,
+    Submission,
+    TrustState,
+    decide,
+    load_policy,
+    replay,
+)
 from did_gov.ledger import open_ledger
 from tests.conftest import ROOT
+
+DENIALS = [
+    ("ben", "approval.denied"),
+    ("cleo", "approval.evidence_rejected"),
+    ("dan", "approval.evidence_rejected"),
+    ("eve", "approval.subject_mismatch"),
+]
+"""The example's citizens who are refused, with the code each is refused with."""
 
 
 def example() -> ModuleType:
@@ -49,6 +66,37 @@ class Housing:
 
         housing = self.world.housing
         return sign_policy(document, housing.key, housing.vm)
+
+    def submission(self, name: str) -> Submission:
+        """``name``'s application, bound to the world's challenge and domain."""
+        world = self.world
+        return Submission(
+            presentations=(self.ex.application(world, name),),
+            challenge=world.challenge,
+            domain=world.domain,
+        )
+
+    def decide(self, policy: Policy, submission: Submission, ledger: Any) -> Decision:
+        """``submission`` decided under ``policy`` by the housing office at the world's time,
+        its record anchored in ``ledger``."""
+        return decide(
+            policy,
+            submission,
+            self.verifier,
+            key=self.world.housing.key,
+            ledger=ledger,
+            now=self.world.now,
+            trust=self.trust,
+        )
+
+    def replay(
+        self, decision: Any, submission: Submission, ledger: Any = None, **options: Any
+    ) -> ReplayResult:
+        """``decision`` (a decision file) replayed under the housing policy, verifier and trust;
+        with ``ledger``, its receipt is checked under that log's key."""
+        if ledger is not None:
+            options["log_key"] = ledger.verifier.vkey
+        return replay(decision, self.policy, submission, self.verifier, trust=self.trust, **options)
 
     def document(self) -> dict[str, Any]:
         """A fresh copy of the example's policy document."""

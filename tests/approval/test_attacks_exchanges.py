@@ -12,7 +12,6 @@ import copy
 import json
 import time
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
@@ -24,19 +23,6 @@ from tests.approval.conftest import Housing
 
 service = oid.service  # the housing policy behind a real create_app (fixture)
 Service = tuple[Any, PolicyWorkflow]
-
-
-def _later(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Move the service's clocks past the exchanges' time to live."""
-    from did_gov.service import _app, _exchange_api
-
-    class Later:
-        @staticmethod
-        def time() -> float:
-            return time.time() + _exchange_api.EXCHANGE_TTL + 1
-
-    monkeypatch.setattr(_app, "time", Later)
-    monkeypatch.setattr(_exchange_api, "time", Later)
 
 
 def _vcalm(client: Any) -> tuple[str, dict[str, Any]]:
@@ -73,7 +59,7 @@ def test_attack_expired_exchange_does_not_tell_a_stranger_approved_from_denied(
     answer, request, _ = oid._apply(client, housing, citizen)
     assert answer.status_code == 200
     exchange = oid._path(request["response_uri"]).removesuffix("/openid/response")
-    _later(monkeypatch)
+    oid._later(monkeypatch)
     seen = client.get(exchange, params={"response_code": code})
     assert seen.status_code == 409, seen.text
     assert seen.json()["code"] == "service.exchange_expired"
@@ -99,14 +85,7 @@ def test_attack_the_outcome_of_a_vcalm_exchange_has_no_response_code(
     """Answered over VCALM, no code was handed out: none opens it, the empty one neither."""
     client, _ = service
     path, request = _vcalm(client)
-    world = housing.world
-    vp = present(
-        [world.credentials["ada/identity"], world.credentials["ada/income"]],
-        world.citizens["ada"].key,
-        challenge=request["challenge"],
-        domain=request["domain"],
-        now=world.now,
-    )
+    vp = oid._vp(housing, "ada", request["challenge"], request["domain"])
     assert client.post(path, json={"verifiablePresentation": vp}).status_code == 200
     for code in ("", "None", "null"):
         seen = client.get(path, params={"response_code": code})
@@ -175,19 +154,11 @@ def test_attack_bare_credentials_instead_of_a_presentation_are_not_evidence(
     answer = client.post(path, json={"verifiablePresentation": world.credentials["ada/identity"]})
     assert _denied(answer) == "approval.evidence_missing"
     request = oid._request_object(client, oid._offer(client))
-    form = {
-        "vp_token": json.dumps(
-            {
-                "identity-vc-di": [world.credentials["ada/identity"]],
-                "income-vc-di": [world.credentials["ada/income"]],
-            }
-        ),
-        "state": request["state"],
+    token = {
+        "identity-vc-di": [world.credentials["ada/identity"]],
+        "income-vc-di": [world.credentials["ada/income"]],
     }
-    answer = client.post(
-        oid._path(request["response_uri"]), content=urlencode(form), headers=oid.FORM
-    )
-    outcome = oid._outcome(client, answer)
+    outcome = oid._outcome(client, oid._post_token(client, request, token))
     assert outcome["state"] == "invalid" and "verifiablePresentation" not in outcome
 
 
@@ -249,19 +220,10 @@ def test_attack_a_key_binding_jwt_for_another_exchange_is_refused(
     service: Service, housing: Housing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ada's SD-JWT VCs with Key Binding JWTs made for one exchange, posted to another."""
-    from tests.approval.test_decide import _sd_jwt_application
-
     client, _ = service
     theirs = oid._request_object(client, oid._offer(client))
     mine = oid._request_object(client, oid._offer(client))
-    monkeypatch.setattr(housing.world, "challenge", theirs["nonce"])
-    monkeypatch.setattr(housing.world, "domain", theirs["client_id"])
-    identity, income = _sd_jwt_application(housing, "ada", ["/annualIncome"]).presentations
-    form = {
-        "vp_token": json.dumps({"identity-sd-jwt-vc": [identity], "income-sd-jwt-vc": [income]}),
-        "state": mine["state"],
-    }
-    answer = client.post(oid._path(mine["response_uri"]), content=urlencode(form), headers=oid.FORM)
+    answer = oid._post_sd_jwt(client, housing, monkeypatch, mine, bound_to=theirs)
     outcome = oid._outcome(client, answer)
     assert outcome["state"] == "invalid"
     assert outcome["lastError"]["code"] == "approval.evidence_rejected"
@@ -272,20 +234,9 @@ def test_attack_pairing_ones_identity_with_anothers_sd_jwt_income_is_refused(
     service: Service, housing: Housing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Eve's wallet answers with her identity and an income SD-JWT VC bound to Ben's key."""
-    from tests.approval.test_decide import _sd_jwt_application
-
     client, _ = service
     request = oid._request_object(client, oid._offer(client))
-    monkeypatch.setattr(housing.world, "challenge", request["nonce"])
-    monkeypatch.setattr(housing.world, "domain", request["client_id"])
-    identity, income = _sd_jwt_application(housing, "ben", ["/annualIncome"]).presentations
-    form = {
-        "vp_token": json.dumps({"identity-sd-jwt-vc": [identity], "income-sd-jwt-vc": [income]}),
-        "state": request["state"],
-    }
-    answer = client.post(
-        oid._path(request["response_uri"]), content=urlencode(form), headers=oid.FORM
-    )
+    answer = oid._post_sd_jwt(client, housing, monkeypatch, request, "ben")
     outcome = oid._outcome(client, answer)
     assert outcome["lastError"]["code"] == "approval.subject_mismatch"
 
@@ -317,15 +268,9 @@ def test_attack_duplicates_of_one_presentation_still_count_once(
 ) -> None:
     """The same VP under every query id (what wallets send) is one presentation."""
     client, _ = service
-    request = oid._request_object(client, oid._offer(client))
-    vp = oid._vp(housing, "ada", request["nonce"], request["client_id"])
-    form = {
-        "vp_token": json.dumps({"identity-vc-di": [vp, copy.deepcopy(vp)], "income-vc-di": [vp]}),
-        "state": request["state"],
-    }
-    answer = client.post(
-        oid._path(request["response_uri"]), content=urlencode(form), headers=oid.FORM
-    )
+    _, request, vp = oid._prepared(client, housing, "ada")
+    token = {"identity-vc-di": [vp, copy.deepcopy(vp)], "income-vc-di": [vp]}
+    answer = oid._post_token(client, request, token)
     assert oid._outcome(client, answer)["state"] == "complete"
 
 
@@ -350,20 +295,9 @@ def test_attack_a_key_binding_jwt_for_the_vcalm_domain_is_refused_over_openid4vp
     service: Service, housing: Housing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Right nonce, but Key Binding JWTs addressed to the VCALM domain, not the client_id."""
-    from tests.approval.test_decide import _sd_jwt_application
-
     client, _ = service
     request = oid._request_object(client, oid._offer(client))
-    monkeypatch.setattr(housing.world, "challenge", request["nonce"])
-    monkeypatch.setattr(housing.world, "domain", oid.BASE)
-    identity, income = _sd_jwt_application(housing, "ada", ["/annualIncome"]).presentations
-    form = {
-        "vp_token": json.dumps({"identity-sd-jwt-vc": [identity], "income-sd-jwt-vc": [income]}),
-        "state": request["state"],
-    }
-    answer = client.post(
-        oid._path(request["response_uri"]), content=urlencode(form), headers=oid.FORM
-    )
+    answer = oid._post_sd_jwt(client, housing, monkeypatch, request, audience=oid.BASE)
     outcome = oid._outcome(client, answer)
     assert outcome["lastError"]["code"] == "approval.evidence_rejected"
     assert "sd_jwt.kb_aud_mismatch" in outcome["lastError"]["detail"]
@@ -417,30 +351,19 @@ def test_attack_mutated_presentations_are_refused_never_a_500(
     import random
 
     client, _ = service
-    world = housing.world
     rnd = random.Random(seed)  # noqa: S311 - test input, not a secret
     for _ in range(12):
         path, request = _vcalm(client)
-        vp = present(
-            [world.credentials["ada/identity"], world.credentials["ada/income"]],
-            world.citizens["ada"].key,
-            challenge=request["challenge"],
-            domain=request["domain"],
-            now=world.now,
-        )
+        vp = oid._vp(housing, "ada", request["challenge"], request["domain"])
         mutated = _mutated(vp, rnd)
         answer = client.post(path, json={"verifiablePresentation": mutated})
         assert answer.status_code < 500, answer.text
         assert answer.status_code != 200 or mutated == vp, json.dumps(mutated)[:300]
     for _ in range(12):
-        request = oid._request_object(client, oid._offer(client))
-        vp = oid._vp(housing, "ada", request["nonce"], request["client_id"])
+        _, request, vp = oid._prepared(client, housing, "ada")
         token = {"identity-vc-di": [vp], "income-vc-di": [vp]}
         mutated = _mutated(token, rnd)
-        form = {"vp_token": json.dumps(mutated), "state": request["state"]}
-        answer = client.post(
-            oid._path(request["response_uri"]), content=urlencode(form), headers=oid.FORM
-        )
+        answer = oid._post_token(client, request, mutated)
         assert answer.status_code < 500, answer.text
         if answer.status_code == 200 and mutated != token:
             assert oid._outcome(client, answer)["state"] != "complete", json.dumps(mutated)[:300]
@@ -457,14 +380,7 @@ def test_attack_no_cache_keeps_an_issued_credential_or_a_response_code(
     seen = client.get(oid._path(answer.json()["redirect_uri"]))
     assert seen.status_code == 200 and seen.headers["cache-control"] == "no-store"
     path, request = _vcalm(client)
-    world = housing.world
-    vp = present(
-        [world.credentials["ada/identity"], world.credentials["ada/income"]],
-        world.citizens["ada"].key,
-        challenge=request["challenge"],
-        domain=request["domain"],
-        now=world.now,
-    )
+    vp = oid._vp(housing, "ada", request["challenge"], request["domain"])
     issued = client.post(path, json={"verifiablePresentation": vp})
     assert issued.status_code == 200 and issued.headers["cache-control"] == "no-store"
 
@@ -483,14 +399,7 @@ def test_attack_credentials_issued_through_exchanges_are_not_missing_from_the_au
     over_openid = client.get(oid._path(answer.json()["redirect_uri"])).json()
     oid._apply(client, housing, "ben")  # denied: nothing issued, nothing recorded
     path, request = _vcalm(client)
-    world = housing.world
-    vp = present(
-        [world.credentials["ada/identity"], world.credentials["ada/income"]],
-        world.citizens["ada"].key,
-        challenge=request["challenge"],
-        domain=request["domain"],
-        now=world.now,
-    )
+    vp = oid._vp(housing, "ada", request["challenge"], request["domain"])
     over_vcalm = client.post(path, json={"verifiablePresentation": vp}).json()
     records = store.audit(limit=1000)[before:]
     issued = [

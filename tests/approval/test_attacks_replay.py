@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from did_gov.approval import replay
 from tests.approval.conftest import Housing
 from tests.approval.test_record import _decided
 
@@ -35,7 +34,7 @@ def test_attack_a_hostile_decision_file_is_refused_not_a_crash(housing: Housing,
     decision, submission, _ = _decided(housing, "ada")
     hostile = copy.deepcopy(decision.to_json())
     _HOSTILE[how](hostile["record"])
-    result = replay(hostile, housing.policy, submission, housing.verifier, trust=housing.trust)
+    result = housing.replay(hostile, submission)
     assert not result.ok
     assert result.code == "approval.record_invalid", result.message
 
@@ -58,16 +57,9 @@ def test_attack_an_altered_record_does_not_replay(housing: Housing, how: str) ->
     decision, submission, log = _decided(housing, "ben")
     altered = copy.deepcopy(decision.to_json())
     _ALTERED[how](altered["record"])
-    result = replay(altered, housing.policy, submission, housing.verifier, trust=housing.trust)
+    result = housing.replay(altered, submission)
     assert not result.ok and result.code == "approval.replay_mismatch", result.message
-    anchored = replay(
-        altered,
-        housing.policy,
-        submission,
-        housing.verifier,
-        trust=housing.trust,
-        log_key=log.verifier.vkey,
-    )
+    anchored = housing.replay(altered, submission, log)
     assert anchored.code == "approval.receipt_invalid"
 
 
@@ -77,15 +69,7 @@ def test_attack_another_applicants_approval_does_not_cover_this_credential(
     """Ada's anchored approval, offered as the record of a credential issued to someone else."""
     ada, submission, log = _decided(housing, "ada")
     other, _, _ = _decided(housing, "ada")  # a second approval: another salt, another id
-    result = replay(
-        ada.to_json(),
-        housing.policy,
-        submission,
-        housing.verifier,
-        trust=housing.trust,
-        log_key=log.verifier.vkey,
-        issued=other.credential,
-    )
+    result = housing.replay(ada.to_json(), submission, log, issued=other.credential)
     assert result.code == "approval.replay_mismatch"
 
 

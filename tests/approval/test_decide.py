@@ -21,19 +21,10 @@ def _salts() -> Any:
     return lambda n: next(counter).to_bytes(n, "big")
 
 
-def _submission(housing: Housing, name: str) -> Submission:
-    world = housing.world
-    return Submission(
-        presentations=(housing.ex.application(world, name),),
-        challenge=world.challenge,
-        domain=world.domain,
-    )
-
-
 def _decide(housing: Housing, name: str) -> Any:
     return decide(
         housing.policy,
-        _submission(housing, name),
+        housing.submission(name),
         housing.verifier,
         key=housing.world.housing.key,
         ledger=housing.ledger(),
@@ -90,7 +81,7 @@ def test_someone_elses_income_credential_is_a_subject_mismatch(housing: Housing)
 
 
 def test_evaluation_is_a_pure_function_of_policy_evidence_and_clock(housing: Housing) -> None:
-    submission = _submission(housing, "ada")
+    submission = housing.submission("ada")
     runs = [
         evaluate(
             housing.policy,
@@ -237,9 +228,7 @@ def test_a_rule_over_its_time_budget_fails_clearly(
     ticks = itertools.count(step=10.0)
     monkeypatch.setattr(cel_module.time, "perf_counter", lambda: next(ticks))
     with pytest.raises(ApprovalError) as caught:
-        evaluate(
-            housing.policy, _submission(housing, "ada"), housing.verifier, now=housing.world.now
-        )
+        evaluate(housing.policy, housing.submission("ada"), housing.verifier, now=housing.world.now)
     assert caught.value.code == "approval.policy_time_budget"
 
 
@@ -249,7 +238,7 @@ def test_a_clause_that_is_not_boolean_fails_clearly(housing: Housing) -> None:
     with pytest.raises(ApprovalError) as caught:
         evaluate(
             housing.signed(document),
-            _submission(housing, "ada"),
+            housing.submission("ada"),
             housing.verifier,
             now=housing.world.now,
         )
@@ -262,7 +251,7 @@ def test_a_clause_with_a_type_error_fails_clearly(housing: Housing) -> None:
     with pytest.raises(ApprovalError) as caught:
         evaluate(
             housing.signed(document),
-            _submission(housing, "ada"),
+            housing.submission("ada"),
             housing.verifier,
             now=housing.world.now,
         )
@@ -273,7 +262,7 @@ def test_issuing_with_a_key_of_someone_else_is_refused(housing: Housing) -> None
     with pytest.raises(ApprovalError) as caught:
         decide(
             housing.policy,
-            _submission(housing, "ada"),
+            housing.submission("ada"),
             housing.verifier,
             key=housing.world.tax.key,
             ledger=housing.ledger(),
@@ -288,7 +277,7 @@ def test_a_status_policy_needs_a_status_registry(housing: Housing) -> None:
     with pytest.raises(ApprovalError) as caught:
         decide(
             housing.signed(document),
-            _submission(housing, "ada"),
+            housing.submission("ada"),
             housing.verifier,
             key=housing.world.housing.key,
             ledger=housing.ledger(),
@@ -298,9 +287,7 @@ def test_a_status_policy_needs_a_status_registry(housing: Housing) -> None:
 
 
 def test_unconfigured_trust_denies(housing: Housing) -> None:
-    outcome = evaluate(
-        housing.policy, _submission(housing, "ada"), Verifier(), now=housing.world.now
-    )
+    outcome = evaluate(housing.policy, housing.submission("ada"), Verifier(), now=housing.world.now)
     assert outcome.code == "approval.evidence_rejected"
 
 
@@ -329,7 +316,7 @@ def test_attack_accredited_but_unlisted_issuer_is_not_evidence(housing: Housing)
     document = housing.document()
     document["evidence"][1]["issuers"] = [housing.world.interior.did]  # not the Tax agency
     outcome = evaluate(
-        housing.signed(document), _submission(housing, "ada"), housing.verifier,
+        housing.signed(document), housing.submission("ada"), housing.verifier,
         now=housing.world.now,
     )  # fmt: skip
     assert outcome.code == "approval.evidence_missing"
@@ -376,7 +363,7 @@ def test_an_sd_jwt_benefit_is_bound_to_the_applicants_key(housing: Housing) -> N
     document["credential"]["disclosable"] = ["/credentialSubject/givenName"]
     decision = decide(
         housing.signed(document),
-        _submission(housing, "ada"),
+        housing.submission("ada"),
         housing.verifier,
         key=housing.world.housing.key,
         ledger=housing.ledger(),

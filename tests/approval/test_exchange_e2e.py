@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from did_gov import present
-from tests.approval.conftest import example
+from tests.approval.conftest import DENIALS, example
 
 pytestmark = pytest.mark.e2e
 
@@ -86,15 +86,7 @@ def test_a_citizen_who_qualifies_gets_the_benefit_over_http(served: tuple[Any, A
     assert http.get("/log/checkpoint").text != before  # the decision record was anchored
 
 
-@pytest.mark.parametrize(
-    ("citizen", "code"),
-    [
-        ("ben", "approval.denied"),
-        ("cleo", "approval.evidence_rejected"),
-        ("dan", "approval.evidence_rejected"),
-        ("eve", "approval.subject_mismatch"),
-    ],
-)
+@pytest.mark.parametrize(("citizen", "code"), DENIALS)
 def test_denials_over_http_carry_the_code_and_reason(
     served: tuple[Any, Any], citizen: str, code: str
 ) -> None:

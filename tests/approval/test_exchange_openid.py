@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import warnings
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -24,34 +21,11 @@ from did_gov._encoding import b64url_decode
 from did_gov.approval import PolicyWorkflow, Submission, replay
 from did_gov.dids import DefaultResolver
 from did_gov.trust import DcqlQuery
-from tests.approval.conftest import Housing
-from tests.approval.test_workflow import _workflow
+from tests.approval.conftest import DENIALS, Housing
+from tests.approval.test_workflow import service as service  # the fixture
 
 BASE = "http://testserver"
 FORM = {"content-type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def service(housing: Housing, tmp_path: Path) -> Iterator[tuple[Any, PolicyWorkflow]]:
-    from did_gov.keys import PrivateKey
-    from did_gov.service import IssuerConfig, ServiceConfig, create_app
-    from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-        from starlette.testclient import TestClient
-    workflow = _workflow(housing, tmp_path)
-    (tmp_path / "data").mkdir()
-    config = ServiceConfig(
-        issuers=(IssuerConfig("ed", PrivateKey.generate()),),
-        public_url=BASE,
-        data=tmp_path / "data",
-        no_auth=True,
-        verifier_options={"trust": UNSAFE_TRUST_ANY_ISSUER},
-    )
-    app = create_app(config, workflows=[workflow])
-    with TestClient(app, raise_server_exceptions=False, client=("127.0.0.1", 50000)) as client:
-        yield client, workflow
 
 
 def _path(url: str) -> str:
@@ -104,12 +78,45 @@ def _vp(housing: Housing, citizen: str, nonce: str, audience: str) -> dict[str, 
     return presented
 
 
-def _post(client: Any, request: dict[str, Any], vp: Any, state: str | None = None) -> Any:
+def _post_token(
+    client: Any, request: dict[str, Any], vp_token: Any, state: str | None = None
+) -> Any:
+    """Post ``vp_token`` to the request's response_uri (direct_post, a form)."""
     form = {
-        "vp_token": json.dumps({"identity-vc-di": [vp], "income-vc-di": [vp]}),
+        "vp_token": json.dumps(vp_token),
         "state": request["state"] if state is None else state,
     }
     return client.post(_path(request["response_uri"]), content=urlencode(form), headers=FORM)
+
+
+def _post(client: Any, request: dict[str, Any], vp: Any, state: str | None = None) -> Any:
+    """Post ``vp`` as the answer to both DCQL queries."""
+    return _post_token(client, request, {"identity-vc-di": [vp], "income-vc-di": [vp]}, state)
+
+
+def _post_sd_jwt(
+    client: Any,
+    housing: Housing,
+    monkeypatch: pytest.MonkeyPatch,
+    request: dict[str, Any],
+    income_holder: str = "ada",
+    *,
+    bound_to: dict[str, Any] | None = None,
+    audience: str | None = None,
+) -> Any:
+    """Post Ada's identity and ``income_holder``'s income as SD-JWT VCs, keyed by their queries,
+    with Key Binding JWTs bound to the nonce of ``bound_to`` (default: ``request``) and to
+    ``audience`` (default: its client_id)."""
+    from tests.approval.test_decide import _sd_jwt_application
+
+    binding = request if bound_to is None else bound_to
+    monkeypatch.setattr(housing.world, "challenge", binding["nonce"])
+    monkeypatch.setattr(
+        housing.world, "domain", binding["client_id"] if audience is None else audience
+    )
+    identity, income = _sd_jwt_application(housing, income_holder, ["/annualIncome"]).presentations
+    token = {"identity-sd-jwt-vc": [identity], "income-sd-jwt-vc": [income]}
+    return _post_token(client, request, token)
 
 
 def _outcome(client: Any, answer: Any) -> dict[str, Any]:
@@ -123,11 +130,34 @@ def _outcome(client: Any, answer: Any) -> dict[str, Any]:
     return outcome
 
 
-def _apply(client: Any, housing: Housing, citizen: str) -> tuple[Any, dict[str, Any], Any]:
+def _prepared(
+    client: Any, housing: Housing, citizen: str
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A new exchange's offer, its checked request object and ``citizen``'s presentation
+    bound to it (not posted yet)."""
     offer = _offer(client)
     request = _request_object(client, offer)
-    vp = _vp(housing, citizen, request["nonce"], request["client_id"])
+    return offer, request, _vp(housing, citizen, request["nonce"], request["client_id"])
+
+
+def _apply(client: Any, housing: Housing, citizen: str) -> tuple[Any, dict[str, Any], Any]:
+    _, request, vp = _prepared(client, housing, citizen)
     return _post(client, request, vp), request, vp
+
+
+def _later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Move the service's clocks past the exchanges' time to live."""
+    import time
+
+    from did_gov.service import _app, _exchange_api
+
+    class Later:
+        @staticmethod
+        def time() -> float:
+            return time.time() + _exchange_api.EXCHANGE_TTL + 1
+
+    monkeypatch.setattr(_app, "time", Later)
+    monkeypatch.setattr(_exchange_api, "time", Later)
 
 
 def test_the_request_object_carries_the_exchange(
@@ -188,15 +218,7 @@ def outcome_record(
     )
 
 
-@pytest.mark.parametrize(
-    ("citizen", "code"),
-    [
-        ("ben", "approval.denied"),
-        ("cleo", "approval.evidence_rejected"),
-        ("dan", "approval.evidence_rejected"),
-        ("eve", "approval.subject_mismatch"),
-    ],
-)
+@pytest.mark.parametrize(("citizen", "code"), DENIALS)
 def test_a_wallet_over_openid4vp_reads_the_denial(
     service: tuple[Any, PolicyWorkflow], housing: Housing, citizen: str, code: str
 ) -> None:
@@ -216,9 +238,7 @@ def test_attack_replayed_answer_is_refused(
     service: tuple[Any, PolicyWorkflow], housing: Housing
 ) -> None:
     client, workflow = service
-    offer = _offer(client)
-    request = _request_object(client, offer)
-    vp = _vp(housing, "ada", request["nonce"], request["client_id"])
+    offer, request, vp = _prepared(client, housing, "ada")
     assert _post(client, request, vp).status_code == 200
     again = _post(client, request, vp)
     assert again.status_code == 400
@@ -261,8 +281,8 @@ def test_attack_tampered_vp_token_is_refused(
     service: tuple[Any, PolicyWorkflow], housing: Housing
 ) -> None:
     client, _ = service
-    request = _request_object(client, _offer(client))
-    vp = copy.deepcopy(_vp(housing, "ben", request["nonce"], request["client_id"]))
+    _, request, presented = _prepared(client, housing, "ben")
+    vp = copy.deepcopy(presented)
     vp["verifiableCredential"][1]["credentialSubject"]["annualIncome"] = 1000
     outcome = _outcome(client, _post(client, request, vp))
     assert outcome["state"] == "invalid"
@@ -288,21 +308,9 @@ def test_attack_presentation_for_another_audience_is_refused(
 def test_attack_expired_exchange_is_refused(
     service: tuple[Any, PolicyWorkflow], housing: Housing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import time
-
-    from did_gov.service import _exchange_api
-
     client, _ = service
-    offer = _offer(client)
-    request = _request_object(client, offer)
-    vp = _vp(housing, "ada", request["nonce"], request["client_id"])
-
-    class Later:
-        @staticmethod
-        def time() -> float:
-            return time.time() + _exchange_api.EXCHANGE_TTL + 1
-
-    monkeypatch.setattr(_exchange_api, "time", Later)
+    offer, request, vp = _prepared(client, housing, "ada")
+    _later(monkeypatch)
     answer = _post(client, request, vp)
     assert answer.status_code == 400 and answer.json()["code"] == "service.exchange_expired"
     fetched = client.get(_path(offer["authorization"]["request_uri"]))
@@ -313,15 +321,13 @@ def test_attack_malformed_answers_leave_the_exchange_unspent(
     service: tuple[Any, PolicyWorkflow], housing: Housing
 ) -> None:
     client, _ = service
-    request = _request_object(client, _offer(client))
-    vp = _vp(housing, "ada", request["nonce"], request["client_id"])
+    _, request, vp = _prepared(client, housing, "ada")
     uri = _path(request["response_uri"])
     as_json = client.post(uri, json={"vp_token": {"identity-vc-di": [vp]}, "state": "x"})
     assert as_json.status_code == 400 and as_json.json()["code"] == "oid4vp.response_invalid"
     no_state = client.post(uri, content=urlencode({"vp_token": "{}"}), headers=FORM)
     assert no_state.json()["code"] == "oid4vp.state_missing"
-    form = {"vp_token": json.dumps({"passport": [vp]}), "state": request["state"]}
-    unknown = client.post(uri, content=urlencode(form), headers=FORM)
+    unknown = _post_token(client, request, {"passport": [vp]})
     assert unknown.status_code == 400 and unknown.json()["code"] == "request.query_unknown"
     assert _outcome(client, _post(client, request, vp))["state"] == "complete"
 
@@ -355,22 +361,14 @@ def test_the_outcome_is_forgotten_once_the_exchange_expires(
     service: tuple[Any, PolicyWorkflow], housing: Housing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import asyncio
-    import time
 
-    from did_gov.service import _app, _exchange_api
+    from did_gov.service import _app
 
     client, _ = service
     answer, request, _ = _apply(client, housing, "ada")
     assert "verifiablePresentation" in _outcome(client, answer)
     state = client.app.state.service
-
-    class Later:
-        @staticmethod
-        def time() -> float:
-            return time.time() + _exchange_api.EXCHANGE_TTL + 1
-
-    monkeypatch.setattr(_app, "time", Later)
-    monkeypatch.setattr(_exchange_api, "time", Later)
+    _later(monkeypatch)
     asyncio.run(_app.purge_expired_exchanges(state))
     kept = state.state.store().exchange("housing", request["state"])
     assert kept is not None and kept.result is None  # the credential is no longer stored
@@ -382,18 +380,9 @@ def test_a_wallet_of_sd_jwt_vcs_over_openid4vp_gets_the_benefit(
     service: tuple[Any, PolicyWorkflow], housing: Housing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Key Binding JWTs bound to the exchange's nonce and client_id, keyed by their queries."""
-    from tests.approval.test_decide import _sd_jwt_application
-
     client, _ = service
     request = _request_object(client, _offer(client))
-    monkeypatch.setattr(housing.world, "challenge", request["nonce"])
-    monkeypatch.setattr(housing.world, "domain", request["client_id"])
-    identity, income = _sd_jwt_application(housing, "ada", ["/annualIncome"]).presentations
-    form = {
-        "vp_token": json.dumps({"identity-sd-jwt-vc": [identity], "income-sd-jwt-vc": [income]}),
-        "state": request["state"],
-    }
-    answer = client.post(_path(request["response_uri"]), content=urlencode(form), headers=FORM)
+    answer = _post_sd_jwt(client, housing, monkeypatch, request)
     outcome = _outcome(client, answer)
     assert outcome["state"] == "complete", outcome
 
@@ -402,8 +391,6 @@ def test_attack_an_openid4vp_presentation_posted_over_vcalm_is_refused(
     service: tuple[Any, PolicyWorkflow], housing: Housing
 ) -> None:
     client, _ = service
-    offer = _offer(client)
-    request = _request_object(client, offer)
-    vp = _vp(housing, "ada", request["nonce"], request["client_id"])
+    offer, _, vp = _prepared(client, housing, "ada")
     done = client.post(_path(offer["exchangeUrl"]), json={"verifiablePresentation": vp})
     assert done.status_code == 403 and done.json()["code"] == "approval.evidence_rejected"

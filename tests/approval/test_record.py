@@ -19,42 +19,16 @@ from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER, verify_bundle
 from tests.approval.conftest import Housing
 
 
-def _submission(housing: Housing, name: str) -> Submission:
-    world = housing.world
-    return Submission(
-        presentations=(housing.ex.application(world, name),),
-        challenge=world.challenge,
-        domain=world.domain,
-    )
-
-
 def _decided(housing: Housing, name: str) -> tuple[Decision, Submission, Any]:
     log = housing.ledger()
-    submission = _submission(housing, name)
-    decision = decide(
-        housing.policy,
-        submission,
-        housing.verifier,
-        key=housing.world.housing.key,
-        ledger=log,
-        now=housing.world.now,
-        trust=housing.trust,
-    )
-    return decision, submission, log
+    submission = housing.submission(name)
+    return housing.decide(housing.policy, submission, log), submission, log
 
 
 @pytest.mark.parametrize("name", ["ada", "ben", "cleo", "dan", "eve"])
 def test_every_decision_replays_from_the_log(housing: Housing, name: str) -> None:
     decision, submission, log = _decided(housing, name)
-    result = replay(
-        decision.to_json(),
-        housing.policy,
-        submission,
-        housing.verifier,
-        trust=housing.trust,
-        log_key=log.verifier.vkey,
-        issued=decision.credential,
-    )
+    result = housing.replay(decision.to_json(), submission, log, issued=decision.credential)
     assert result.ok, result.message
     assert "receipt" in result.compared and "trace" in result.compared
 
@@ -82,16 +56,9 @@ def test_a_forged_record_fails_its_receipt(housing: Housing) -> None:
     decision, submission, log = _decided(housing, "ben")
     forged = copy.deepcopy(decision.to_json())
     forged["record"]["result"]["approved"] = True
-    result = replay(
-        forged,
-        housing.policy,
-        submission,
-        housing.verifier,
-        trust=housing.trust,
-        log_key=log.verifier.vkey,
-    )
+    result = housing.replay(forged, submission, log)
     assert result.code == "approval.receipt_invalid"
-    unanchored = replay(forged, housing.policy, submission, housing.verifier, trust=housing.trust)
+    unanchored = housing.replay(forged, submission)
     assert unanchored.code == "approval.replay_mismatch"
 
 
@@ -100,7 +67,7 @@ def test_replay_with_other_evidence_does_not_reproduce(housing: Housing) -> None
     result = replay(
         decision.to_json(),
         housing.policy,
-        _submission(housing, "ben"),
+        housing.submission("ben"),
         housing.verifier,
         trust=housing.trust,
     )
@@ -131,7 +98,7 @@ def test_a_substituted_credential_does_not_match_the_anchored_hash(housing: Hous
 
 
 def test_an_unreadable_decision_file_is_a_clear_failure(housing: Housing) -> None:
-    result = replay("{}", housing.policy, _submission(housing, "ada"), housing.verifier)
+    result = replay("{}", housing.policy, housing.submission("ada"), housing.verifier)
     assert result.code == "approval.record_invalid"
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from did_gov.approval import PolicyVersions, PolicyWorkflow, Submission, decide, replay
+from did_gov.approval import PolicyVersions, PolicyWorkflow
 from did_gov.errors import ApprovalError
 from tests.approval.conftest import Housing
 
@@ -21,15 +21,6 @@ def _code(call: Any) -> str:
     with pytest.raises(ApprovalError) as caught:
         call()
     return str(caught.value.code)
-
-
-def _submission(housing: Housing, name: str) -> Submission:
-    world = housing.world
-    return Submission(
-        presentations=(housing.ex.application(world, name),),
-        challenge=world.challenge,
-        domain=world.domain,
-    )
 
 
 def test_a_newer_version_replaces_the_older_which_is_then_refused(housing: Housing) -> None:
@@ -73,41 +64,18 @@ def test_another_issuer_cannot_withdraw_a_policy_by_reusing_its_id(housing: Hous
 def test_withdrawal_refuses_evaluation_and_earlier_decisions_still_replay(
     housing: Housing,
 ) -> None:
-    world = housing.world
     ledger = housing.ledger()
     kept = PolicyVersions()
     kept.admit(housing.policy)
-    before = decide(
-        housing.policy,
-        _submission(housing, "ada"),
-        housing.verifier,
-        key=world.housing.key,
-        ledger=ledger,
-        now=world.now,
-        trust=housing.trust,
-    )
+    before = housing.decide(housing.policy, housing.submission("ada"), ledger)
     assert before.approved
     withdrawal = _version(housing, 2, withdrawn=True)
     kept.admit(withdrawal)
     assert _code(lambda: kept.admit(housing.policy)) == "approval.policy_withdrawn"
-    again = lambda: decide(  # noqa: E731
-        withdrawal,
-        _submission(housing, "ada"),
-        housing.verifier,
-        key=world.housing.key,
-        ledger=ledger,
-        now=world.now,
-        trust=housing.trust,
-    )
+    again = lambda: housing.decide(withdrawal, housing.submission("ada"), ledger)  # noqa: E731
     assert _code(again) == "approval.policy_withdrawn"
-    replayed = replay(
-        before.to_json(),
-        housing.policy,
-        _submission(housing, "ada"),
-        housing.verifier,
-        trust=housing.trust,
-        log_key=ledger.verifier.vkey,
-        issued=before.credential,
+    replayed = housing.replay(
+        before.to_json(), housing.submission("ada"), ledger, issued=before.credential
     )
     assert replayed.ok, replayed.message
 

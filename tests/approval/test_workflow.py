@@ -14,7 +14,7 @@ from did_gov import present
 from did_gov.approval import PolicyWorkflow, replay
 from did_gov.approval._workflow import _presentations
 from did_gov.trust import DcqlQuery
-from tests.approval.conftest import Housing
+from tests.approval.conftest import DENIALS, Housing
 
 
 def _workflow(housing: Housing, tmp_path: Path) -> PolicyWorkflow:
@@ -133,15 +133,7 @@ def test_an_exchange_issues_the_benefit_and_anchors_the_record(
     assert workflow.ledger.size() == 1  # the decision record is anchored
 
 
-@pytest.mark.parametrize(
-    ("citizen", "code"),
-    [
-        ("ben", "approval.denied"),
-        ("cleo", "approval.evidence_rejected"),
-        ("dan", "approval.evidence_rejected"),
-        ("eve", "approval.subject_mismatch"),
-    ],
-)
+@pytest.mark.parametrize(("citizen", "code"), DENIALS)
 def test_an_exchange_denies_with_the_code_and_reason(
     service: tuple[Any, PolicyWorkflow], housing: Housing, citizen: str, code: str
 ) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.approval.conftest import example
+from tests.approval.conftest import DENIALS, example
 from tests.cli.test_cli import run
 
 pytestmark = pytest.mark.e2e
@@ -72,15 +72,7 @@ def test_evaluate_approves_prints_the_credential_and_replays(files: Files) -> No
     assert replayed.stdout.startswith("replayed:")
 
 
-@pytest.mark.parametrize(
-    ("citizen", "code"),
-    [
-        ("ben", "approval.denied"),
-        ("cleo", "approval.evidence_rejected"),
-        ("dan", "approval.evidence_rejected"),
-        ("eve", "approval.subject_mismatch"),
-    ],
-)
+@pytest.mark.parametrize(("citizen", "code"), DENIALS)
 def test_evaluate_denies_with_the_reason_writes_the_record_and_replays(
     files: Files, citizen: str, code: str
 ) -> None:

@@ -4,20 +4,39 @@
 blank-node labels and quad order): the same bounded input check, pyld's
 expansion, an independent walk for what the RDF would drop, then pyld's
 node map and toRdf — no linear pass and no template of ours involved.
+
+:data:`REFERENCE` is the reference of the one-pass expander: a loader with
+``one_pass = False`` (pyld's expansion in safe mode, then the linear conversion to
+quads); :func:`outcome` is what either path answers for a document.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 from pyld import jsonld as pyld_jsonld
 from pyld.context_resolver import ContextResolver
 
-from did_gov.errors import CanonicalizationError
-from did_gov.jsonld import OfflineDocumentLoader, expand
+from did_gov.errors import CanonicalizationError, DidGovError
+from did_gov.jsonld import OfflineDocumentLoader, expand, to_quads
+from did_gov.jsonld._rdfc import canonical_nquads
 from did_gov.jsonld._safe import precheck
 from did_gov.limits import DEFAULT_LIMITS
+
+REFERENCE = OfflineDocumentLoader()
+REFERENCE.one_pass = False
+
+
+def outcome(document: Any, loader: OfflineDocumentLoader) -> tuple[str, str]:
+    """``("ok", canonical N-Quads)`` of a copy of ``document`` under ``loader``, or
+    ``("error", code)`` if it refuses."""
+    try:
+        return ("ok", canonical_nquads(to_quads(copy.deepcopy(document), loader)))
+    except DidGovError as exc:
+        return ("error", exc.code)
+
 
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:[^\s]*|_:[^\s]+")
 

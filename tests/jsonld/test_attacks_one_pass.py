@@ -12,36 +12,25 @@ terms redefined in embedded and scoped contexts, keyword aliases of ``@value``,
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from did_gov.errors import DidGovError
-from did_gov.jsonld import OfflineDocumentLoader, to_quads
-from did_gov.jsonld._rdfc import canonical_nquads
+from did_gov.jsonld import OfflineDocumentLoader
+from tests.jsonld.reference import REFERENCE, outcome
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 FAST = OfflineDocumentLoader()
-REFERENCE = OfflineDocumentLoader()
-REFERENCE.one_pass = False
-
-
-def _outcome(document: Any, loader: OfflineDocumentLoader) -> tuple[str, str]:
-    try:
-        return ("ok", canonical_nquads(to_quads(copy.deepcopy(document), loader)))
-    except DidGovError as exc:
-        return ("error", exc.code)
 
 
 def _same(document: Any) -> None:
-    expected = _outcome(document, REFERENCE)
+    expected = outcome(document, REFERENCE)
     # A fresh loader (cold tables) and the shared one (tables warm from other documents).
-    assert _outcome(document, OfflineDocumentLoader()) == expected, document
-    assert _outcome(document, FAST) == expected, document
+    assert outcome(document, OfflineDocumentLoader()) == expected, document
+    assert outcome(document, FAST) == expected, document
 
 
 _TERMS = ["a", "b", "c", "T", "U", "id", "type", "v", "lang", "ex", "g"]
@@ -290,4 +279,4 @@ def test_a_null_type_through_a_second_type_alias_is_reported_not_raised(where: s
     assert not report.verified
     assert [c.code for c in report.errors] == ["jsonld.invalid"]
     document = {"@context": [{"@vocab": "https://v.example/", **aliases}], "a": None, "b": "x"}
-    assert _outcome(document, FAST) == _outcome(document, REFERENCE) == ("error", "jsonld.invalid")
+    assert outcome(document, FAST) == outcome(document, REFERENCE) == ("error", "jsonld.invalid")

@@ -30,7 +30,7 @@ from did_gov.jsonld import (
     to_quads,
     validate_contexts,
 )
-from did_gov.jsonld._rdfc import canonical_nquads
+from tests.jsonld.reference import REFERENCE, outcome
 from tests.jsonld.test_compiled import claims
 from tests.jsonld.test_compiled import credentials as credential_documents
 from tests.jsonld.test_equivalence import documents
@@ -39,23 +39,14 @@ V2 = "https://www.w3.org/ns/credentials/v2"
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 FAST = OfflineDocumentLoader()
-REFERENCE = OfflineDocumentLoader()
-REFERENCE.one_pass = False
-
-
-def _outcome(document: Any, loader: OfflineDocumentLoader) -> tuple[str, str]:
-    try:
-        return ("ok", canonical_nquads(to_quads(copy.deepcopy(document), loader)))
-    except DidGovError as exc:
-        return ("error", exc.code)
 
 
 def _same(document: Any) -> str | None:
     """Assert both paths agree on ``document``; return the walk's fallback reason, if any."""
     counts = FAST.expansion
     before = counts.fast
-    expected = _outcome(document, REFERENCE)
-    got = _outcome(document, FAST)
+    expected = outcome(document, REFERENCE)
+    got = outcome(document, FAST)
     assert got == expected
     if counts.fast > before:
         return None
@@ -66,7 +57,7 @@ def _same(document: Any) -> str | None:
 @given(credential_documents())
 def test_one_pass_equals_pyld_on_credentials_of_any_shape(document: dict[str, Any]) -> None:
     reason = _same(document)
-    if _outcome(document, REFERENCE)[0] == "ok":
+    if outcome(document, REFERENCE)[0] == "ok":
         assert reason is None, document  # what credentials carry needs no pyld run
 
 
@@ -251,7 +242,7 @@ def test_one_pass_equals_pyld_on_list_containers(value: Any) -> None:
     context = {"@vocab": "https://x.example/", "p": {"@id": "https://x.example/p", "@container": "@list"}}  # fmt: skip
     loader = OfflineDocumentLoader()
     document = {"@context": context, "@id": "did:ex:s", "q": 0, "p": value}
-    assert _outcome(document, loader) == _outcome(document, REFERENCE)
+    assert outcome(document, loader) == outcome(document, REFERENCE)
     assert loader.expansion.fast == 1
 
 

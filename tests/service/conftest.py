@@ -11,6 +11,7 @@ import pytest
 
 from did_gov.keys import PrivateKey
 from did_gov.service import IssuerConfig, ServiceConfig, create_app
+from did_gov.service._store import open_store
 from did_gov.trust import UNSAFE_TRUST_ANY_ISSUER
 
 CREDENTIAL: dict[str, Any] = {
@@ -75,3 +76,14 @@ def make_client(tmp_path: Path, issuer_keys: dict[str, PrivateKey]) -> Iterator[
 def client(make_client: Callable[..., Any]) -> Any:
     """A TestClient of the app with three issuers (ed, p256, jcs), trusting any issuer."""
     return make_client()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A fresh service store, on SQLite in ``tmp_path`` and (e2e) on PostgreSQL."""
+    if request.param == "postgresql":
+        opened = open_store(database=request.getfixturevalue("postgres_url"), data=None, pool=2)
+    else:
+        opened = open_store(database=None, data=tmp_path)
+    yield opened
+    opened.close()

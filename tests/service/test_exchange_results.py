@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from did_gov.service._store import open_store
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    if request.param == "postgresql":
-        opened = open_store(database=request.getfixturevalue("postgres_url"), data=None, pool=2)
-    else:
-        opened = open_store(database=None, data=tmp_path)
-    yield opened
-    opened.close()
 
 
 def test_an_outcome_is_kept_until_the_exchange_expires(store: Any) -> None:

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from did_gov.service._app import purge_expired_exchanges
-from did_gov.service._store import open_store
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    if request.param == "postgresql":
-        opened = open_store(database=request.getfixturevalue("postgres_url"), data=None, pool=2)
-    else:
-        opened = open_store(database=None, data=tmp_path)
-    yield opened
-    opened.close()
 
 
 def test_attack_expired_exchanges_are_purged_not_kept_forever(store: Any) -> None:

@@ -229,3 +229,68 @@ def test_rewritten_credentials_verify_only_with_the_signed_members(policy: Conte
                 assert {k: seen.get(k) for k in signed} == signed, (seed, forged)
             else:
                 assert seen == signed, (seed, name, forged)
+
+
+_SEC = "https://w3id.org/security#"
+_XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+
+
+@pytest.mark.parametrize(
+    ("member", "iri", "when"),
+    [
+        ("expires", _SEC + "expiration", {"expires": NOW - timedelta(days=1)}),
+        ("created", "http://purl.org/dc/terms/created", {"created": NOW + timedelta(days=2)}),
+    ],
+)
+def test_proof_date_written_under_its_iri(member: str, iri: str, when: dict[str, Any]) -> None:
+    """An RDFC suite signs the proof's RDF: an expired proof (or one created in the future)
+    whose date is written under its IRI kept its signature while the date went unread."""
+    from did_gov.dids import did_key
+    from did_gov.proofs.data_integrity import add_proof
+
+    vm = did_key.verification_method_id(MINISTRY.public_key)
+    created = {"created": NOW - timedelta(days=3)} if member == "expires" else {}
+    vc = add_proof(
+        citizen_vc(),
+        MINISTRY,
+        cryptosuite="eddsa-rdfc-2022",
+        verification_method=vm,
+        **created,
+        **when,
+    )
+    verifier = _verifier(ContextPolicy.RECOMPACT)
+    genuine = _codes(verifier.verify(vc))
+    assert genuine in (["proof.expired"], ["proof.created_in_future"])
+    forged = copy.deepcopy(vc)
+    value = forged["proof"].pop(member)
+    forged["proof"][iri] = {"@value": value, "@type": _XSD_DATETIME}
+    report = verifier.verify(forged)
+    assert not report.verified
+    assert _codes(report) == ["proof.malformed"]
+
+
+def test_expired_status_list_with_valid_until_written_as_a_full_iri() -> None:
+    """The status step read the list as written, not as its contexts step recompacted it: an
+    expired list (from before a revocation) counted again with validUntil under its IRI."""
+    from did_gov.status import StatusList, build_list_credential
+    from tests.verify._actors import ENTRY, LIST_URL, MINISTRY_DID
+
+    old = build_list_credential(
+        list_url=LIST_URL,
+        issuer=MINISTRY_DID,
+        purpose="revocation",
+        encoded_list=StatusList().encode(),
+        valid_from=NOW - timedelta(days=10),
+        valid_until=NOW - timedelta(days=5),
+    )
+    stale = issue(old, MINISTRY, now=NOW - timedelta(days=10))
+    vc = issue(citizen_vc(credentialStatus=ENTRY), MINISTRY, now=NOW)
+
+    def codes(status_list: dict[str, Any]) -> list[str]:
+        verifier = Verifier(now=NOW, status_lists=[status_list], trust=UNSAFE_TRUST_ANY_ISSUER)
+        return _codes(verifier.verify(vc))
+
+    assert codes(stale) == ["status.list_expired"]
+    forged = copy.deepcopy(stale)
+    forged[CRED + "validUntil"] = {"@value": forged.pop("validUntil"), "@type": _XSD_DATETIME}
+    assert codes(forged) == ["status.list_expired"]
