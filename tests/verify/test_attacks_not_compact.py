@@ -267,3 +267,30 @@ def test_proof_date_written_under_its_iri(member: str, iri: str, when: dict[str,
     report = verifier.verify(forged)
     assert not report.verified
     assert _codes(report) == ["proof.malformed"]
+
+
+def test_expired_status_list_with_valid_until_written_as_a_full_iri() -> None:
+    """The status step read the list as written, not as its contexts step recompacted it: an
+    expired list (from before a revocation) counted again with validUntil under its IRI."""
+    from did_gov.status import StatusList, build_list_credential
+    from tests.verify._actors import ENTRY, LIST_URL, MINISTRY_DID
+
+    old = build_list_credential(
+        list_url=LIST_URL,
+        issuer=MINISTRY_DID,
+        purpose="revocation",
+        encoded_list=StatusList().encode(),
+        valid_from=NOW - timedelta(days=10),
+        valid_until=NOW - timedelta(days=5),
+    )
+    stale = issue(old, MINISTRY, now=NOW - timedelta(days=10))
+    vc = issue(citizen_vc(credentialStatus=ENTRY), MINISTRY, now=NOW)
+
+    def codes(status_list: dict[str, Any]) -> list[str]:
+        verifier = Verifier(now=NOW, status_lists=[status_list], trust=UNSAFE_TRUST_ANY_ISSUER)
+        return _codes(verifier.verify(vc))
+
+    assert codes(stale) == ["status.list_expired"]
+    forged = copy.deepcopy(stale)
+    forged[CRED + "validUntil"] = {"@value": forged.pop("validUntil"), "@type": _XSD_DATETIME}
+    assert codes(forged) == ["status.list_expired"]
