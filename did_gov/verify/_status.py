@@ -230,8 +230,13 @@ def _entry_checks(
     """One entry: its list (obtained, verified, same issuer), then the entry's value."""
     if not isinstance(raw, dict):
         return [fail("status_entry", "status.entry_malformed", "a status entry is an object")]
+    written = raw.get("type")
+    if isinstance(written, list) and ENTRY_TYPE in written:
+        # ["BitstringStatusListEntry"] is the same JSON-LD as the string (a holder may rewrite
+        # one into the other under the issuer's proof): it is read, never ignored as unknown.
+        raw = {**raw, "type": ENTRY_TYPE}
     if raw.get("type") != ENTRY_TYPE:
-        message = f"status type {raw.get('type')!r} is not one did_gov reads"
+        message = f"status type {written!r} is not one did_gov reads"
         if policy.unknown_status is UnknownStatus.FAIL:
             return [fail("status", "status.type_unsupported", message)]
         return [Check("status", True, "status.type_unsupported", message + " (ignored)")]
