@@ -90,6 +90,33 @@ def _json_ld_check(
     return contexts
 
 
+_VCDM_VOCABULARY = "https://www.w3.org/2018/credentials#"
+
+
+def _credentials_as_written(
+    written: dict[str, Any], recompacted: dict[str, Any], contexts: Check
+) -> Check:
+    """A recompacted presentation shows the credentials step 6 verifies, and no others.
+
+    Step 6 verifies the ``verifiableCredential`` members as written, while later steps
+    and ``report.document`` read the recompaction: a presentation that writes its
+    credentials under the term's IRI (as a graph object, or as a plain node) had none
+    verified while its recompaction showed them.
+    """
+    shown = len(as_list(recompacted.get("verifiableCredential", [])))
+    verified = len(as_list(written.get("verifiableCredential", [])))
+    hidden = [k for k in recompacted if k.startswith(_VCDM_VOCABULARY)]
+    if shown == verified and not hidden:
+        return contexts
+    return fail(
+        "contexts",
+        "jsonld.not_compact",
+        f"the presentation writes {verified} credential(s) under verifiableCredential, but its "
+        f"recompaction shows {shown}{' and ' + ', '.join(hidden) if hidden else ''}: its "
+        "credentials are named by term, or not verified",
+    )
+
+
 def secure_di(
     document: dict[str, Any],
     kind: Kind,
@@ -153,6 +180,8 @@ def secure_di(
         )
         if contexts.ok and _signed_as_json(result.proofs):
             contexts = _json_ld_check(written, contexts, loader, limits)
+        if contexts.ok and kind == "presentation" and document is not written:
+            contexts = _credentials_as_written(written, document, contexts)
         checks.append(contexts)
     issuer = id_of(document.get("issuer"))
     holder = id_of(document.get("holder"))
