@@ -150,7 +150,7 @@ def _values(depth: int) -> st.SearchStrategy[Any]:
 
 
 @settings(
-    max_examples=800, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+    max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
 )
 @given(
     _contexts(2),
@@ -242,7 +242,7 @@ def _plausible_values(depth: int) -> st.SearchStrategy[Any]:
 
 
 @settings(
-    max_examples=800, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+    max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
 )
 @given(
     _plausible_contexts(2),
