@@ -60,6 +60,7 @@ __all__ = ["UnknownStatus", "VerificationPolicy", "Verifier"]
 Clock = datetime | Callable[[], datetime]
 
 _BOTH = ("VerifiableCredential", "VerifiablePresentation")
+_BOTH_IRIS = tuple(f"https://www.w3.org/2018/credentials#{t}" for t in _BOTH)
 
 
 class _Expected(NamedTuple):
@@ -358,7 +359,7 @@ class Verifier:
         """Steps 2-3: detect the format (opening a VCDM envelope), run its adapter."""
         secured = self._adapt(value, expected, moment, expect, envelope_ok=True, facts=facts)
         types = secured.types
-        if _BOTH[0] in types and _BOTH[1] in types:
+        if (_BOTH[0] in types and _BOTH[1] in types) or self._both_by_iri(secured):
             conflict = fail(
                 "format",
                 "credential.type_conflict",
@@ -366,6 +367,16 @@ class Verifier:
             )
             secured = replace(secured, checks=(*secured.checks, conflict))
         return secured
+
+    def _both_by_iri(self, secured: Secured) -> bool:
+        """Typed both VC and VP once a type written as an IRI is expanded (a type value is
+        vocabulary-relative: the IRI of ``VerifiableCredential`` is that type)."""
+        if not any(":" in t for t in secured.types):
+            return False
+        iris = secured.expanded_types
+        if not iris and secured.format in ("vc-jwt", "vp-jwt"):
+            iris = self._types(secured.document)
+        return _BOTH_IRIS[0] in iris and _BOTH_IRIS[1] in iris
 
     def _adapt(
         self,
