@@ -136,6 +136,13 @@ def subject_binding(
         return None
     if credential.format == "sd-jwt-vc" and holder is None and credential.holder_bound:
         return _CNF_BOUND
+    if credential.format == "sd-jwt-vc" and not credential.bearer and not credential.subject_ids:
+        # The issuer bound it to a key (cnf): never a bearer credential, whoever presents it.
+        return fail(
+            "subject",
+            "subject.holder_mismatch",
+            "bound to a key (cnf) by its issuer, and not presented with a Key Binding JWT by it",
+        )
     if not credential.subject_ids:
         if policy.require_subject_id:
             return fail(
