@@ -73,6 +73,7 @@ from did_gov.proofs._sd_jwt_jose import (
 __all__ = [
     "KB_JWT_TYPE",
     "MEDIA_TYPE",
+    "NOT_DISCLOSABLE",
     "SdJwtVerification",
     "format_claim_path",
     "issue_sd_jwt",
@@ -85,7 +86,8 @@ __all__ = [
 MEDIA_TYPE = "dc+sd-jwt"
 """The ``typ`` of an SD-JWT VC (SD-JWT VC draft §3.2.1)."""
 
-_NOT_DISCLOSABLE = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"})
+NOT_DISCLOSABLE = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"})
+"""Claims of an SD-JWT VC that must stay visible, with everything in them (SD-JWT VC §3.2.2)."""
 
 IssuerKeyLookup = Callable[[Mapping[str, Any], Mapping[str, Any]], PublicKey]
 """Finds the issuer's key from the (unverified) JWT header and payload; raises DidGovError."""
@@ -127,7 +129,7 @@ def issue_sd_jwt(
         raise InvalidInputError("claims already carry cnf; pass holder_key or cnf, not both")
     paths = parse_claim_paths(disclosable)
     for path in paths:
-        if len(path) == 1 and path[0] in _NOT_DISCLOSABLE:
+        if path and path[0] in NOT_DISCLOSABLE:  # nor anything in them (a withheld status entry)
             raise ProofError(
                 f"{format_claim_path(path)} must stay visible in an SD-JWT VC",
                 code="sd_jwt.claim_not_disclosable",

@@ -9,7 +9,8 @@ from typing import Any
 from did_gov.errors import ProofError
 from did_gov.keys import PublicKey
 from did_gov.limits import Limits
-from did_gov.proofs._result import fail
+from did_gov.proofs import sd_jwt
+from did_gov.proofs._result import Check, fail
 from did_gov.proofs.sd_jwt import verify_sd_jwt
 from did_gov.status import ENTRY_TYPE
 from did_gov.verify._keys import KeyRing
@@ -50,6 +51,38 @@ def status_entries(status: Any) -> tuple[Any, ...]:
     return tuple(entries)
 
 
+def _concealed(value: Any) -> bool:
+    """Whether a signed payload value holds a digest of a selectively disclosable claim."""
+    if isinstance(value, Mapping):
+        return "_sd" in value or any(_concealed(v) for v in value.values())
+    if isinstance(value, list):
+        return any((isinstance(v, Mapping) and "..." in v) or _concealed(v) for v in value)
+    return False
+
+
+def _visible_claims_check(
+    payload: Mapping[str, Any], disclosed: tuple[tuple[str, ...], ...]
+) -> Check | None:
+    """SD-JWT VC §3.2.2: ``status``, ``cnf``, ``iss``, ``exp``... are never selectively disclosed.
+
+    A disclosure the holder withholds inside one of them still shows as a digest in the
+    signed payload (a status entry hidden that way would skip the status step); one
+    presented for one of them shows in ``disclosed``. Returns None when neither is there.
+    """
+    names = sorted(
+        {n for n in sd_jwt.NOT_DISCLOSABLE if _concealed(payload.get(n))}
+        | {p[0] for p in disclosed if p and p[0] in sd_jwt.NOT_DISCLOSABLE}
+    )
+    if not names:
+        return None
+    return fail(
+        "disclosures",
+        "sd_jwt.claim_not_disclosable",
+        f"{', '.join(names)} must stay visible in an SD-JWT VC, yet the issuer made "
+        "something in it selectively disclosable",
+    )
+
+
 def _window(claims: Mapping[str, Any]) -> tuple[Bound, ...]:
     return tuple(
         Bound(name, role, claims[name], numeric=True)  # type: ignore[arg-type]
@@ -72,8 +105,10 @@ def secure_sd_jwt(
 ) -> Secured:
     """RFC 9901 §7 plus the SD-JWT VC profile (``typ``, ``vct``) with a key of ``iss``; the shared value."""
     signers: list[Signer] = []
+    signed: list[Mapping[str, Any]] = []
 
     def lookup(header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
+        signed.append(payload)
         iss = payload.get("iss")
         if not isinstance(iss, str):
             raise ProofError("the SD-JWT has no string iss", code="credential.issuer_missing")
@@ -98,6 +133,9 @@ def secure_sd_jwt(
     claims = result.claims
     if claims is None:
         return Secured("sd-jwt-vc", "credential", tuple(checks), None)
+    hidden = _visible_claims_check(signed[-1], result.disclosed_paths) if signed else None
+    if hidden is not None:
+        checks.append(hidden)
     vct = claims.get("vct")
     if not isinstance(vct, str):
         checks.append(fail("vct", "sd_jwt_vc.vct_missing", "an SD-JWT VC has a string vct"))
