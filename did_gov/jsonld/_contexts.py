@@ -177,6 +177,31 @@ def _foreign(
     return found, names
 
 
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_READ_IRIS = ("https://www.w3.org/2018/credentials#", _RDF_TYPE)
+"""Member names a recompaction must not keep: a VCDM property (or a type) the steps read by
+its term, written in a form the term does not take, stays under its IRI and goes unread."""
+
+
+def _has_rdf_type_property(expanded: Any) -> bool:
+    """Whether an expanded document states a type as an ``rdf:type`` property, not ``@type``.
+
+    The same triple as a ``type`` member, but it is never compacted back into ``type``.
+    """
+    layer = [expanded]
+    while layer:
+        below: list[Any] = []
+        for node in layer:
+            if isinstance(node, dict):
+                if _RDF_TYPE in node:
+                    return True
+                below.extend(node.values())
+            elif isinstance(node, list):
+                below.extend(node)
+        layer = below
+    return False
+
+
 def type_key(typed: dict[str, Any]) -> Hashable:
     """A cache key for a document's ``@context`` and type members: a tuple of their values
     when they are strings or lists of strings (the usual case), else their canonical JSON.
@@ -266,7 +291,9 @@ def validate_contexts(
     compacted.pop("@context", None)
     # A presentation's credentials are read as written (each has its own contexts step).
     _, left = _scan({k: v for k, v in compacted.items() if k != "verifiableCredential"})
-    keywords = sorted({name for name in left if name[:1] == "@"})
+    keywords = sorted({name for name in left if name[:1] == "@" or name.startswith(_READ_IRIS)})
+    if _has_rdf_type_property(expanded):
+        keywords.append(_RDF_TYPE)
     if keywords:
         # Statements about a node written in another node with its id (``@included``,
         # ``@reverse``) stay there once recompacted: a step reading the credential's own
