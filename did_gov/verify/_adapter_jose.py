@@ -9,6 +9,7 @@ from typing import Any
 from did_gov.keys import PublicKey
 from did_gov.limits import Limits
 from did_gov.proofs import jose
+from did_gov.proofs._result import Check, fail
 from did_gov.verify._adapter_di import shape_checks, subject_ids, types_of, vcdm_window
 from did_gov.verify._keys import KeyRing
 from did_gov.verify._model import Bound, Secured, Signer, as_list, id_of, passed
@@ -29,6 +30,27 @@ def jwt_window(claims: Mapping[str, Any]) -> tuple[Bound, ...]:
         value = claims["iat"]
         found.append(Bound("iat", "issued", value, numeric=not isinstance(value, str)))
     return tuple(found)
+
+
+_VCDM_VOCABULARY = "https://www.w3.org/2018/credentials#"
+
+
+def _compact_check(document: dict[str, Any]) -> tuple[Check, ...]:
+    """A payload names its members by term: one named by keyword (``@included``) or by a
+    VCDM IRI is never read by the steps (a presentation's credentials hidden from step 6)."""
+    loose = [
+        k for k in document if (k[:1] == "@" and k != "@context") or k.startswith(_VCDM_VOCABULARY)
+    ]
+    if not loose:
+        return ()
+    return (
+        fail(
+            "claims",
+            "jsonld.not_compact",
+            f"the payload writes {', '.join(sorted(loose))} where a term belongs: "
+            "no step would read what it holds",
+        ),
+    )
 
 
 def secure_jose(
@@ -75,7 +97,7 @@ def secure_jose(
                 for vc in as_list(document.get("verifiableCredential", []))
             ],
         }
-    checks = (*shape_checks(kind, shaped), *own)
+    checks = (*shape_checks(kind, shaped), *own, *_compact_check(document))
     verified = passed(own)
     issuer = id_of(document.get("issuer"))
     holder = id_of(document.get("holder"))
