@@ -128,7 +128,10 @@ class PolicyVersions:
         text = json.dumps({"formatVersion": _FORMAT, "policies": entries}, indent=2) + "\n"
         partial = self.path.with_name(self.path.name + ".partial")
         try:
-            partial.write_text(text, encoding="utf-8")
+            with partial.open("w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())  # durable before it replaces the kept versions
             os.replace(partial, self.path)
         except OSError as exc:
             raise _unreadable(f"cannot write {self.path}: {exc.strerror}") from None
