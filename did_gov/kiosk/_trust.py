@@ -18,11 +18,15 @@ from typing import Any
 from did_gov.errors import DidGovError, TrustError
 from did_gov.trust import DcqlQuery, TrustBundle, TrustStore, verify_bundle
 from did_gov.trust._oid4vp import default_dcql_query
-from did_gov.verify import Verifier
+from did_gov.verify import UnknownStatus, VerificationPolicy, Verifier
 
-__all__ = ["NEAR_EXPIRY", "TrustSource", "TrustState"]
+__all__ = ["KIOSK_POLICY", "NEAR_EXPIRY", "TrustSource", "TrustState"]
 
 NEAR_EXPIRY = timedelta(hours=24)
+KIOSK_POLICY = VerificationPolicy(unknown_status=UnknownStatus.FAIL)
+"""The kiosk's verification policy: the defaults, except that a status entry of a type it
+cannot read fails (``status.type_unsupported``). A kiosk verifies offline, so a credential whose
+revocation it cannot check is not shown as verified (``specs/kiosk.md``)."""
 """How long before the bundle's expiry the page warns."""
 
 
@@ -126,7 +130,8 @@ class TrustSource:
                 None, None, None, ("trust.store_unreadable", f"cannot read the bundle: {exc}")
             )
         options = bundle.verifier_options()
-        verifier = Verifier(**options)
+        # Offline, a status the kiosk cannot read cannot show "not revoked": it fails closed.
+        verifier = Verifier(**options, policy=KIOSK_POLICY)
         try:
             query = self.dcql or default_dcql_query(
                 [t for s in bundle.accreditations for t in s.accreditation.types],

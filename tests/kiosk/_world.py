@@ -104,6 +104,7 @@ class World:
         issuer: Party = MINISTRY,
         revoked: bool = False,
         claims: dict[str, Any] | None = None,
+        status: dict[str, Any] | None = None,
     ) -> dict[str, Any] | str:
         """A citizen identity credential of the holder, secured as ``fmt``."""
         subject = {"id": HOLDER.did, **(claims or {"givenName": "Ada", "familyName": "Lovelace"})}
@@ -123,6 +124,8 @@ class World:
                 "statusListIndex": str(REVOKED_INDEX),
                 "statusListCredential": LIST_URL,
             }
+        if status is not None:
+            unsigned["credentialStatus"] = status
         if fmt == "sd-jwt":
             return issue_sd_jwt(
                 unsigned,

@@ -223,6 +223,26 @@ def test_vcdm_1_1_jwt_vp_is_accepted_under_jwt_vc_json(client: TestClient, world
     assert result["claims"]["vc-jwt"][0]["givenName"] == "Ada"
 
 
+@pytest.mark.parametrize("fmt", ["di", "vc-jwt"])
+def test_attack_status_of_a_type_the_kiosk_cannot_read_is_rejected(
+    client: TestClient, world: World, fmt: str
+) -> None:
+    """A revoked credential whose status entry is of a type the kiosk does not read (here
+    StatusList2021) passed the library's default (a warning, as VC-JOSE-COSE says) and was
+    shown as verified: offline, the kiosk cannot tell it is not revoked, so it fails closed."""
+    status = {
+        "id": "https://ministry.example/status/2021#7",
+        "type": "StatusList2021Entry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "7",
+        "statusListCredential": "https://ministry.example/status/2021",
+    }
+    result = _answer(client, world, fmt, world.credential(fmt, status=status))
+    assert result["status"] == "rejected", result
+    assert "status.type_unsupported" in _failed(result)
+    assert result["claims"] == {}
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_revoked_credential_is_rejected(client: TestClient, world: World, fmt: str) -> None:
     result = _answer(client, world, fmt, world.credential(fmt, revoked=True))
