@@ -29,6 +29,8 @@ __all__ = [
     "JsonFacts",
     "check_json_value",
     "check_size",
+    "exact_in_double",
+    "marked_name",
     "parse_json",
     "parse_json_segment",
     "utf8_length",
@@ -290,17 +292,20 @@ class JsonFacts(NamedTuple):
 _MAX_EXACT = 2**53
 
 
-def _exact_double(node: int) -> bool:
-    """Whether a double holds the integer ``node`` exactly (the JSON-LD precheck's number rule)."""
+def exact_in_double(value: int) -> bool:
+    """Whether an IEEE-754 double holds the integer ``value`` exactly (JSON-LD's number rule:
+    a processor reads every JSON number as a double). Compared without ``str()``, so a
+    10,000-digit integer does not hit Python's int-string limit."""
     try:
-        return -_MAX_EXACT <= node <= _MAX_EXACT or int(float(node)) == node
+        return -_MAX_EXACT <= value <= _MAX_EXACT or int(float(value)) == value
     except OverflowError:
         return False
 
 
-def _marked(node: dict[str, Any]) -> bool:
-    """Whether a member name of ``node`` other than ``@context`` starts with ``@``."""
-    return any(key[:1] == "@" and key != "@context" for key in node)
+def marked_name(name: str) -> bool:
+    """Whether a member name is a keyword other than ``@context``, or holds a ``:`` (an IRI or
+    compact IRI): written where a JSON-LD term might be, so a step reading the term misses it."""
+    return (name[:1] == "@" and name != "@context") or ":" in name
 
 
 def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> JsonFacts:
@@ -353,7 +358,7 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> JsonFacts:
                         contexts.append(node["@context"])
                     if not marked:  # one C pass over the names; a look at each only if marked
                         names = "\x00".join(node)
-                        marked = ":" in names or ("@" in names and _marked(node))
+                        marked = ":" in names or ("@" in names and any(map(marked_name, node)))
                 below.extend(node.values())
             elif isinstance(node, list):
                 below.extend(node)
@@ -366,7 +371,7 @@ def check_json_value(value: Any, limits: Limits = DEFAULT_LIMITS) -> JsonFacts:
                     digits = int(node.bit_length() * 0.30103) + 1
                     raise _too_many_digits(digits, limits.max_integer_digits)
                 if ld_safe and node.bit_length() > 53:
-                    ld_safe = _exact_double(node)
+                    ld_safe = exact_in_double(node)
             elif isinstance(node, float):
                 if not math.isfinite(node):
                     raise _out_of_range(repr(node))

@@ -21,7 +21,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from did_gov._json import JsonFacts
+from did_gov._json import JsonFacts, marked_name
 from did_gov.errors import ContextLoadError, InvalidInputError
 
 __all__ = ["ContextPolicy", "ContextValidation", "type_key", "validate_contexts"]
@@ -94,7 +94,7 @@ def _scan(body: dict[str, Any]) -> tuple[bool, list[str]]:
     for key, value in body.items():
         if key == "proof":
             continue
-        if (key[:1] == "@" and key != "@context") or ":" in key:
+        if marked_name(key):
             names.append(key)
         if key != "@context":
             layer.append(value)
@@ -149,11 +149,7 @@ def _foreign(
     if _plain_below(body, urls, facts):
         if "@context" in body:
             _check_context(body["@context"], "@context", urls, found)
-        names = [
-            key
-            for key in body
-            if key != "proof" and ((key[:1] == "@" and key != "@context") or ":" in key)
-        ]
+        names = [key for key in body if key != "proof" and marked_name(key)]
         return found, names
     embeds, names = _scan(body)
     if not embeds:  # the usual case: only the top-level @context to look at

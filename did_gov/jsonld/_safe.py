@@ -26,6 +26,7 @@ from typing import Any
 
 from pyld.jsonld import _canonicalize_double, canonicalize
 
+from did_gov._json import exact_in_double
 from did_gov.errors import CanonicalizationError, LimitExceededError
 from did_gov.jsonld._rdfc import BLANK, IRI, LITERAL, RDF_LANGSTRING, XSD_STRING, Quad, Term
 from did_gov.limits import Limits
@@ -60,12 +61,7 @@ def _check_string(text: str, where: str) -> None:
 
 def _check_number(value: int | float) -> None:
     if isinstance(value, int):
-        # Compare magnitudes without str(): a 10,000-digit int would hit Python's int-string limit.
-        try:
-            exact = abs(value) <= _MAX_EXACT or int(float(value)) == value
-        except OverflowError:
-            exact = False
-        if not exact:
+        if not exact_in_double(value):
             raise CanonicalizationError(
                 "an integer no IEEE-754 double holds exactly (JSON-LD processors would "
                 "read another number)",

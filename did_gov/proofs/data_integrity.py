@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from did_gov._encoding import base58btc_encode, multibase_decode
-from did_gov._json import JsonFacts, check_json_value
+from did_gov._json import JsonFacts, check_json_value, marked_name
 from did_gov.credentials import format_datetime, parse_datetime, utc_now
 from did_gov.errors import DidGovError, InvalidInputError, ProofError, UnsupportedAlgorithmError
 from did_gov.jsonld import ContextPolicy, OfflineDocumentLoader, default_loader, validate_contexts
@@ -339,7 +339,7 @@ class _VerifyContext:
 
     def _options(self, name: str, proof: dict[str, Any]) -> None:
         """Proof purpose, dates, challenge and domain (VC DI 1.0 §4.4 steps 3–8)."""
-        loose = [k for k in proof if (k[:1] == "@" and k != "@context") or ":" in k]
+        loose = [k for k in proof if marked_name(k)]
         if loose:
             # An RDFC suite signs the proof's RDF: ``expires`` written under its IRI
             # (https://w3id.org/security#expiration) keeps the signature and hides the date.
