@@ -147,6 +147,11 @@ def to_quads(
     the document, :class:`LimitExceededError` beyond ``limits``.
     """
     precheck(document, limits)
+    return _expanded_quads(document, loader, limits)
+
+
+def _expanded_quads(document: Any, loader: OfflineDocumentLoader, limits: Limits) -> list[Quad]:
+    """The quads of a prechecked ``document``: in one pass, else (counted) through pyld."""
     quads = _one_pass(document, loader)
     if quads is None:
         return _quads_of_expanded(_pyld_call("expand", loader, document), limits)
@@ -317,7 +322,4 @@ def _fast_quads(
         quads = loader.templates.quads(document, lambda probe: to_rdf(probe, loader, limits))
     if quads is not None:
         return _bounded(quads, limits)
-    quads = _one_pass(document, loader)
-    if quads is not None:
-        return _bounded(list(dict.fromkeys(quads)), limits)
-    return _quads_of_expanded(_pyld_call("expand", loader, document), limits)
+    return _expanded_quads(document, loader, limits)
