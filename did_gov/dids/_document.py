@@ -173,6 +173,12 @@ class VerificationMethod:
     public_key: PublicKey | None
     data: Mapping[str, Any] = field(repr=False)
 
+    @property
+    def dated(self) -> bool:
+        """Whether it carries ``revoked`` or ``expires``: whether it may be used depends on the
+        time, so a judgement of it holds only for the moment it was made (never cached)."""
+        return "revoked" in self.data or "expires" in self.data
+
     @classmethod
     def from_json(cls, data: Any, base: str) -> VerificationMethod:
         """Parse a verification method map; relative ``id``s resolve against the document ``base``."""

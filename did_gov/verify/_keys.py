@@ -126,7 +126,7 @@ class KeyRing:
         method: VerificationMethod,
     ) -> None:
         """Cache a method whose controller is its DID (a dated method is re-checked each time)."""
-        if "revoked" in method.data or "expires" in method.data:
+        if method.dated:
             return
         with self._lock:
             if len(self._methods) >= _MAX_CACHED:
