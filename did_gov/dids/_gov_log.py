@@ -27,7 +27,6 @@ from did_gov.dids._gov_entry import (
     entry_bodies,
     entry_digest,
     entry_hash,
-    entry_leaf,
     first_params,
     gov_hash,
     leaf_of_digest,
@@ -216,7 +215,7 @@ class GovLog:
                     f"{vm_url} was not in force {where}", code="did.gov_key_not_in_force"
                 )
         method = resolve_verification_method(_Fixed(document), vm_url, purpose=purpose, now=now)
-        if "revoked" not in method.data and "expires" not in method.data:
+        if not method.dated:
             # A function of the version alone (an undated method): judged once per version.
             with self._lock:
                 if len(self._methods) >= _MAX_METHODS:
@@ -254,7 +253,7 @@ class Checked:
     version_time: datetime
     params: Params
     entry: dict[str, Any]
-    digest: bytes = field(default=b"", repr=False)
+    digest: bytes = field(repr=False)
     """The SHA-256 digest inside ``entry_hash``."""
 
 
@@ -345,11 +344,7 @@ def check_anchor(
         raise bad(
             f"entry {checked.number}'s receipt: {exc.message}", "did.gov_anchor_invalid"
         ) from None
-    leaf = (
-        leaf_of_digest(checked.params.scid, checked.number, checked.digest)
-        if checked.digest
-        else entry_leaf(checked.params.scid, checked.number, checked.entry_hash)
-    )
+    leaf = leaf_of_digest(checked.params.scid, checked.number, checked.digest)
     result = verify_receipt(receipt, verifier, expected_leaf=leaf)
     if not result.ok or result.checkpoint is None:
         raise bad(
