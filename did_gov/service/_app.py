@@ -322,11 +322,7 @@ async def exchange_step(request: Request) -> Response:
     result = await _in_thread(present_and_record)
     service.metrics.event("exchanges", workflow=workflow.id, approved=str(result.approved).lower())
     if not result.approved:
-        raise ProblemError(
-            403,
-            result.code or "service.exchange_denied",
-            result.reason or "the workflow did not approve the presentation",
-        )
+        raise exchanges.denial(result)
     return JSONResponse(exchanges.result_body(result), headers=_NO_STORE)
 
 

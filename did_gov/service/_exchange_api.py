@@ -29,6 +29,7 @@ __all__ = [
     "ask",
     "challenge_of",
     "create",
+    "denial",
     "exchange_view",
     "present_to",
     "protocols",
@@ -189,13 +190,20 @@ def present_to(
     return result
 
 
-def denial_problem(result: WorkflowOutcome) -> dict[str, Any]:
-    """A denied result as problem details (403, the workflow's code and reason)."""
-    return problem_body(
+def denial(result: WorkflowOutcome) -> ProblemError:
+    """A denied result as the error the presentation step answers (403, the workflow's code
+    and reason)."""
+    return ProblemError(
         403,
         result.code or "service.exchange_denied",
         result.reason or "the workflow did not approve the presentation",
     )
+
+
+def denial_problem(result: WorkflowOutcome) -> dict[str, Any]:
+    """A denied result as problem details, as kept with the exchange (``lastError``)."""
+    error = denial(result)
+    return problem_body(error.status, error.code, error.detail)
 
 
 def _stored(result: WorkflowOutcome, response_code: str | None) -> str:
@@ -207,6 +215,10 @@ def _stored(result: WorkflowOutcome, response_code: str | None) -> str:
         kept["lastError"] = denial_problem(result)
     if response_code is not None:
         kept["responseCode"] = _digest(response_code)
+    return _encoded(kept)
+
+
+def _encoded(kept: dict[str, Any]) -> str:
     return json.dumps(kept, separators=(",", ":"), sort_keys=True)
 
 
@@ -214,12 +226,10 @@ def _digest(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
-def response_code_matches(found: Exchange, response_code: str) -> bool:
+def _matches(kept: dict[str, Any], response_code: str) -> bool:
     """Whether ``response_code`` is the one the exchange's OpenID4VP answer gave (constant time)."""
-    if found.result is None:
-        return False
-    kept = json.loads(found.result).get("responseCode")
-    return isinstance(kept, str) and hmac.compare_digest(kept, _digest(response_code))
+    digest = kept.get("responseCode")
+    return isinstance(digest, str) and hmac.compare_digest(digest, _digest(response_code))
 
 
 def take_response_code(state: ServiceState, found: Exchange, response_code: str) -> bool:
@@ -229,12 +239,13 @@ def take_response_code(state: ServiceState, found: Exchange, response_code: str)
     two readers with the code (the wallet's user agent, whoever later finds the URL in a
     history or a log) only the first sees the outcome.
     """
-    if found.result is None or not response_code_matches(found, response_code):
+    if found.result is None:
         return False
     kept = json.loads(found.result)
+    if not _matches(kept, response_code):
+        return False
     kept["responseCode"] = "used:" + secrets.token_hex(8)
-    used = json.dumps(kept, separators=(",", ":"), sort_keys=True)
-    return state.store().replace_result(found.workflow, found.id, found.result, used)
+    return state.store().replace_result(found.workflow, found.id, found.result, _encoded(kept))
 
 
 def exchange_view(state: ServiceState, workflow: Workflow, found: Exchange) -> dict[str, Any]:
